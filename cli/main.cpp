@@ -1,0 +1,31 @@
+// The `onset` command: one binary, one subcommand per job.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+namespace {
+constexpr const char* kVersion = "onset 0.1.0 (MPI: no)";
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"onset: pharmacokinetic and biodistribution modelling; when could an effect first appear?"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+  onset::cli::register_reference_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
+  } catch (const CLI::RuntimeError& error) {  // a command finished with a non-zero exit code
+    return error.get_exit_code();
+  } catch (const CLI::ParseError& error) {  // unknown option, missing argument, ...
+    app.exit(error);
+    return onset::cli::kExitBadInput;
+  }
+  return onset::cli::kExitSuccess;
+}

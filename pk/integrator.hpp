@@ -1,0 +1,107 @@
+// The interface every integration backend implements (CVODES, Boost.Odeint, exact linear,
+// onset's BDF). The simulation driver (simulate.cpp) cuts time into smooth pieces at dose
+// events and drives an Integrator through each piece; backends never see doses except as the
+// piece's constant input rates, and never step past the end of a piece.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pk/model.hpp"
+#include "pk/solver_options.hpp"
+#include "pk/trajectory.hpp"
+
+namespace onset::pk {
+
+// The right-hand side as backends see it: the model's f(t, y, p) plus the piece's input rates.
+// Holds non-owning views; cheap to copy.
+struct RhsView {
+  const Model* model = nullptr;
+  std::span<const double> params;
+  std::span<const double> input_rate;  // per state, amount per hour
+
+  void operator()(double t, std::span<const double> y, std::span<double> ydot) const {
+    model->rhs(t, y, params, ydot);
+    for (size_t i = 0; i < input_rate.size(); ++i) ydot[i] += input_rate[i];
+  }
+};
+
+// Crossing functions g_k(t, y) = observable(t, y) - value, whose roots are the crossings.
+// Owns a scratch buffer for the observables, so one instance per integrator (not shared
+// between threads).
+class CrossingFunctions {
+ public:
+  CrossingFunctions() = default;
+  CrossingFunctions(const Model& model, std::span<const CrossingQuery> queries);
+
+  int size() const { return static_cast<int>(queries_.size()); }
+  bool empty() const { return queries_.empty(); }
+  const CrossingQuery& query(int k) const { return queries_[static_cast<size_t>(k)]; }
+  // g must have size() entries.
+  void evaluate(double t, std::span<const double> y, std::span<const double> params,
+                std::span<double> g) const;
+  // Whether g going from g_left to g_right (left to right in time) is a crossing of
+  // function k in its query's direction. A zero on the left does not count (it was counted
+  // when reached); reaching zero from the proper side counts.
+  bool crosses(int k, double g_left, double g_right) const;
+
+ private:
+  const Model* model_ = nullptr;
+  std::vector<CrossingQuery> queries_;
+  mutable std::vector<double> observables_;
+};
+
+enum class AdvanceOutcome {
+  kReachedOutput,  // y holds y(t_out)
+  kCrossing,       // y holds y(t) at a crossing; crossed[k] != 0 for each function that crossed
+  kFailure,        // see Integrator::failure()
+};
+
+class Integrator {
+ public:
+  virtual ~Integrator() = default;
+
+  // The parameters used by every later call; the span must stay valid until the next call.
+  virtual void set_parameters(std::span<const double> params) = 0;
+  // The crossing functions to watch (may be empty).
+  virtual void set_crossings(std::span<const CrossingQuery> queries) = 0;
+  // Begins a smooth piece at t0 with state y0 and constant input rates (span must stay valid
+  // during the piece); discards history; never steps past t_stop.
+  virtual void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
+                       double t_stop) = 0;
+  // Integrates towards t_out (<= t_stop) and stops early at a crossing. Calling again after a
+  // crossing continues from there. *t receives the time y belongs to.
+  virtual AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
+                                 std::span<char> crossed) = 0;
+  // Statistics accumulated since construction or the last reset_stats().
+  virtual SolverStats stats() const = 0;
+  virtual void reset_stats() = 0;
+  // After kFailure: what failed, where (time, offending state) and the backend's flag.
+  virtual const std::string& failure() const = 0;
+};
+
+// Creates the integrator for `backend` (not kAuto). Throws std::invalid_argument when the
+// backend cannot take this model (e.g. kExactLinear for a nonlinear model).
+std::unique_ptr<Integrator> make_integrator(Backend backend, const Model& model,
+                                            const SolverOptions& options);
+
+// Per-backend factories (each in its own file).
+std::unique_ptr<Integrator> make_cvodes_integrator(const Model& model, const SolverOptions& options,
+                                                   bool adams);
+std::unique_ptr<Integrator> make_odeint_integrator(const Model& model, const SolverOptions& options,
+                                                   bool rosenbrock);
+std::unique_ptr<Integrator> make_exact_linear_integrator(const Model& model,
+                                                         const SolverOptions& options);
+// Returns nullptr when the model has more states than onset's BDF is compiled for.
+std::unique_ptr<Integrator> make_onset_bdf_integrator(const Model& model,
+                                                      const SolverOptions& options);
+
+// Index of the state whose weighted local error is largest, for failure messages:
+// argmax |v_i| / (rtol |y_i| + atol_i).
+int worst_state(std::span<const double> y, std::span<const double> v, const SolverOptions& options);
+// "state 'P' = 1.2e+13" style description of state i of the model.
+std::string describe_state(const Model& model, std::span<const double> y, int i);
+
+}  // namespace onset::pk

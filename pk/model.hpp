@@ -1,0 +1,86 @@
+// The model interface: what every model, hand-written or read from a model file, declares
+// and computes. Solvers and the dose engine see a model only through this interface.
+//
+// Conventions:
+//  - States are amounts (or dimensionless levels); dose inputs are added by the solver as
+//    d(state)/dt += input rate, so a model's right-hand side knows nothing about doses.
+//  - Dense matrices are column-major: jac[i + n * j] = d f_i / d y_j.
+//  - rhs(), jacobian() and observe() are called in the solver's inner loop: they must not
+//    allocate, throw, or keep mutable state.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace onset::pk {
+
+struct StateInfo {
+  std::string name;
+  std::string unit;  // e.g. "mg", "particles", "1" for a dimensionless level
+};
+
+struct ParameterInfo {
+  std::string name;
+  std::string unit;  // e.g. "L/h"
+  double value = 0;  // default value, in `unit`
+};
+
+struct ObservableInfo {
+  std::string name;
+  std::string unit;  // e.g. "mg/L"
+};
+
+// Non-zero band of the Jacobian: J(i, j) may be non-zero only for -lower <= j - i <= upper.
+struct Bandwidth {
+  int lower = -1;  // -1: unknown (dense)
+  int upper = -1;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  virtual std::string_view name() const = 0;
+  virtual std::span<const StateInfo> states() const = 0;
+  virtual std::span<const ParameterInfo> parameters() const = 0;
+  virtual std::span<const ObservableInfo> observables() const = 0;
+
+  int num_states() const { return static_cast<int>(states().size()); }
+  int num_parameters() const { return static_cast<int>(parameters().size()); }
+  int num_observables() const { return static_cast<int>(observables().size()); }
+
+  // Default parameter values, in the order of parameters().
+  std::vector<double> default_parameters() const;
+  // Index of a state, parameter or observable by name; -1 if absent.
+  int state_index(std::string_view name) const;
+  int parameter_index(std::string_view name) const;
+  int observable_index(std::string_view name) const;
+
+  // State at the start of a simulation (before any dose). Default: all zero.
+  virtual void initial_state(std::span<const double> p, std::span<double> y0) const;
+
+  // dy/dt = f(t, y, p), without dose inputs.
+  virtual void rhs(double t, std::span<const double> y, std::span<const double> p,
+                   std::span<double> ydot) const = 0;
+
+  // Whether jacobian() is implemented analytically.
+  virtual bool has_jacobian() const { return false; }
+  // Dense column-major n x n Jacobian df/dy. `jac` arrives zeroed.
+  virtual void jacobian(double t, std::span<const double> y, std::span<const double> p,
+                        std::span<double> jac) const;
+  // Band of the Jacobian, for a banded linear solver; unknown (dense) by default.
+  virtual Bandwidth bandwidth() const { return {}; }
+
+  // Observables at (t, y).
+  virtual void observe(double t, std::span<const double> y, std::span<const double> p,
+                       std::span<double> out) const = 0;
+
+  // For linear time-invariant models, f(t, y) = A y + b with A and b depending on p only.
+  // Fills A (column-major n x n) and b and returns true; returns false for other models.
+  virtual bool linear_system(std::span<const double> p, std::span<double> a,
+                             std::span<double> b) const;
+};
+
+}  // namespace onset::pk

@@ -1,0 +1,231 @@
+#include "pk/simulate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace onset::pk {
+
+namespace {
+
+constexpr int kOnsetBdfMaxStates = 16;
+
+// kAuto: exact solution for linear models, onset's compiled BDF for small ones, else CVODES.
+Backend resolve_backend(const Model& model, Backend given, std::string* reason) {
+  if (given != Backend::kAuto) return given;
+  const auto n = static_cast<size_t>(model.num_states());
+  std::vector<double> a(n * n), b(n);
+  if (model.linear_system(model.default_parameters(), a, b)) {
+    *reason = "auto: the model is linear time-invariant, so it is solved exactly";
+    return Backend::kExactLinear;
+  }
+  if (model.num_states() <= kOnsetBdfMaxStates) {
+    *reason = "auto: a small nonlinear model (" + std::to_string(n) + " states) goes to onset_bdf";
+    return Backend::kOnsetBdf;
+  }
+  *reason = "auto: " + std::to_string(n) + " states is more than onset_bdf is compiled for (" +
+            std::to_string(kOnsetBdfMaxStates) + "), so cvodes_bdf";
+  return Backend::kCvodesBdf;
+}
+
+void validate_request(const Model& model, const SimulationRequest& request) {
+  const auto& times = request.output_times_h;
+  if (!std::isfinite(request.t_start_h))
+    throw std::invalid_argument("simulation start time must be a finite number of hours");
+  for (size_t k = 0; k < times.size(); ++k) {
+    if (!std::isfinite(times[k]))
+      throw std::invalid_argument("output time " + std::to_string(k + 1) + " is not finite");
+    if (times[k] < request.t_start_h)
+      throw std::invalid_argument("output time " + std::to_string(times[k]) +
+                                  " h is before the simulation start " +
+                                  std::to_string(request.t_start_h) + " h");
+    if (k > 0 && times[k] < times[k - 1])
+      throw std::invalid_argument("output times must be ascending: " + std::to_string(times[k]) +
+                                  " h follows " + std::to_string(times[k - 1]) + " h");
+  }
+  for (const auto& query : request.crossings) {
+    if (query.observable < 0 || query.observable >= model.num_observables())
+      throw std::invalid_argument("crossing query: observable index " +
+                                  std::to_string(query.observable) + " is out of range");
+    if (!std::isfinite(query.value))
+      throw std::invalid_argument("crossing query: threshold must be finite");
+  }
+  if (times.empty() && !(request.t_end_h > request.t_start_h))
+    throw std::invalid_argument("nothing to simulate: no output times and no end time");
+}
+
+bool same_queries(const std::vector<CrossingQuery>& a, const std::vector<CrossingQuery>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const CrossingQuery& x, const CrossingQuery& y) {
+                      return x.observable == y.observable && x.value == y.value &&
+                             x.direction == y.direction;
+                    });
+}
+
+}  // namespace
+
+Simulator::Simulator(const Model& model, SolverOptions options)
+    : model_(&model), options_(std::move(options)) {
+  backend_used_ = resolve_backend(model, options_.backend, &backend_reason_);
+  integrator_ = make_integrator(backend_used_, model, options_);
+  const auto n = static_cast<size_t>(model.num_states());
+  y_.resize(n);
+}
+
+bool Simulator::run(const Regimen& regimen, std::span<const double> params,
+                    const SimulationRequest& request, Trajectory* out) {
+  const Model& model = *model_;
+  if (params.size() != static_cast<size_t>(model.num_parameters()))
+    throw std::invalid_argument("model '" + std::string(model.name()) + "' takes " +
+                                std::to_string(model.num_parameters()) + " parameters, " +
+                                std::to_string(params.size()) + " given");
+  validate_request(model, request);
+  const auto n = static_cast<size_t>(model.num_states());
+  const auto n_obs = static_cast<size_t>(model.num_observables());
+  const auto& times = request.output_times_h;
+  const double t_end =
+      std::max(request.t_end_h, times.empty() ? request.t_start_h : times.back());
+  build_timeline_into(regimen, model.num_states(), request.t_start_h, t_end, &pieces_);
+
+  if (!same_queries(crossings_, request.crossings)) {
+    crossings_ = request.crossings;
+    integrator_->set_crossings(crossings_);
+  }
+  const CrossingFunctions crossing_functions(model, crossings_);
+  const auto n_cross = crossings_.size();
+  g_before_.resize(n_cross);
+  g_after_.resize(n_cross);
+  crossed_.assign(n_cross, 0);
+  integrator_->set_parameters(params);
+  integrator_->reset_stats();
+
+  // Reset the trajectory, keeping its buffers.
+  Trajectory& traj = *out;
+  traj.state_names.clear();
+  for (const auto& state : model.states()) traj.state_names.push_back(state.name);
+  traj.observable_names.clear();
+  for (const auto& observable : model.observables()) traj.observable_names.push_back(observable.name);
+  traj.times_h.clear();
+  traj.states.clear();
+  traj.observables.clear();
+  traj.times_h.reserve(times.size());
+  if (request.record_states) traj.states.reserve(times.size() * n);
+  traj.observables.reserve(times.size() * n_obs);
+  traj.crossings.clear();
+  for (const auto& query : crossings_) traj.crossings.push_back({query, std::nullopt});
+  traj.status = SolveStatus::kSuccess;
+  traj.message.clear();
+  traj.backend_given = options_.backend;
+  traj.backend_used = backend_used_;
+  traj.backend_reason = backend_reason_;
+  traj.stats = {};
+
+  std::span<double> y(y_);
+  model.initial_state(params, y);
+  size_t next_output = 0;
+  size_t crossings_left = n_cross;
+
+  auto record = [&](double t) {
+    traj.times_h.push_back(t);
+    if (request.record_states) traj.states.insert(traj.states.end(), y.begin(), y.end());
+    const size_t offset = traj.observables.size();
+    traj.observables.resize(offset + n_obs);
+    model.observe(t, y, params, std::span<double>(traj.observables).subspan(offset, n_obs));
+  };
+  auto found = [&](size_t k, double t) {
+    if (traj.crossings[k].time_h) return;
+    traj.crossings[k].time_h = t;
+    --crossings_left;
+  };
+  auto all_crossed = [&] { return request.stop_when_crossed && n_cross > 0 && crossings_left == 0; };
+  // Integrates to `target`, recording crossings on the way; false when the run must end.
+  auto step_to = [&](double target) {
+    double t = 0;
+    while (true) {
+      const auto outcome = integrator_->advance(target, y, &t, crossed_);
+      if (outcome == AdvanceOutcome::kFailure) {
+        traj.status = SolveStatus::kFailed;
+        traj.message = integrator_->failure();
+        return false;
+      }
+      if (outcome == AdvanceOutcome::kReachedOutput) return true;
+      for (size_t k = 0; k < n_cross; ++k)
+        if (crossed_[k]) found(k, t);
+      if (all_crossed()) {
+        traj.status = SolveStatus::kStoppedAtCrossing;
+        traj.message = "stopped at t = " + std::to_string(t) + " h: every crossing was found";
+        return false;
+      }
+    }
+  };
+
+  bool running = true;
+  for (size_t p = 0; p < pieces_.size() && running; ++p) {
+    const Piece& piece = pieces_[p];
+    const bool last = p + 1 == pieces_.size();
+    if (request.outputs_before_doses && p == 0)
+      while (next_output < times.size() && times[next_output] <= piece.t_begin)
+        record(times[next_output++]);
+    // Events at the start of the piece; a jump across a threshold is a crossing at this time.
+    crossing_functions.evaluate(piece.t_begin, y, params, g_before_);
+    if (piece.reset_at_begin) model.initial_state(params, y);
+    for (size_t i = 0; i < n; ++i) y[i] += piece.bolus[i];
+    crossing_functions.evaluate(piece.t_begin, y, params, g_after_);
+    for (size_t k = 0; k < n_cross; ++k)
+      if (crossing_functions.crosses(static_cast<int>(k), g_before_[k], g_after_[k]))
+        found(k, piece.t_begin);
+    if (all_crossed()) {
+      traj.status = SolveStatus::kStoppedAtCrossing;
+      traj.message = "stopped at t = " + std::to_string(piece.t_begin) +
+                     " h: every crossing was found (at a dose)";
+      break;
+    }
+    while (next_output < times.size() && times[next_output] <= piece.t_begin)
+      record(times[next_output++]);
+
+    integrator_->restart(piece.t_begin, y, piece.input_rate, piece.t_end);
+    ++traj.stats.restarts;
+    double t_now = piece.t_begin;
+    // Outputs inside the piece; one at its very end belongs here when outputs come before
+    // the next piece's doses (or when this is the last piece).
+    const bool take_end = last || request.outputs_before_doses;
+    while (running && next_output < times.size() &&
+           (times[next_output] < piece.t_end || (take_end && times[next_output] <= piece.t_end))) {
+      running = step_to(times[next_output]);
+      if (running) {
+        t_now = times[next_output];
+        record(times[next_output++]);
+      }
+    }
+    if (running && t_now < piece.t_end && (!last || crossings_left > 0)) {
+      running = step_to(piece.t_end);
+    }
+  }
+  const SolveStatus status = traj.status;
+  const long restarts = traj.stats.restarts;
+  traj.stats = integrator_->stats();
+  traj.stats.restarts = restarts;
+  traj.status = status;
+  return traj.ok();
+}
+
+Trajectory simulate(const Model& model, const Regimen& regimen, std::span<const double> params,
+                    const SimulationRequest& request, const SolverOptions& options) {
+  Simulator simulator(model, options);
+  Trajectory trajectory;
+  simulator.run(regimen, params, request, &trajectory);
+  return trajectory;
+}
+
+std::vector<double> output_grid(double t_begin, double t_end, double step) {
+  if (!(step > 0) || !(t_end >= t_begin))
+    throw std::invalid_argument("output grid needs step > 0 and end >= begin");
+  std::vector<double> grid;
+  const auto count = static_cast<size_t>(std::floor((t_end - t_begin) / step + 1e-9)) + 1;
+  grid.reserve(count);
+  for (size_t k = 0; k < count; ++k) grid.push_back(t_begin + step * static_cast<double>(k));
+  return grid;
+}
+
+}  // namespace onset::pk

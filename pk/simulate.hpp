@@ -1,0 +1,72 @@
+// One simulation call: model + regimen + parameters (what), SolverOptions (how), Trajectory
+// (what happened). A Simulator keeps its integrator workspace between runs, so repeated
+// simulations (Monte Carlo draws, fits) allocate nothing per run once warmed up.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "pk/integrator.hpp"
+#include "pk/model.hpp"
+#include "pk/regimen.hpp"
+#include "pk/solver_options.hpp"
+#include "pk/trajectory.hpp"
+
+namespace onset::pk {
+
+struct SimulationRequest {
+  // Output times, hours, ascending, all >= t_start_h.
+  std::vector<double> output_times_h;
+  // Start of the simulation, hours; the state is the model's initial state here.
+  double t_start_h = 0;
+  // End of the simulation, hours; <= t_start_h means "the last output time".
+  double t_end_h = 0;
+  // First crossings to locate by root finding.
+  std::vector<CrossingQuery> crossings;
+  // End the simulation as soon as every crossing has been found.
+  bool stop_when_crossed = false;
+  // Keep the states on the output grid (besides the observables).
+  bool record_states = true;
+  // An output at the time of a dose shows the state just before that dose (as a trough
+  // sample); false: just after it.
+  bool outputs_before_doses = true;
+};
+
+class Simulator {
+ public:
+  // Resolves options.backend (kAuto) for this model and builds the integrator. Throws
+  // std::invalid_argument if the options are invalid or the backend cannot take the model.
+  Simulator(const Model& model, SolverOptions options);
+
+  // Runs one simulation into *out, reusing its buffers. Returns out->ok(). Throws
+  // std::invalid_argument for a bad request or regimen (set-up errors); integration
+  // failures are reported in out->status and out->message with the partial trajectory.
+  bool run(const Regimen& regimen, std::span<const double> params,
+           const SimulationRequest& request, Trajectory* out);
+
+  Backend backend_used() const { return backend_used_; }
+  const std::string& backend_reason() const { return backend_reason_; }
+  const Model& model() const { return *model_; }
+
+ private:
+  const Model* model_;
+  SolverOptions options_;
+  Backend backend_used_;
+  std::string backend_reason_;
+  std::unique_ptr<Integrator> integrator_;
+  std::vector<CrossingQuery> crossings_;  // what the integrator currently watches
+  std::vector<double> y_, g_before_, g_after_;
+  std::vector<char> crossed_;
+  std::vector<Piece> pieces_;
+};
+
+// Convenience: one simulation with a fresh Simulator.
+Trajectory simulate(const Model& model, const Regimen& regimen, std::span<const double> params,
+                    const SimulationRequest& request, const SolverOptions& options = {});
+
+// Evenly spaced output times t_begin, t_begin + step, ..., up to t_end (inclusive within
+// rounding).
+std::vector<double> output_grid(double t_begin, double t_end, double step);
+
+}  // namespace onset::pk
