@@ -295,6 +295,15 @@ class CvodesIntegrator final : public Integrator {
       case CV_CONV_FAILURE:
         why = "the Newton iteration failed to converge repeatedly with the smallest step";
         break;
+      case CV_ILL_INPUT:
+        if (last_error_.find("ewt") != std::string::npos) {
+          why = "an absolute tolerance of 0 on a state that is 0 leaves no error scale; give "
+                "every state atol > 0 (" + last_error_ + ")";
+          for (int i = 0; i < n_; ++i)
+            if (y[static_cast<size_t>(i)] == 0 && options_.atol_of(i) == 0) worst = i;
+          break;
+        }
+        [[fallthrough]];
       default:
         why = last_error_.empty() ? "integration failed" : last_error_;
     }

@@ -75,10 +75,10 @@ class ExactLinearIntegrator final : public Integrator {
     t_out = std::min(t_out, t_stop_);
     if (!crossings_.empty() && t_out > t_) {
       // Scan [t_, t_out] in equal parts; propagate exactly from part to part.
-      const double part = (t_out - t_) / subdivisions_;
-      double t_left = t_;
+      const double t_begin = t_, part = (t_out - t_begin) / subdivisions_;
+      double t_left = t_begin;
       for (int k = 1; k <= subdivisions_; ++k) {
-        const double t_right = k == subdivisions_ ? t_out : t_ + part * k;
+        const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
         propagate(t_left, y_, t_right, work_);
         Eigen::Map<Eigen::VectorXd>(y.data(), n_) = work_;
         crossings_.evaluate(t_right, y, params_, g_right_);
