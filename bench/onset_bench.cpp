@@ -1,0 +1,151 @@
+// Speed of one solve of each reference problem (shared/benchmarks/README.md) per backend,
+// with the achieved error reported next to the time, and B4 (10,000 Monte Carlo draws of
+// B2, stopping at the F = 0.9 crossing). The peers are run beside it by bench/compare.
+//
+// Counters: err_* are the achieved errors (B1: max relative error of C against the closed
+// form; B2: relative error of t(F = 0.9) and F(672) against shared/peers/ref/b2_qoi.csv;
+// B3: max relative error against the published HIRES values), steps and rhs per solve.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/reference_problems.hpp"
+#include "pk/simulate.hpp"
+
+namespace {
+
+using namespace onset;
+
+constexpr double kB2CrossingReference = 77.442372527;   // h, shared/peers/ref/b2_qoi.csv
+constexpr double kB2FinalFReference = 0.308841171517;   // F(672)
+
+void report(benchmark::State& state, const std::string& problem, const pk::Trajectory& traj) {
+  state.counters["steps"] = static_cast<double>(traj.stats.steps);
+  state.counters["rhs"] = static_cast<double>(traj.stats.rhs_evals);
+  if (problem == "B1") {
+    double worst = 0;
+    for (size_t k = 0; k < traj.num_times(); ++k) {
+      if (traj.times_h[k] <= 0) continue;
+      const double exact = models::b1_exact_concentration(traj.times_h[k]);
+      worst = std::max(worst, std::fabs(traj.observable(k, 0) - exact) / exact);
+    }
+    state.counters["err_max_rel"] = worst;
+  } else if (problem == "B2") {
+    const double t = traj.crossings.at(0).time_h.value_or(NAN);
+    state.counters["err_tF090"] = std::fabs(t - kB2CrossingReference) / kB2CrossingReference;
+    const double f = traj.state(traj.num_times() - 1, models::EvCascadeB2::kF);
+    state.counters["err_F672"] = std::fabs(f - kB2FinalFReference) / kB2FinalFReference;
+  } else {
+    double worst = 0;
+    for (size_t i = 0; i < 8; ++i)
+      worst = std::max(worst, std::fabs(traj.state(traj.num_times() - 1, i) -
+                                        models::kHiresReference[i]) /
+                                  std::fabs(models::kHiresReference[i]));
+    state.counters["err_max_rel"] = worst;
+  }
+}
+
+// One solve of `problem` with `backend`; tol_factor scales rtol and atol together.
+void solve(benchmark::State& state, const std::string& problem, pk::Backend backend,
+           double tol_factor) {
+  models::ReferenceCase reference = models::make_reference_case(problem);
+  reference.options.backend = backend;
+  reference.options.rtol *= tol_factor;
+  reference.options.atol *= tol_factor;
+  for (double& value : reference.options.atol_per_state) value *= tol_factor;
+  pk::Simulator simulator(*reference.model, reference.options);
+  const auto params = reference.model->default_parameters();
+  pk::Trajectory traj;
+  for (auto _ : state) {
+    simulator.run(reference.regimen, params, reference.request, &traj);
+    benchmark::DoNotOptimize(traj.observables.data());
+  }
+  if (!traj.ok()) state.SkipWithError(traj.message.c_str());
+  report(state, problem, traj);
+}
+
+// B4: 10,000 draws of B2's ten random parameters (log-normal, CV 30 %, median at the spec's
+// value), each solved until F falls to 0.9 (or 672 h); the batch includes sampling and the
+// summary (median, 5th and 95th percentiles), like the peers' B4.
+void monte_carlo(benchmark::State& state, pk::Backend backend) {
+  constexpr int kDraws = 10000;
+  constexpr int kRandom[10] = {1, 2, 3, 4, 5, 6, 10, 13, 14, 15};
+  models::ReferenceCase reference = models::make_reference_case("B2");
+  reference.options.backend = backend;
+  reference.request.output_times_h = {0.0, 672.0};
+  reference.request.record_states = false;
+  reference.request.stop_when_crossed = true;
+  pk::Simulator simulator(*reference.model, reference.options);
+  const auto base = reference.model->default_parameters();
+  const double omega = std::sqrt(std::log1p(0.3 * 0.3));
+  std::vector<double> times(kDraws);
+  pk::Trajectory traj;
+  double median = 0, p05 = 0, p95 = 0;
+  for (auto _ : state) {
+    std::mt19937_64 rng(1);
+    std::normal_distribution<double> normal(0.0, omega);
+    auto params = base;
+    for (int d = 0; d < kDraws; ++d) {
+      for (int index : kRandom) params[static_cast<size_t>(index)] = base[static_cast<size_t>(index)] * std::exp(normal(rng));
+      simulator.run(reference.regimen, params, reference.request, &traj);
+      times[static_cast<size_t>(d)] = traj.crossings[0].time_h.value_or(INFINITY);
+    }
+    std::sort(times.begin(), times.end());
+    auto quantile = [&](double q) {  // inverted CDF (R type 1), as the peers
+      return times[static_cast<size_t>(std::ceil(q * kDraws)) - 1];
+    };
+    p05 = quantile(0.05);
+    median = quantile(0.5);
+    p95 = quantile(0.95);
+  }
+  state.counters["draws_per_s"] =
+      benchmark::Counter(kDraws, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tF090_p05"] = p05;
+  state.counters["tF090_median"] = median;
+  state.counters["tF090_p95"] = p95;
+}
+
+void register_all() {
+  struct Row {
+    const char* problem;
+    pk::Backend backend;
+    double tol_factor;
+  };
+  const Row rows[] = {
+      {"B1", pk::Backend::kExactLinear, 1},     {"B1", pk::Backend::kOnsetBdf, 1},
+      {"B1", pk::Backend::kCvodesBdf, 1},       {"B1", pk::Backend::kOdeintDopri5, 1},
+      {"B2", pk::Backend::kOnsetBdf, 1},        {"B2", pk::Backend::kOnsetBdf, 0.1},
+      {"B2", pk::Backend::kOnsetBdf, 0.01},     {"B2", pk::Backend::kCvodesBdf, 1},
+      {"B2", pk::Backend::kOdeintRosenbrock4, 1}, {"B3", pk::Backend::kOnsetBdf, 1},
+      {"B3", pk::Backend::kOnsetBdf, 0.1},      {"B3", pk::Backend::kCvodesBdf, 1},
+      {"B3", pk::Backend::kOdeintRosenbrock4, 1},
+  };
+  for (const Row& row : rows) {
+    std::string name = std::string(row.problem) + "/" + std::string(pk::backend_name(row.backend));
+    if (row.tol_factor != 1) name += "/tol_x" + std::to_string(row.tol_factor).substr(0, 4);
+    benchmark::RegisterBenchmark(name.c_str(), [row](benchmark::State& state) {
+      solve(state, row.problem, row.backend, row.tol_factor);
+    })->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark("B4/onset_bdf", [](benchmark::State& state) {
+    monte_carlo(state, pk::Backend::kOnsetBdf);
+  })->Unit(benchmark::kSecond)->Iterations(1);
+  benchmark::RegisterBenchmark("B4/cvodes_bdf", [](benchmark::State& state) {
+    monte_carlo(state, pk::Backend::kCvodesBdf);
+  })->Unit(benchmark::kSecond)->Iterations(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
