@@ -1,0 +1,1149 @@
+// onset_bdf: CVODE's variable-order, variable-step BDF method compiled for a fixed number of
+// states N (1..kMaxStates), so every vector and matrix is a fixed-size Eigen object on the
+// stack (or inside the integrator) and every loop has a compile-time trip count.
+//
+// The method is the one of SUNDIALS CVODE 6.x (Hindmarsh et al., ACM TOMS 31:363, 2005;
+// Byrne and Hindmarsh, ACM TOMS 1:71, 1975; Jackson and Sacks-Davis, ACM TOMS 6:295, 1980):
+//  - fixed-leading-coefficient BDF of orders 1-5 on a Nordsieck history array z (q+1 columns),
+//    error weights 1/(rtol |y_i| + atol_i) and the WRMS norm;
+//  - modified Newton iteration on M = I - gamma J with the LU factors reused across steps:
+//    refactor when gamma changed by more than 30 %, every 20 steps, after a failure; a new
+//    Jacobian every 51 steps or after a convergence failure; convergence-rate test with at most
+//    3 iterations; solutions scaled by 2/(1 + gamma/gamma_setup) when gamma moved;
+//  - local error test, step size and order selection from the estimates at q-1, q, q+1 with
+//    CVODE's bias factors (6, 6, 10) and limits (first step x1e4, then x10; no change below
+//    x1.5), initial step from CVODE's cvHin, never stepping past the end of the piece;
+//  - output by interpolation of the Nordsieck polynomial (CVodeGetDky with k = 0);
+//  - crossings located after every step on the interpolant by the Illinois variant of regula
+//    falsi, as cvRootfind does (Hiebert and Shampine, SAND80-0180, 1980).
+// The same heuristics give the same step counts as a CVODE program at the same tolerances;
+// what differs is the data layout: no generic N_Vector calls, no dense-matrix objects.
+//
+// Everything is sized at construction (set_crossings() sizes the crossing buffers); advance()
+// and restart() do not allocate, except to compose the message of a failure.
+#include <Eigen/Core>
+#include <algorithm>
+#include <array>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pk/integrator.hpp"
+
+namespace onset::pk {
+
+namespace {
+
+// Largest model onset_bdf is compiled for; make_onset_bdf_integrator returns nullptr beyond.
+constexpr int kMaxStates = 16;
+
+// --- CVODE's algorithmic constants (cvode.c, cvode_ls.c, cvode_impl.h of SUNDIALS 6.x) ---
+constexpr int kMaxOrder = 5;              // BDF_Q_MAX
+constexpr double kUround = DBL_EPSILON;   // unit roundoff
+constexpr double kFuzzFactor = 100.0;     // slack on time comparisons
+constexpr double kHlbFactor = 100.0;      // cvHin: lower bound on h0 in units of roundoff
+constexpr double kHubFactor = 0.1;        // cvHin: h0 at most a tenth of the output distance
+constexpr double kHBias = 0.5;            // cvHin: bias on the estimate
+constexpr int kHinIters = 4;              // cvHin: MAX_ITERS
+constexpr double kNewtonCoef = 0.1;       // nlscoef (CORTES): Newton tolerance vs local error
+constexpr double kEtaMaxFirst = 10000.0;  // growth limit after the first step
+constexpr double kEtaMaxEarly = 10.0;     // ... during the first 10 steps
+constexpr double kEtaMaxLater = 10.0;     // ... afterwards
+constexpr double kEtaMaxFixed = 1.5;      // keep h when the proposed ratio is below this
+constexpr double kEtaMinErrFail = 0.1;    // smallest ratio after an error-test failure
+constexpr double kEtaMaxErrFail = 0.2;    // largest ratio after repeated error-test failures
+constexpr double kEtaConvFail = 0.25;     // ratio after a convergence failure
+constexpr double kAddon = 1e-6;
+constexpr double kBias1 = 6.0, kBias2 = 6.0, kBias3 = 10.0;
+constexpr long kSmallSteps = 10;              // SMALL_NST
+constexpr int kMaxConvFails = 10;             // MXNCF: convergence failures per step
+constexpr int kMaxErrFails = 7;               // MXNEF: error-test failures per step
+constexpr int kErrFailsBeforeOrderCut = 3;    // MXNEF1
+constexpr int kSmallErrFails = 2;             // SMALL_NEF
+constexpr int kLongWait = 10;                 // LONG_WAIT
+constexpr int kMaxNewtonIters = 3;            // NLS_MAXCOR
+constexpr double kCrateDown = 0.3;            // CRDOWN
+constexpr double kDivergence = 2.0;           // RDIV
+constexpr long kStepsBetweenSetups = 20;      // MSBP
+constexpr double kGammaChangeSetup = 0.3;     // DGMAX_LSETUP
+constexpr long kStepsBetweenJacobians = 51;   // CVLS_MSBJ
+constexpr double kGammaChangeJacobian = 0.2;  // CVLS_DGMAX
+constexpr double kMinIncMult = 1000.0;        // finite-difference Jacobian increment floor
+constexpr int kMaxStepsBelowRoundoff = 10;    // MXHNIL: steps with t + h == t before failing
+
+// kKeepStepBound[k] = (1/kEtaMaxFixed - kAddon)^k: a proposed ratio 1/(x^(1/k) + kAddon) is
+// below kEtaMaxFixed (so h is kept) exactly when x exceeds it; saves the pow() in that case.
+constexpr std::array<double, kMaxOrder + 3> kKeepStepBound = [] {
+  std::array<double, kMaxOrder + 3> bound{};
+  double power = 1;
+  for (auto& b : bound) {
+    b = power;
+    power *= 1 / kEtaMaxFixed - kAddon;
+  }
+  return bound;
+}();
+// 1/j, to keep divisions out of the coefficient updates.
+constexpr std::array<double, kMaxOrder + 3> kInverse = [] {
+  std::array<double, kMaxOrder + 3> inverse{};
+  for (size_t j = 1; j < inverse.size(); ++j) inverse[j] = 1.0 / static_cast<double>(j);
+  return inverse;
+}();
+
+// Outcomes inside a step attempt (CVODE's DO_ERROR_TEST, PREDICT_AGAIN, ... and failures).
+enum class Code {
+  kSuccess,
+  kDoErrorTest,
+  kPredictAgain,
+  kTryAgain,
+  kConvRecoverable,  // Newton failed to converge (or the LU was singular)
+  kRhsRecoverable,   // the right-hand side was not finite at a trial point
+  kErrFailure,       // CV_ERR_FAILURE
+  kConvFailure,      // CV_CONV_FAILURE
+  kRepeatedRhs,      // CV_REPTD_RHSFUNC_ERR
+};
+
+// Why the Newton iteration is being set up (CVODE's convfail).
+enum class ConvFail { kNone, kBadJacobian, kOther };
+// What cvStep was told about the previous attempt (CVODE's nflag).
+enum class Attempt { kFirst, kPrevConvFail, kPrevErrFail };
+
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+template <int N>
+class OnsetBdf final : public Integrator {
+  using Vec = Eigen::Matrix<double, N, 1>;
+  using Mat = Eigen::Matrix<double, N, N>;
+
+ public:
+  OnsetBdf(const Model& model, const SolverOptions& options)
+      : model_(model),
+        options_(options),
+        rtol_(options.rtol),
+        use_model_jacobian_(options.use_model_jacobian && model.has_jacobian()),
+        hmax_inv_(options.max_step_h > 0 ? 1.0 / options.max_step_h : 0.0) {
+    for (int i = 0; i < N; ++i) atol_[i] = options.atol_of(i);
+    for (auto& column : zn_) column.setZero();
+    ewt_.setOnes();
+    acor_.setZero();
+    y_.setZero();
+    ftemp_.setZero();
+    tempv_.setZero();
+    jac_.setZero();
+    lu_.setIdentity();
+    pivots_.fill(0);
+    failure_.reserve(512);
+  }
+
+  void set_parameters(std::span<const double> params) override { params_ = params; }
+
+  void set_crossings(std::span<const CrossingQuery> queries) override {
+    crossings_ = CrossingFunctions(model_, queries);
+    const auto count = static_cast<size_t>(crossings_.size());
+    g_lo_.assign(count, 0.0);
+    g_hi_.assign(count, 0.0);
+    g_mid_.assign(count, 0.0);
+    root_hit_.assign(count, 0);
+  }
+
+  void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
+               double t_stop) override {
+    input_rate_ = input_rate;
+    for (int i = 0; i < N; ++i) zn_[0][i] = y0[static_cast<size_t>(i)];
+    tn_ = t0;
+    t_stop_ = t_stop;
+    t_returned_ = t0;
+    q_ = 1;
+    big_l_ = 2;
+    qwait_ = big_l_;
+    qprime_ = 1;
+    etamax_ = kEtaMaxFirst;
+    hu_ = 0;
+    h_ = hprime_ = hscale_ = eta_ = 1;
+    nst_ = 0;
+    nstlp_ = nstlj_ = 0;
+    nscon_ = 0;
+    tau_.fill(0);
+    tq_.fill(0);
+    l_.fill(0);
+    coefficients_valid_ = false;
+    saved_tq5_ = 0;
+    crate_ = 1;
+    delp_ = 0;
+    gamma_ = gammap_ = 0;
+    gamrat_ = 1;
+    jcur_ = false;
+    started_ = true;
+    initialized_ = false;
+    rhs_failed_since_restart_ = false;
+    steps_below_roundoff_ = 0;
+    ++stats_.restarts;
+  }
+
+  AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
+                         std::span<char> crossed) override {
+    for (char& c : crossed) c = 0;
+    if (!started_) {
+      failure_ = "onset_bdf: ILL_INPUT: advance() was called before restart()";
+      return AdvanceOutcome::kFailure;
+    }
+    t_out = std::min(t_out, t_stop_);
+
+    if (!initialized_) {
+      const double tround = kUround * std::max(std::fabs(tn_), std::fabs(t_out));
+      if (t_out < tn_ - 2 * tround) return ill_input_before(t_out, y, t);
+      if (t_out - tn_ < 2 * tround) {  // nothing to integrate yet: y(t0)
+        copy_out(zn_[0], y);
+        *t = t_out;
+        t_returned_ = t_out;
+        return AdvanceOutcome::kReachedOutput;
+      }
+      if (!initialize(t_out)) return fail_at_tn(y, t);
+    } else if (nst_ > 0) {
+      const double troundoff = kFuzzFactor * kUround * (std::fabs(tn_) + std::fabs(h_));
+      // Crossings in the part of the last step not yet searched (after a crossing or an
+      // output inside the step).
+      if (!crossings_.empty() && std::fabs(tn_ - t_returned_) > troundoff && check_crossings(t_out))
+        return crossing_found(y, t, crossed);
+      if (tn_ - t_out >= 0) {
+        if (t_out < tn_ - hu_ - troundoff) return ill_input_before(t_out, y, t);
+        return output_at(t_out, y, t);
+      }
+      if (std::fabs(tn_ - t_stop_) <= troundoff) return output_at(t_stop_, y, t);
+      if (tn_ + hprime_ - t_stop_ > 0) {
+        hprime_ = (t_stop_ - tn_) * (1 - 4 * kUround);
+        eta_ = hprime_ / h_;
+      }
+    }
+
+    long steps_here = 0;
+    for (;;) {
+      if (nst_ > 0 && !set_weights(zn_[0])) return fail_weights(y, t);
+      if (steps_here >= options_.max_steps) {
+        failure_ = "onset_bdf: TOO_MUCH_WORK at t = " + format_number(tn_) +
+                   " h: more than max_steps = " + std::to_string(options_.max_steps) +
+                   " internal steps on the way to t = " + format_number(t_out) +
+                   " h (h = " + format_number(h_) + " h); the problem may be very stiff or " +
+                   "the tolerances too tight";
+        return fail_at_tn(y, t);
+      }
+      if (zn_[0].cwiseProduct(ewt_).squaredNorm() > N / (kUround * kUround)) {
+        failure_ = "onset_bdf: TOO_MUCH_ACC at t = " + format_number(tn_) +
+                   " h: the tolerances ask for more accuracy than double precision gives "
+                   "(rtol = " +
+                   format_number(rtol_) + "); raise rtol or atol";
+        return fail_at_tn(y, t);
+      }
+      // A step too small to move t (CVODE warns about it) means the integration cannot go
+      // on: typically the right-hand side is not finite just ahead, or the solution blows up.
+      if (tn_ + h_ == tn_ && ++steps_below_roundoff_ > kMaxStepsBelowRoundoff) {
+        if (rhs_failed_since_restart_)
+          compose_rhs_failure("RHSFUNC_FAIL",
+                              "just ahead, and the steps that avoid it fell below round-off");
+        else
+          failure_ = "onset_bdf: TOO_CLOSE at t = " + format_number(tn_) +
+                     " h: the step size h = " + format_number(h_) +
+                     " h fell below the round-off of t; the solution may blow up here";
+        return fail_at_tn(y, t);
+      }
+      const Code code = step();
+      if (code != Code::kSuccess) {
+        describe_step_failure(code);
+        return fail_at_tn(y, t);
+      }
+      ++steps_here;
+      const double troundoff = kFuzzFactor * kUround * (std::fabs(tn_) + std::fabs(h_));
+      if (std::fabs(tn_ - t_stop_) <= troundoff) tn_ = t_stop_;
+      if (!crossings_.empty() && check_crossings(t_out)) return crossing_found(y, t, crossed);
+      if (tn_ - t_out >= 0) return output_at(t_out, y, t);
+      if (std::fabs(tn_ - t_stop_) <= troundoff) return output_at(t_stop_, y, t);
+      if (tn_ + hprime_ - t_stop_ > 0) {
+        hprime_ = (t_stop_ - tn_) * (1 - 4 * kUround);
+        eta_ = hprime_ / h_;
+      }
+    }
+  }
+
+  SolverStats stats() const override { return stats_; }
+  void reset_stats() override { stats_ = {}; }
+  const std::string& failure() const override { return failure_; }
+
+ private:
+  // ------------------------------------------------------------------ small helpers
+  bool rhs(double t, const Vec& y, Vec& ydot) {
+    ++stats_.rhs_evals;
+    model_.rhs(t, std::span<const double>(y.data(), N), params_, std::span<double>(ydot.data(), N));
+    const size_t inputs = std::min(input_rate_.size(), static_cast<size_t>(N));
+    for (size_t i = 0; i < inputs; ++i) ydot[static_cast<Eigen::Index>(i)] += input_rate_[i];
+    bool finite = true;
+    for (int i = 0; i < N; ++i) finite = finite && std::isfinite(ydot[i]);
+    if (!finite) {
+      rhs_failed_since_restart_ = true;
+      bad_rhs_t_ = t;
+      bad_rhs_y_ = y;
+      bad_rhs_ydot_ = ydot;
+    }
+    return finite;
+  }
+
+  // Summed in index order, as N_VWrmsNorm_Serial does, so that step decisions round alike.
+  double wrms(const Vec& v) const {
+    double sum = 0;
+    for (int i = 0; i < N; ++i) {
+      const double scaled = v[i] * ewt_[i];
+      sum += scaled * scaled;
+    }
+    return std::sqrt(sum / N);
+  }
+
+  bool set_weights(const Vec& y) {
+    for (int i = 0; i < N; ++i) {
+      const double tolerance = rtol_ * std::fabs(y[i]) + atol_[i];
+      if (!(tolerance > 0) || !std::isfinite(tolerance)) return false;
+      ewt_[i] = 1.0 / tolerance;
+    }
+    return true;
+  }
+
+  static void copy_out(const Vec& v, std::span<double> y) {
+    for (int i = 0; i < N; ++i) y[static_cast<size_t>(i)] = v[i];
+  }
+
+  // y(t) from the Nordsieck polynomial of the last step (CVodeGetDky, k = 0).
+  void interpolate(double t, Vec& out) const {
+    const double s = (t - tn_) / h_;
+    out = zn_[static_cast<size_t>(q_)];
+    for (int j = q_ - 1; j >= 0; --j) out = zn_[static_cast<size_t>(j)] + s * out;
+  }
+
+  AdvanceOutcome output_at(double t_target, std::span<double> y, double* t) {
+    interpolate(t_target, y_);
+    copy_out(y_, y);
+    *t = t_target;
+    t_returned_ = t_target;
+    return AdvanceOutcome::kReachedOutput;
+  }
+
+  // ------------------------------------------------------------------ start of a piece
+  bool initialize(double t_out) {
+    if (!set_weights(zn_[0])) {
+      compose_weight_failure(zn_[0]);
+      return false;
+    }
+    if (!rhs(tn_, zn_[0], zn_[1])) {
+      compose_rhs_failure("RHSFUNC_FAIL", "at the start of the piece");
+      return false;
+    }
+    double h = options_.initial_step_h;
+    if (h <= 0 && !initial_step(t_out, &h)) return false;
+    const double rh = std::fabs(h) * hmax_inv_;
+    if (rh > 1) h /= rh;
+    if (tn_ + h - t_stop_ > 0) h = (t_stop_ - tn_) * (1 - 4 * kUround);
+    h_ = hscale_ = hprime_ = h;
+    zn_[1] *= h;
+    if (!crossings_.empty()) {
+      t_lo_ = tn_;
+      evaluate_crossings(tn_, zn_[0], g_lo_);
+    }
+    initialized_ = true;
+    return true;
+  }
+
+  // cvHin: h0 with || h0^2 y'' / 2 || = 1 (WRMS), bounded by the output distance and y/y'.
+  bool initial_step(double t_out, double* h0) {
+    const double tdist = t_out - tn_;
+    const double tround = kUround * std::max(std::fabs(tn_), std::fabs(t_out));
+    const double hlb = kHlbFactor * tround;
+    // Upper bound: allow at most a change of a tenth of |y0| (plus the tolerance) per step.
+    tempv_ = kHubFactor * zn_[0].cwiseAbs() + ewt_.cwiseInverse();
+    const double hub_inv = zn_[1].cwiseAbs().cwiseQuotient(tempv_).maxCoeff();
+    double hub = kHubFactor * tdist;
+    if (hub * hub_inv > 1) hub = 1 / hub_inv;
+    double hg = std::sqrt(hlb * hub);
+    if (hub < hlb) {
+      *h0 = hg;
+      return true;
+    }
+    double hs = hg, hnew = hg, yddnrm = 0;
+    for (int count1 = 1; count1 <= kHinIters; ++count1) {
+      bool hg_ok = false;
+      for (int count2 = 1; count2 <= kHinIters; ++count2) {
+        y_ = zn_[0] + hg * zn_[1];
+        if (rhs(tn_ + hg, y_, tempv_)) {
+          tempv_ = (1 / hg) * tempv_ - (1 / hg) * zn_[1];
+          yddnrm = wrms(tempv_);
+          hg_ok = true;
+          break;
+        }
+        hg *= 0.2;
+      }
+      if (!hg_ok) {
+        if (count1 <= 2) {
+          compose_rhs_failure("REPTD_RHSFUNC_ERR", "while choosing the first step");
+          return false;
+        }
+        hnew = hs;
+        break;
+      }
+      hs = hg;
+      hnew = (yddnrm * hub * hub > 2) ? std::sqrt(2 / yddnrm) : std::sqrt(hg * hub);
+      if (count1 == kHinIters) break;
+      const double hrat = hnew / hg;
+      if (hrat > 0.5 && hrat < 2) break;
+      if (count1 > 1 && hrat > 2) {
+        hnew = hg;
+        break;
+      }
+      hg = hnew;
+    }
+    *h0 = std::clamp(kHBias * hnew, hlb, hub);
+    return true;
+  }
+
+  // ------------------------------------------------------------------ one step (cvStep)
+  Code step() {
+    const double saved_t = tn_;
+    int ncf = 0, nef = 0;
+    double dsm = 0;
+    Attempt attempt = Attempt::kFirst;
+    if (nst_ > 0 && hprime_ != h_) adjust_params();
+    for (;;) {
+      predict();
+      set_coefficients();
+      const Code nls_code = solve_nonlinear(attempt);
+      const Code handled = handle_nonlinear(nls_code, saved_t, &ncf, &attempt);
+      if (handled == Code::kPredictAgain) continue;
+      if (handled != Code::kDoErrorTest) return handled;
+      const Code error_code = error_test(saved_t, &nef, &dsm, &attempt);
+      if (error_code == Code::kTryAgain) continue;
+      if (error_code != Code::kSuccess) return error_code;
+      break;
+    }
+    complete_step();
+    prepare_next_step(dsm);
+    etamax_ = nst_ <= kSmallSteps ? kEtaMaxEarly : kEtaMaxLater;
+    return Code::kSuccess;
+  }
+
+  void adjust_params() {
+    if (qprime_ != q_) {
+      adjust_order(qprime_ - q_);
+      q_ = qprime_;
+      big_l_ = q_ + 1;
+      qwait_ = big_l_;
+    }
+    rescale();
+  }
+
+  void adjust_order(int deltaq) {
+    if (q_ == 2 && deltaq != 1) return;
+    if (deltaq == 1)
+      increase_order();
+    else
+      decrease_order();
+  }
+
+  // New column z[q+1] from the saved correction; the others adjusted by the polynomial
+  // x^2 (x + xi_1) ... (x + xi_{q-1}).
+  void increase_order() {
+    std::array<double, kMaxOrder + 2> l{};
+    l[2] = 1;
+    double alpha1 = 1, prod = 1, xiold = 1, alpha0 = -1, hsum = hscale_;
+    for (int j = 1; j < q_; ++j) {
+      hsum += tau_[static_cast<size_t>(j + 1)];
+      const double xi = hsum / hscale_;
+      prod *= xi;
+      alpha0 -= 1.0 / (j + 1);
+      alpha1 += 1.0 / xi;
+      for (int i = j + 2; i >= 2; --i)
+        l[static_cast<size_t>(i)] =
+            l[static_cast<size_t>(i)] * xiold + l[static_cast<size_t>(i - 1)];
+      xiold = xi;
+    }
+    const double a1 = (-alpha0 - alpha1) / prod;
+    zn_[static_cast<size_t>(big_l_)] = a1 * zn_[kMaxOrder];
+    for (int j = 2; j <= q_; ++j)
+      zn_[static_cast<size_t>(j)] += l[static_cast<size_t>(j)] * zn_[static_cast<size_t>(big_l_)];
+  }
+
+  void decrease_order() {
+    std::array<double, kMaxOrder + 2> l{};
+    l[2] = 1;
+    double hsum = 0;
+    for (int j = 1; j <= q_ - 2; ++j) {
+      hsum += tau_[static_cast<size_t>(j)];
+      const double xi = hsum / hscale_;
+      for (int i = j + 2; i >= 2; --i)
+        l[static_cast<size_t>(i)] = l[static_cast<size_t>(i)] * xi + l[static_cast<size_t>(i - 1)];
+    }
+    for (int j = 2; j < q_; ++j)
+      zn_[static_cast<size_t>(j)] -= l[static_cast<size_t>(j)] * zn_[static_cast<size_t>(q_)];
+  }
+
+  void rescale() {
+    double factor = eta_;
+    for (int j = 1; j <= q_; ++j) {
+      zn_[static_cast<size_t>(j)] *= factor;
+      factor *= eta_;
+    }
+    h_ = hscale_ * eta_;
+    hscale_ = h_;
+    nscon_ = 0;
+  }
+
+  void predict() {
+    tn_ += h_;
+    if (tn_ - t_stop_ > 0) tn_ = t_stop_;
+    for (int k = 1; k <= q_; ++k)
+      for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] += zn_[static_cast<size_t>(j)];
+  }
+
+  void restore(double saved_t) {
+    tn_ = saved_t;
+    for (int k = 1; k <= q_; ++k)
+      for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] -= zn_[static_cast<size_t>(j)];
+  }
+
+  // cvSetBDF + cvSetTqBDF: the polynomial l and the test quantities tq for this step.
+  void set_coefficients() {
+    // The coefficients depend on q, h and the last q step sizes only: at a constant step
+    // size and order (most steps) they are those of the previous step.
+    bool same = coefficients_valid_ && q_ == coef_q_ && h_ == coef_h_;
+    for (int j = 1; same && j <= q_; ++j)
+      same = tau_[static_cast<size_t>(j)] == coef_tau_[static_cast<size_t>(j)];
+    if (!same) {
+      compute_coefficients();
+      coefficients_valid_ = true;
+      coef_q_ = q_;
+      coef_h_ = h_;
+      coef_tau_ = tau_;
+    }
+    gamma_ = h_ * rl1_;
+    if (nst_ == 0) gammap_ = gamma_;
+    gamrat_ = nst_ > 0 ? gamma_ / gammap_ : 1.0;
+  }
+
+  void compute_coefficients() {
+    l_[0] = l_[1] = 1;
+    for (int i = 2; i <= q_; ++i) l_[static_cast<size_t>(i)] = 0;
+    double xi_inv = 1, xistar_inv = 1, alpha0 = -1, alpha0_hat = -1, hsum = h_;
+    if (q_ > 1) {
+      for (int j = 2; j < q_; ++j) {
+        hsum += tau_[static_cast<size_t>(j - 1)];
+        xi_inv = h_ / hsum;
+        alpha0 -= kInverse[static_cast<size_t>(j)];
+        for (int i = j; i >= 1; --i)
+          l_[static_cast<size_t>(i)] += l_[static_cast<size_t>(i - 1)] * xi_inv;
+      }
+      alpha0 -= kInverse[static_cast<size_t>(q_)];
+      xistar_inv = -l_[1] - alpha0;
+      hsum += tau_[static_cast<size_t>(q_ - 1)];
+      xi_inv = h_ / hsum;
+      alpha0_hat = -l_[1] - xi_inv;
+      for (int i = q_; i >= 1; --i)
+        l_[static_cast<size_t>(i)] += l_[static_cast<size_t>(i - 1)] * xistar_inv;
+    }
+    const double a1 = 1 - alpha0_hat + alpha0;
+    const double a2 = 1 + q_ * a1;
+    tq_[2] = std::fabs(a1 / (alpha0 * a2));
+    tq_[5] = std::fabs(a2 * xistar_inv / (l_[static_cast<size_t>(q_)] * xi_inv));
+    // tq[1] and tq[3] (error estimates at orders q-1 and q+1) are only read when an order
+    // change is considered (qwait == 1 here); computing them always keeps the cache simple.
+    {
+      if (q_ > 1) {
+        const double c = xistar_inv / l_[static_cast<size_t>(q_)];
+        const double a3 = alpha0 + kInverse[static_cast<size_t>(q_)];
+        const double a4 = alpha0_hat + xi_inv;
+        const double cpinv = (1 - a4 + a3) / a3;
+        tq_[1] = std::fabs(c * cpinv);
+      } else {
+        tq_[1] = 1;
+      }
+      hsum += tau_[static_cast<size_t>(q_)];
+      xi_inv = h_ / hsum;
+      const double a5 = alpha0 - kInverse[static_cast<size_t>(q_ + 1)];
+      const double a6 = alpha0_hat - xi_inv;
+      const double cppinv = (1 - a6 + a5) / a2;
+      tq_[3] = std::fabs(cppinv / (xi_inv * (q_ + 2) * a5));
+    }
+    tq_[4] = kNewtonCoef / tq_[2];
+    rl1_ = 1 / l_[1];
+  }
+
+  // ------------------------------------------------------------------ Newton iteration
+  // cvNls + SUNNonlinSol_Newton: solve for the correction acor to the prediction z[0].
+  Code solve_nonlinear(Attempt attempt) {
+    ConvFail convfail = (attempt == Attempt::kFirst || attempt == Attempt::kPrevErrFail)
+                            ? ConvFail::kNone
+                            : ConvFail::kOther;
+    bool call_setup = attempt != Attempt::kFirst || nst_ == 0 ||
+                      nst_ >= nstlp_ + kStepsBetweenSetups ||
+                      std::fabs(gamrat_ - 1) > kGammaChangeSetup;
+    acor_.setZero();
+    Code code = Code::kSuccess;
+    for (int retries = 0;; ++retries) {
+      code = residual();
+      if (code == Code::kSuccess && call_setup) code = setup_linear_system(convfail);
+      if (code == Code::kSuccess) {
+        for (int m = 0;;) {
+          tempv_ = -tempv_;  // the Newton right-hand side: minus the residual
+          solve_linear_system(tempv_);
+          acor_ += tempv_;
+          const double del = wrms(tempv_);
+          if (m > 0) crate_ = std::max(kCrateDown * crate_, del / delp_);
+          const double dcon = del * std::min(1.0, crate_) / tq_[4];
+          if (dcon <= 1) {
+            acnrm_ = m == 0 ? del : wrms(acor_);
+            jcur_ = false;
+            return Code::kSuccess;
+          }
+          if (m >= 1 && del > kDivergence * delp_) {
+            code = Code::kConvRecoverable;
+            break;
+          }
+          delp_ = del;
+          if (++m >= kMaxNewtonIters) {
+            code = Code::kConvRecoverable;
+            break;
+          }
+          code = residual();
+          if (code != Code::kSuccess) break;
+        }
+      }
+      ++stats_.nonlinear_failures;
+      // Retry with a fresh Jacobian unless it is fresh already (at most twice: the first
+      // retry may only refactor when gamma moved a lot).
+      if (!jcur_ && retries < 2) {
+        call_setup = true;
+        convfail = ConvFail::kBadJacobian;
+        acor_.setZero();
+        continue;
+      }
+      return code;
+    }
+  }
+
+  // tempv = rl1 z[1] + acor - gamma f(t_n, z[0] + acor); keeps y = z[0] + acor, ftemp = f.
+  Code residual() {
+    y_ = zn_[0] + acor_;
+    if (!rhs(tn_, y_, ftemp_)) return Code::kRhsRecoverable;
+    tempv_ = rl1_ * zn_[1] + acor_ - gamma_ * ftemp_;
+    return Code::kSuccess;
+  }
+
+  // cvLsSetup: M = I - gamma J, with J re-evaluated when it may be stale; LU factors of M.
+  Code setup_linear_system(ConvFail convfail) {
+    const double dgamma = std::fabs(gamma_ / gammap_ - 1);
+    const bool jbad = nst_ == 0 || nst_ >= nstlj_ + kStepsBetweenJacobians ||
+                      (convfail == ConvFail::kBadJacobian && dgamma < kGammaChangeJacobian) ||
+                      convfail == ConvFail::kOther;
+    bool ok = true;
+    if (jbad) {
+      ++stats_.jacobian_evals;
+      nstlj_ = nst_;
+      jcur_ = true;
+      ok = evaluate_jacobian();
+    } else {
+      jcur_ = false;
+    }
+    ++stats_.linear_setups;
+    gamrat_ = 1;
+    gammap_ = gamma_;
+    crate_ = 1;
+    nstlp_ = nst_;
+    if (!ok) return Code::kRhsRecoverable;
+    lu_ = -gamma_ * jac_;
+    lu_.diagonal().array() += 1.0;
+    return factor() ? Code::kSuccess : Code::kConvRecoverable;
+  }
+
+  // J at (t_n, y) with f(t_n, y) = ftemp: the model's, or by forward differences as CVODE's
+  // cvLsDenseDQJac does.
+  bool evaluate_jacobian() {
+    jac_.setZero();
+    if (use_model_jacobian_) {
+      model_.jacobian(tn_, std::span<const double>(y_.data(), N), params_,
+                      std::span<double>(jac_.data(), static_cast<size_t>(N) * N));
+      return jac_.allFinite();
+    }
+    const double srur = std::sqrt(kUround);
+    const double fnorm = wrms(ftemp_);
+    const double min_inc = fnorm != 0 ? kMinIncMult * std::fabs(h_) * kUround * N * fnorm : 1.0;
+    Vec y_plus = y_;
+    Vec f_plus;
+    for (int j = 0; j < N; ++j) {
+      const double saved = y_plus[j];
+      const double inc = std::max(srur * std::fabs(saved), min_inc / ewt_[j]);
+      y_plus[j] = saved + inc;
+      if (!rhs(tn_, y_plus, f_plus)) return false;
+      y_plus[j] = saved;
+      jac_.col(j) = (f_plus - ftemp_) / inc;
+    }
+    return true;
+  }
+
+  // LU factorisation with partial pivoting of lu_, in place (LAPACK getrf); false if singular.
+  bool factor() {
+    for (int k = 0; k < N; ++k) {
+      int pivot = k;
+      double largest = std::fabs(lu_(k, k));
+      for (int i = k + 1; i < N; ++i)
+        if (std::fabs(lu_(i, k)) > largest) {
+          largest = std::fabs(lu_(i, k));
+          pivot = i;
+        }
+      pivots_[static_cast<size_t>(k)] = pivot;
+      if (!(largest > 0)) return false;
+      if (pivot != k) lu_.row(k).swap(lu_.row(pivot));
+      const double inverse = 1 / lu_(k, k);
+      for (int i = k + 1; i < N; ++i) lu_(i, k) *= inverse;
+      for (int j = k + 1; j < N; ++j) {
+        const double ukj = lu_(k, j);
+        if (ukj != 0)
+          for (int i = k + 1; i < N; ++i) lu_(i, j) -= lu_(i, k) * ukj;
+      }
+    }
+    return true;
+  }
+
+  // b <- M^-1 b, scaled as CVODE does when gamma moved since the factorisation.
+  void solve_linear_system(Vec& b) const {
+    for (int k = 0; k < N; ++k) {
+      const int p = pivots_[static_cast<size_t>(k)];
+      if (p != k) std::swap(b[k], b[p]);
+    }
+    for (int j = 0; j < N; ++j) {
+      const double bj = b[j];
+      if (bj != 0)
+        for (int i = j + 1; i < N; ++i) b[i] -= lu_(i, j) * bj;
+    }
+    for (int j = N - 1; j >= 0; --j) {
+      b[j] /= lu_(j, j);
+      const double bj = b[j];
+      if (bj != 0)
+        for (int i = 0; i < j; ++i) b[i] -= lu_(i, j) * bj;
+    }
+    if (gamrat_ != 1) b *= 2 / (1 + gamrat_);
+  }
+
+  // cvHandleNFlag: after a failed Newton solve, undo the prediction and cut h by 4.
+  Code handle_nonlinear(Code code, double saved_t, int* ncf, Attempt* attempt) {
+    if (code == Code::kSuccess) return Code::kDoErrorTest;
+    restore(saved_t);
+    ++*ncf;
+    etamax_ = 1;
+    if (*ncf == kMaxConvFails) {
+      last_ncf_ = *ncf;
+      return code == Code::kRhsRecoverable ? Code::kRepeatedRhs : Code::kConvFailure;
+    }
+    eta_ = kEtaConvFail;
+    *attempt = Attempt::kPrevConvFail;
+    rescale();
+    return Code::kPredictAgain;
+  }
+
+  // cvDoErrorTest.
+  Code error_test(double saved_t, int* nef, double* dsm, Attempt* attempt) {
+    *dsm = acnrm_ * tq_[2];
+    if (*dsm <= 1) return Code::kSuccess;
+    ++*nef;
+    ++stats_.error_test_failures;
+    *attempt = Attempt::kPrevErrFail;
+    // Keep the failed correction for the failure message before the history is restored.
+    failed_y_ = zn_[0] + acor_;
+    failed_err_ = tq_[2] * acor_;
+    restore(saved_t);
+    if (*nef == kMaxErrFails) {
+      last_nef_ = *nef;
+      return Code::kErrFailure;
+    }
+    etamax_ = 1;
+    if (*nef <= kErrFailsBeforeOrderCut) {
+      eta_ = 1 / (std::pow(kBias2 * *dsm, kInverse[static_cast<size_t>(big_l_)]) + kAddon);
+      eta_ = std::max(kEtaMinErrFail, eta_);
+      if (*nef >= kSmallErrFails) eta_ = std::min(eta_, kEtaMaxErrFail);
+      rescale();
+      return Code::kTryAgain;
+    }
+    if (q_ > 1) {  // after 3 failures: lower the order
+      eta_ = kEtaMinErrFail;
+      adjust_order(-1);
+      big_l_ = q_;
+      --q_;
+      qwait_ = big_l_;
+      rescale();
+      return Code::kTryAgain;
+    }
+    // Already at order 1: restart the history from f(t_n, y_n).
+    eta_ = kEtaMinErrFail;
+    h_ *= eta_;
+    hscale_ = h_;
+    qwait_ = kLongWait;
+    nscon_ = 0;
+    if (!rhs(tn_, zn_[0], tempv_)) {
+      last_ncf_ = 0;
+      return Code::kRepeatedRhs;
+    }
+    zn_[1] = h_ * tempv_;
+    return Code::kTryAgain;
+  }
+
+  // cvCompleteStep: accept the step, update the history array.
+  void complete_step() {
+    ++nst_;
+    ++stats_.steps;
+    ++nscon_;
+    hu_ = h_;
+    for (int i = q_; i >= 2; --i) tau_[static_cast<size_t>(i)] = tau_[static_cast<size_t>(i - 1)];
+    if (q_ == 1 && nst_ > 1) tau_[2] = tau_[1];
+    tau_[1] = h_;
+    for (int j = 0; j <= q_; ++j) zn_[static_cast<size_t>(j)] += l_[static_cast<size_t>(j)] * acor_;
+    --qwait_;
+    if (qwait_ == 1 && q_ != kMaxOrder) {
+      zn_[kMaxOrder] = acor_;
+      saved_tq5_ = tq_[5];
+    }
+  }
+
+  // cvPrepareNextStep: the next step size and order.
+  void prepare_next_step(double dsm) {
+    if (etamax_ == 1) {
+      qwait_ = std::max(qwait_, 2);
+      qprime_ = q_;
+      hprime_ = h_;
+      eta_ = 1;
+      return;
+    }
+    // Each candidate ratio is 1 / ((bias * error)^(1/k) + addon); the pow() is only taken
+    // for candidates that can change the step (ratio >= kEtaMaxFixed), the others count as 0.
+    etaq_ = step_ratio(kBias2 * dsm, big_l_);
+    if (qwait_ != 0) {
+      qprime_ = q_;
+      if (etaq_ == 0) {  // within the fixed-step band: keep h
+        eta_ = 1;
+        hprime_ = h_;
+        return;
+      }
+      eta_ = etaq_;
+      set_eta();
+      return;
+    }
+    qwait_ = 2;
+    etaqm1_ = 0;
+    if (q_ > 1) {
+      const double ddn = wrms(zn_[static_cast<size_t>(q_)]) * tq_[1];
+      etaqm1_ = step_ratio(kBias1 * ddn, q_);
+    }
+    etaqp1_ = 0;
+    if (q_ != kMaxOrder && saved_tq5_ != 0) {
+      double ratio_power = 1;
+      const double ratio = h_ / tau_[2];
+      for (int i = 0; i < big_l_; ++i) ratio_power *= ratio;
+      const double cquot = (tq_[5] / saved_tq5_) * ratio_power;
+      tempv_ = acor_ - cquot * zn_[kMaxOrder];
+      const double dup = wrms(tempv_) * tq_[3];
+      etaqp1_ = step_ratio(kBias3 * dup, big_l_ + 1);
+    }
+    choose_eta();
+    set_eta();
+  }
+
+  // 1 / (x^(1/k) + addon), or 0 when that is below kEtaMaxFixed (h would be kept anyway).
+  static double step_ratio(double x, int k) {
+    if (x > kKeepStepBound[static_cast<size_t>(k)]) return 0.0;
+    return 1 / (std::pow(x, kInverse[static_cast<size_t>(k)]) + kAddon);
+  }
+
+  void choose_eta() {
+    const double etam = std::max(etaqm1_, std::max(etaq_, etaqp1_));
+    if (etam < kEtaMaxFixed) {
+      eta_ = 1;
+      qprime_ = q_;
+      return;
+    }
+    if (etam == etaq_) {
+      eta_ = etaq_;
+      qprime_ = q_;
+    } else if (etam == etaqm1_) {
+      eta_ = etaqm1_;
+      qprime_ = q_ - 1;
+    } else {
+      eta_ = etaqp1_;
+      qprime_ = q_ + 1;
+      zn_[kMaxOrder] = acor_;  // Delta_n for the order increase
+    }
+  }
+
+  void set_eta() {
+    if (eta_ > 0 && eta_ < kEtaMaxFixed) {
+      eta_ = 1;
+      hprime_ = h_;
+      return;
+    }
+    if (eta_ >= kEtaMaxFixed) {
+      eta_ = std::min(eta_, etamax_);
+      eta_ /= std::max(1.0, std::fabs(h_) * hmax_inv_ * eta_);
+    }
+    hprime_ = h_ * eta_;
+    if (qprime_ < q_) nscon_ = 0;
+  }
+
+  // ------------------------------------------------------------------ crossings
+  void evaluate_crossings(double t, const Vec& y, std::vector<double>& g) {
+    ++stats_.root_evals;
+    crossings_.evaluate(t, std::span<const double>(y.data(), N), params_, g);
+  }
+
+  // cvRcheck3: searches (t_lo, min(t_n, t_out)] for crossings; on success y_ holds y(root).
+  bool check_crossings(double t_out) {
+    if (t_out - tn_ >= 0) {
+      t_hi_ = tn_;
+      y_ = zn_[0];
+    } else {
+      t_hi_ = t_out;
+      interpolate(t_hi_, y_);
+    }
+    if (!(t_hi_ > t_lo_)) return false;
+    evaluate_crossings(t_hi_, y_, g_hi_);
+    const double ttol = (std::fabs(tn_) + std::fabs(h_)) * kUround * 100;
+    const bool found = locate_crossing(ttol);
+    t_lo_ = t_hi_;
+    g_lo_.swap(g_hi_);  // g at the root (or at t_hi) starts the next search
+    if (found) interpolate(t_lo_, y_);
+    return found;
+  }
+
+  // cvRootfind with the query directions of CrossingFunctions::crosses: the Illinois
+  // algorithm on the interpolant. On return t_hi_/g_hi_ are the right end of the final
+  // bracket (where the function has crossed) and root_hit_ marks the functions crossing there.
+  bool locate_crossing(double ttol) {
+    const int count = crossings_.size();
+    int imax = 0;
+    double maxfrac = 0;
+    bool zroot = false, sign_change = false;
+    for (int k = 0; k < count; ++k) {
+      const auto kk = static_cast<size_t>(k);
+      if (!crossings_.crosses(k, g_lo_[kk], g_hi_[kk])) continue;
+      if (g_hi_[kk] == 0) {
+        zroot = true;
+      } else {
+        const double gfrac = std::fabs(g_hi_[kk] / (g_hi_[kk] - g_lo_[kk]));
+        if (gfrac > maxfrac) {
+          sign_change = true;
+          maxfrac = gfrac;
+          imax = k;
+        }
+      }
+    }
+    if (!sign_change && !zroot) return false;
+    if (sign_change) {
+      double alpha = 1;
+      int side = 0, side_prev = -1;
+      while (std::fabs(t_hi_ - t_lo_) > ttol) {
+        alpha = side_prev == side ? (side == 2 ? alpha * 2 : alpha * 0.5) : 1.0;
+        const auto im = static_cast<size_t>(imax);
+        double tmid = t_hi_ - (t_hi_ - t_lo_) * g_hi_[im] / (g_hi_[im] - alpha * g_lo_[im]);
+        if (std::fabs(tmid - t_lo_) < 0.5 * ttol) {
+          const double fracint = std::fabs(t_hi_ - t_lo_) / ttol;
+          tmid = t_lo_ + (fracint > 5 ? 0.1 : 0.5 / fracint) * (t_hi_ - t_lo_);
+        }
+        if (std::fabs(t_hi_ - tmid) < 0.5 * ttol) {
+          const double fracint = std::fabs(t_hi_ - t_lo_) / ttol;
+          tmid = t_hi_ - (fracint > 5 ? 0.1 : 0.5 / fracint) * (t_hi_ - t_lo_);
+        }
+        interpolate(tmid, y_);
+        evaluate_crossings(tmid, y_, g_mid_);
+        maxfrac = 0;
+        zroot = sign_change = false;
+        side_prev = side;
+        for (int k = 0; k < count; ++k) {
+          const auto kk = static_cast<size_t>(k);
+          if (!crossings_.crosses(k, g_lo_[kk], g_mid_[kk])) continue;
+          if (g_mid_[kk] == 0) {
+            zroot = true;
+          } else {
+            const double gfrac = std::fabs(g_mid_[kk] / (g_mid_[kk] - g_lo_[kk]));
+            if (gfrac > maxfrac) {
+              sign_change = true;
+              maxfrac = gfrac;
+              imax = k;
+            }
+          }
+        }
+        if (sign_change || zroot) {  // the crossing is in (t_lo, tmid]
+          t_hi_ = tmid;
+          g_hi_.swap(g_mid_);
+          side = 1;
+          if (!sign_change) break;  // an exact zero at tmid
+          continue;
+        }
+        t_lo_ = tmid;  // the crossing is in (tmid, t_hi]
+        g_lo_.swap(g_mid_);
+        side = 2;
+      }
+    }
+    for (int k = 0; k < count; ++k) {
+      const auto kk = static_cast<size_t>(k);
+      root_hit_[kk] = crossings_.crosses(k, g_lo_[kk], g_hi_[kk]) ? 1 : 0;
+    }
+    return true;
+  }
+
+  AdvanceOutcome crossing_found(std::span<double> y, double* t, std::span<char> crossed) {
+    copy_out(y_, y);
+    *t = t_lo_;
+    t_returned_ = t_lo_;
+    const size_t count = std::min(crossed.size(), root_hit_.size());
+    for (size_t k = 0; k < count; ++k) crossed[k] = root_hit_[k];
+    return AdvanceOutcome::kCrossing;
+  }
+
+  // ------------------------------------------------------------------ failures
+  AdvanceOutcome fail_at_tn(std::span<double> y, double* t) {
+    copy_out(zn_[0], y);
+    *t = tn_;
+    return AdvanceOutcome::kFailure;
+  }
+
+  AdvanceOutcome ill_input_before(double t_out, std::span<double> y, double* t) {
+    failure_ = "onset_bdf: ILL_INPUT: output time t = " + format_number(t_out) +
+               " h lies before the integrator's current time " + format_number(tn_) + " h";
+    return fail_at_tn(y, t);
+  }
+
+  AdvanceOutcome fail_weights(std::span<double> y, double* t) {
+    compose_weight_failure(zn_[0]);
+    return fail_at_tn(y, t);
+  }
+
+  void compose_weight_failure(const Vec& y) {
+    int worst = 0;
+    for (int i = 0; i < N; ++i)
+      if (!(rtol_ * std::fabs(y[i]) + atol_[i] > 0) || !std::isfinite(y[i])) {
+        worst = i;
+        break;
+      }
+    std::vector<double> values(y.data(), y.data() + N);
+    const bool finite = std::isfinite(y[worst]);
+    failure_ = "onset_bdf: " + std::string(finite ? "ILL_INPUT" : "ERR_FAILURE") +
+               " at t = " + format_number(tn_) + " h: " +
+               (finite ? "the error weight of a state is undefined (rtol |y| + atol = 0: set a "
+                         "positive atol); "
+                       : "a state is no longer a finite number; ") +
+               describe_state(model_, values, worst);
+  }
+
+  void compose_rhs_failure(const char* flag, const char* where) {
+    int worst = 0;
+    for (int i = 0; i < N; ++i)
+      if (!std::isfinite(bad_rhs_ydot_[i])) {
+        worst = i;
+        break;
+      }
+    std::vector<double> values(bad_rhs_y_.data(), bad_rhs_y_.data() + N);
+    failure_ = std::string("onset_bdf: ") + flag + " at t = " + format_number(bad_rhs_t_) +
+               " h: the right-hand side is not finite " + where + " (d/dt of state '" +
+               model_.states()[static_cast<size_t>(worst)].name +
+               "' = " + format_number(bad_rhs_ydot_[worst]) + "); " +
+               describe_state(model_, values, worst);
+  }
+
+  void describe_step_failure(Code code) {
+    std::vector<double> values(zn_[0].data(), zn_[0].data() + N);
+    if (code == Code::kErrFailure) {
+      std::vector<double> y(failed_y_.data(), failed_y_.data() + N);
+      std::vector<double> err(failed_err_.data(), failed_err_.data() + N);
+      const int worst = worst_state(y, err, options_);
+      failure_ = "onset_bdf: ERR_FAILURE at t = " + format_number(tn_) +
+                 " h: the local error test failed " + std::to_string(last_nef_) +
+                 " times in one step; h = " + format_number(h_) + " h; worst " +
+                 describe_state(model_, y, worst);
+    } else if (code == Code::kConvFailure) {
+      std::vector<double> y(y_.data(), y_.data() + N);
+      std::vector<double> corr(acor_.data(), acor_.data() + N);
+      const int worst = worst_state(y, corr, options_);
+      failure_ = "onset_bdf: CONV_FAILURE at t = " + format_number(tn_) +
+                 " h: the Newton iteration failed to converge " + std::to_string(last_ncf_) +
+                 " times in one step; h = " + format_number(h_) + " h; worst " +
+                 describe_state(model_, y, worst);
+    } else {
+      compose_rhs_failure("REPTD_RHSFUNC_ERR",
+                          "however small the step (tried repeatedly with smaller steps)");
+    }
+  }
+
+  // ------------------------------------------------------------------ data
+  const Model& model_;
+  SolverOptions options_;
+  double rtol_;
+  Vec atol_;
+  bool use_model_jacobian_;
+  double hmax_inv_;
+  std::span<const double> params_;
+  std::span<const double> input_rate_;
+
+  // Nordsieck array z[0..q] (z[kMaxOrder] also keeps the correction for an order increase).
+  std::array<Vec, kMaxOrder + 1> zn_;
+  Vec ewt_, acor_, y_, ftemp_, tempv_;
+  Mat jac_, lu_;
+  std::array<int, N> pivots_;
+
+  double tn_ = 0, t_stop_ = 0, t_returned_ = 0;
+  double h_ = 1, hprime_ = 1, hscale_ = 1, eta_ = 1, etamax_ = kEtaMaxFirst, hu_ = 0;
+  double etaq_ = 0, etaqm1_ = 0, etaqp1_ = 0;
+  int q_ = 1, qprime_ = 1, big_l_ = 2, qwait_ = 2;
+  long nst_ = 0, nstlp_ = 0, nstlj_ = 0, nscon_ = 0;
+  std::array<double, kMaxOrder + 2> tau_{}, tq_{}, l_{};
+  double saved_tq5_ = 0, rl1_ = 1, gamma_ = 0, gammap_ = 0, gamrat_ = 1;
+  double crate_ = 1, delp_ = 0, acnrm_ = 0;
+  bool jcur_ = false, started_ = false, initialized_ = false;
+  // Key of the coefficients in l_, tq_, rl1_ (see set_coefficients).
+  bool coefficients_valid_ = false;
+  int coef_q_ = 0;
+  double coef_h_ = 0;
+  std::array<double, kMaxOrder + 2> coef_tau_{};
+
+  CrossingFunctions crossings_;
+  std::vector<double> g_lo_, g_hi_, g_mid_;
+  std::vector<char> root_hit_;
+  double t_lo_ = 0, t_hi_ = 0;
+
+  // For failure messages.
+  double bad_rhs_t_ = 0;
+  Vec bad_rhs_y_ = Vec::Zero(), bad_rhs_ydot_ = Vec::Zero();
+  Vec failed_y_ = Vec::Zero(), failed_err_ = Vec::Zero();
+  int last_nef_ = 0, last_ncf_ = 0;
+  bool rhs_failed_since_restart_ = false;
+  int steps_below_roundoff_ = 0;
+
+  SolverStats stats_;
+  std::string failure_;
+};
+
+template <int N>
+std::unique_ptr<Integrator> make_for(int n, const Model& model, const SolverOptions& options) {
+  if constexpr (N > kMaxStates) {
+    return nullptr;
+  } else {
+    if (n == N) return std::make_unique<OnsetBdf<N>>(model, options);
+    return make_for<N + 1>(n, model, options);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Integrator> make_onset_bdf_integrator(const Model& model,
+                                                      const SolverOptions& options) {
+  const int n = model.num_states();
+  if (n < 1 || n > kMaxStates) return nullptr;
+  return make_for<1>(n, model, options);
+}
+
+}  // namespace onset::pk
