@@ -34,6 +34,11 @@ void Model::jacobian(double /*t*/, std::span<const double> /*y*/, std::span<cons
   throw std::logic_error("model '" + std::string(name()) + "' has no analytic Jacobian");
 }
 
+DoseModifiers Model::dose_modifiers(int /*state*/, std::span<const double> /*p*/,
+                                    std::span<const double> /*covariates*/) const {
+  return {};
+}
+
 bool Model::linear_system(std::span<const double> /*p*/, std::span<double> /*a*/,
                           std::span<double> /*b*/) const {
   return false;

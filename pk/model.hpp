@@ -9,6 +9,7 @@
 //    allocate, throw, or keep mutable state.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,15 @@ struct ParameterInfo {
 struct ObservableInfo {
   std::string name;
   std::string unit;  // e.g. "mg/L"
+};
+
+// How a dose into one compartment is modified (NONMEM's ALAGn, Fn, Rn, Dn), from parameters
+// and the dose record's data columns.
+struct DoseModifiers {
+  double lag_h = 0;                    // the dose starts this much later
+  double bioavailability = 1;          // fraction of AMT that arrives
+  std::optional<double> rate;          // modelled rate (used when RATE = -1), amount/h
+  std::optional<double> duration_h;    // modelled duration (used when RATE = -2)
 };
 
 // Non-zero band of the Jacobian: J(i, j) may be non-zero only for -lower <= j - i <= upper.
@@ -76,6 +86,14 @@ class Model {
   // Observables at (t, y).
   virtual void observe(double t, std::span<const double> y, std::span<const double> p,
                        std::span<double> out) const = 0;
+
+  // Data columns the model reads (e.g. "LAGT", "WT" of a NONMEM data set), by name; their
+  // values for a record are passed to dose_modifiers() in this order. Default: none.
+  virtual std::span<const std::string> covariates() const { return {}; }
+  // Lag, bioavailability, modelled rate and duration of a dose into `state`. Default: no lag,
+  // F = 1, neither rate nor duration modelled.
+  virtual DoseModifiers dose_modifiers(int state, std::span<const double> p,
+                                       std::span<const double> covariates) const;
 
   // For linear time-invariant models, f(t, y) = A y + b with A and b depending on p only.
   // Fills A (column-major n x n) and b and returns true; returns false for other models.
