@@ -1,0 +1,273 @@
+#include "cli/nca_command.hpp"
+
+#include <charconv>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/output_file.hpp"
+#include "fits/nca/csv_table.hpp"
+#include "fits/nca/dataset.hpp"
+#include "fits/nca/input_error.hpp"
+#include "fits/nca/nca.hpp"
+#include "fits/nca/report.hpp"
+#include "fits/nca/sparse.hpp"
+
+namespace onset::cli {
+namespace {
+
+struct NcaArgs {
+  std::string file;
+  std::string subject;
+  std::string time;
+  std::string conc;
+  std::optional<double> dose;
+  std::string dose_column;
+  std::string route;
+  double duration = 0;
+  std::string auc = "linear";
+  bool sparse = false;
+  std::string format = "text";
+  std::string output;
+  std::string blq = "zero-before-tmax";
+  std::optional<double> lloq;
+  std::string lloq_column;
+  std::string group;
+  std::string time_unit = "h";
+  std::string conc_unit = "mg/L";
+  std::string dose_unit = "mg";
+  std::string output_time_unit;
+  std::string output_conc_unit;
+  std::string volume_unit = "L";
+  std::vector<std::string> intervals;
+  std::optional<double> lambda_z_start;
+  std::optional<double> lambda_z_end;
+  int lambda_z_points = 0;
+  double max_extrapolated = 20;
+  double min_r2adj = 0;
+  double confidence = 0.95;
+};
+
+[[noreturn]] void bad_input(const std::string& message) {
+  std::cerr << "onset nca: " << message << '\n';
+  throw CLI::RuntimeError(kExitBadInput);
+}
+
+template <typename Unit, typename Parse>
+Unit unit_or_fail(const std::string& text, Parse parse, const std::string& what,
+                  const std::string& examples) {
+  if (auto unit = parse(text)) return *unit;
+  bad_input("unknown " + what + " unit '" + text + "': expected one of " + examples);
+}
+
+fits::PartialAucInterval parse_interval(const std::string& text) {
+  const auto comma = text.find(',');
+  auto number = [&](std::string_view part) -> std::optional<double> {
+    double value = 0;
+    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (error != std::errc() || end != part.data() + part.size()) return std::nullopt;
+    return value;
+  };
+  if (comma != std::string::npos) {
+    const auto start = number(std::string_view(text).substr(0, comma));
+    const auto end = number(std::string_view(text).substr(comma + 1));
+    if (start && end) return {*start, *end};
+  }
+  bad_input("--interval '" + text + "': expected START,END in the data's time unit, e.g. 0,24");
+}
+
+fits::NcaOptions build_options(const NcaArgs& args) {
+  fits::NcaOptions options;
+  options.route = *fits::parse_route(args.route);  // CLI11 has checked the name
+  options.infusion_duration = args.duration;
+  options.auc_method = *fits::parse_auc_method(args.auc);
+  options.blq_rule = *fits::parse_blq_rule(args.blq);
+  options.max_auc_extrapolated_percent = args.max_extrapolated;
+  options.min_adjusted_r_squared = args.min_r2adj;
+  if (args.lambda_z_start || args.lambda_z_end) {
+    if (!args.lambda_z_start || !args.lambda_z_end) {
+      bad_input("--lambdaz-start and --lambdaz-end go together");
+    }
+    options.lambda_z.mode = fits::LambdaZSelection::Mode::kTimeRange;
+    options.lambda_z.start_time = *args.lambda_z_start;
+    options.lambda_z.end_time = *args.lambda_z_end;
+  } else if (args.lambda_z_points > 0) {
+    options.lambda_z.mode = fits::LambdaZSelection::Mode::kLastPoints;
+    options.lambda_z.point_count = args.lambda_z_points;
+  }
+  for (const auto& interval : args.intervals)
+    options.partial_aucs.push_back(parse_interval(interval));
+
+  const std::string times = "s, min, h, day, week";
+  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L";
+  fits::NcaUnits& units = options.units;
+  units.time = unit_or_fail<fits::TimeUnit>(args.time_unit, fits::parse_time_unit, "time", times);
+  units.concentration = unit_or_fail<fits::ConcentrationUnit>(
+      args.conc_unit, fits::parse_concentration_unit, "concentration", concentrations);
+  units.dose = unit_or_fail<fits::MassUnit>(args.dose_unit, fits::parse_mass_unit, "dose",
+                                            "g, mg, ug, ng, pg");
+  units.output_time = args.output_time_unit.empty()
+                          ? units.time
+                          : unit_or_fail<fits::TimeUnit>(args.output_time_unit,
+                                                         fits::parse_time_unit, "time", times);
+  units.output_concentration = args.output_conc_unit.empty()
+                                   ? units.concentration
+                                   : unit_or_fail<fits::ConcentrationUnit>(
+                                         args.output_conc_unit, fits::parse_concentration_unit,
+                                         "concentration", concentrations);
+  units.output_volume = unit_or_fail<fits::VolumeUnit>(args.volume_unit, fits::parse_volume_unit,
+                                                       "volume", "L, dL, mL, uL");
+  std::string why;
+  if (!options.IsValid(&why)) bad_input(why);
+  return options;
+}
+
+void run(const NcaArgs& args) {
+  if (!args.sparse && args.subject.empty()) {
+    bad_input("--subject is required (it is optional only with --sparse)");
+  }
+  const fits::NcaOptions options = build_options(args);
+  const fits::ReportFormat format = *fits::parse_report_format(args.format);
+
+  fits::DatasetOptions dataset;
+  dataset.columns.subject = args.subject;
+  dataset.columns.time = args.time;
+  dataset.columns.concentration = args.conc;
+  dataset.columns.dose = args.dose_column;
+  dataset.columns.lloq = args.lloq_column;
+  dataset.columns.group = args.group;
+  dataset.dose = args.dose;
+  dataset.lloq = args.lloq;
+
+  std::function<void(std::ostream&)> write;
+  bool any_analysed = false;
+  try {
+    const fits::CsvTable table = fits::CsvTable::read_file(args.file);
+    if (args.sparse) {
+      fits::SparseOptions sparse;
+      sparse.nca = options;
+      sparse.confidence_level = args.confidence;
+      std::string why;
+      if (!sparse.IsValid(&why)) bad_input(why);
+      auto results = std::make_shared<std::vector<fits::SparseGroupResult>>(
+          fits::run_sparse_nca(fits::read_sparse_observations(table, dataset), sparse));
+      for (const auto& result : *results) any_analysed |= !result.mean_profile.excluded;
+      write = [results, sparse, format](std::ostream& out) {
+        fits::write_sparse_report(out, *results, sparse, format);
+      };
+    } else {
+      auto results = std::make_shared<std::vector<fits::NcaResult>>();
+      for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
+        results->push_back(fits::run_nca(profile, options));
+        any_analysed |= !results->back().excluded;
+      }
+      write = [results, options, format](std::ostream& out) {
+        fits::write_nca_report(out, *results, options, format);
+      };
+    }
+  } catch (const fits::InputError& error) {
+    bad_input(error.what());
+  }
+
+  if (args.output.empty()) {
+    write(std::cout);
+    std::cout.flush();
+  } else {
+    try {
+      write_file_atomically(args.output, write);
+    } catch (const std::runtime_error& error) {
+      std::cerr << "onset nca: " << error.what() << '\n';
+      throw CLI::RuntimeError(kExitAnalysisFailed);
+    }
+  }
+  if (!any_analysed) {
+    std::cerr << "onset nca: no subject could be analysed (see the exclusion reasons)\n";
+    throw CLI::RuntimeError(kExitAnalysisFailed);
+  }
+}
+
+}  // namespace
+
+void register_nca_command(CLI::App& app) {
+  auto args = std::make_shared<NcaArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "nca",
+      "Non-compartmental analysis (CMAX, AUC, LAMZ, CL, V, MRT; CDISC PPTESTCD names) of a CSV "
+      "file, per subject, or per group of a sparse (destructive) design with Bailer's SE");
+  cmd->add_option("file", args->file, "CSV file with a header line")->required();
+  cmd->add_option("--subject", args->subject,
+                  "subject/animal column (optional with --sparse: then only used to find "
+                  "animals sampled more than once)");
+  cmd->add_option("--time", args->time, "time-after-dose column")->required();
+  cmd->add_option("--conc", args->conc,
+                  "concentration column (empty/./NA = missing; BLQ or <x = below LLOQ)")
+      ->required();
+  auto* dose = cmd->add_option("--dose", args->dose, "dose for every subject (--dose-unit)");
+  auto* dose_column =
+      cmd->add_option("--dose-col", args->dose_column, "per-subject dose column (--dose-unit)");
+  dose->excludes(dose_column);
+  cmd->add_option("--route", args->route, "route of administration")
+      ->required()
+      ->check(CLI::IsMember({"bolus", "infusion", "extravascular"}));
+  cmd->add_option("--duration", args->duration,
+                  "infusion duration (--time-unit); needed for "
+                  "--route infusion");
+  cmd->add_option("--auc", args->auc,
+                  "trapezoid rule: linear; linear-up-log-down (log for every decline); "
+                  "linear-log (log for declines after Tmax)")
+      ->check(CLI::IsMember({"linear", "linear-log", "linear-up-log-down"}))
+      ->capture_default_str();
+  cmd->add_flag("--sparse", args->sparse,
+                "sparse/destructive design: NCA of the mean profile per group, AUC SE by "
+                "Bailer's method and Nedelman-Jia");
+  cmd->add_option("--format", args->format, "output format")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--output", args->output,
+                  "write the report to this file (atomically) instead of stdout");
+  cmd->add_option("--blq", args->blq,
+                  "BLQ rule: zero-before-tmax (0 before Tmax, dropped after), zero, missing")
+      ->check(CLI::IsMember({"zero-before-tmax", "zero", "missing"}))
+      ->capture_default_str();
+  auto* lloq = cmd->add_option("--lloq", args->lloq,
+                               "lower limit of quantification for every row (--conc-unit)");
+  cmd->add_option("--lloq-col", args->lloq_column,
+                  "per-row LLOQ column; an empty cell falls back to --lloq");
+  (void)lloq;
+  cmd->add_option("--group", args->group, "group column (organ, analyte): one analysis per group");
+  cmd->add_option("--time-unit", args->time_unit, "unit of the time column")->capture_default_str();
+  cmd->add_option("--conc-unit", args->conc_unit, "unit of the concentration column")
+      ->capture_default_str();
+  cmd->add_option("--dose-unit", args->dose_unit, "unit of the dose")->capture_default_str();
+  cmd->add_option("--out-time-unit", args->output_time_unit,
+                  "time unit of the results (default: --time-unit)");
+  cmd->add_option("--out-conc-unit", args->output_conc_unit,
+                  "concentration unit of the results (default: --conc-unit)");
+  cmd->add_option("--volume-unit", args->volume_unit, "volume unit of CL and V")
+      ->capture_default_str();
+  cmd->add_option("--interval", args->intervals,
+                  "partial AUC over START,END (data time unit); repeat for several");
+  auto* lz_start = cmd->add_option("--lambdaz-start", args->lambda_z_start,
+                                   "manual terminal phase: first time included");
+  auto* lz_end = cmd->add_option("--lambdaz-end", args->lambda_z_end,
+                                 "manual terminal phase: last time included");
+  auto* lz_points = cmd->add_option("--lambdaz-points", args->lambda_z_points,
+                                    "manual terminal phase: the last N positive points");
+  lz_points->excludes(lz_start);
+  lz_points->excludes(lz_end);
+  cmd->add_option("--max-extrapolation", args->max_extrapolated,
+                  "exclude AUCIFO-based results when AUCPEO exceeds this percentage")
+      ->capture_default_str();
+  cmd->add_option("--min-r2adj", args->min_r2adj,
+                  "exclude lambda_z-based results when the adjusted R2 is below this (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--conf-level", args->confidence, "confidence level of the sparse AUC intervals")
+      ->capture_default_str();
+  cmd->callback([args]() { run(*args); });
+}
+
+}  // namespace onset::cli

@@ -1,0 +1,215 @@
+#include "fits/nca/csv_table.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "fits/nca/input_error.hpp"
+
+namespace onset::fits {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Splits text into records of cells. Blank lines are skipped.
+std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std::string& source) {
+  std::vector<std::vector<CsvCell>> records;
+  std::vector<CsvCell> record;
+  CsvCell cell;
+  int line = 1;
+  int column = 1;
+  bool in_quotes = false;
+  bool cell_started = false;  // any character (or quote) seen for the current cell
+  bool record_has_content = false;
+  int quote_line = 0;
+  int quote_column = 0;
+  cell.line = 1;
+  cell.column = 1;
+
+  auto finish_cell = [&]() {
+    record.push_back(std::move(cell));
+    cell = CsvCell{};
+    cell_started = false;
+  };
+  auto finish_record = [&]() {
+    if (record_has_content) records.push_back(std::move(record));
+    record.clear();
+    record_has_content = false;
+  };
+
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (in_quotes) {
+      if (ch == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          cell.text += '"';
+          ++i;
+          column += 2;
+          continue;
+        }
+        in_quotes = false;
+        ++column;
+        continue;
+      }
+      cell.text += ch;
+      if (ch == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+      continue;
+    }
+    if (!cell_started && cell.text.empty()) {
+      cell.line = line;
+      cell.column = column;
+    }
+    if (ch == '"') {
+      in_quotes = true;
+      cell_started = true;
+      record_has_content = true;
+      quote_line = line;
+      quote_column = column;
+      ++column;
+    } else if (ch == ',') {
+      record_has_content = true;
+      finish_cell();
+      ++column;
+      cell.line = line;
+      cell.column = column;
+    } else if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      ++column;  // the '\n' ends the record
+    } else if (ch == '\n' || ch == '\r') {
+      if (record_has_content || !cell.text.empty()) {
+        record_has_content = true;
+        finish_cell();
+      } else {
+        cell = CsvCell{};
+      }
+      finish_record();
+      ++line;
+      column = 1;
+      cell.line = line;
+      cell.column = 1;
+    } else {
+      if (ch != ' ' && ch != '\t') record_has_content = true;
+      cell.text += ch;
+      cell_started = true;
+      ++column;
+    }
+  }
+  if (in_quotes) {
+    throw InputError(source, quote_line, quote_column,
+                     "unterminated quoted cell: expected a closing '\"'");
+  }
+  if (record_has_content || !cell.text.empty()) {
+    record_has_content = true;
+    finish_cell();
+    finish_record();
+  }
+  return records;
+}
+
+}  // namespace
+
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+CsvTable CsvTable::read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, 0, "cannot open the file for reading");
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) throw InputError(path, 0, 0, "read error");
+  return parse(contents.str(), path);
+}
+
+CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) {
+  static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
+  if (text.size() >= 2 && (static_cast<unsigned char>(text[0]) == 0xFF ||
+                           static_cast<unsigned char>(text[0]) == 0xFE)) {
+    throw InputError(source_name, 1, 1,
+                     "the file looks UTF-16 encoded: expected UTF-8 or ASCII text");
+  }
+  if (text.find('\0') != std::string_view::npos) {
+    throw InputError(source_name, 0, 0, "the file contains NUL bytes: expected a text CSV file");
+  }
+
+  CsvTable table;
+  table.source_name_ = source_name;
+  auto records = split_records(text, source_name);
+  if (records.empty()) {
+    throw InputError(source_name, 1, 1,
+                     "the file is empty: expected a header line of column names");
+  }
+  table.header_ = std::move(records.front());
+  for (std::size_t c = 0; c < table.header_.size(); ++c) {
+    CsvCell& name = table.header_[c];
+    name.text = std::string(trimmed(name.text));
+    if (name.text.empty()) {
+      throw InputError(source_name, name.line, name.column,
+                       "empty column name in the header (column " + std::to_string(c + 1) + ")");
+    }
+    for (std::size_t d = 0; d < c; ++d) {
+      if (table.header_[d].text == name.text) {
+        throw InputError(source_name, name.line, name.column,
+                         "duplicate column name '" + name.text + "' in the header");
+      }
+    }
+  }
+  if (records.size() == 1) {
+    throw InputError(source_name, table.header_.front().line + 1, 1,
+                     "no data rows after the header");
+  }
+  for (std::size_t r = 1; r < records.size(); ++r) {
+    auto& row = records[r];
+    if (row.size() != table.header_.size()) {
+      throw InputError(source_name, row.front().line, 1,
+                       "expected " + std::to_string(table.header_.size()) +
+                           " comma-separated cells (as in the header), found " +
+                           std::to_string(row.size()));
+    }
+    table.rows_.push_back(std::move(row));
+  }
+  return table;
+}
+
+std::optional<std::size_t> CsvTable::find_column(std::string_view name) const {
+  for (std::size_t c = 0; c < header_.size(); ++c) {
+    if (header_[c].text == name) return c;
+  }
+  std::optional<std::size_t> found;
+  for (std::size_t c = 0; c < header_.size(); ++c) {
+    if (iequals(header_[c].text, name)) {
+      if (found) return std::nullopt;  // ambiguous
+      found = c;
+    }
+  }
+  return found;
+}
+
+std::size_t CsvTable::require_column(std::string_view name, std::string_view role) const {
+  if (auto index = find_column(name)) return *index;
+  std::string available;
+  for (const auto& column : header_) {
+    if (!available.empty()) available += ", ";
+    available += "'" + column.text + "'";
+  }
+  throw InputError(source_name_, header_.front().line, 0,
+                   "no column '" + std::string(name) + "' for the " + std::string(role) +
+                       "; the header has " + available);
+}
+
+}  // namespace onset::fits
