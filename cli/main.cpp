@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/nca_command.hpp"
 
 namespace {
 constexpr const char* kVersion = "onset 0.1.0 (MPI: no)";
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   onset::cli::register_reference_command(app);
+  onset::cli::register_nca_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
