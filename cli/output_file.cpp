@@ -1,12 +1,13 @@
 #include "cli/output_file.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace onset::cli {
 
@@ -22,8 +23,7 @@ void write_file_atomically(const std::string& path,
   const fs::path temporary = folder / hidden_name;
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+    if (!out) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
     try {
       write(out);
     } catch (...) {

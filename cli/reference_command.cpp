@@ -149,13 +149,14 @@ void register_reference_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "reference", "Solve a reference problem (B1, B2, B3) and report its accuracy");
   command->add_option("problem", args->problem, "B1, B2 or B3")->required();
-  command->add_option("--backend", args->backend,
-                      "auto, cvodes_bdf, cvodes_adams, odeint_dopri5, odeint_rosenbrock4, "
-                      "exact_linear, onset_bdf")
+  command
+      ->add_option("--backend", args->backend,
+                   "auto, cvodes_bdf, cvodes_adams, odeint_dopri5, odeint_rosenbrock4, "
+                   "exact_linear, onset_bdf")
       ->capture_default_str();
   command->add_option("--rtol", args->rtol, "relative tolerance (default: the problem's, 1e-8)");
-  command->add_option("--tol-factor", args->tol_factor,
-                      "scale rtol and atol together by this factor")
+  command
+      ->add_option("--tol-factor", args->tol_factor, "scale rtol and atol together by this factor")
       ->capture_default_str();
   command->add_option("--csv", args->csv, "write the trajectory to this CSV file");
   command->add_option("--format", args->format, "text or json")

@@ -31,8 +31,8 @@ class CrossingSearch {
   // (functions there) and crossed[k] set for every function crossing at *t_root.
   template <typename StateAt>
   bool find(const CrossingFunctions& functions, std::span<const double> params, double a,
-            std::span<const double> g_a, double b, std::span<const double> g_b,
-            StateAt&& state_at, double* t_root, std::span<double> y_root, std::span<double> g_root,
+            std::span<const double> g_a, double b, std::span<const double> g_b, StateAt&& state_at,
+            double* t_root, std::span<double> y_root, std::span<double> g_root,
             std::span<char> crossed) {
     const int count = functions.size();
     const double tolerance =

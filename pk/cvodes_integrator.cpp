@@ -165,8 +165,8 @@ class CvodesIntegrator final : public Integrator {
     return 0;
   }
 
-  static int dense_jacobian_callback(double t, N_Vector y, N_Vector, SUNMatrix jac,
-                                     void* user_data, N_Vector, N_Vector, N_Vector) {
+  static int dense_jacobian_callback(double t, N_Vector y, N_Vector, SUNMatrix jac, void* user_data,
+                                     N_Vector, N_Vector, N_Vector) {
     auto* self = static_cast<CvodesIntegrator*>(user_data);
     const auto n = static_cast<size_t>(self->n_);
     self->model_.jacobian(t, std::span<const double>(NV_DATA_S(y), n), self->rhs_.params,
@@ -174,8 +174,8 @@ class CvodesIntegrator final : public Integrator {
     return 0;
   }
 
-  static int band_jacobian_callback(double t, N_Vector y, N_Vector, SUNMatrix jac,
-                                    void* user_data, N_Vector, N_Vector, N_Vector) {
+  static int band_jacobian_callback(double t, N_Vector y, N_Vector, SUNMatrix jac, void* user_data,
+                                    N_Vector, N_Vector, N_Vector) {
     auto* self = static_cast<CvodesIntegrator*>(user_data);
     const int n = self->n_;
     std::fill(self->dense_scratch_.begin(), self->dense_scratch_.end(), 0.0);
@@ -183,8 +183,8 @@ class CvodesIntegrator final : public Integrator {
                           self->rhs_.params, self->dense_scratch_);
     const sunindextype mu = SM_UBAND_B(jac), ml = SM_LBAND_B(jac);
     for (int j = 0; j < n; ++j)
-      for (int i = std::max(0, j - static_cast<int>(mu)); i <= std::min(n - 1, j + static_cast<int>(ml));
-           ++i)
+      for (int i = std::max(0, j - static_cast<int>(mu));
+           i <= std::min(n - 1, j + static_cast<int>(ml)); ++i)
         SM_ELEMENT_B(jac, i, j) = self->dense_scratch_[static_cast<size_t>(i + n * j)];
     return 0;
   }
@@ -222,7 +222,8 @@ class CvodesIntegrator final : public Integrator {
       matrix_.reset(SUNDenseMatrix(n_, n_, context_.get()));
       linear_solver_.reset(SUNLinSol_Dense(y_.get(), matrix_.get(), context_.get()));
     }
-    if (!matrix_ || !linear_solver_) throw std::runtime_error("cvodes: could not create the linear solver");
+    if (!matrix_ || !linear_solver_)
+      throw std::runtime_error("cvodes: could not create the linear solver");
     check(CVodeSetLinearSolver(mem, linear_solver_.get(), matrix_.get()), "CVodeSetLinearSolver");
     if (use_jacobian)
       check(CVodeSetJacFn(mem, options_.linear_solver == LinearSolverKind::kBanded
@@ -234,7 +235,8 @@ class CvodesIntegrator final : public Integrator {
   void check(int flag, const char* function) const {
     if (flag < 0)
       throw std::runtime_error(std::string("cvodes: ") + function + " failed with " +
-                               flag_name(flag) + (last_error_.empty() ? "" : " (" + last_error_ + ")"));
+                               flag_name(flag) +
+                               (last_error_.empty() ? "" : " (" + last_error_ + ")"));
   }
 
   SolverStats piece_stats() const {
@@ -263,9 +265,9 @@ class CvodesIntegrator final : public Integrator {
     double t = 0;
     CVodeGetCurrentTime(mem, &t);
     std::string where;
-    if (bad_rhs_state_ >= 0 && (flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR ||
-                                flag == CV_FIRST_RHSFUNC_ERR || flag == CV_UNREC_RHSFUNC_ERR ||
-                                flag == CV_ERR_FAILURE || flag == CV_CONV_FAILURE)) {
+    if (bad_rhs_state_ >= 0 &&
+        (flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR || flag == CV_FIRST_RHSFUNC_ERR ||
+         flag == CV_UNREC_RHSFUNC_ERR || flag == CV_ERR_FAILURE || flag == CV_CONV_FAILURE)) {
       failure_ = "cvodes: " + flag_name(flag) + " at t = " + format_time(bad_rhs_time_) +
                  ": the right-hand side of state '" +
                  model_.states()[static_cast<size_t>(bad_rhs_state_)].name +
@@ -276,8 +278,8 @@ class CvodesIntegrator final : public Integrator {
     std::unique_ptr<_generic_N_Vector, VectorDeleter> errors(N_VNew_Serial(n_, context_.get()));
     int worst = 0;
     if (errors && CVodeGetEstLocalErrors(mem, errors.get()) == CV_SUCCESS)
-      worst = worst_state(y, std::span<const double>(NV_DATA_S(errors.get()), static_cast<size_t>(n_)),
-                          options_);
+      worst = worst_state(
+          y, std::span<const double>(NV_DATA_S(errors.get()), static_cast<size_t>(n_)), options_);
     std::string why;
     switch (flag) {
       case CV_TOO_MUCH_WORK:
@@ -286,8 +288,9 @@ class CvodesIntegrator final : public Integrator {
               "tolerances, or use a stiff solver";
         break;
       case CV_TOO_MUCH_ACC:
-        why = "the tolerances ask for more accuracy than double precision can give; raise rtol "
-              "or atol";
+        why =
+            "the tolerances ask for more accuracy than double precision can give; raise rtol "
+            "or atol";
         break;
       case CV_ERR_FAILURE:
         why = "the local error test failed repeatedly with the smallest step";
@@ -297,8 +300,10 @@ class CvodesIntegrator final : public Integrator {
         break;
       case CV_ILL_INPUT:
         if (last_error_.find("ewt") != std::string::npos) {
-          why = "an absolute tolerance of 0 on a state that is 0 leaves no error scale; give "
-                "every state atol > 0 (" + last_error_ + ")";
+          why =
+              "an absolute tolerance of 0 on a state that is 0 leaves no error scale; give "
+              "every state atol > 0 (" +
+              last_error_ + ")";
           for (int i = 0; i < n_; ++i)
             if (y[static_cast<size_t>(i)] == 0 && options_.atol_of(i) == 0) worst = i;
           break;

@@ -7,10 +7,10 @@
 // `exact_root_subdivisions` parts; a sign change in one is refined by regula falsi on the
 // exact solution (a crossing and re-crossing inside one part can be missed).
 #include <Eigen/Dense>
-#include <unsupported/Eigen/MatrixFunctions>
 #include <array>
 #include <cmath>
 #include <stdexcept>
+#include <unsupported/Eigen/MatrixFunctions>
 #include <vector>
 
 #include "pk/crossing_search.hpp"
@@ -37,7 +37,8 @@ class ExactLinearIntegrator final : public Integrator {
   }
 
   void set_parameters(std::span<const double> params) override {
-    if (params.size() == params_.size() && std::equal(params.begin(), params.end(), params_.begin()))
+    if (params.size() == params_.size() &&
+        std::equal(params.begin(), params.end(), params_.begin()))
       return;  // same system: keep the cached propagators
     params_.assign(params.begin(), params.end());
     std::fill(a_flat_.begin(), a_flat_.end(), 0.0);

@@ -63,8 +63,7 @@ std::unique_ptr<Integrator> make_integrator(Backend backend, const Model& model,
       if (!integrator)
         throw std::invalid_argument("backend onset_bdf is compiled for small models only; model '" +
                                     std::string(model.name()) + "' has " +
-                                    std::to_string(model.num_states()) +
-                                    " states: use cvodes_bdf");
+                                    std::to_string(model.num_states()) + " states: use cvodes_bdf");
       return integrator;
     }
     case Backend::kAuto:

@@ -36,10 +36,10 @@ struct ObservableInfo {
 // How a dose into one compartment is modified (NONMEM's ALAGn, Fn, Rn, Dn), from parameters
 // and the dose record's data columns.
 struct DoseModifiers {
-  double lag_h = 0;                    // the dose starts this much later
-  double bioavailability = 1;          // fraction of AMT that arrives
-  std::optional<double> rate;          // modelled rate (used when RATE = -1), amount/h
-  std::optional<double> duration_h;    // modelled duration (used when RATE = -2)
+  double lag_h = 0;                  // the dose starts this much later
+  double bioavailability = 1;        // fraction of AMT that arrives
+  std::optional<double> rate;        // modelled rate (used when RATE = -1), amount/h
+  std::optional<double> duration_h;  // modelled duration (used when RATE = -2)
 };
 
 // Non-zero band of the Jacobian: J(i, j) may be non-zero only for -lower <= j - i <= upper.

@@ -66,7 +66,8 @@ class DopriStepper {
   DopriStepper(System* system, double atol, double rtol)
       : system_(system),
         stepper_(odeint::make_dense_output(atol, rtol, odeint::runge_kutta_dopri5<State>())),
-        state_(static_cast<size_t>(system->n)), scratch_(state_.size()) {}
+        state_(static_cast<size_t>(system->n)),
+        scratch_(state_.size()) {}
 
   void initialize(const double* y0, double t0, double dt) {
     std::copy_n(y0, state_.size(), state_.begin());
@@ -90,7 +91,8 @@ class DopriStepper {
  private:
   using State = std::vector<double>;
   System* system_;
-  odeint::dense_output_runge_kutta<odeint::controlled_runge_kutta<odeint::runge_kutta_dopri5<State>>>
+  odeint::dense_output_runge_kutta<
+      odeint::controlled_runge_kutta<odeint::runge_kutta_dopri5<State>>>
       stepper_;
   State state_, scratch_;
 };
@@ -115,7 +117,9 @@ template <typename Stepper>
 class OdeintIntegrator final : public Integrator {
  public:
   OdeintIntegrator(const Model& model, const SolverOptions& options)
-      : model_(model), options_(options), n_(model.num_states()),
+      : model_(model),
+        options_(options),
+        n_(model.num_states()),
         system_{&model, RhsView{&model, {}, {}}, model.num_states()},
         stepper_(&system_, single_atol(options), options.rtol) {
     current_.resize(static_cast<size_t>(n_));
@@ -157,9 +161,10 @@ class OdeintIntegrator final : public Integrator {
         state_at(t_right, y);
         crossings_.evaluate(t_right, y, system_.rhs.params, g_right_);
         double t_root = 0;
-        if (search_.find(crossings_, system_.rhs.params, t_left_, g_left_, t_right, g_right_,
-                         [this](double time, std::span<double> out) { state_at(time, out); },
-                         &t_root, y, g_root_, crossed)) {
+        if (search_.find(
+                crossings_, system_.rhs.params, t_left_, g_left_, t_right, g_right_,
+                [this](double time, std::span<double> out) { state_at(time, out); }, &t_root, y,
+                g_root_, crossed)) {
           ++root_evals_;
           t_left_ = t_root;
           g_left_ = g_root_;

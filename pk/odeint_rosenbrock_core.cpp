@@ -15,9 +15,13 @@ struct OdeintRosenbrockCore::Impl {
       odeint::rosenbrock4_dense_output<odeint::rosenbrock4_controller<odeint::rosenbrock4<double>>>;
 
   Impl(int size, double atol, double rtol, RhsFunction f, JacobianFunction j, void* c)
-      : n(size), rhs(f), jacobian(j), context(c),
+      : n(size),
+        rhs(f),
+        jacobian(j),
+        context(c),
         stepper(odeint::make_dense_output(atol, rtol, odeint::rosenbrock4<double>())),
-        state(static_cast<size_t>(size)), scratch(static_cast<size_t>(size)),
+        state(static_cast<size_t>(size)),
+        scratch(static_cast<size_t>(size)),
         jac_flat(static_cast<size_t>(size) * static_cast<size_t>(size)) {}
 
   int n;

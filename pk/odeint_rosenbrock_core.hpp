@@ -13,8 +13,8 @@ class OdeintRosenbrockCore {
   using RhsFunction = void (*)(void* context, double t, const double* y, double* dydt);
   using JacobianFunction = void (*)(void* context, double t, const double* y, double* jac);
 
-  OdeintRosenbrockCore(int n, double atol, double rtol, RhsFunction rhs,
-                       JacobianFunction jacobian, void* context);
+  OdeintRosenbrockCore(int n, double atol, double rtol, RhsFunction rhs, JacobianFunction jacobian,
+                       void* context);
   ~OdeintRosenbrockCore();
   OdeintRosenbrockCore(const OdeintRosenbrockCore&) = delete;
   OdeintRosenbrockCore& operator=(const OdeintRosenbrockCore&) = delete;

@@ -29,11 +29,11 @@ struct SolverStats {
   long steps = 0;
   long rhs_evals = 0;
   long jacobian_evals = 0;
-  long linear_setups = 0;      // LU factorisations
+  long linear_setups = 0;  // LU factorisations
   long error_test_failures = 0;
   long nonlinear_failures = 0;
   long root_evals = 0;
-  long restarts = 0;           // integration restarts at discontinuities
+  long restarts = 0;  // integration restarts at discontinuities
   SolverStats& operator+=(const SolverStats& other);
 };
 
@@ -52,7 +52,7 @@ struct Trajectory {
   std::vector<CrossingResult> crossings;
   SolverStats stats;
   SolveStatus status = SolveStatus::kSuccess;
-  std::string message;         // in words; for kFailed: where and why
+  std::string message;  // in words; for kFailed: where and why
   Backend backend_given = Backend::kAuto;
   Backend backend_used = Backend::kAuto;
   std::string backend_reason;  // why backend_used differs from backend_given, if it does

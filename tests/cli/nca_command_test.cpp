@@ -15,8 +15,9 @@ using onset::testing::run_onset;
 const std::string kTheoph = std::string(ONSET_SHARED_DIR) + "/data/theoph.csv";
 
 TEST(NcaCommand, JsonGivesOneObjectPerSubjectWithPptestcdKeys) {
-  const auto result = run_onset("nca " + kTheoph + " --subject Subject --time Time --conc conc --dose 320 " +
-                                "--route extravascular --auc linear --format json");
+  const auto result =
+      run_onset("nca " + kTheoph + " --subject Subject --time Time --conc conc --dose 320 " +
+                "--route extravascular --auc linear --format json");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
   // the layout may wrap subjects; find subject 1's CMAX wherever it sits
@@ -29,8 +30,9 @@ TEST(NcaCommand, JsonGivesOneObjectPerSubjectWithPptestcdKeys) {
 }
 
 TEST(NcaCommand, MissingColumnExitsWith2AndNamesTheColumnsThatExist) {
-  const auto result = run_onset("nca " + kTheoph + " --subject Subject --time Time --conc nope --dose 320 " +
-                                "--route extravascular");
+  const auto result =
+      run_onset("nca " + kTheoph + " --subject Subject --time Time --conc nope --dose 320 " +
+                "--route extravascular");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("theoph.csv:1"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("'nope'"), std::string::npos) << result.err;
@@ -39,8 +41,9 @@ TEST(NcaCommand, MissingColumnExitsWith2AndNamesTheColumnsThatExist) {
 }
 
 TEST(NcaCommand, UnknownRouteIsABadInput) {
-  const auto result = run_onset("nca " + kTheoph + " --subject Subject --time Time --conc conc --dose 320 " +
-                                "--route intrathecal");
+  const auto result =
+      run_onset("nca " + kTheoph + " --subject Subject --time Time --conc conc --dose 320 " +
+                "--route intrathecal");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("route"), std::string::npos) << result.err;
 }

@@ -2,6 +2,8 @@
 // against references onset did not compute: B1's closed form (cross-checked against
 // shared/peers/ref/b1_ref.csv), the IVP test set's published HIRES solution, and B2's
 // conservation law and tight-tolerance reference quantities (shared/peers/ref/b2_qoi.csv).
+#include "models/reference_problems.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "models/reference_problems.hpp"
 #include "pk/simulate.hpp"
 
 namespace onset::pk {
@@ -97,9 +98,9 @@ TEST(B1Accuracy, AutoPicksTheExactBackendForALinearModel) {
 double hires_max_relative_error(const Trajectory& traj) {
   double worst = 0;
   for (size_t i = 0; i < 8; ++i)
-    worst = std::max(worst, std::fabs(traj.state(traj.num_times() - 1, i) -
-                                      models::kHiresReference[i]) /
-                                std::fabs(models::kHiresReference[i]));
+    worst = std::max(worst,
+                     std::fabs(traj.state(traj.num_times() - 1, i) - models::kHiresReference[i]) /
+                         std::fabs(models::kHiresReference[i]));
   return worst;
 }
 
@@ -133,7 +134,8 @@ void expect_b2_mass_balance(const Trajectory& traj) {
     const double t = traj.times_h[k];
     const double infused = 1e13 * std::min(t, 1.0);
     double total = 0;
-    for (int i = EvCascadeB2::kP; i <= EvCascadeB2::kDo; ++i) total += traj.state(k, static_cast<size_t>(i));
+    for (int i = EvCascadeB2::kP; i <= EvCascadeB2::kDo; ++i)
+      total += traj.state(k, static_cast<size_t>(i));
     if (t == 0) {
       EXPECT_EQ(total, 0.0);
     } else {
@@ -181,8 +183,7 @@ TEST(B2Crossing, FoundByRootFindingNotReadOffTheGrid) {
 
 TEST(B2Crossing, OdeintBackendsLocateTheSameCrossing) {
   EXPECT_NEAR(b2_crossing(run_case("B2", Backend::kOdeintDopri5)), kB2CrossingReference, 1e-4);
-  EXPECT_NEAR(b2_crossing(run_case("B2", Backend::kOdeintRosenbrock4)), kB2CrossingReference,
-              1e-4);
+  EXPECT_NEAR(b2_crossing(run_case("B2", Backend::kOdeintRosenbrock4)), kB2CrossingReference, 1e-4);
 }
 
 TEST(B2Solver, CvodesBdfMatchesTheHandWrittenPeerStepForStep) {

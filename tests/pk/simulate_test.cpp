@@ -68,9 +68,9 @@ class NanModel final : public Model {
   ObservableInfo observables_[1] = {{"X", "mg"}};
 };
 
-constexpr Backend kAllBackends[] = {Backend::kCvodesBdf, Backend::kCvodesAdams,
+constexpr Backend kAllBackends[] = {Backend::kCvodesBdf,    Backend::kCvodesAdams,
                                     Backend::kOdeintDopri5, Backend::kOdeintRosenbrock4,
-                                    Backend::kExactLinear, Backend::kOnsetBdf};
+                                    Backend::kExactLinear,  Backend::kOnsetBdf};
 
 SolverOptions tight(Backend backend) {
   SolverOptions options;
@@ -89,7 +89,8 @@ TEST_P(EveryBackend, BolusDecayMatchesTheExponential) {
   SimulationRequest request;
   request.output_times_h = output_grid(0, 12, 1);
   request.outputs_before_doses = false;
-  const Trajectory traj = simulate(model, regimen, model.default_parameters(), request, tight(GetParam()));
+  const Trajectory traj =
+      simulate(model, regimen, model.default_parameters(), request, tight(GetParam()));
   ASSERT_TRUE(traj.ok()) << traj.message;
   for (size_t k = 0; k < traj.num_times(); ++k) {
     const double exact = 10.0 * std::exp(-0.5 * traj.times_h[k]);
@@ -106,7 +107,8 @@ TEST_P(EveryBackend, FindsTheFirstFallingCrossingAtTheAnalyticTime) {
   request.output_times_h = output_grid(0, 12, 1);
   request.crossings.push_back({0, 1.0, Direction::kFalling});
   request.crossings.push_back({0, 20.0, Direction::kRising});  // never reaches 20
-  const Trajectory traj = simulate(model, regimen, model.default_parameters(), request, tight(GetParam()));
+  const Trajectory traj =
+      simulate(model, regimen, model.default_parameters(), request, tight(GetParam()));
   ASSERT_TRUE(traj.ok()) << traj.message;
   ASSERT_TRUE(traj.crossings[0].time_h.has_value()) << backend_name(GetParam());
   EXPECT_NEAR(*traj.crossings[0].time_h, 2 * std::log(10.0), 1e-7) << backend_name(GetParam());
@@ -122,7 +124,8 @@ TEST_P(EveryBackend, StopsAtTheCrossingWhenAsked) {
   request.output_times_h = output_grid(0, 12, 1);
   request.crossings.push_back({0, 1.0, Direction::kFalling});
   request.stop_when_crossed = true;
-  const Trajectory traj = simulate(model, regimen, model.default_parameters(), request, tight(GetParam()));
+  const Trajectory traj =
+      simulate(model, regimen, model.default_parameters(), request, tight(GetParam()));
   EXPECT_EQ(traj.status, SolveStatus::kStoppedAtCrossing);
   EXPECT_TRUE(traj.ok());
   EXPECT_EQ(traj.num_times(), 5u) << traj.message;  // outputs 0..4 h; the crossing is at 4.6 h
@@ -244,9 +247,9 @@ TEST(Failures, ZeroAbsoluteToleranceOnAZeroStateSaysWhichStateAndWhatToDo) {
   models::ReferenceCase reference = models::make_reference_case("B3");
   reference.options.backend = Backend::kCvodesBdf;
   reference.options.atol = 0;  // y2..y7 start at 0: no error scale
-  const Trajectory traj = simulate(*reference.model, reference.regimen,
-                                   reference.model->default_parameters(), reference.request,
-                                   reference.options);
+  const Trajectory traj =
+      simulate(*reference.model, reference.regimen, reference.model->default_parameters(),
+               reference.request, reference.options);
   ASSERT_EQ(traj.status, SolveStatus::kFailed);
   EXPECT_NE(traj.message.find("CV_ILL_INPUT"), std::string::npos) << traj.message;
   EXPECT_NE(traj.message.find("atol > 0"), std::string::npos) << traj.message;
@@ -257,9 +260,9 @@ TEST(Failures, TooMuchWorkSaysHowManyStepsAndWhatToDo) {
   models::ReferenceCase reference = models::make_reference_case("B3");
   reference.options.backend = Backend::kCvodesBdf;
   reference.options.max_steps = 50;
-  const Trajectory traj = simulate(*reference.model, reference.regimen,
-                                   reference.model->default_parameters(), reference.request,
-                                   reference.options);
+  const Trajectory traj =
+      simulate(*reference.model, reference.regimen, reference.model->default_parameters(),
+               reference.request, reference.options);
   ASSERT_EQ(traj.status, SolveStatus::kFailed);
   EXPECT_NE(traj.message.find("CV_TOO_MUCH_WORK"), std::string::npos) << traj.message;
   EXPECT_NE(traj.message.find("more than 50 steps"), std::string::npos) << traj.message;
