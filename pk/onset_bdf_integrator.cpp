@@ -27,6 +27,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -190,6 +191,7 @@ class OnsetBdf final : public Integrator {
   AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
                          std::span<char> crossed) override {
     for (char& c : crossed) c = 0;
+    y_time_ = kNoTime;
     if (!started_) {
       failure_ = "onset_bdf: ILL_INPUT: advance() was called before restart()";
       return AdvanceOutcome::kFailure;
@@ -324,7 +326,8 @@ class OnsetBdf final : public Integrator {
   }
 
   AdvanceOutcome output_at(double t_target, std::span<double> y, double* t) {
-    interpolate(t_target, y_);
+    // check_crossings() may just have interpolated to this very time.
+    if (t_target != y_time_) interpolate(t_target, y_);
     copy_out(y_, y);
     *t = t_target;
     t_returned_ = t_target;
@@ -409,6 +412,7 @@ class OnsetBdf final : public Integrator {
 
   // ------------------------------------------------------------------ one step (cvStep)
   Code step() {
+    y_time_ = kNoTime;
     const double saved_t = tn_;
     int ncf = 0, nef = 0;
     double dsm = 0;
@@ -916,7 +920,10 @@ class OnsetBdf final : public Integrator {
     const bool found = locate_crossing(ttol);
     t_lo_ = t_hi_;
     g_lo_.swap(g_hi_);  // g at the root (or at t_hi) starts the next search
-    if (found) interpolate(t_lo_, y_);
+    if (found)
+      interpolate(t_lo_, y_);
+    else
+      y_time_ = t_lo_;  // y_ still holds y(t_hi)
     return found;
   }
 
@@ -1114,6 +1121,10 @@ class OnsetBdf final : public Integrator {
   std::vector<double> g_lo_, g_hi_, g_mid_;
   std::vector<char> root_hit_;
   double t_lo_ = 0, t_hi_ = 0;
+  // The time y_ holds the interpolated state of (kNoTime: none), to skip a second
+  // interpolation when an output follows a crossing search at the same time.
+  static constexpr double kNoTime = -std::numeric_limits<double>::infinity();
+  double y_time_ = kNoTime;
 
   // For failure messages.
   double bad_rhs_t_ = 0;
