@@ -250,9 +250,7 @@ class OnsetBdf final : public Integrator {
           compose_rhs_failure("RHSFUNC_FAIL",
                               "just ahead, and the steps that avoid it fell below round-off");
         else
-          failure_ = "onset_bdf: TOO_CLOSE at t = " + format_number(tn_) +
-                     " h: the step size h = " + format_number(h_) +
-                     " h fell below the round-off of t; the solution may blow up here";
+          compose_too_close_failure();
         return fail_at_tn(y, t);
       }
       const Code code = step();
@@ -1045,6 +1043,14 @@ class OnsetBdf final : public Integrator {
                          "positive atol); "
                        : "a state is no longer a finite number; ") +
                describe_state(model_, values, worst);
+  }
+
+  void compose_too_close_failure() {
+    const std::vector<double> values(zn_[0].data(), zn_[0].data() + N);
+    failure_ = "onset_bdf: TOO_CLOSE at t = " + format_number(tn_) +
+               " h: the step size h = " + format_number(h_) +
+               " h fell below the round-off of t; the solution may blow up here; largest " +
+               describe_state(model_, values, worst_state(values, values, options_));
   }
 
   void compose_rhs_failure(const char* flag, const char* where) {
