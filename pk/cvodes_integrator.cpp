@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "pk/format.hpp"
 #include "pk/integrator.hpp"
 
 namespace onset::pk {
@@ -50,12 +51,6 @@ std::string flag_name(int flag) {
   std::string text = name ? name : ("flag " + std::to_string(flag));
   std::free(name);
   return text;
-}
-
-std::string format_time(double t) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.6g h", t);
-  return buffer;
 }
 
 class CvodesIntegrator final : public Integrator {
@@ -268,7 +263,7 @@ class CvodesIntegrator final : public Integrator {
     if (bad_rhs_state_ >= 0 &&
         (flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR || flag == CV_FIRST_RHSFUNC_ERR ||
          flag == CV_UNREC_RHSFUNC_ERR || flag == CV_ERR_FAILURE || flag == CV_CONV_FAILURE)) {
-      failure_ = "cvodes: " + flag_name(flag) + " at t = " + format_time(bad_rhs_time_) +
+      failure_ = "cvodes: " + flag_name(flag) + " at t = " + format_hours(bad_rhs_time_) +
                  ": the right-hand side of state '" +
                  model_.states()[static_cast<size_t>(bad_rhs_state_)].name +
                  "' is not a finite number (NaN or Inf); check the model's parameters and "
@@ -312,7 +307,7 @@ class CvodesIntegrator final : public Integrator {
       default:
         why = last_error_.empty() ? "integration failed" : last_error_;
     }
-    failure_ = "cvodes: " + flag_name(flag) + " at t = " + format_time(t) + ": " + why +
+    failure_ = "cvodes: " + flag_name(flag) + " at t = " + format_hours(t) + ": " + why +
                "; worst " + describe_state(model_, y, worst);
   }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pk/crossing_search.hpp"
+#include "pk/format.hpp"
 #include "pk/integrator.hpp"
 
 namespace onset::pk {
@@ -115,8 +116,8 @@ class ExactLinearIntegrator final : public Integrator {
     if (!y_.allFinite()) {
       int bad = 0;
       while (bad + 1 < n_ && std::isfinite(y_[bad])) ++bad;
-      failure_ = "exact_linear: at t = " + std::to_string(t_out) +
-                 " h the solution is not finite (NaN or Inf in the system matrix?); " +
+      failure_ = "exact_linear: at t = " + format_hours(t_out) +
+                 ": the solution is not finite (NaN or Inf in the system matrix?); " +
                  describe_state(model_, y, bad);
       return AdvanceOutcome::kFailure;
     }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "pk/format.hpp"
+
 namespace onset::pk {
 
 CrossingFunctions::CrossingFunctions(const Model& model, std::span<const CrossingQuery> queries)
@@ -89,10 +91,9 @@ int worst_state(std::span<const double> y, std::span<const double> v,
 }
 
 std::string describe_state(const Model& model, std::span<const double> y, int i) {
-  char value[32];
-  std::snprintf(value, sizeof value, "%.6g", y[static_cast<size_t>(i)]);
   const auto& info = model.states()[static_cast<size_t>(i)];
-  return "state '" + info.name + "' = " + value + (info.unit.empty() ? "" : " " + info.unit);
+  return "state '" + info.name + "' = " + format_number(y[static_cast<size_t>(i)]) +
+         (info.unit.empty() ? "" : " " + info.unit);
 }
 
 }  // namespace onset::pk

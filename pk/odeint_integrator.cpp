@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pk/crossing_search.hpp"
+#include "pk/format.hpp"
 #include "pk/integrator.hpp"
 #include "pk/odeint_rosenbrock_core.hpp"
 
@@ -18,12 +19,6 @@ namespace onset::pk {
 namespace {
 
 namespace odeint = boost::numeric::odeint;
-
-std::string format_time(double t) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.6g h", t);
-  return buffer;
-}
 
 // Odeint takes one absolute tolerance; the smallest per-state one is the safe choice.
 double single_atol(const SolverOptions& options) {
@@ -249,7 +244,7 @@ class OdeintIntegrator final : public Integrator {
 
   void fail(const std::string& why, double time, int state) {
     stepper_.current_state(current_.data());
-    failure_ = std::string(Stepper::kName) + ": at t = " + format_time(time) + ": " + why + "; " +
+    failure_ = std::string(Stepper::kName) + ": at t = " + format_hours(time) + ": " + why + "; " +
                describe_state(model_, current_, state);
   }
 

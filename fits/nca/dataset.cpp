@@ -7,18 +7,15 @@
 #include <set>
 
 #include "fits/nca/input_error.hpp"
+#include "pk/format.hpp"
 
 namespace onset::fits {
+
+using onset::format_number;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
-
-std::string format_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
-  return buffer;
-}
 
 bool is_missing_token(std::string_view text) {
   return text.empty() || text == "." || text == "NA" || text == "NaN" || text == "nan";

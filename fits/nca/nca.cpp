@@ -6,16 +6,14 @@
 #include <set>
 #include <stdexcept>
 
+#include "pk/format.hpp"
+
 namespace onset::fits {
+
+using onset::format_number;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string format_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
-  return buffer;
-}
 
 std::string format_percent(double value) {
   char buffer[32];

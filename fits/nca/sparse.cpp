@@ -8,16 +8,14 @@
 #include <map>
 #include <stdexcept>
 
+#include "pk/format.hpp"
+
 namespace onset::fits {
+
+using onset::format_number;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string format_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
-  return buffer;
-}
 
 // Values at one time, with the animal of each (empty animal: a distinct animal per row).
 struct TimeGroup {
