@@ -9,26 +9,6 @@ namespace onset::pk {
 
 namespace {
 
-constexpr int kOnsetBdfMaxStates = 16;
-
-// kAuto: exact solution for linear models, onset's compiled BDF for small ones, else CVODES.
-Backend resolve_backend(const Model& model, Backend given, std::string* reason) {
-  if (given != Backend::kAuto) return given;
-  const auto n = static_cast<size_t>(model.num_states());
-  std::vector<double> a(n * n), b(n);
-  if (model.linear_system(model.default_parameters(), a, b)) {
-    *reason = "auto: the model is linear time-invariant, so it is solved exactly";
-    return Backend::kExactLinear;
-  }
-  if (model.num_states() <= kOnsetBdfMaxStates) {
-    *reason = "auto: a small nonlinear model (" + std::to_string(n) + " states) goes to onset_bdf";
-    return Backend::kOnsetBdf;
-  }
-  *reason = "auto: " + std::to_string(n) + " states is more than onset_bdf is compiled for (" +
-            std::to_string(kOnsetBdfMaxStates) + "), so cvodes_bdf";
-  return Backend::kCvodesBdf;
-}
-
 void validate_request(const Model& model, const SimulationRequest& request) {
   const auto& times = request.output_times_h;
   if (!std::isfinite(request.t_start_h))
@@ -63,7 +43,26 @@ bool same_queries(const std::vector<CrossingQuery>& a, const std::vector<Crossin
                     });
 }
 
+constexpr int kOnsetBdfMaxStates = 16;
+
 }  // namespace
+
+Backend resolve_backend(const Model& model, Backend given, std::string* reason) {
+  if (given != Backend::kAuto) return given;
+  const auto n = static_cast<size_t>(model.num_states());
+  std::vector<double> a(n * n), b(n);
+  if (model.linear_system(model.default_parameters(), a, b)) {
+    *reason = "auto: the model is linear time-invariant, so it is solved exactly";
+    return Backend::kExactLinear;
+  }
+  if (model.num_states() <= kOnsetBdfMaxStates) {
+    *reason = "auto: a small nonlinear model (" + std::to_string(n) + " states) goes to onset_bdf";
+    return Backend::kOnsetBdf;
+  }
+  *reason = "auto: " + std::to_string(n) + " states is more than onset_bdf is compiled for (" +
+            std::to_string(kOnsetBdfMaxStates) + "), so cvodes_bdf";
+  return Backend::kCvodesBdf;
+}
 
 Simulator::Simulator(const Model& model, SolverOptions options)
     : model_(&model), options_(std::move(options)) {

@@ -61,6 +61,11 @@ class Simulator {
   std::vector<Piece> pieces_;
 };
 
+// The backend for `given` and this model: kAuto becomes the exact solution for linear
+// time-invariant models, onset's compiled BDF for small ones, else CVODES; *reason says why.
+// Any other backend is returned as given.
+Backend resolve_backend(const Model& model, Backend given, std::string* reason);
+
 // Convenience: one simulation with a fresh Simulator.
 Trajectory simulate(const Model& model, const Regimen& regimen, std::span<const double> params,
                     const SimulationRequest& request, const SolverOptions& options = {});

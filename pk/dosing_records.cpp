@@ -1,0 +1,319 @@
+#include "pk/dosing_records.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+namespace onset::pk {
+
+namespace {
+
+constexpr std::array<std::string_view, kNumDosingFields> kFieldNames = {
+    "ID", "TIME", "EVID", "AMT", "CMT", "RATE", "II", "ADDL", "SS", "DV", "MDV"};
+
+std::string location(const std::string& file, int line, int column, const std::string& message) {
+  std::ostringstream where;
+  where << file;
+  if (line > 0) where << ':' << line;
+  if (line > 0 && column > 0) where << ':' << column;
+  if (where.tellp() > 0) where << ": ";
+  where << message;
+  return where.str();
+}
+
+struct Cell {
+  std::string text;  // unquoted and trimmed
+  int column = 0;    // 1-based character column where the cell starts
+};
+
+std::string_view trim(std::string_view text) {
+  const auto begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  const auto end = text.find_last_not_of(" \t");
+  return text.substr(begin, end - begin + 1);
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// Splits one line into cells (RFC 4180 quotes allowed).
+std::vector<Cell> split_line(std::string_view line, const std::string& source, int line_number) {
+  std::vector<Cell> cells;
+  size_t pos = 0;
+  while (true) {
+    Cell cell;
+    cell.column = static_cast<int>(pos) + 1;
+    std::string text;
+    const size_t first = line.find_first_not_of(" \t", pos);
+    if (first != std::string_view::npos && line[first] == '"') {
+      size_t k = first + 1;
+      while (true) {
+        if (k >= line.size())
+          throw DosingDataError(source, line_number, cell.column, "unterminated quote");
+        if (line[k] == '"') {
+          if (k + 1 < line.size() && line[k + 1] == '"') {
+            text += '"';
+            k += 2;
+            continue;
+          }
+          ++k;
+          break;
+        }
+        text += line[k++];
+      }
+      const size_t comma = line.find(',', k);
+      pos = comma == std::string_view::npos ? line.size() : comma;
+    } else {
+      const size_t comma = line.find(',', pos);
+      const size_t end = comma == std::string_view::npos ? line.size() : comma;
+      text = std::string(trim(line.substr(pos, end - pos)));
+      pos = end;
+    }
+    cell.text = std::move(text);
+    cells.push_back(std::move(cell));
+    if (pos >= line.size()) break;
+    ++pos;  // skip the comma
+  }
+  return cells;
+}
+
+// "." or empty: nullopt-as-missing; else the number, or nullopt with *bad set.
+std::optional<double> parse_number(const std::string& text, bool* bad) {
+  *bad = false;
+  if (text.empty() || text == ".") return std::nullopt;
+  double value = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (*begin == '+') ++begin;
+  const auto result = std::from_chars(begin, end, value);
+  if (result.ec != std::errc() || result.ptr != end || !std::isfinite(value)) {
+    *bad = true;
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool is_integer(double value) { return std::floor(value) == value && std::fabs(value) < 1e9; }
+
+}  // namespace
+
+DosingDataError::DosingDataError(std::string file, int line, int column, const std::string& message)
+    : std::runtime_error(location(file, line, column, message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      message_(message) {}
+
+std::string_view dosing_field_name(DosingField field) {
+  return kFieldNames[static_cast<size_t>(field)];
+}
+
+int DosingData::covariate_index(std::string_view name) const {
+  const std::string wanted = upper(name);
+  for (size_t k = 0; k < covariate_names.size(); ++k)
+    if (upper(covariate_names[k]) == wanted) return static_cast<int>(k);
+  return -1;
+}
+
+DosingData read_dosing_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DosingDataError(path, 0, 0, "cannot open the data set for reading");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_dosing_csv(text.str(), path);
+}
+
+DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
+  DosingData data;
+  data.source = source;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+
+  // Header.
+  std::vector<Cell> header;
+  std::array<int, kNumDosingFields> field_index;  // cell index of each field, -1: absent
+  field_index.fill(-1);
+  std::vector<int> covariate_cells;  // cell index of each covariate column
+  bool has_c_column = false;
+
+  int line_number = 0;
+  size_t pos = 0;
+  constexpr size_t id_field = 0, time_field = 1, evid_field = 2, amt_field = 3, cmt_field = 4,
+                   rate_field = 5, ii_field = 6, addl_field = 7, ss_field = 8, dv_field = 9,
+                   mdv_field = 10;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty()) continue;
+    if (trim(line).front() == '#') continue;
+    std::vector<Cell> cells = split_line(line, source, line_number);
+
+    if (header.empty()) {
+      header = std::move(cells);
+      for (size_t k = 0; k < header.size(); ++k) {
+        const std::string name = upper(header[k].text);
+        if (name.empty())
+          throw DosingDataError(source, line_number, header[k].column, "empty column name");
+        for (size_t j = 0; j < k; ++j)
+          if (upper(header[j].text) == name)
+            throw DosingDataError(source, line_number, header[k].column,
+                                  "column '" + header[k].text + "' appears twice (also at column " +
+                                      std::to_string(header[j].column) + ")");
+        if (k == 0 && name == "C") {
+          has_c_column = true;
+          continue;
+        }
+        const auto known = std::find(kFieldNames.begin(), kFieldNames.end(), name);
+        if (known != kFieldNames.end()) {
+          field_index[static_cast<size_t>(known - kFieldNames.begin())] = static_cast<int>(k);
+        } else {
+          covariate_cells.push_back(static_cast<int>(k));
+          data.covariate_names.push_back(header[k].text);
+          data.covariate_header_columns.push_back(header[k].column);
+        }
+      }
+      if (field_index[time_field] < 0)
+        throw DosingDataError(source, line_number, 1,
+                              "the data set has no TIME column (NONMEM-style columns: ID, TIME, "
+                              "EVID, AMT, CMT, RATE, II, ADDL, SS, DV, MDV)");
+      data.first_bad_covariate_cell.assign(covariate_cells.size(), {0, 0});
+      continue;
+    }
+
+    if (cells.size() != header.size())
+      throw DosingDataError(source, line_number, 1,
+                            "expected " + std::to_string(header.size()) +
+                                " cells as in the header, found " + std::to_string(cells.size()));
+    if (has_c_column && !cells[0].text.empty() &&
+        (cells[0].text[0] == 'C' || cells[0].text[0] == 'c'))
+      continue;
+
+    DosingRecord record;
+    record.line = line_number;
+    // Reads field f as a number; nullopt when the column is absent or the cell missing.
+    auto number = [&](size_t f) -> std::optional<double> {
+      if (field_index[f] < 0) return std::nullopt;
+      const Cell& cell = cells[static_cast<size_t>(field_index[f])];
+      record.column[f] = cell.column;
+      bool bad = false;
+      auto value = parse_number(cell.text, &bad);
+      if (bad)
+        throw DosingDataError(
+            source, line_number, cell.column,
+            std::string(kFieldNames[f]) + " must be a number, found '" + cell.text + "'");
+      return value;
+    };
+    auto integer = [&](size_t f, int fallback) {
+      const auto value = number(f);
+      if (!value) return fallback;
+      if (!is_integer(*value))
+        throw DosingDataError(source, line_number, record.column[f],
+                              std::string(kFieldNames[f]) + " must be a whole number, found '" +
+                                  cells[static_cast<size_t>(field_index[f])].text + "'");
+      return static_cast<int>(*value);
+    };
+    auto fail = [&](size_t f, const std::string& message) {
+      const int column = record.column[f] > 0 ? record.column[f] : 1;
+      throw DosingDataError(source, line_number, column, message);
+    };
+
+    if (field_index[id_field] >= 0) {
+      const Cell& cell = cells[static_cast<size_t>(field_index[id_field])];
+      record.column[id_field] = cell.column;
+      record.id = cell.text;
+      if (record.id.empty() || record.id == ".") fail(id_field, "ID is missing");
+    } else {
+      record.id = "1";
+    }
+    const auto time = number(time_field);
+    if (!time) fail(time_field, "TIME is missing");
+    record.time_h = *time;
+    record.amount = number(amt_field).value_or(0.0);
+    record.rate = number(rate_field).value_or(0.0);
+    record.ii_h = number(ii_field).value_or(0.0);
+    record.dv = number(dv_field).value_or(std::numeric_limits<double>::quiet_NaN());
+    record.cmt = integer(cmt_field, 0);
+    record.addl = integer(addl_field, 0);
+    record.ss = integer(ss_field, 0);
+    record.mdv = integer(mdv_field, 0);
+    record.evid = integer(evid_field, record.amount > 0 ? 1 : 0);
+    if (record.cmt == 0) record.cmt = 1;
+
+    if (record.evid < 0 || record.evid > 4)
+      fail(evid_field,
+           "EVID must be 0 (observation), 1 (dose), 2 (other), 3 (reset) or 4 (reset "
+           "and dose), found " +
+               std::to_string(record.evid));
+    if (record.cmt < 0)
+      fail(cmt_field, "CMT " + std::to_string(record.cmt) +
+                          ": turning a compartment off (negative CMT) is not supported");
+    if (record.is_dose()) {
+      if (record.amount < 0)
+        fail(amt_field, "AMT must not be negative for a dose, found " +
+                            cells[static_cast<size_t>(field_index[amt_field])].text);
+      if (record.rate < 0 && record.rate != -1 && record.rate != -2)
+        fail(rate_field,
+             "RATE must be 0 (bolus), > 0 (infusion rate), -1 (modelled rate) or -2 "
+             "(modelled duration), found " +
+                 cells[static_cast<size_t>(field_index[rate_field])].text);
+      if (record.ii_h < 0) fail(ii_field, "II must not be negative");
+      if (record.addl < 0) fail(addl_field, "ADDL must not be negative");
+      if (record.ss < 0 || record.ss > 2)
+        fail(ss_field, "SS must be 0, 1 (reset to steady state) or 2 (add steady state), found " +
+                           std::to_string(record.ss));
+      const bool constant_infusion = record.amount == 0 && record.rate > 0;
+      if (record.ss > 0 && record.ii_h == 0 && !constant_infusion)
+        fail(record.column_of(DosingField::kIi) > 0 ? ii_field : ss_field,
+             "SS = " + std::to_string(record.ss) +
+                 " needs the dosing interval II > 0 (only a constant infusion, AMT = 0 with RATE "
+                 "> 0, may have II = 0)");
+      if (record.addl > 0 && record.ii_h == 0)
+        fail(record.column_of(DosingField::kIi) > 0 ? ii_field : addl_field,
+             "ADDL = " + std::to_string(record.addl) + " needs the dosing interval II > 0");
+    }
+    const DosingRecord* previous = data.records.empty() ? nullptr : &data.records.back();
+    if (previous && previous->id == record.id && record.time_h < previous->time_h)
+      fail(time_field, "TIME goes backwards within subject " + record.id + ": " +
+                           cells[static_cast<size_t>(field_index[time_field])].text + " h after " +
+                           std::to_string(previous->time_h) + " h on line " +
+                           std::to_string(previous->line) +
+                           "; sort each subject's records by time");
+
+    for (size_t k = 0; k < covariate_cells.size(); ++k) {
+      const Cell& cell = cells[static_cast<size_t>(covariate_cells[k])];
+      bool bad = false;
+      const auto value = parse_number(cell.text, &bad);
+      if (bad && data.first_bad_covariate_cell[k][0] == 0)
+        data.first_bad_covariate_cell[k] = {line_number, cell.column};
+      data.covariates.push_back(bad ? std::numeric_limits<double>::quiet_NaN()
+                                    : value.value_or(0.0));
+    }
+    data.records.push_back(std::move(record));
+  }
+  if (header.empty()) throw DosingDataError(source, 0, 0, "the data set is empty (no header line)");
+  return data;
+}
+
+std::vector<std::array<size_t, 2>> subject_ranges(const DosingData& data) {
+  std::vector<std::array<size_t, 2>> ranges;
+  for (size_t k = 0; k < data.records.size(); ++k) {
+    if (k == 0 || data.records[k].id != data.records[k - 1].id)
+      ranges.push_back({k, k + 1});
+    else
+      ranges.back()[1] = k + 1;
+  }
+  return ranges;
+}
+
+}  // namespace onset::pk
