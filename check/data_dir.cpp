@@ -1,0 +1,55 @@
+#include "check/data_dir.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace onset::check {
+
+namespace {
+
+bool is_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return std::filesystem::is_directory(dir / "priors", ec);
+}
+
+}  // namespace
+
+std::filesystem::path data_dir() {
+  if (const char* env = std::getenv("ONSET_DATA_DIR"); env != nullptr && *env != '\0') {
+    const std::filesystem::path dir(env);
+    if (!is_data_dir(dir)) {
+      throw std::runtime_error("ONSET_DATA_DIR=" + dir.string() +
+                               " is not an onset data directory (it has no priors/ folder)");
+    }
+    return dir;
+  }
+  std::vector<std::filesystem::path> tried;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path candidate =
+        (exe.parent_path() / ".." / ".." / "data").lexically_normal();
+    if (is_data_dir(candidate)) return candidate;
+    tried.push_back(candidate);
+  }
+#ifdef ONSET_SOURCE_DIR
+  const std::filesystem::path source = std::filesystem::path(ONSET_SOURCE_DIR) / "data";
+  if (is_data_dir(source)) return source;
+  tried.push_back(source);
+#endif
+  std::string list;
+  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t.string();
+  throw std::runtime_error("onset data directory not found (tried " + list +
+                           "); set ONSET_DATA_DIR to the data/ folder of the onset source tree");
+}
+
+std::filesystem::path prior_file(const std::string& family) {
+  return data_dir() / "priors" / (family + ".yaml");
+}
+
+std::filesystem::path physiology_file() { return data_dir() / "species" / "physiology.yaml"; }
+
+}  // namespace onset::check

@@ -1,0 +1,108 @@
+#include "check/yaml_support.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace onset::check::yaml_support {
+
+YAML::Node load(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw PriorFileError(file, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg);
+  }
+}
+
+void fail(const std::string& file, const YAML::Node& node, const std::string& message) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) throw PriorFileError(file, 0, 0, message);
+  throw PriorFileError(file, mark.line + 1, mark.column + 1, message);
+}
+
+void require_keys(const std::string& file, const YAML::Node& node,
+                  const std::set<std::string>& allowed, const std::string& what) {
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    if (allowed.count(key) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      fail(file, entry.first, "unknown key '" + key + "' in " + what + "; expected one of " + list);
+    }
+  }
+}
+
+std::string get_string(const std::string& file, const YAML::Node& map, const std::string& key,
+                       bool required) {
+  const YAML::Node node = map[key];
+  if (!node) {
+    if (required) fail(file, map, "missing '" + key + "'");
+    return "";
+  }
+  if (!node.IsScalar()) fail(file, node, "expected text for '" + key + "'");
+  return node.Scalar();
+}
+
+double as_number(const std::string& file, const YAML::Node& node) {
+  if (!node.IsScalar()) fail(file, node, "expected a number");
+  const std::string& text = node.Scalar();
+  try {
+    std::size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used != text.size() || !std::isfinite(value)) throw std::invalid_argument(text);
+    return value;
+  } catch (const std::exception&) {
+    fail(file, node, "expected a number, found '" + text + "'");
+  }
+}
+
+double get_number(const std::string& file, const YAML::Node& map, const std::string& key) {
+  const YAML::Node node = map[key];
+  if (!node) fail(file, map, "missing '" + key + "'");
+  return as_number(file, node);
+}
+
+namespace {
+
+void check_doi(const std::string& file, const YAML::Node& node, const std::string& doi) {
+  if (doi.empty()) return;
+  if (doi.rfind("10.", 0) != 0 || doi.find('/') == std::string::npos ||
+      doi.find(' ') != std::string::npos) {
+    fail(file, node, "expected a bare DOI such as 10.1172/JCI106184, found '" + doi + "'");
+  }
+}
+
+}  // namespace
+
+Citation parse_citation(const std::string& file, const YAML::Node& node, const std::string& key) {
+  if (!node.IsMap()) fail(file, node, "expected a citation map (authors, year, journal, doi)");
+  require_keys(file, node,
+               {"authors", "year", "title", "journal", "doi", "url", "pmid", "verification",
+                "note"},
+               "citation");
+  Citation c;
+  c.key = key;
+  c.authors = get_string(file, node, "authors", true);
+  c.journal = get_string(file, node, "journal", true);
+  if (!node["year"]) fail(file, node, "citation has no 'year'");
+  const double year = get_number(file, node, "year");
+  if (year < 1800 || year > 2100 || year != std::floor(year)) {
+    fail(file, node["year"], "expected a publication year, found '" + node["year"].Scalar() + "'");
+  }
+  c.year = static_cast<int>(year);
+  c.title = get_string(file, node, "title", false);
+  c.doi = get_string(file, node, "doi", false);
+  check_doi(file, node["doi"], c.doi);
+  c.url = get_string(file, node, "url", false);
+  c.pmid = get_string(file, node, "pmid", false);
+  c.verification = get_string(file, node, "verification", false);
+  return c;
+}
+
+std::string format(double value) {
+  std::ostringstream out;
+  out.precision(15);
+  out << value;
+  return out.str();
+}
+
+}  // namespace onset::check::yaml_support
