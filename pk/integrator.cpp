@@ -93,7 +93,7 @@ int worst_state(std::span<const double> y, std::span<const double> v,
 std::string describe_state(const Model& model, std::span<const double> y, int i) {
   const auto& info = model.states()[static_cast<size_t>(i)];
   return "state '" + info.name + "' = " + format_number(y[static_cast<size_t>(i)]) +
-         (info.unit.empty() ? "" : " " + info.unit);
+         (info.unit.empty() || info.unit == "1" ? "" : " " + info.unit);
 }
 
 }  // namespace onset::pk
