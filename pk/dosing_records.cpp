@@ -247,7 +247,7 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
     record.addl = integer(addl_field, 0);
     record.ss = integer(ss_field, 0);
     record.mdv = integer(mdv_field, 0);
-    record.evid = integer(evid_field, record.amount > 0 ? 1 : 0);
+    record.evid = integer(evid_field, record.amount != 0 ? 1 : 0);
     if (record.cmt == 0) record.cmt = 1;
 
     if (record.evid < 0 || record.evid > 4)

@@ -2,7 +2,7 @@
 //
 // Columns (names case-insensitive, any order): ID, TIME, EVID, AMT, CMT, RATE, II, ADDL, SS,
 // DV, MDV. Only TIME is required; a missing ID means one subject, a missing EVID means
-// "1 if AMT > 0, else 0", a missing CMT means compartment 1. "." or an empty cell is 0 (DV:
+// "1 if AMT is not 0, else 0", a missing CMT means compartment 1. "." or an empty cell is 0 (DV:
 // missing). Every other column is a per-row covariate, passed to a model by name through
 // Model::covariates(). A first column named C drops every row whose C cell starts with "C"
 // (NONMEM's IGNORE=C); a row whose first cell starts with "#" is a comment.

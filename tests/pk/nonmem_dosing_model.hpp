@@ -14,7 +14,7 @@
 
 namespace onset::test_models {
 
-class NonmemDosingModel final : public pk::Model {
+class NonmemDosingModel : public pk::Model {
  public:
   std::string_view name() const override { return "nmtests_advan2"; }
   std::span<const pk::StateInfo> states() const override { return states_; }

@@ -108,6 +108,25 @@ TEST_P(NonmemDosing, AllScenariosMatchNonmemAtEveryRow) {
   expect_matches_nonmem(data, result, std::string(backend_name(GetParam())));
 }
 
+// The same model declared nonlinear, so that steady states come from iterating dosing
+// intervals until convergence instead of the linear solve.
+class IteratedSteadyStateModel final : public test_models::NonmemDosingModel {
+ public:
+  bool linear_system(std::span<const double>, std::span<double>, std::span<double>) const override {
+    return false;
+  }
+};
+
+TEST(NonmemDosingIterated, AllScenariosMatchWithIteratedSteadyStates) {
+  const DosingData data = read_dosing_file(kDir + "input.csv");
+  IteratedSteadyStateModel model;
+  DosingSimulator simulator(model, {});
+  ASSERT_EQ(simulator.backend_used(), Backend::kOnsetBdf);
+  DosingResult result;
+  ASSERT_TRUE(simulator.run(data, model.default_parameters(), {}, &result)) << result.message;
+  expect_matches_nonmem(data, result, "onset_bdf, iterated steady state");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, NonmemDosing,
                          ::testing::Values(Backend::kExactLinear, Backend::kOnsetBdf,
                                            Backend::kCvodesBdf),
