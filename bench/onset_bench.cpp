@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "models/reference_problems.hpp"
+#include "pk/dosing_records.hpp"
+#include "pk/dosing_simulate.hpp"
 #include "pk/simulate.hpp"
+#include "tests/pk/nonmem_dosing_model.hpp"
 
 namespace {
 
@@ -108,6 +111,36 @@ void monte_carlo(benchmark::State& state, pk::Backend backend) {
   state.counters["tF090_p95"] = p95;
 }
 
+// Scenario 9 of shared/data/nonmem-dosing (steady-state infusions with lag time and
+// bioavailability, ADDL 3, hourly observations to 130 h: 132 records) for 1,000 subjects,
+// through the dosing path (records -> events -> steady state -> one row per record) with
+// the hand-written ADVAN2 model of the nmtests test. Counter: subjects per second (wall).
+void scenario9_subjects(benchmark::State& state, pk::Backend backend) {
+  constexpr int kSubjects = 1000;
+  std::string text = "ID,TIME,EVID,AMT,CMT,SS,II,ADDL,RATE,LAGT,MODE,DUR2,RAT2,BIOAV\n";
+  for (int id = 1; id <= kSubjects; ++id) {
+    const std::string prefix = std::to_string(id) + ",";
+    text += prefix + "0,1,100,2,1,24,3,10,3.16,0,2,10,0.412\n";
+    for (int t = 0; t <= 130; ++t)
+      text += prefix + std::to_string(t) + ",0,0,2,0,0,0,0,3.16,0,2,10,0.412\n";
+  }
+  const pk::DosingData data = pk::parse_dosing_csv(text, "scenario9");
+  test_models::NonmemDosingModel model;
+  pk::DosingOptions options;
+  options.solver.backend = backend;
+  pk::DosingSimulator simulator(model, options);
+  const auto params = model.default_parameters();
+  pk::DosingResult result;
+  for (auto _ : state) {
+    simulator.run(data, params, {}, &result);
+    benchmark::DoNotOptimize(result.observables.data());
+  }
+  if (!result.ok()) state.SkipWithError(result.message.c_str());
+  state.counters["subjects_per_s"] =
+      benchmark::Counter(kSubjects, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["rows"] = static_cast<double>(result.rows.size());
+}
+
 void register_all() {
   struct Row {
     const char* problem;
@@ -130,6 +163,14 @@ void register_all() {
       solve(state, row.problem, row.backend, row.tol_factor);
     })->Unit(benchmark::kMillisecond);
   }
+  benchmark::RegisterBenchmark("Sim/scenario9_1000_subjects", [](benchmark::State& state) {
+    scenario9_subjects(state, pk::Backend::kAuto);
+  })->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark(
+      "Sim/scenario9_1000_subjects/onset_bdf",
+      [](benchmark::State& state) { scenario9_subjects(state, pk::Backend::kOnsetBdf); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("B4/onset_bdf", [](benchmark::State& state) {
     monte_carlo(state, pk::Backend::kOnsetBdf);
   })->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
