@@ -141,8 +141,8 @@ ChildPughResult child_pugh(const ChildPughInputs& in) {
 BilirubinBounds bilirubin_bounds_from_meld(const MeldReverseQuery& q) {
   if (q.score_low > q.score_high || q.score_low < 6 || q.score_high > kScoreCap) {
     throw std::invalid_argument("MELD scores must satisfy 6 <= low <= high <= 40, got [" +
-                                std::to_string(q.score_low) + ", " +
-                                std::to_string(q.score_high) + "]");
+                                std::to_string(q.score_low) + ", " + std::to_string(q.score_high) +
+                                "]");
   }
   auto check_range = [](const std::optional<LabRange>& r, const char* what) {
     if (r && (!(r->low > 0) || r->low > r->high)) {
@@ -157,7 +157,7 @@ BilirubinBounds bilirubin_bounds_from_meld(const MeldReverseQuery& q) {
   }
 
   BilirubinBounds b;
-  // Unrounded range of the reported score.
+  // Range of MELD(i) (or MELD-Na before rounding) behind the reported integer score.
   const double reported_low = q.score_low - 0.5;
   const double reported_high =
       q.score_high >= kScoreCap ? std::numeric_limits<double>::infinity() : q.score_high + 0.5;
@@ -180,9 +180,12 @@ BilirubinBounds bilirubin_bounds_from_meld(const MeldReverseQuery& q) {
       return hi;
     };
     raw_low = smallest_meld_reaching(reported_low, na_low);
-    raw_high = std::isinf(reported_high) ? reported_high
-                                         : smallest_meld_reaching(reported_high, na_high);
+    raw_high =
+        std::isinf(reported_high) ? reported_high : smallest_meld_reaching(reported_high, na_high);
   }
+  // MELD(i) is the raw score rounded to the tenth, so the raw score may lie 0.05 further out.
+  raw_low -= 0.05;
+  raw_high += 0.05;
   b.meld_raw_low = raw_low;
   b.meld_raw_high = raw_high;
 
@@ -190,9 +193,9 @@ BilirubinBounds bilirubin_bounds_from_meld(const MeldReverseQuery& q) {
   const LabRange creatinine = q.dialysis ? LabRange{kCreatinineCap, kCreatinineCap}
                                          : q.creatinine_mg_dl.value_or(LabRange{1.0, 4.0});
   // The other labs' largest and smallest contributions.
-  const double others_max = kInrWeight * std::log(floor1(inr.high)) +
-                            kCreatinineWeight * std::log(creatinine_scored(creatinine.high, false)) +
-                            kConstant;
+  const double others_max =
+      kInrWeight * std::log(floor1(inr.high)) +
+      kCreatinineWeight * std::log(creatinine_scored(creatinine.high, false)) + kConstant;
   const double others_min = kInrWeight * std::log(floor1(inr.low)) +
                             kCreatinineWeight * std::log(creatinine_scored(creatinine.low, false)) +
                             kConstant;

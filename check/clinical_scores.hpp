@@ -37,7 +37,7 @@ inline double bilirubin_mg_per_dl(double umol_per_l) {
 }
 
 struct MeldInputs {
-  double bilirubin_mg_dl = 1;   // total serum bilirubin
+  double bilirubin_mg_dl = 1;  // total serum bilirubin
   double inr = 1;
   double creatinine_mg_dl = 1;  // serum creatinine
   // At least two dialysis sessions, or 24 h of CVVHD, within the week before the test.
@@ -47,9 +47,9 @@ struct MeldInputs {
 };
 
 struct MeldResult {
-  double raw = 0;        // unrounded score from the labs as used
-  double initial = 0;    // MELD(i): raw rounded to the tenth
-  int score = 0;         // rounded to an integer, capped at 40
+  double raw = 0;      // unrounded score from the labs as used
+  double initial = 0;  // MELD(i): raw rounded to the tenth
+  int score = 0;       // rounded to an integer, capped at 40
   double bilirubin_used = 0;
   double inr_used = 0;
   double creatinine_used = 0;
@@ -57,10 +57,10 @@ struct MeldResult {
 
 struct MeldNaResult {
   MeldResult meld;
-  double sodium_used = 0;     // clamped to [125, 137]
+  double sodium_used = 0;       // clamped to [125, 137]
   bool sodium_applied = false;  // false when MELD(i) <= 11
-  double raw = 0;             // before rounding
-  int score = 0;              // rounded, capped at 40
+  double raw = 0;               // before rounding
+  int score = 0;                // rounded, capped at 40
 };
 
 // Throws std::invalid_argument for a non-positive or non-finite lab value.
@@ -106,7 +106,8 @@ struct LabRange {
 // MELD-Na) score and whatever else is known?
 struct MeldReverseQuery {
   // Reported integer scores; [score_low, score_high] inclusive (one score: both equal). Each
-  // integer n stands for an unrounded score in [n - 0.5, n + 0.5); 40 stands for >= 39.5.
+  // integer n stands for MELD(i) in [n - 0.5, n + 0.5], i.e. an unrounded score in
+  // [n - 0.55, n + 0.55] (MELD(i) is rounded to the tenth first); 40 stands for >= 39.5.
   int score_low = 0;
   int score_high = 0;
   // True when the scores are MELD-Na; sodium must then be given (range allowed).
@@ -123,14 +124,14 @@ struct MeldReverseQuery {
 };
 
 struct BilirubinBounds {
-  bool consistent = true;     // false: no bilirubin fits the score with the other labs
-  double low_mg_dl = 0;       // 0 when the floor (bilirubin <= 1 scores as 1) is reachable
-  double high_mg_dl = 0;      // +infinity when the score is at the cap of 40
+  bool consistent = true;  // false: no bilirubin fits the score with the other labs
+  double low_mg_dl = 0;    // 0 when the floor (bilirubin <= 1 scores as 1) is reachable
+  double high_mg_dl = 0;   // +infinity when the score is at the cap of 40
   bool low_at_floor = false;
   bool high_unbounded = false;
-  double meld_raw_low = 0;    // unrounded MELD range implied by the query
+  double meld_raw_low = 0;  // unrounded MELD range implied by the query
   double meld_raw_high = 0;
-  std::string explanation;    // the arithmetic in words
+  std::string explanation;  // the arithmetic in words
   double low_umol_l() const { return bilirubin_umol_per_l(low_mg_dl); }
   double high_umol_l() const { return bilirubin_umol_per_l(high_mg_dl); }
 };

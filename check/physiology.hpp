@@ -41,14 +41,14 @@ struct OrganPhysiology {
 
 struct SpeciesPhysiology {
   std::string species;
-  std::string strain;  // e.g. "cynomolgus (Macaca fascicularis)"
-  PhysiologyValue body_weight;      // kg
-  PhysiologyValue plasma_volume;    // mL
-  PhysiologyValue blood_volume;     // mL
-  PhysiologyValue cardiac_output;   // mL/min
+  std::string strain;                             // e.g. "cynomolgus (Macaca fascicularis)"
+  PhysiologyValue body_weight;                    // kg
+  PhysiologyValue plasma_volume;                  // mL
+  PhysiologyValue blood_volume;                   // mL
+  PhysiologyValue cardiac_output;                 // mL/min
   std::map<std::string, OrganPhysiology> organs;  // liver, spleen, lung, kidney, rest
-  PhysiologyValue kupffer_cells;        // cells per animal
-  PhysiologyValue splenic_macrophages;  // red-pulp macrophages per animal
+  PhysiologyValue kupffer_cells;                  // cells per animal
+  PhysiologyValue splenic_macrophages;            // red-pulp macrophages per animal
 
   // Throws std::out_of_range naming the organs present.
   const OrganPhysiology& organ(std::string_view name) const;

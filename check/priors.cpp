@@ -137,15 +137,14 @@ double Prior::sample(std::mt19937_64& rng) const { return quantile(uniform_open0
 namespace {
 
 using yaml_support::fail;
-using yaml_support::parse_citation;
 using yaml_support::get_number;
 using yaml_support::get_string;
+using yaml_support::parse_citation;
 using yaml_support::require_keys;
 
 const std::set<std::string> kParameterKeys = {
-    "name",    "description", "central",    "low",        "high", "distribution",
-    "quantiles", "unit",      "species",    "citation",   "assumption", "derivation",
-    "note"};
+    "name", "description", "central",  "low",        "high",       "distribution", "quantiles",
+    "unit", "species",     "citation", "assumption", "derivation", "note"};
 
 }  // namespace
 
@@ -214,9 +213,9 @@ PriorSet PriorSet::parse(const std::string& text, const std::string& file_name) 
     }
     p.distribution = get_string(file_name, node, "distribution", true);
     if (p.distribution != "lognormal" && p.distribution != "uniform") {
-      fail(file_name, node["distribution"],
-           where + ": unknown distribution '" + p.distribution +
-               "'; expected lognormal or uniform");
+      fail(
+          file_name, node["distribution"],
+          where + ": unknown distribution '" + p.distribution + "'; expected lognormal or uniform");
     }
     for (const char* key : {"central", "low", "high"}) {
       if (!node[key]) fail(file_name, node, where + " has no '" + key + "'");
@@ -242,8 +241,9 @@ PriorSet PriorSet::parse(const std::string& text, const std::string& file_name) 
     if (const YAML::Node q = node["quantiles"]) {
       if (!p.is_lognormal()) {
         fail(file_name, q,
-             where + ": 'quantiles' applies to lognormal priors only (a uniform prior's range "
-                     "is its support)");
+             where +
+                 ": 'quantiles' applies to lognormal priors only (a uniform prior's range "
+                 "is its support)");
       }
       if (!q.IsSequence() || q.size() != 2) {
         fail(file_name, q, where + ": expected 'quantiles: [p_low, p_high]', e.g. [0.05, 0.95]");
@@ -270,8 +270,9 @@ PriorSet PriorSet::parse(const std::string& text, const std::string& file_name) 
     }
     if (p.citation.empty() && p.assumption.empty()) {
       fail(file_name, node,
-           where + " has no citation: give 'citation:' (a key of 'references' or an inline "
-                   "map) or state 'assumption:' with the reasoning");
+           where +
+               " has no citation: give 'citation:' (a key of 'references' or an inline "
+               "map) or state 'assumption:' with the reasoning");
     }
     const auto key = std::make_pair(p.name, p.species);
     if (const auto it = seen.find(key); it != seen.end()) {
@@ -299,10 +300,10 @@ const Prior& PriorSet::at(std::string_view name, std::string_view species) const
   if (const Prior* p = find(name, species)) return *p;
   std::string have;
   for (const Prior* p : find_all(name)) have += (have.empty() ? "" : ", ") + p->species;
-  throw std::out_of_range("prior '" + std::string(name) + "' for species " +
-                          std::string(species) + " is not in " + file_ +
-                          (have.empty() ? std::string(" (no such parameter)")
-                                        : " (species present: " + have + ")"));
+  throw std::out_of_range(
+      "prior '" + std::string(name) + "' for species " + std::string(species) + " is not in " +
+      file_ +
+      (have.empty() ? std::string(" (no such parameter)") : " (species present: " + have + ")"));
 }
 
 std::vector<const Prior*> PriorSet::find_all(std::string_view name) const {

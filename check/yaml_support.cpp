@@ -75,10 +75,10 @@ void check_doi(const std::string& file, const YAML::Node& node, const std::strin
 
 Citation parse_citation(const std::string& file, const YAML::Node& node, const std::string& key) {
   if (!node.IsMap()) fail(file, node, "expected a citation map (authors, year, journal, doi)");
-  require_keys(file, node,
-               {"authors", "year", "title", "journal", "doi", "url", "pmid", "verification",
-                "note"},
-               "citation");
+  require_keys(
+      file, node,
+      {"authors", "year", "title", "journal", "doi", "url", "pmid", "verification", "note"},
+      "citation");
   Citation c;
   c.key = key;
   c.authors = get_string(file, node, "authors", true);
