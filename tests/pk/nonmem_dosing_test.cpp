@@ -18,6 +18,13 @@
 #include "pk/dosing_simulate.hpp"
 #include "tests/pk/nonmem_dosing_model.hpp"
 
+#if __has_include("models/model_library.hpp")
+#include <filesystem>
+
+#include "models/model_library.hpp"
+#define ONSET_HAVE_MODEL_LIBRARY 1
+#endif
+
 namespace onset::pk {
 namespace {
 
@@ -126,6 +133,21 @@ TEST(NonmemDosingIterated, AllScenariosMatchWithIteratedSteadyStates) {
   ASSERT_TRUE(simulator.run(data, model.default_parameters(), {}, &result)) << result.message;
   expect_matches_nonmem(data, result, "onset_bdf, iterated steady state");
 }
+
+#ifdef ONSET_HAVE_MODEL_LIBRARY
+// The same through the model file shipped as an example (models::load_model).
+TEST(NonmemDosingFile, AllScenariosMatchThroughTheExampleModelFile) {
+  const std::string path = std::string(ONSET_SOURCE_DIR) + "/data/examples/nonmem_dosing.yaml";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is not there yet";
+  const auto model = models::load_model(path);
+  const DosingData data = read_dosing_file(kDir + "input.csv");
+  DosingSimulator simulator(*model, {});
+  DosingResult result;
+  ASSERT_TRUE(simulator.run(data, model->default_parameters(), {}, &result)) << result.message;
+  ASSERT_EQ(result.observable_names.at(0), "CP");
+  expect_matches_nonmem(data, result, "data/examples/nonmem_dosing.yaml");
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Backends, NonmemDosing,
                          ::testing::Values(Backend::kExactLinear, Backend::kOnsetBdf,
