@@ -161,6 +161,7 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
 
     if (header.empty()) {
       header = std::move(cells);
+      data.header_line = line_number;
       for (size_t k = 0; k < header.size(); ++k) {
         const std::string name = upper(header[k].text);
         if (name.empty())

@@ -73,6 +73,7 @@ struct DosingRecord {
 
 struct DosingData {
   std::string source;                         // file name (or a label) for messages
+  int header_line = 1;                        // line of the header in the file
   std::vector<std::string> covariate_names;   // the extra columns, as written in the header
   std::vector<int> covariate_header_columns;  // 1-based character column of each in the header
   std::vector<DosingRecord> records;          // kept rows, in file order

@@ -120,7 +120,7 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
   for (const auto& name : covariate_names) {
     const int index = data.covariate_index(name);
     if (index < 0)
-      throw DosingDataError(data.source, 1, 0,
+      throw DosingDataError(data.source, data.header_line, 0,
                             "model '" + std::string(model.name()) + "' reads data column '" + name +
                                 "', which the data set does not have");
     const auto& bad = data.first_bad_covariate_cell[static_cast<size_t>(index)];
@@ -210,9 +210,9 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
   result.rows.clear();
   result.observables.clear();
   result.states.clear();
-  const size_t expected_rows =
-      (request.record_rows ? data.records.size() : 0) + grid.size() * data.records.size();
-  result.rows.reserve(std::min(expected_rows, data.records.size() * 4 + grid.size()));
+  const auto subjects = subject_ranges(data);
+  result.rows.reserve((request.record_rows ? data.records.size() : 0) +
+                      grid.size() * subjects.size());
   result.status = SolveStatus::kSuccess;
   result.message.clear();
   result.stats = {};
@@ -321,7 +321,6 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
     if (request.record_states) result.states.insert(result.states.end(), y.begin(), y.end());
   };
 
-  const auto subjects = subject_ranges(data);
   for (size_t s = 0; s < subjects.size(); ++s) {
     const auto [begin, end] = subjects[s];
     result.subject_ids.push_back(data.records[begin].id);
