@@ -1,0 +1,241 @@
+// A model read from a model file (models/README.md), compiled into a flat representation:
+// arrays of typed processes, observables and references into the parameter vector, read by
+// rhs(), jacobian() and observe() without allocating.
+//
+// Everything typed (first-order, flow, Michaelis-Menten, Hill, zero-order, capacity-limited,
+// turnover, transit, Emax/Imax/linear effects, linear and ratio observables) has analytic
+// derivatives. General expressions (derived values, `expression` processes and observables,
+// initial values, dose modifiers) go through muparser: its parsers share one variable buffer,
+// so evaluating them is serialised by a mutex (typed-only models never take it), and the
+// Jacobian column of an `expression` process (or of an effect driven by an `expression`
+// observable) comes from central finite differences, for that process only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pk/model.hpp"
+
+namespace mu {
+class Parser;
+}
+
+namespace onset::models {
+
+// A value read by a rate law: a number (already in the unit the law wants), a parameter or a
+// derived value (times `factor`, the unit conversion into what the law wants).
+struct ValueRef {
+  enum class Kind : std::uint8_t { kConstant, kParameter, kDerived };
+  Kind kind = Kind::kConstant;
+  int index = 0;
+  double value = 1;   // kConstant: the value
+  double factor = 1;  // multiplies a parameter or derived value
+};
+
+enum class EffectKind : std::uint8_t { kNone, kEmax, kImax, kLinear };
+
+// Multiplies a process's rate by S(x): Emax 1 + Emax x^h/(EC50^h + x^h); Imax
+// 1 - Imax x^h/(IC50^h + x^h); linear 1 + slope x. x = driver observable x driver_factor.
+struct Effect {
+  EffectKind kind = EffectKind::kNone;
+  int driver = -1;  // observable index (declared or hidden)
+  ValueRef magnitude;  // Emax, Imax or slope
+  ValueRef potency;    // EC50 or IC50 (unused for linear)
+  ValueRef hill;       // Hill coefficient (1 by default)
+  bool unit_hill = true;
+  double driver_factor = 1;  // driver's unit -> potency's unit (or slope*driver -> 1)
+};
+
+enum class Law : std::uint8_t {
+  kFirstOrder,   // v = k x, x = A_sub (or A_sub / V_sub)
+  kZeroOrder,    // v = k
+  kSaturable,    // v = k x^h / (K^h + x^h)  (Michaelis-Menten: h = 1)
+  kFlow,         // v = k (A_from / V_from - f A_to / (V_to Kp))
+  kCapacity,     // v = k x max(0, 1 - f A_fill / Cap)
+  kExpression,   // v = muparser expression
+};
+
+struct Process {
+  Law law = Law::kFirstOrder;
+  std::string name;
+  int from = -1;       // state losing v (amount per hour, in its unit)
+  int to = -1;         // state gaining stoich * v
+  int substrate = -1;  // state whose amount drives the rate
+  int second = -1;     // flow: the receiving state; capacity: the filling state
+  ValueRef k;          // k, CL, rate, Vmax or Q (times the unit factor into base/h)
+  ValueRef volume;     // divisor of the substrate amount (constant 1: amount form)
+  ValueRef km;         // saturable: K; capacity: capacity
+  ValueRef hill;       // saturable: Hill coefficient
+  bool unit_hill = true;
+  ValueRef volume2;    // flow: receiving volume
+  ValueRef partition;  // flow: partition coefficient
+  double x_factor = 1; // saturable: x -> K's unit; flow, capacity: second term's unit
+  ValueRef yield;      // stoich to `to` (times the unit factor base -> to's unit)
+  Effect effect;
+  int expression = -1;      // kExpression: index into the expressions
+  double expression_factor = 1;
+  std::vector<int> expression_states;  // states the expression reads (finite differences)
+};
+
+enum class ObservableKind : std::uint8_t { kLinear, kRatio, kExpression };
+
+// weight of a linear term = constant / div1 / div2.
+struct ObservableTerm {
+  int state = 0;
+  double constant = 1;
+  ValueRef div1;
+  ValueRef div2;
+};
+
+struct ObservableDef {
+  ObservableKind kind = ObservableKind::kLinear;
+  int first_term = 0, num_terms = 0;  // kLinear: range in the term table
+  int numerator = -1, denominator = -1;  // kRatio: linear observables
+  int expression = -1;
+  std::vector<int> expression_states;
+  double factor = 1;  // natural unit -> declared unit
+};
+
+// A scalar of a compartment (initial value, lag, F, rate, duration): a number, a parameter,
+// or an expression (of parameters, derived values and, for dose modifiers, data columns).
+struct ScalarDef {
+  enum class Kind : std::uint8_t { kNone, kConstant, kParameter, kExpression };
+  Kind kind = Kind::kNone;
+  int index = 0;
+  double value = 0;
+  double factor = 1;  // unit conversion (time into hours, ...)
+};
+
+struct CompartmentDoseDef {
+  ScalarDef lag, bioavailability, rate, duration;
+};
+
+struct ParameterBounds {
+  double lower = -std::numeric_limits<double>::infinity();
+  double upper = std::numeric_limits<double>::infinity();
+};
+
+// Descriptive text of a model, for `onset models show`.
+struct ModelDocumentation {
+  std::string description;
+  std::string equations;
+  std::string source;  // file path or "library:NAME"
+  std::vector<std::string> state_notes;       // per state: volume/mass/initial, dose modifiers
+  std::vector<std::string> parameter_notes;   // per parameter: bounds, description
+  std::vector<std::string> observable_notes;  // per observable: definition
+  std::vector<std::string> process_notes;     // per process: one line
+};
+
+// The muparser side: one variable buffer [params | derived | covariates | states | t] and
+// the parsed expressions reading it.
+class ExpressionTable {
+ public:
+  ExpressionTable();
+  ~ExpressionTable();
+  ExpressionTable(const ExpressionTable&) = delete;
+  ExpressionTable& operator=(const ExpressionTable&) = delete;
+
+  int num_params = 0, num_derived = 0, num_covariates = 0, num_states = 0;
+  std::vector<std::string> names;  // every slot's variable name
+  std::unique_ptr<double[]> slots;
+  std::vector<std::unique_ptr<mu::Parser>> parsers;
+  std::vector<int> derived_expression;  // derived value i is parsers[derived_expression[i]]
+  std::vector<int> derived_order;       // derived values in evaluation order (dependencies first)
+  mutable std::mutex mutex;
+
+  int param_slot(int i) const { return i; }
+  int derived_slot(int i) const { return num_params + i; }
+  int covariate_slot(int i) const { return num_params + num_derived + i; }
+  int state_slot(int i) const { return num_params + num_derived + num_covariates + i; }
+  int time_slot() const { return num_params + num_derived + num_covariates + num_states; }
+  void allocate_slots();
+  double eval(int expression) const;  // NaN on a muparser error
+  // Copies p into the parameter slots and evaluates the derived values in order.
+  void load_parameters(const double* p) const;
+};
+
+class FileModel final : public pk::Model {
+ public:
+  FileModel();
+  ~FileModel() override;
+
+  std::string_view name() const override { return name_; }
+  std::span<const pk::StateInfo> states() const override { return states_; }
+  std::span<const pk::ParameterInfo> parameters() const override { return parameters_; }
+  std::span<const pk::ObservableInfo> observables() const override {
+    return {observable_infos_.data(), observable_infos_.size()};
+  }
+  void initial_state(std::span<const double> p, std::span<double> y0) const override;
+  void rhs(double t, std::span<const double> y, std::span<const double> p,
+           std::span<double> ydot) const override;
+  bool has_jacobian() const override { return true; }
+  void jacobian(double t, std::span<const double> y, std::span<const double> p,
+                std::span<double> jac) const override;
+  pk::Bandwidth bandwidth() const override { return bandwidth_; }
+  void observe(double t, std::span<const double> y, std::span<const double> p,
+               std::span<double> out) const override;
+  std::span<const std::string> covariates() const override { return covariates_; }
+  pk::DoseModifiers dose_modifiers(int state, std::span<const double> p,
+                                   std::span<const double> covariates) const override;
+  bool linear_system(std::span<const double> p, std::span<double> a,
+                     std::span<double> b) const override;
+
+  const ModelDocumentation& documentation() const { return documentation_; }
+  std::span<const ParameterBounds> parameter_bounds() const { return bounds_; }
+  std::span<const Process> processes() const { return processes_; }
+  bool uses_expressions() const { return uses_expressions_; }
+
+ private:
+  friend class ModelFileCompiler;
+
+  double value(const ValueRef& ref, const double* p, const double* derived) const {
+    switch (ref.kind) {
+      case ValueRef::Kind::kConstant: return ref.value;
+      case ValueRef::Kind::kParameter: return p[ref.index] * ref.factor;
+      case ValueRef::Kind::kDerived: return derived[ref.index] * ref.factor;
+    }
+    return 0;
+  }
+  double scalar(const ScalarDef& def, const double* p, const double* covariates) const;
+  // Observable value (declared or hidden), natural unit times factor.
+  double observable_value(int o, const double* y, const double* p, const double* derived) const;
+  // Adds coef * d(observable o)/dy to row `row` of jac (finite differences for expressions).
+  void add_observable_gradient(int o, double coef, int row, const double* y, const double* p,
+                               const double* derived, double* jac) const;
+  // Effect factor S and dS/dx.
+  double effect_factor(const Effect& effect, const double* y, const double* p,
+                       const double* derived, double* ds_dx) const;
+  // Unmodulated rate of a process and its partials with respect to `substrate` and `second`.
+  double base_rate(const Process& process, const double* y, const double* p,
+                   const double* derived, double* d_substrate, double* d_second) const;
+  void rhs_impl(double t, const double* y, const double* p, const double* derived,
+                double* ydot) const;
+  void jacobian_impl(double t, const double* y, const double* p, const double* derived,
+                     double* jac) const;
+  const double* derived_values() const;
+
+  std::string name_;
+  std::vector<pk::StateInfo> states_;
+  std::vector<pk::ParameterInfo> parameters_;
+  std::vector<ParameterBounds> bounds_;
+  std::vector<pk::ObservableInfo> observable_infos_;  // declared observables only
+  std::vector<ObservableDef> observables_;           // declared, then hidden drivers
+  std::vector<ObservableTerm> terms_;
+  std::vector<Process> processes_;
+  std::vector<ScalarDef> initial_;
+  std::vector<CompartmentDoseDef> dose_defs_;
+  std::vector<std::string> covariates_;
+  pk::Bandwidth bandwidth_;
+  bool linear_ = false;
+  bool uses_expressions_ = false;   // rhs/jacobian/observe need the expression table
+  bool rhs_expressions_ = false;    // derived values or expression processes/observables
+  ExpressionTable table_;
+  ModelDocumentation documentation_;
+};
+
+}  // namespace onset::models

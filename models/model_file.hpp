@@ -1,0 +1,39 @@
+// Reading model files (YAML, format in models/README.md) into FileModel. Nothing in a file is
+// compiled or executed: rate laws are typed, general expressions are parsed by muparser.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "models/file_model.hpp"
+
+namespace onset::models {
+
+// A model file that cannot be used: where (file, 1-based line and column), what was expected
+// and what was found. what() reads "file:line:column: expected ...; found ...".
+class ModelFileError : public std::runtime_error {
+ public:
+  ModelFileError(std::string file, int line, int column, std::string expected,
+                 std::string found);
+
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  int column() const { return column_; }
+  const std::string& expected() const { return expected_; }
+  const std::string& found() const { return found_; }
+
+ private:
+  std::string file_;
+  int line_;
+  int column_;
+  std::string expected_;
+  std::string found_;
+};
+
+// Reads and compiles a model file. Throws ModelFileError (also when the file cannot be read).
+std::unique_ptr<FileModel> read_model_file(const std::string& path);
+// Compiles model text; `source` names it in errors (a path or "library:NAME").
+std::unique_ptr<FileModel> compile_model_text(const std::string& text, const std::string& source);
+
+}  // namespace onset::models
