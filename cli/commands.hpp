@@ -11,5 +11,6 @@ inline constexpr int kExitAnalysisFailed = 1;  // a solver or fit did not succee
 inline constexpr int kExitBadInput = 2;        // the input could not be used
 
 void register_reference_command(CLI::App& app);
+void register_simulate_command(CLI::App& app);
 
 }  // namespace onset::cli

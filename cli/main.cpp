@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   onset::cli::register_reference_command(app);
+  onset::cli::register_simulate_command(app);
   onset::cli::register_nca_command(app);
   try {
     app.parse(argc, argv);
