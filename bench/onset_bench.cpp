@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "models/model_library.hpp"
 #include "models/reference_problems.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
@@ -52,10 +53,13 @@ void report(benchmark::State& state, const std::string& problem, const pk::Traje
   }
 }
 
-// One solve of `problem` with `backend`; tol_factor scales rtol and atol together.
+// One solve of `problem` with `backend`; tol_factor scales rtol and atol together. With
+// `model_file`, the problem's model is read from the library's model file of that name
+// (same regimen, grid, crossings and tolerances as the C++ model).
 void solve(benchmark::State& state, const std::string& problem, pk::Backend backend,
-           double tol_factor) {
+           double tol_factor, const std::string& model_file = {}) {
   models::ReferenceCase reference = models::make_reference_case(problem);
+  if (!model_file.empty()) reference.model = models::load_model(model_file);
   reference.options.backend = backend;
   reference.options.rtol *= tol_factor;
   reference.options.atol *= tol_factor;
@@ -171,6 +175,10 @@ void register_all() {
       [](benchmark::State& state) { scenario9_subjects(state, pk::Backend::kOnsetBdf); })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+  // B2 read from models/library/b2_ev_cascade.yaml, next to B2/onset_bdf (same settings).
+  benchmark::RegisterBenchmark("B2/model_file/onset_bdf", [](benchmark::State& state) {
+    solve(state, "B2", pk::Backend::kOnsetBdf, 1, "b2_ev_cascade");
+  })->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("B4/onset_bdf", [](benchmark::State& state) {
     monte_carlo(state, pk::Backend::kOnsetBdf);
   })->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();

@@ -104,18 +104,11 @@ double FileModel::observable_value(int o, const double* y, const double* p,
                                    const double* derived) const {
   const ObservableDef& def = observables_[static_cast<size_t>(o)];
   switch (def.kind) {
-    case ObservableKind::kLinear: {
-      double sum = 0;
-      for (int k = def.first_term; k < def.first_term + def.num_terms; ++k) {
-        const ObservableTerm& term = terms_[static_cast<size_t>(k)];
-        sum += term.constant * y[term.state] / (value(term.div1, p, derived) *
-                                                value(term.div2, p, derived));
-      }
-      return sum * def.factor;
-    }
+    case ObservableKind::kLinear:
+      return linear_value(def, y, p, derived);
     case ObservableKind::kRatio:
-      return def.factor * observable_value(def.numerator, y, p, derived) /
-             observable_value(def.denominator, y, p, derived);
+      return def.factor * linear_value(observables_[static_cast<size_t>(def.numerator)], y, p, derived) /
+             linear_value(observables_[static_cast<size_t>(def.denominator)], y, p, derived);
     case ObservableKind::kExpression:
       return table_.eval(def.expression) * def.factor;
   }
@@ -131,8 +124,10 @@ void FileModel::add_observable_gradient(int o, double coef, int row, const doubl
     const ObservableDef& lin = observables_[static_cast<size_t>(linear)];
     for (int k = lin.first_term; k < lin.first_term + lin.num_terms; ++k) {
       const ObservableTerm& term = terms_[static_cast<size_t>(k)];
-      jac[row + n * term.state] += scale * lin.factor * term.constant /
-                                   (value(term.div1, p, derived) * value(term.div2, p, derived));
+      const double weight = term.constant_weight ? term.constant
+                                                 : term.constant / (value(term.div1, p, derived) *
+                                                                    value(term.div2, p, derived));
+      jac[row + n * term.state] += scale * lin.factor * weight;
     }
   };
   switch (def.kind) {
@@ -189,12 +184,14 @@ double FileModel::base_rate(const Process& pr, const double* y, const double* p,
     case Law::kZeroOrder:
       return value(pr.k, p, derived);
     case Law::kFirstOrder: {
-      const double k = value(pr.k, p, derived) / value(pr.volume, p, derived);
+      const double k = pr.has_volume ? value(pr.k, p, derived) / value(pr.volume, p, derived)
+                                     : value(pr.k, p, derived);
       *d_substrate = k;
       return k * y[pr.substrate];
     }
     case Law::kSaturable: {
-      const double per_volume = pr.x_factor / value(pr.volume, p, derived);
+      const double per_volume =
+          pr.has_volume ? pr.x_factor / value(pr.volume, p, derived) : pr.x_factor;
       const double vmax = value(pr.k, p, derived);
       double dfrac = 0;
       const double fraction =
@@ -213,7 +210,8 @@ double FileModel::base_rate(const Process& pr, const double* y, const double* p,
       return q * (c1 * y[pr.substrate] - c2 * y[pr.second]);
     }
     case Law::kCapacity: {
-      const double k = value(pr.k, p, derived) / value(pr.volume, p, derived);
+      const double k = pr.has_volume ? value(pr.k, p, derived) / value(pr.volume, p, derived)
+                                     : value(pr.k, p, derived);
       const double per_capacity = pr.x_factor / value(pr.km, p, derived);
       const double free = 1 - y[pr.second] * per_capacity;
       if (free <= 0) return 0;
@@ -307,8 +305,12 @@ void FileModel::jacobian(double t, std::span<const double> y, std::span<const do
 void FileModel::observe(double t, std::span<const double> y, std::span<const double> p,
                         std::span<double> out) const {
   auto fill = [&](const double* derived) {
-    for (size_t o = 0; o < out.size(); ++o)
-      out[o] = observable_value(static_cast<int>(o), y.data(), p.data(), derived);
+    for (size_t o = 0; o < out.size(); ++o) {
+      const ObservableDef& def = observables_[o];
+      out[o] = def.kind == ObservableKind::kLinear
+                   ? linear_value(def, y.data(), p.data(), derived)
+                   : observable_value(static_cast<int>(o), y.data(), p.data(), derived);
+    }
   };
   if (!rhs_expressions_) {
     fill(nullptr);

@@ -69,6 +69,7 @@ struct Process {
   int second = -1;     // flow: the receiving state; capacity: the filling state
   ValueRef k;          // k, CL, rate, Vmax or Q (times the unit factor into base/h)
   ValueRef volume;     // divisor of the substrate amount (constant 1: amount form)
+  bool has_volume = false;  // concentration form (divide by `volume`)
   ValueRef km;         // saturable: K; capacity: capacity
   ValueRef hill;       // saturable: Hill coefficient
   bool unit_hill = true;
@@ -84,17 +85,28 @@ struct Process {
 
 enum class ObservableKind : std::uint8_t { kLinear, kRatio, kExpression };
 
-// weight of a linear term = constant / div1 / div2.
+// weight of a linear term = constant / div1 / div2 (just `constant` when both are numbers:
+// folded when the file is read).
 struct ObservableTerm {
   int state = 0;
   double constant = 1;
   ValueRef div1;
   ValueRef div2;
+  bool constant_weight = false;
+};
+
+// A linear term weight * y[state] (/ p[div_param] when div_param >= 0), unit factors folded.
+struct SimpleTerm {
+  int state = 0;
+  int div_param = -1;
+  double weight = 1;
 };
 
 struct ObservableDef {
   ObservableKind kind = ObservableKind::kLinear;
   int first_term = 0, num_terms = 0;  // kLinear: range in the term table
+  bool simple = false;                // kLinear with number weights: range in simple_terms_
+  int first_simple = 0;
   int numerator = -1, denominator = -1;  // kRatio: linear observables
   int expression = -1;
   std::vector<int> expression_states;
@@ -204,6 +216,25 @@ class FileModel final : public pk::Model {
   double scalar(const ScalarDef& def, const double* p, const double* covariates) const;
   // Observable value (declared or hidden), natural unit times factor.
   double observable_value(int o, const double* y, const double* p, const double* derived) const;
+  double linear_value(const ObservableDef& def, const double* y, const double* p,
+                      const double* derived) const {
+    double sum = 0;
+    if (def.simple) {
+      const SimpleTerm* term = simple_terms_.data() + def.first_simple;
+      for (int k = 0; k < def.num_terms; ++k, ++term)
+        sum += term->div_param < 0 ? term->weight * y[term->state]
+                                   : term->weight * y[term->state] / p[term->div_param];
+      return sum;
+    }
+    for (int k = def.first_term; k < def.first_term + def.num_terms; ++k) {
+      const ObservableTerm& term = terms_[static_cast<size_t>(k)];
+      sum += term.constant_weight
+                 ? term.constant * y[term.state]
+                 : term.constant * y[term.state] /
+                       (value(term.div1, p, derived) * value(term.div2, p, derived));
+    }
+    return sum * def.factor;
+  }
   // Adds coef * d(observable o)/dy to row `row` of jac (finite differences for expressions).
   void add_observable_gradient(int o, double coef, int row, const double* y, const double* p,
                                const double* derived, double* jac) const;
@@ -226,6 +257,7 @@ class FileModel final : public pk::Model {
   std::vector<pk::ObservableInfo> observable_infos_;  // declared observables only
   std::vector<ObservableDef> observables_;           // declared, then hidden drivers
   std::vector<ObservableTerm> terms_;
+  std::vector<SimpleTerm> simple_terms_;
   std::vector<Process> processes_;
   std::vector<ScalarDef> initial_;
   std::vector<CompartmentDoseDef> dose_defs_;

@@ -932,6 +932,7 @@ class ModelFileCompiler {
         if (as_concentration.compatible_with(want)) {
           scale(pr.k, conversion_factor(as_concentration, want));
           pr.volume = c.volume->first;
+          pr.has_volume = true;
           return;
         }
       }
@@ -1020,6 +1021,7 @@ class ModelFileCompiler {
         } else if (c.volume && (c.unit / c.volume->second).compatible_with(km_unit)) {
           pr.x_factor = conversion_factor(c.unit / c.volume->second, km_unit);
           pr.volume = c.volume->first;
+          pr.has_volume = true;
         } else {
           fail(spec[k_key], std::string(k_key) + " in the unit of the amount (" + c.unit.text +
                ") or concentration" + (c.volume ? " (" + (c.unit / c.volume->second).text + ")"
@@ -1154,7 +1156,6 @@ class ModelFileCompiler {
 
   // ------------------------------------------------------------------------ finish
   void finish() {
-    const int n = static_cast<int>(compartments_.size());
     // Sparsity of the Jacobian -> bandwidth; linearity -> exact backend.
     std::set<std::pair<int, int>> pattern;
     bool linear = true;
@@ -1179,9 +1180,42 @@ class ModelFileCompiler {
       upper = std::max(upper, column - row);
     }
     m_.bandwidth_ = {lower, upper};
+    // Fold number divisors and unit factors of linear observables into their weights; a
+    // term divided by at most one parameter becomes a SimpleTerm.
+    using Kind = ValueRef::Kind;
+    for (ObservableDef& def : m_.observables_) {
+      if (def.kind != ObservableKind::kLinear) continue;
+      bool simple = true;
+      std::vector<SimpleTerm> simple_terms;
+      for (int k = def.first_term; k < def.first_term + def.num_terms; ++k) {
+        ObservableTerm& term = m_.terms_[static_cast<size_t>(k)];
+        term.constant *= def.factor;
+        if (term.div1.kind == Kind::kConstant && term.div2.kind == Kind::kConstant) {
+          term.constant /= term.div1.value * term.div2.value;
+          term.div1 = term.div2 = constant(1);
+          term.constant_weight = true;
+        }
+        SimpleTerm st{term.state, -1, term.constant};
+        for (const ValueRef* div : {&term.div1, &term.div2}) {
+          if (div->kind == Kind::kConstant) {
+            st.weight /= div->value;
+          } else if (div->kind == Kind::kParameter && st.div_param < 0) {
+            st.div_param = div->index;
+            st.weight /= div->factor;
+          } else {
+            simple = false;
+          }
+        }
+        simple_terms.push_back(st);
+      }
+      def.factor = 1;
+      if (!simple) continue;
+      def.simple = true;
+      def.first_simple = static_cast<int>(m_.simple_terms_.size());
+      m_.simple_terms_.insert(m_.simple_terms_.end(), simple_terms.begin(), simple_terms.end());
+    }
     m_.linear_ = linear && !m_.uses_expressions_;
     for (const Process& pr : m_.processes_) m_.documentation_.process_notes.push_back(pr.name);
-    (void)n;
   }
 
   void add_driver_columns(int o, std::vector<int>* columns) const {
