@@ -47,6 +47,12 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
 std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";
   if (node.IsScalar()) return "'" + node.Scalar() + "'";
@@ -373,6 +379,19 @@ class ModelFileCompiler {
     return "";
   }
 
+  // Offset of `word` as a whole identifier in `text` (0 if not found).
+  static size_t word_offset(const std::string& text, const std::string& word) {
+    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+      const auto is_name = [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+      };
+      const bool starts = at == 0 || !is_name(text[at - 1]);
+      const bool ends = at + word.size() == text.size() || !is_name(text[at + word.size()]);
+      if (starts && ends) return at;
+    }
+    return 0;
+  }
+
   // Parses `text` (from `node`) with muparser, allowing the variables of `allowed`. Returns
   // the expression index; the slots it reads go to *used.
   int compile_expression(const YAML::Node& node, const std::string& text,
@@ -388,10 +407,21 @@ class ModelFileCompiler {
     for (Category c : allowed) allowed_names.push_back(category_name(c) + "s");
     try {
       parser->SetExpr(text);
+      // GetUsedVar also lists names that are not defined (as dummy variables): check them.
       const mu::varmap_type variables = parser->GetUsedVar();
       used->clear();
-      for (const auto& [name, pointer] : variables)
-        used->push_back(static_cast<int>(pointer - table.slots.get()));
+      for (const auto& [name, pointer] : variables) {
+        const auto known = std::find(table.names.begin(), table.names.end(), name);
+        const int slot = static_cast<int>(known - table.names.begin());
+        const int offset = static_cast<int>(word_offset(text, name));
+        if (known == table.names.end())
+          fail_at(node, offset, "a declared parameter, derived value, data column or "
+                  "compartment in " + what, "'" + name + "', used but not declared");
+        if (!allowed.count(category_of_slot(slot)))
+          fail_at(node, offset, "only " + join(allowed_names, ", ") + " in " + what,
+                  category_name(category_of_slot(slot)) + " '" + name + "'");
+        used->push_back(slot);
+      }
       std::sort(used->begin(), used->end());
     } catch (const mu::Parser::exception_type& error) {
       const std::string token = error.GetToken();
@@ -400,7 +430,7 @@ class ModelFileCompiler {
         const auto known = std::find(table.names.begin(), table.names.end(), token);
         if (known != table.names.end()) {
           const Category c = category_of_slot(static_cast<int>(known - table.names.begin()));
-          fail_at(node, offset, "in " + what + " only " + join(allowed_names, ", "),
+          fail_at(node, offset, "only " + join(allowed_names, ", ") + " in " + what,
                   category_name(c) + " '" + token + "'");
         }
         fail_at(node, offset, "a declared parameter, derived value, data column or compartment "
@@ -510,7 +540,8 @@ class ModelFileCompiler {
   std::pair<ValueRef, Unit> value_with_unit(const YAML::Node& node, const std::string& what) const {
     auto [ref, unit] = value_of(node, what);
     if (ref.kind == ValueRef::Kind::kConstant && node.IsScalar() && number(node))
-      fail(node, "a unit for " + what + " (write e.g. '" + node.Scalar() + " L')", "no unit");
+      fail(node, "a unit for " + what + " (write the number with its unit, e.g. '" +
+                     node.Scalar() + " 1/h')", "no unit");
     return {ref, unit};
   }
 
@@ -584,7 +615,7 @@ class ModelFileCompiler {
         convert_or_fail(node, unit, want, "the " + kind + " of " + where, "a " + kind);
         if (!(default_of(ref) > 0))
           fail(node, "a positive " + kind + " for " + where,
-               "a " + kind + " of " + std::to_string(default_of(ref)) + " " + unit.text);
+               "a " + kind + " of " + format_number(default_of(ref)) + " " + unit.text);
         note += std::string(note.empty() ? "" : ", ") + kind + " " + node.Scalar();
         return std::make_pair(ref, unit);
       };
