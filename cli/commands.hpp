@@ -12,5 +12,6 @@ inline constexpr int kExitBadInput = 2;        // the input could not be used
 
 void register_reference_command(CLI::App& app);
 void register_simulate_command(CLI::App& app);
+void register_models_command(CLI::App& app);
 
 }  // namespace onset::cli

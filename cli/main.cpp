@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   onset::cli::register_reference_command(app);
   onset::cli::register_simulate_command(app);
+  onset::cli::register_models_command(app);
   onset::cli::register_nca_command(app);
   try {
     app.parse(argc, argv);

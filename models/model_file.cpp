@@ -1011,6 +1011,7 @@ class ModelFileCompiler {
         extra.insert(extra.end(), common.begin(), common.end());
         check_keys(spec, what, extra);
       };
+      m_.documentation_.process_notes.push_back(process_note(spec));
       Process pr;
       if (spec["from"]) pr.from = state_of(spec["from"], what);
       if (spec["to"]) pr.to = state_of(spec["to"], what);
@@ -1185,6 +1186,31 @@ class ModelFileCompiler {
     }
   }
 
+  // "absorption: first_order depot -> central, k KA" for `onset models show`.
+  std::string process_note(const YAML::Node& spec) const {
+    std::string note = spec["name"] ? spec["name"].Scalar() + ": " : std::string();
+    note += spec["type"].Scalar();
+    if (spec["from"] || spec["to"])
+      note += " " + (spec["from"] ? spec["from"].Scalar() : std::string("(source)")) + " -> " +
+              (spec["to"] ? spec["to"].Scalar() : std::string("(out)"));
+    std::vector<std::string> details;
+    for (auto it = spec.begin(); it != spec.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (key == "type" || key == "name" || key == "from" || key == "to" || key == "description")
+        continue;
+      if (it->second.IsMap()) {
+        std::vector<std::string> inner;
+        for (auto jt = it->second.begin(); jt != it->second.end(); ++jt)
+          inner.push_back(jt->first.Scalar() + " " + text_list(jt->second));
+        details.push_back(key + " {" + join(inner) + "}");
+      } else {
+        details.push_back(key + " " + text_list(it->second));
+      }
+    }
+    if (!details.empty()) note += ", " + join(details);
+    return note;
+  }
+
   // ------------------------------------------------------------------------ finish
   void finish() {
     // Sparsity of the Jacobian -> bandwidth; linearity -> exact backend.
@@ -1246,7 +1272,6 @@ class ModelFileCompiler {
       m_.simple_terms_.insert(m_.simple_terms_.end(), simple_terms.begin(), simple_terms.end());
     }
     m_.linear_ = linear && !m_.uses_expressions_;
-    for (const Process& pr : m_.processes_) m_.documentation_.process_notes.push_back(pr.name);
   }
 
   void add_driver_columns(int o, std::vector<int>* columns) const {
