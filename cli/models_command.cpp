@@ -63,8 +63,10 @@ int show(const ModelsArgs& args) {
                                       {"unit", model->states()[i].unit},
                                       {"notes", doc.state_notes[i]}});
     for (size_t i = 0; i < params.size(); ++i) {
-      nlohmann::json p{{"name", params[i].name}, {"value", params[i].value},
-                       {"unit", params[i].unit}, {"description", doc.parameter_notes[i]}};
+      nlohmann::json p{{"name", params[i].name},
+                       {"value", params[i].value},
+                       {"unit", params[i].unit},
+                       {"description", doc.parameter_notes[i]}};
       if (!std::isinf(bounds[i].lower)) p["lower"] = bounds[i].lower;
       if (!std::isinf(bounds[i].upper)) p["upper"] = bounds[i].upper;
       json["parameters"].push_back(p);
@@ -92,10 +94,9 @@ int show(const ModelsArgs& args) {
               << doc.state_notes[i] << "\n";
   std::cout << "\nParameters:\n";
   for (size_t i = 0; i < params.size(); ++i)
-    std::cout << "  " << std::left << std::setw(10) << params[i].name << std::right
-              << std::setw(12) << params[i].value << "  " << std::left << std::setw(16)
-              << params[i].unit << std::setw(14) << bounds_text(bounds[i])
-              << doc.parameter_notes[i] << "\n";
+    std::cout << "  " << std::left << std::setw(10) << params[i].name << std::right << std::setw(12)
+              << params[i].value << "  " << std::left << std::setw(16) << params[i].unit
+              << std::setw(14) << bounds_text(bounds[i]) << doc.parameter_notes[i] << "\n";
   if (!model->covariates().empty()) {
     std::cout << "\nData columns read:";
     for (const auto& covariate : model->covariates()) std::cout << " " << covariate;
@@ -105,8 +106,8 @@ int show(const ModelsArgs& args) {
   for (const auto& process : doc.process_notes) std::cout << "  " << process << "\n";
   std::cout << "\nObservables:\n";
   for (size_t i = 0; i < model->observables().size(); ++i)
-    std::cout << "  " << std::left << std::setw(18) << model->observables()[i].name
-              << std::setw(16) << model->observables()[i].unit << doc.observable_notes[i] << "\n";
+    std::cout << "  " << std::left << std::setw(18) << model->observables()[i].name << std::setw(16)
+              << model->observables()[i].unit << doc.observable_notes[i] << "\n";
   return kExitSuccess;
 }
 

@@ -78,9 +78,12 @@ const double* FileModel::derived_values() const {
 
 double FileModel::scalar(const ScalarDef& def, const double* p, const double* covariates) const {
   switch (def.kind) {
-    case ScalarDef::Kind::kNone: return kNaN;
-    case ScalarDef::Kind::kConstant: return def.value;
-    case ScalarDef::Kind::kParameter: return p[def.index] * def.factor;
+    case ScalarDef::Kind::kNone:
+      return kNaN;
+    case ScalarDef::Kind::kConstant:
+      return def.value;
+    case ScalarDef::Kind::kParameter:
+      return p[def.index] * def.factor;
     case ScalarDef::Kind::kExpression: {
       const std::lock_guard<std::mutex> lock(table_.mutex);
       table_.load_parameters(p);
@@ -107,7 +110,8 @@ double FileModel::observable_value(int o, const double* y, const double* p,
     case ObservableKind::kLinear:
       return linear_value(def, y, p, derived);
     case ObservableKind::kRatio:
-      return def.factor * linear_value(observables_[static_cast<size_t>(def.numerator)], y, p, derived) /
+      return def.factor *
+             linear_value(observables_[static_cast<size_t>(def.numerator)], y, p, derived) /
              linear_value(observables_[static_cast<size_t>(def.denominator)], y, p, derived);
     case ObservableKind::kExpression:
       return table_.eval(def.expression) * def.factor;
@@ -116,17 +120,17 @@ double FileModel::observable_value(int o, const double* y, const double* p,
 }
 
 void FileModel::add_observable_gradient(int o, double coef, int row, const double* y,
-                                        const double* p, const double* derived,
-                                        double* jac) const {
+                                        const double* p, const double* derived, double* jac) const {
   const ObservableDef& def = observables_[static_cast<size_t>(o)];
   const int n = num_states();
   auto add_linear = [&](int linear, double scale) {
     const ObservableDef& lin = observables_[static_cast<size_t>(linear)];
     for (int k = lin.first_term; k < lin.first_term + lin.num_terms; ++k) {
       const ObservableTerm& term = terms_[static_cast<size_t>(k)];
-      const double weight = term.constant_weight ? term.constant
-                                                 : term.constant / (value(term.div1, p, derived) *
-                                                                    value(term.div2, p, derived));
+      const double weight =
+          term.constant_weight
+              ? term.constant
+              : term.constant / (value(term.div1, p, derived) * value(term.div2, p, derived));
       jac[row + n * term.state] += scale * lin.factor * weight;
     }
   };
@@ -194,9 +198,8 @@ double FileModel::base_rate(const Process& pr, const double* y, const double* p,
           pr.has_volume ? pr.x_factor / value(pr.volume, p, derived) : pr.x_factor;
       const double vmax = value(pr.k, p, derived);
       double dfrac = 0;
-      const double fraction =
-          hill_fraction(y[pr.substrate] * per_volume, value(pr.km, p, derived),
-                        value(pr.hill, p, derived), pr.unit_hill, &dfrac);
+      const double fraction = hill_fraction(y[pr.substrate] * per_volume, value(pr.km, p, derived),
+                                            value(pr.hill, p, derived), pr.unit_hill, &dfrac);
       *d_substrate = vmax * dfrac * per_volume;
       return vmax * fraction;
     }

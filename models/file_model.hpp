@@ -43,7 +43,7 @@ enum class EffectKind : std::uint8_t { kNone, kEmax, kImax, kLinear };
 // 1 - Imax x^h/(IC50^h + x^h); linear 1 + slope x. x = driver observable x driver_factor.
 struct Effect {
   EffectKind kind = EffectKind::kNone;
-  int driver = -1;  // observable index (declared or hidden)
+  int driver = -1;     // observable index (declared or hidden)
   ValueRef magnitude;  // Emax, Imax or slope
   ValueRef potency;    // EC50 or IC50 (unused for linear)
   ValueRef hill;       // Hill coefficient (1 by default)
@@ -52,33 +52,33 @@ struct Effect {
 };
 
 enum class Law : std::uint8_t {
-  kFirstOrder,   // v = k x, x = A_sub (or A_sub / V_sub)
-  kZeroOrder,    // v = k
-  kSaturable,    // v = k x^h / (K^h + x^h)  (Michaelis-Menten: h = 1)
-  kFlow,         // v = k (A_from / V_from - f A_to / (V_to Kp))
-  kCapacity,     // v = k x max(0, 1 - f A_fill / Cap)
-  kExpression,   // v = muparser expression
+  kFirstOrder,  // v = k x, x = A_sub (or A_sub / V_sub)
+  kZeroOrder,   // v = k
+  kSaturable,   // v = k x^h / (K^h + x^h)  (Michaelis-Menten: h = 1)
+  kFlow,        // v = k (A_from / V_from - f A_to / (V_to Kp))
+  kCapacity,    // v = k x max(0, 1 - f A_fill / Cap)
+  kExpression,  // v = muparser expression
 };
 
 struct Process {
   Law law = Law::kFirstOrder;
   std::string name;
-  int from = -1;       // state losing v (amount per hour, in its unit)
-  int to = -1;         // state gaining stoich * v
-  int substrate = -1;  // state whose amount drives the rate
-  int second = -1;     // flow: the receiving state; capacity: the filling state
-  ValueRef k;          // k, CL, rate, Vmax or Q (times the unit factor into base/h)
-  ValueRef volume;     // divisor of the substrate amount (constant 1: amount form)
+  int from = -1;            // state losing v (amount per hour, in its unit)
+  int to = -1;              // state gaining stoich * v
+  int substrate = -1;       // state whose amount drives the rate
+  int second = -1;          // flow: the receiving state; capacity: the filling state
+  ValueRef k;               // k, CL, rate, Vmax or Q (times the unit factor into base/h)
+  ValueRef volume;          // divisor of the substrate amount (constant 1: amount form)
   bool has_volume = false;  // concentration form (divide by `volume`)
-  ValueRef km;         // saturable: K; capacity: capacity
-  ValueRef hill;       // saturable: Hill coefficient
+  ValueRef km;              // saturable: K; capacity: capacity
+  ValueRef hill;            // saturable: Hill coefficient
   bool unit_hill = true;
-  ValueRef volume2;    // flow: receiving volume
-  ValueRef partition;  // flow: partition coefficient
-  double x_factor = 1; // saturable: x -> K's unit; flow, capacity: second term's unit
-  ValueRef yield;      // stoich to `to` (times the unit factor base -> to's unit)
+  ValueRef volume2;     // flow: receiving volume
+  ValueRef partition;   // flow: partition coefficient
+  double x_factor = 1;  // saturable: x -> K's unit; flow, capacity: second term's unit
+  ValueRef yield;       // stoich to `to` (times the unit factor base -> to's unit)
   Effect effect;
-  int expression = -1;      // kExpression: index into the expressions
+  int expression = -1;  // kExpression: index into the expressions
   double expression_factor = 1;
   std::vector<int> expression_states;  // states the expression reads (finite differences)
 };
@@ -136,7 +136,7 @@ struct ParameterBounds {
 struct ModelDocumentation {
   std::string description;
   std::string equations;
-  std::string source;  // file path or "library:NAME"
+  std::string source;                         // file path or "library:NAME"
   std::vector<std::string> state_notes;       // per state: volume/mass/initial, dose modifiers
   std::vector<std::string> parameter_notes;   // per parameter: bounds, description
   std::vector<std::string> observable_notes;  // per observable: definition
@@ -207,9 +207,12 @@ class FileModel final : public pk::Model {
 
   double value(const ValueRef& ref, const double* p, const double* derived) const {
     switch (ref.kind) {
-      case ValueRef::Kind::kConstant: return ref.value;
-      case ValueRef::Kind::kParameter: return p[ref.index] * ref.factor;
-      case ValueRef::Kind::kDerived: return derived[ref.index] * ref.factor;
+      case ValueRef::Kind::kConstant:
+        return ref.value;
+      case ValueRef::Kind::kParameter:
+        return p[ref.index] * ref.factor;
+      case ValueRef::Kind::kDerived:
+        return derived[ref.index] * ref.factor;
     }
     return 0;
   }
@@ -242,8 +245,8 @@ class FileModel final : public pk::Model {
   double effect_factor(const Effect& effect, const double* y, const double* p,
                        const double* derived, double* ds_dx) const;
   // Unmodulated rate of a process and its partials with respect to `substrate` and `second`.
-  double base_rate(const Process& process, const double* y, const double* p,
-                   const double* derived, double* d_substrate, double* d_second) const;
+  double base_rate(const Process& process, const double* y, const double* p, const double* derived,
+                   double* d_substrate, double* d_second) const;
   void rhs_impl(double t, const double* y, const double* p, const double* derived,
                 double* ydot) const;
   void jacobian_impl(double t, const double* y, const double* p, const double* derived,
@@ -255,7 +258,7 @@ class FileModel final : public pk::Model {
   std::vector<pk::ParameterInfo> parameters_;
   std::vector<ParameterBounds> bounds_;
   std::vector<pk::ObservableInfo> observable_infos_;  // declared observables only
-  std::vector<ObservableDef> observables_;           // declared, then hidden drivers
+  std::vector<ObservableDef> observables_;            // declared, then hidden drivers
   std::vector<ObservableTerm> terms_;
   std::vector<SimpleTerm> simple_terms_;
   std::vector<Process> processes_;
@@ -264,8 +267,8 @@ class FileModel final : public pk::Model {
   std::vector<std::string> covariates_;
   pk::Bandwidth bandwidth_;
   bool linear_ = false;
-  bool uses_expressions_ = false;   // rhs/jacobian/observe need the expression table
-  bool rhs_expressions_ = false;    // derived values or expression processes/observables
+  bool uses_expressions_ = false;  // rhs/jacobian/observe need the expression table
+  bool rhs_expressions_ = false;   // derived values or expression processes/observables
   ExpressionTable table_;
   ModelDocumentation documentation_;
 };

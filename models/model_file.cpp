@@ -111,11 +111,11 @@ class ModelFileCompiler {
     try {
       root.reset(YAML::Load(text));
     } catch (const YAML::ParserException& error) {
-      throw ModelFileError(source_, error.mark.line + 1, error.mark.column + 1,
-                           "valid YAML", error.msg);
+      throw ModelFileError(source_, error.mark.line + 1, error.mark.column + 1, "valid YAML",
+                           error.msg);
     }
-    if (!root.IsMap()) fail(root, "a YAML map with keys name, parameters, compartments, ...",
-                            describe(root));
+    if (!root.IsMap())
+      fail(root, "a YAML map with keys name, parameters, compartments, ...", describe(root));
     check_keys(root, "the model file",
                {"name", "description", "equations", "covariates", "parameters", "derived",
                 "compartments", "processes", "observables", "time_unit"});
@@ -153,8 +153,8 @@ class ModelFileCompiler {
   [[noreturn]] void fail_at(const YAML::Node& node, int offset, const std::string& expected,
                             const std::string& found) const {
     const YAML::Mark mark = node.Mark();
-    throw ModelFileError(source_, mark.line + 1, mark.column + 1 + std::max(offset, 0),
-                         expected, found);
+    throw ModelFileError(source_, mark.line + 1, mark.column + 1 + std::max(offset, 0), expected,
+                         found);
   }
 
   void check_keys(const YAML::Node& map, const std::string& what,
@@ -197,8 +197,8 @@ class ModelFileCompiler {
     return *value;
   }
   Unit unit_of(const YAML::Node& node, const std::string& what) const {
-    if (!node || node.IsNull()) fail(node, "a unit for " + what + " (\"1\" if dimensionless)",
-                                     "no unit");
+    if (!node || node.IsNull())
+      fail(node, "a unit for " + what + " (\"1\" if dimensionless)", "no unit");
     if (!node.IsScalar()) fail(node, "a unit for " + what, describe(node));
     try {
       return parse_unit(node.Scalar());
@@ -216,8 +216,7 @@ class ModelFileCompiler {
   }
 
   // ------------------------------------------------------------------ declarations
-  void ensure_new_name(const YAML::Node& node, const std::string& name,
-                       const std::string& what) {
+  void ensure_new_name(const YAML::Node& node, const std::string& name, const std::string& what) {
     if (!is_identifier(name))
       fail(node, "a name for " + what + " (letters, digits, _; not starting with a digit)",
            "'" + name + "'");
@@ -241,8 +240,12 @@ class ModelFileCompiler {
       Unit unit;
       if (spec.IsScalar()) {  // "5 L/h"
         const auto parsed = number_with_unit(spec.Scalar());
-        if (!parsed) fail(spec, "a value with its unit for parameter '" + name + "' (e.g. '5 L/h' "
-                          "or {value: 5, unit: L/h})", describe(spec));
+        if (!parsed)
+          fail(spec,
+               "a value with its unit for parameter '" + name +
+                   "' (e.g. '5 L/h' "
+                   "or {value: 5, unit: L/h})",
+               describe(spec));
         if (!parsed->second)
           fail(spec, "a unit for parameter '" + name + "' (\"1\" if dimensionless)", "no unit");
         info.value = parsed->first;
@@ -252,15 +255,14 @@ class ModelFileCompiler {
                    {"value", "unit", "lower", "upper", "bounds", "description"});
         if (!spec["value"]) fail(spec, "a value for parameter '" + name + "'", "no value");
         info.value = required_number(spec["value"], "parameter '" + name + "'");
-        if (!spec["unit"]) fail(spec, "a unit for parameter '" + name + "' (\"1\" if dimensionless)",
-                                "no unit");
+        if (!spec["unit"])
+          fail(spec, "a unit for parameter '" + name + "' (\"1\" if dimensionless)", "no unit");
         unit = unit_of(spec["unit"], "parameter '" + name + "'");
         if (spec["lower"]) bounds.lower = required_number(spec["lower"], "a lower bound");
         if (spec["upper"]) bounds.upper = required_number(spec["upper"], "an upper bound");
         if (spec["bounds"]) {
           const YAML::Node b = spec["bounds"];
-          if (!b.IsSequence() || b.size() != 2)
-            fail(b, "bounds as [lower, upper]", describe(b));
+          if (!b.IsSequence() || b.size() != 2) fail(b, "bounds as [lower, upper]", describe(b));
           bounds.lower = required_number(b[0], "a lower bound");
           bounds.upper = required_number(b[1], "an upper bound");
         }
@@ -295,14 +297,14 @@ class ModelFileCompiler {
 
   void read_derived_names(const YAML::Node& node) {
     if (!node) return;
-    if (!node.IsMap()) fail(node, "a map of derived values (NAME: {expression, unit})",
-                            describe(node));
+    if (!node.IsMap())
+      fail(node, "a map of derived values (NAME: {expression, unit})", describe(node));
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string name = it->first.Scalar();
       ensure_new_name(it->first, name, "a derived value");
       const YAML::Node spec = it->second;
-      if (!spec.IsMap()) fail(spec, "{expression, unit} for derived value '" + name + "'",
-                              describe(spec));
+      if (!spec.IsMap())
+        fail(spec, "{expression, unit} for derived value '" + name + "'", describe(spec));
       check_keys(spec, "derived value '" + name + "'", {"expression", "unit", "description"});
       if (!spec["expression"])
         fail(spec, "an expression for derived value '" + name + "'", "no expression");
@@ -316,8 +318,7 @@ class ModelFileCompiler {
 
   void read_compartment_names(const YAML::Node& node, const YAML::Node& root) {
     if (!node || !node.IsMap() || node.size() == 0)
-      fail(node ? node : root, "a map of compartments (NAME: {unit, volume, ...})",
-           describe(node));
+      fail(node ? node : root, "a map of compartments (NAME: {unit, volume, ...})", describe(node));
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string name = it->first.Scalar();
       ensure_new_name(it->first, name, "a compartment");
@@ -331,8 +332,11 @@ class ModelFileCompiler {
                    {"unit", "volume", "mass", "initial", "lag", "bioavailability", "rate",
                     "duration", "description"});
         if (!info.node["unit"])
-          fail(info.node, "a unit for compartment '" + name + "' (its amount: mg, particles, "
-               "\"1\" for a relative level)", "no unit");
+          fail(info.node,
+               "a unit for compartment '" + name +
+                   "' (its amount: mg, particles, "
+                   "\"1\" for a relative level)",
+               "no unit");
         info.unit = unit_of(info.node["unit"], "compartment '" + name + "'");
       } else {
         fail(info.node, "a unit or {unit, volume, ...} for compartment '" + name + "'",
@@ -370,11 +374,16 @@ class ModelFileCompiler {
 
   static std::string category_name(Category category) {
     switch (category) {
-      case Category::kParameter: return "parameter";
-      case Category::kDerived: return "derived value";
-      case Category::kCovariate: return "data column";
-      case Category::kState: return "compartment";
-      case Category::kTime: return "the time t";
+      case Category::kParameter:
+        return "parameter";
+      case Category::kDerived:
+        return "derived value";
+      case Category::kCovariate:
+        return "data column";
+      case Category::kState:
+        return "compartment";
+      case Category::kTime:
+        return "the time t";
     }
     return "";
   }
@@ -402,7 +411,8 @@ class ModelFileCompiler {
     std::vector<std::string> allowed_names;
     for (int slot = 0; slot <= table.time_slot(); ++slot) {
       if (!allowed.count(category_of_slot(slot))) continue;
-      parser->DefineVar(table.names[static_cast<size_t>(slot)], &table.slots[static_cast<size_t>(slot)]);
+      parser->DefineVar(table.names[static_cast<size_t>(slot)],
+                        &table.slots[static_cast<size_t>(slot)]);
     }
     for (Category c : allowed) allowed_names.push_back(category_name(c) + "s");
     try {
@@ -415,8 +425,11 @@ class ModelFileCompiler {
         const int slot = static_cast<int>(known - table.names.begin());
         const int offset = static_cast<int>(word_offset(text, name));
         if (known == table.names.end())
-          fail_at(node, offset, "a declared parameter, derived value, data column or "
-                  "compartment in " + what, "'" + name + "', used but not declared");
+          fail_at(node, offset,
+                  "a declared parameter, derived value, data column or "
+                  "compartment in " +
+                      what,
+                  "'" + name + "', used but not declared");
         if (!allowed.count(category_of_slot(slot)))
           fail_at(node, offset, "only " + join(allowed_names, ", ") + " in " + what,
                   category_name(category_of_slot(slot)) + " '" + name + "'");
@@ -433,8 +446,11 @@ class ModelFileCompiler {
           fail_at(node, offset, "only " + join(allowed_names, ", ") + " in " + what,
                   category_name(c) + " '" + token + "'");
         }
-        fail_at(node, offset, "a declared parameter, derived value, data column or compartment "
-                "in " + what, "'" + token + "', used but not declared");
+        fail_at(node, offset,
+                "a declared parameter, derived value, data column or compartment "
+                "in " +
+                    what,
+                "'" + token + "', used but not declared");
       }
       fail_at(node, offset, "a valid expression for " + what + " (muparser syntax)",
               error.GetMsg());
@@ -452,10 +468,9 @@ class ModelFileCompiler {
       const YAML::Node expression = it->second["expression"];
       nodes.push_back(expression);
       std::vector<int> used;
-      const int e = compile_expression(expression, expression.Scalar(),
-                                       {Category::kParameter, Category::kDerived},
-                                       "derived value '" + derived_names_[static_cast<size_t>(index)] + "'",
-                                       &used);
+      const int e = compile_expression(
+          expression, expression.Scalar(), {Category::kParameter, Category::kDerived},
+          "derived value '" + derived_names_[static_cast<size_t>(index)] + "'", &used);
       m_.table_.derived_expression.push_back(e);
       for (int slot : used)
         if (category_of_slot(slot) == Category::kDerived)
@@ -469,7 +484,8 @@ class ModelFileCompiler {
       if (state[static_cast<size_t>(d)] == 1) {
         std::vector<std::string> cycle;
         auto start = std::find(path.begin(), path.end(), d);
-        for (auto it = start; it != path.end(); ++it) cycle.push_back(derived_names_[static_cast<size_t>(*it)]);
+        for (auto it = start; it != path.end(); ++it)
+          cycle.push_back(derived_names_[static_cast<size_t>(*it)]);
         cycle.push_back(derived_names_[static_cast<size_t>(d)]);
         fail(nodes[static_cast<size_t>(d)], "definitions without a cycle",
              "the cycle " + join(cycle, " -> "));
@@ -506,8 +522,8 @@ class ModelFileCompiler {
   std::pair<ValueRef, Unit> value_of(const YAML::Node& node, const std::string& what) const {
     if (!node || node.IsNull())
       fail(node, "a parameter, derived value or number with a unit for " + what, "nothing");
-    if (!node.IsScalar()) fail(node, "a parameter name or a number with a unit for " + what,
-                               describe(node));
+    if (!node.IsScalar())
+      fail(node, "a parameter name or a number with a unit for " + what, describe(node));
     const std::string text = node.Scalar();
     if (const auto p = parameter_index_.find(text); p != parameter_index_.end()) {
       ValueRef ref;
@@ -531,8 +547,9 @@ class ModelFileCompiler {
       fail(node, "a declared parameter or derived value for " + what,
            "'" + text + "', used but not declared");
     }
-    fail(node, "a parameter, a derived value or a number with a unit for " + what +
-                   " (declare an expression under 'derived:' with its unit)",
+    fail(node,
+         "a parameter, a derived value or a number with a unit for " + what +
+             " (declare an expression under 'derived:' with its unit)",
          "'" + text + "'");
   }
 
@@ -540,8 +557,10 @@ class ModelFileCompiler {
   std::pair<ValueRef, Unit> value_with_unit(const YAML::Node& node, const std::string& what) const {
     auto [ref, unit] = value_of(node, what);
     if (ref.kind == ValueRef::Kind::kConstant && node.IsScalar() && number(node))
-      fail(node, "a unit for " + what + " (write the number with its unit, e.g. '" +
-                     node.Scalar() + " 1/h')", "no unit");
+      fail(node,
+           "a unit for " + what + " (write the number with its unit, e.g. '" + node.Scalar() +
+               " 1/h')",
+           "no unit");
     return {ref, unit};
   }
 
@@ -554,10 +573,12 @@ class ModelFileCompiler {
 
   double default_of(const ValueRef& ref) const {
     switch (ref.kind) {
-      case ValueRef::Kind::kConstant: return ref.value;
+      case ValueRef::Kind::kConstant:
+        return ref.value;
       case ValueRef::Kind::kParameter:
         return m_.parameters_[static_cast<size_t>(ref.index)].value * ref.factor;
-      case ValueRef::Kind::kDerived: return 1;  // unknown before a simulation
+      case ValueRef::Kind::kDerived:
+        return 1;  // unknown before a simulation
     }
     return 1;
   }
@@ -573,8 +594,8 @@ class ModelFileCompiler {
       if (!node) fail(spec, "an expression for " + what, "no expression");
       if (spec["unit"]) unit = unit_of(spec["unit"], what);
     }
-    if (!node.IsScalar()) fail(node, "a number, a parameter or an expression for " + what,
-                               describe(node));
+    if (!node.IsScalar())
+      fail(node, "a number, a parameter or an expression for " + what, describe(node));
     ScalarDef def;
     if (unit && want) def.factor = convert_or_fail(spec["unit"], *unit, *want, what, "its target");
     const std::string text = node.Scalar();
@@ -668,8 +689,8 @@ class ModelFileCompiler {
   // ----------------------------------------------------------------- observables
   void declare_observables(const YAML::Node& node) {
     if (!node) return;
-    if (!node.IsMap()) fail(node, "a map of observables (NAME: {concentration: X, unit})",
-                            describe(node));
+    if (!node.IsMap())
+      fail(node, "a map of observables (NAME: {concentration: X, unit})", describe(node));
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string name = it->first.Scalar();
       if (!is_identifier(name))
@@ -689,10 +710,10 @@ class ModelFileCompiler {
   }
 
   // Linear terms over a list of compartments; returns the natural unit.
-  Unit linear_terms(const YAML::Node& targets, const std::string& what,
-                    const std::function<std::pair<Unit, ObservableTerm>(int, const YAML::Node&)>&
-                        term_of,
-                    ObservableDef* def) {
+  Unit linear_terms(
+      const YAML::Node& targets, const std::string& what,
+      const std::function<std::pair<Unit, ObservableTerm>(int, const YAML::Node&)>& term_of,
+      ObservableDef* def) {
     std::vector<YAML::Node> items;
     if (targets.IsSequence()) {
       for (const auto& item : targets) items.push_back(item);
@@ -708,9 +729,9 @@ class ModelFileCompiler {
       if (k == 0) {
         natural = unit;
       } else {
-        term.constant *= convert_or_fail(items[k], unit, natural, "compartment '" +
-                                         items[k].Scalar() + "'", "compartment '" +
-                                         items[0].Scalar() + "'");
+        term.constant *=
+            convert_or_fail(items[k], unit, natural, "compartment '" + items[k].Scalar() + "'",
+                            "compartment '" + items[0].Scalar() + "'");
       }
       m_.terms_.push_back(term);
     }
@@ -723,8 +744,8 @@ class ModelFileCompiler {
     ObservableDraft& draft = observables_[static_cast<size_t>(o)];
     if (draft.compiled) return;
     if (draft.compiling)
-      fail(draft.node, "observables defined without a cycle", "'" + draft.name +
-           "' defined through itself");
+      fail(draft.node, "observables defined without a cycle",
+           "'" + draft.name + "' defined through itself");
     draft.compiling = true;
     const YAML::Node node = draft.node;
     const YAML::Node saved_context = context_;
@@ -732,13 +753,17 @@ class ModelFileCompiler {
     const std::string where = "observable '" + draft.name + "'";
     ObservableDef& def = m_.observables_[static_cast<size_t>(o)];
     if (!node.IsMap())
-      fail(node, "{concentration|amount|sum|percent_dose|percent_dose_per_gram|ratio|expression"
-           ": ..., unit} for " + where, describe(node));
-    check_keys(node, where, {"amount", "concentration", "sum", "percent_dose",
-                             "percent_dose_per_gram", "ratio", "expression", "unit", "per",
-                             "dose", "description"});
-    const std::vector<std::string> kinds{"amount", "concentration", "sum", "percent_dose",
-                                         "percent_dose_per_gram", "ratio", "expression"};
+      fail(node,
+           "{concentration|amount|sum|percent_dose|percent_dose_per_gram|ratio|expression"
+           ": ..., unit} for " +
+               where,
+           describe(node));
+    check_keys(node, where,
+               {"amount", "concentration", "sum", "percent_dose", "percent_dose_per_gram", "ratio",
+                "expression", "unit", "per", "dose", "description"});
+    const std::vector<std::string> kinds{"amount",       "concentration",         "sum",
+                                         "percent_dose", "percent_dose_per_gram", "ratio",
+                                         "expression"};
     std::string kind;
     for (const auto& k : kinds) {
       if (!node[k]) continue;
@@ -750,20 +775,25 @@ class ModelFileCompiler {
     Unit natural;
     std::string definition = kind + " " + text_list(target);
     auto dose_ref = [&](int state, const YAML::Node&) {
-      if (!node["dose"]) fail(node, "'dose: PARAMETER' (the dose, in the compartment's unit) for "
-                              + where, "no dose");
+      if (!node["dose"])
+        fail(node, "'dose: PARAMETER' (the dose, in the compartment's unit) for " + where,
+             "no dose");
       auto [ref, unit] = value_with_unit(node["dose"], "the dose of " + where);
-      const double factor = convert_or_fail(node["dose"], compartments_[static_cast<size_t>(state)].unit,
-                                            unit, "compartment '" + compartments_[static_cast<size_t>(state)].name + "'",
-                                            "the dose of " + where);
+      const double factor =
+          convert_or_fail(node["dose"], compartments_[static_cast<size_t>(state)].unit, unit,
+                          "compartment '" + compartments_[static_cast<size_t>(state)].name + "'",
+                          "the dose of " + where);
       return std::make_pair(ref, factor);
     };
     if (kind == "amount" || kind == "sum") {
-      natural = linear_terms(target, where, [&](int state, const YAML::Node&) {
-        ObservableTerm term;
-        term.state = state;
-        return std::make_pair(compartments_[static_cast<size_t>(state)].unit, term);
-      }, &def);
+      natural = linear_terms(
+          target, where,
+          [&](int state, const YAML::Node&) {
+            ObservableTerm term;
+            term.state = state;
+            return std::make_pair(compartments_[static_cast<size_t>(state)].unit, term);
+          },
+          &def);
       if (node["per"]) {
         auto [ref, unit] = value_with_unit(node["per"], "'per' of " + where);
         for (int k = def.first_term; k < def.first_term + def.num_terms; ++k)
@@ -772,38 +802,49 @@ class ModelFileCompiler {
         definition += " per " + node["per"].Scalar();
       }
     } else if (kind == "concentration") {
-      natural = linear_terms(target, where, [&](int state, const YAML::Node& item) {
-        const CompartmentInfo& c = compartments_[static_cast<size_t>(state)];
-        if (!c.volume) fail(item, "a compartment with a volume for the concentration of " + where,
-                            "compartment '" + c.name + "' without a volume");
-        ObservableTerm term;
-        term.state = state;
-        term.div1 = c.volume->first;
-        return std::make_pair(c.unit / c.volume->second, term);
-      }, &def);
+      natural = linear_terms(
+          target, where,
+          [&](int state, const YAML::Node& item) {
+            const CompartmentInfo& c = compartments_[static_cast<size_t>(state)];
+            if (!c.volume)
+              fail(item, "a compartment with a volume for the concentration of " + where,
+                   "compartment '" + c.name + "' without a volume");
+            ObservableTerm term;
+            term.state = state;
+            term.div1 = c.volume->first;
+            return std::make_pair(c.unit / c.volume->second, term);
+          },
+          &def);
     } else if (kind == "percent_dose") {
-      natural = linear_terms(target, where, [&](int state, const YAML::Node& item) {
-        auto [ref, factor] = dose_ref(state, item);
-        ObservableTerm term;
-        term.state = state;
-        term.constant = 100 * factor;
-        term.div1 = ref;
-        return std::make_pair(parse_unit("%ID"), term);
-      }, &def);
+      natural = linear_terms(
+          target, where,
+          [&](int state, const YAML::Node& item) {
+            auto [ref, factor] = dose_ref(state, item);
+            ObservableTerm term;
+            term.state = state;
+            term.constant = 100 * factor;
+            term.div1 = ref;
+            return std::make_pair(parse_unit("%ID"), term);
+          },
+          &def);
     } else if (kind == "percent_dose_per_gram") {
-      natural = linear_terms(target, where, [&](int state, const YAML::Node& item) {
-        const CompartmentInfo& c = compartments_[static_cast<size_t>(state)];
-        if (!c.mass) fail(item, "a compartment with a mass for %ID/g of " + where,
-                          "compartment '" + c.name + "' without a mass");
-        auto [ref, factor] = dose_ref(state, item);
-        ObservableTerm term;
-        term.state = state;
-        term.constant = 100 * factor /
-                        convert_or_fail(item, c.mass->second, parse_unit("g"), "mass", "g");
-        term.div1 = ref;
-        term.div2 = c.mass->first;
-        return std::make_pair(parse_unit("%ID/g"), term);
-      }, &def);
+      natural = linear_terms(
+          target, where,
+          [&](int state, const YAML::Node& item) {
+            const CompartmentInfo& c = compartments_[static_cast<size_t>(state)];
+            if (!c.mass)
+              fail(item, "a compartment with a mass for %ID/g of " + where,
+                   "compartment '" + c.name + "' without a mass");
+            auto [ref, factor] = dose_ref(state, item);
+            ObservableTerm term;
+            term.state = state;
+            term.constant =
+                100 * factor / convert_or_fail(item, c.mass->second, parse_unit("g"), "mass", "g");
+            term.div1 = ref;
+            term.div2 = c.mass->first;
+            return std::make_pair(parse_unit("%ID/g"), term);
+          },
+          &def);
       if (def.num_terms != 1) fail(target, "one compartment for %ID/g of " + where, "a list");
     } else if (kind == "ratio") {
       if (!target.IsSequence() || target.size() != 2)
@@ -816,7 +857,8 @@ class ModelFileCompiler {
                "'" + target[k].Scalar() + "'");
         compile_observable(it->second);
         if (m_.observables_[static_cast<size_t>(it->second)].kind != ObservableKind::kLinear)
-          fail(target[k], "an amount, concentration, sum or %ID observable in the ratio of " + where,
+          fail(target[k],
+               "an amount, concentration, sum or %ID observable in the ratio of " + where,
                "a ratio or expression observable '" + target[k].Scalar() + "'");
         parts[k] = it->second;
       }
@@ -831,10 +873,10 @@ class ModelFileCompiler {
              "no unit");
       std::vector<int> used;
       def.kind = ObservableKind::kExpression;
-      def.expression = compile_expression(target, target.Scalar(),
-                                          {Category::kParameter, Category::kDerived,
-                                           Category::kState, Category::kTime},
-                                          where, &used);
+      def.expression = compile_expression(
+          target, target.Scalar(),
+          {Category::kParameter, Category::kDerived, Category::kState, Category::kTime}, where,
+          &used);
       for (int slot : used)
         if (category_of_slot(slot) == Category::kState)
           def.expression_states.push_back(slot - m_.table_.state_slot(0));
@@ -873,8 +915,8 @@ class ModelFileCompiler {
 
   // Observable index of `by` (an observable, else a compartment's amount, added as hidden).
   std::pair<int, Unit> driver_of(const YAML::Node& node, const std::string& what) {
-    if (!node || !node.IsScalar()) fail(node, "an observable or compartment for " + what,
-                                        describe(node));
+    if (!node || !node.IsScalar())
+      fail(node, "an observable or compartment for " + what, describe(node));
     const std::string name = node.Scalar();
     if (const auto it = observable_index_.find(name); it != observable_index_.end()) {
       compile_observable(it->second);
@@ -911,17 +953,17 @@ class ModelFileCompiler {
       effect.kind = type == "emax" ? EffectKind::kEmax : EffectKind::kImax;
       const char* magnitude_key = type == "emax" ? "emax" : "imax";
       const char* potency_key = type == "emax" ? "ec50" : "ic50";
-      if (!node[magnitude_key]) fail(node, std::string("'") + magnitude_key + "' for " + what,
-                                     "none");
+      if (!node[magnitude_key])
+        fail(node, std::string("'") + magnitude_key + "' for " + what, "none");
       if (!node[potency_key]) fail(node, std::string("'") + potency_key + "' for " + what, "none");
-      effect.magnitude = dimensionless_value(node[magnitude_key], std::string(magnitude_key) +
-                                                                      " of " + what);
-      auto [potency, potency_unit] = value_of(node[potency_key], std::string(potency_key) +
-                                                                      " of " + what);
+      effect.magnitude =
+          dimensionless_value(node[magnitude_key], std::string(magnitude_key) + " of " + what);
+      auto [potency, potency_unit] =
+          value_of(node[potency_key], std::string(potency_key) + " of " + what);
       effect.potency = potency;
-      effect.driver_factor = convert_or_fail(node[potency_key], driver_unit, potency_unit,
-                                             "driver " + driver_name, std::string(potency_key) +
-                                             " of " + what);
+      effect.driver_factor =
+          convert_or_fail(node[potency_key], driver_unit, potency_unit, "driver " + driver_name,
+                          std::string(potency_key) + " of " + what);
       if (node["hill"]) {
         effect.hill = dimensionless_value(node["hill"], "the Hill coefficient of " + what);
         effect.unit_hill = effect.hill.kind == ValueRef::Kind::kConstant && effect.hill.value == 1;
@@ -931,9 +973,9 @@ class ModelFileCompiler {
       if (!node["slope"]) fail(node, "'slope' for " + what, "none");
       auto [slope, slope_unit] = value_of(node["slope"], "the slope of " + what);
       effect.magnitude = slope;
-      effect.driver_factor = convert_or_fail(node["slope"], slope_unit * driver_unit,
-                                             dimensionless_unit(), "slope x driver " +
-                                             driver_name, "a dimensionless effect");
+      effect.driver_factor =
+          convert_or_fail(node["slope"], slope_unit * driver_unit, dimensionless_unit(),
+                          "slope x driver " + driver_name, "a dimensionless effect");
     } else {
       fail(node["type"], "an effect type emax, imax or linear", "'" + type + "'");
     }
@@ -968,8 +1010,10 @@ class ModelFileCompiler {
         }
       }
     }
-    fail(k_node, "a rate in " + want.text + " for " + what + " (k in 1/time, or a clearance in "
-         "volume/time with a compartment volume)",
+    fail(k_node,
+         "a rate in " + want.text + " for " + what +
+             " (k in 1/time, or a clearance in "
+             "volume/time with a compartment volume)",
          "'" + k_unit.text + "' (times " + times.text + " is " + as_amount.dimension_text() + ")");
   }
 
@@ -983,10 +1027,10 @@ class ModelFileCompiler {
         yield_unit = unit;
       }
       const Unit& to_unit = compartments_[static_cast<size_t>(pr.to)].unit;
-      scale(pr.yield, convert_or_fail(yield_node && !yield_node.IsNull() ? yield_node : node,
-                                      base_unit(pr) * yield_unit,
-                                      to_unit, "the amount moved by " + what,
-                                      "compartment '" + compartments_[static_cast<size_t>(pr.to)].name + "'"));
+      scale(pr.yield, convert_or_fail(
+                          yield_node && !yield_node.IsNull() ? yield_node : node,
+                          base_unit(pr) * yield_unit, to_unit, "the amount moved by " + what,
+                          "compartment '" + compartments_[static_cast<size_t>(pr.to)].name + "'"));
     }
     pr.name = what;
     m_.processes_.push_back(std::move(pr));
@@ -994,8 +1038,8 @@ class ModelFileCompiler {
 
   void compile_processes(const YAML::Node& node) {
     if (!node) return;
-    if (!node.IsSequence()) fail(node, "a list of processes (- {type: first_order, ...})",
-                                 describe(node));
+    if (!node.IsSequence())
+      fail(node, "a list of processes (- {type: first_order, ...})", describe(node));
     int number_in_list = 0;
     for (const auto& item : node) {
       const YAML::Node spec = item;
@@ -1005,8 +1049,8 @@ class ModelFileCompiler {
       const std::string type = required_string(spec, "type", "a process");
       std::string what = "process " + std::to_string(number_in_list) + " (" + type + ")";
       if (spec["name"]) what = "process '" + spec["name"].Scalar() + "' (" + type + ")";
-      const std::vector<std::string> common{"type", "name", "from", "to", "yield", "effect",
-                                            "description"};
+      const std::vector<std::string> common{"type",  "name",   "from",       "to",
+                                            "yield", "effect", "description"};
       auto keys = [&](std::vector<std::string> extra) {
         extra.insert(extra.end(), common.begin(), common.end());
         check_keys(spec, what, extra);
@@ -1024,11 +1068,12 @@ class ModelFileCompiler {
         keys({"k", "of"});
         pr.law = Law::kFirstOrder;
         pr.substrate = spec["of"] ? state_of(spec["of"], what) : pr.from;
-        if (pr.substrate < 0) fail(spec, "'from' or 'of' (the compartment driving the rate) for "
-                                   + what, "neither");
+        if (pr.substrate < 0)
+          fail(spec, "'from' or 'of' (the compartment driving the rate) for " + what, "neither");
         auto [k, unit] = value_with_unit(spec["k"], "k of " + what);
         pr.k = k;
-        fit_rate(pr, spec["k"], unit, compartments_[static_cast<size_t>(pr.substrate)].unit, true, what);
+        fit_rate(pr, spec["k"], unit, compartments_[static_cast<size_t>(pr.substrate)].unit, true,
+                 what);
       } else if (type == "zero_order") {
         keys({"rate"});
         pr.law = Law::kZeroOrder;
@@ -1055,10 +1100,13 @@ class ModelFileCompiler {
           pr.volume = c.volume->first;
           pr.has_volume = true;
         } else {
-          fail(spec[k_key], std::string(k_key) + " in the unit of the amount (" + c.unit.text +
-               ") or concentration" + (c.volume ? " (" + (c.unit / c.volume->second).text + ")"
-                                                : std::string(" (no volume)")) +
-               " of compartment '" + c.name + "'", "'" + km_unit.text + "'");
+          fail(spec[k_key],
+               std::string(k_key) + " in the unit of the amount (" + c.unit.text +
+                   ") or concentration" +
+                   (c.volume ? " (" + (c.unit / c.volume->second).text + ")"
+                             : std::string(" (no volume)")) +
+                   " of compartment '" + c.name + "'",
+               "'" + km_unit.text + "'");
         }
         if (type == "hill") {
           if (!spec["hill"]) fail(spec, "'hill' (the Hill coefficient) for " + what, "none");
@@ -1075,8 +1123,9 @@ class ModelFileCompiler {
         const CompartmentInfo& a = compartments_[static_cast<size_t>(pr.from)];
         const CompartmentInfo& b = compartments_[static_cast<size_t>(pr.to)];
         for (const CompartmentInfo* c : {&a, &b})
-          if (!c->volume) fail(spec, "compartments with volumes for " + what,
-                               "compartment '" + c->name + "' without a volume");
+          if (!c->volume)
+            fail(spec, "compartments with volumes for " + what,
+                 "compartment '" + c->name + "' without a volume");
         const YAML::Node q_node = spec["Q"] ? spec["Q"] : spec["q"];
         auto [q, q_unit] = value_with_unit(q_node, "the flow Q of " + what);
         pr.k = q;
@@ -1089,25 +1138,26 @@ class ModelFileCompiler {
                                       "concentration in '" + b.name + "'",
                                       "concentration in '" + a.name + "'");
         if (spec["partition"])
-          pr.partition = dimensionless_value(spec["partition"], "the partition coefficient of " +
-                                                                    what);
+          pr.partition =
+              dimensionless_value(spec["partition"], "the partition coefficient of " + what);
       } else if (type == "capacity_limited") {
         keys({"k", "capacity", "filled"});
         pr.law = Law::kCapacity;
         need_from();
         pr.substrate = pr.from;
         pr.second = spec["filled"] ? state_of(spec["filled"], what) : pr.to;
-        if (pr.second < 0) fail(spec, "'to' or 'filled' (the compartment that fills) for " + what,
-                                "neither");
+        if (pr.second < 0)
+          fail(spec, "'to' or 'filled' (the compartment that fills) for " + what, "neither");
         auto [k, unit] = value_with_unit(spec["k"], "k of " + what);
         pr.k = k;
-        fit_rate(pr, spec["k"], unit, compartments_[static_cast<size_t>(pr.substrate)].unit, true, what);
+        fit_rate(pr, spec["k"], unit, compartments_[static_cast<size_t>(pr.substrate)].unit, true,
+                 what);
         auto [cap, cap_unit] = value_with_unit(spec["capacity"], "the capacity of " + what);
         pr.km = cap;
-        pr.x_factor = convert_or_fail(spec["capacity"], compartments_[static_cast<size_t>(pr.second)].unit,
-                                      cap_unit, "compartment '" +
-                                      compartments_[static_cast<size_t>(pr.second)].name + "'",
-                                      "the capacity of " + what);
+        pr.x_factor = convert_or_fail(
+            spec["capacity"], compartments_[static_cast<size_t>(pr.second)].unit, cap_unit,
+            "compartment '" + compartments_[static_cast<size_t>(pr.second)].name + "'",
+            "the capacity of " + what);
       } else if (type == "turnover") {
         keys({"compartment", "kin", "kout", "kin_effect", "kout_effect"});
         if (spec["from"] || spec["to"] || spec["effect"] || spec["yield"])
@@ -1126,8 +1176,8 @@ class ModelFileCompiler {
         out.from = out.substrate = state;
         auto [kout, kout_unit] = value_with_unit(spec["kout"], "kout of " + what);
         out.k = kout;
-        fit_rate(out, spec["kout"], kout_unit, compartments_[static_cast<size_t>(state)].unit, false,
-                 what + " kout");
+        fit_rate(out, spec["kout"], kout_unit, compartments_[static_cast<size_t>(state)].unit,
+                 false, what + " kout");
         out.effect = effect_of(spec["kout_effect"], "kout_effect of " + what);
         add_process(in, spec, what + " kin", YAML::Node());
         add_process(out, spec, what + " kout", YAML::Node());
@@ -1142,8 +1192,11 @@ class ModelFileCompiler {
           if (pr.from >= 0) chain.push_back(pr.from);
           for (const auto& item : spec["chain"]) chain.push_back(state_of(item, what));
         } else {
-          fail(spec, "'chain: [compartments]' for " + what + " (declare the transit compartments; "
-               "their number is the n of the chain)", "no chain");
+          fail(spec,
+               "'chain: [compartments]' for " + what +
+                   " (declare the transit compartments; "
+                   "their number is the n of the chain)",
+               "no chain");
         }
         auto [ktr, ktr_unit] = value_with_unit(spec["ktr"], "ktr of " + what);
         for (size_t k = 0; k < chain.size(); ++k) {
@@ -1163,23 +1216,25 @@ class ModelFileCompiler {
         pr.law = Law::kExpression;
         if (pr.from < 0 && pr.to < 0) fail(spec, "'from' or 'to' for " + what, "neither");
         if (!spec["rate"]) fail(spec, "'rate: EXPRESSION' for " + what, "no rate");
-        if (!spec["unit"]) fail(spec, "a unit for the rate of " + what + " (amount/time)",
-                                "no unit");
+        if (!spec["unit"])
+          fail(spec, "a unit for the rate of " + what + " (amount/time)", "no unit");
         const Unit unit = unit_of(spec["unit"], "the rate of " + what);
         pr.expression_factor = convert_or_fail(spec["unit"], unit, base_unit(pr) / hour_unit(),
                                                "the rate of " + what, "amount/h");
         std::vector<int> used;
-        pr.expression = compile_expression(spec["rate"], spec["rate"].Scalar(),
-                                           {Category::kParameter, Category::kDerived,
-                                            Category::kState, Category::kTime},
-                                           what, &used);
+        pr.expression = compile_expression(
+            spec["rate"], spec["rate"].Scalar(),
+            {Category::kParameter, Category::kDerived, Category::kState, Category::kTime}, what,
+            &used);
         for (int slot : used)
           if (category_of_slot(slot) == Category::kState)
             pr.expression_states.push_back(slot - m_.table_.state_slot(0));
         m_.rhs_expressions_ = m_.uses_expressions_ = true;
       } else {
-        fail(spec["type"], "a process type: first_order, zero_order, michaelis_menten, hill, "
-             "flow, capacity_limited, turnover, transit, expression", "'" + type + "'");
+        fail(spec["type"],
+             "a process type: first_order, zero_order, michaelis_menten, hill, "
+             "flow, capacity_limited, turnover, transit, expression",
+             "'" + type + "'");
       }
       pr.effect = effect_of(spec["effect"], "the effect on " + what);
       add_process(pr, spec, what, yield);
@@ -1289,7 +1344,7 @@ class ModelFileCompiler {
 
   std::string source_;
   FileModel& m_;
-  YAML::Node context_;  // the map being read, for errors about missing keys
+  YAML::Node context_;                        // the map being read, for errors about missing keys
   std::map<std::string, std::string> kinds_;  // name -> what it is
   std::map<std::string, int> parameter_index_, derived_index_, state_index_, observable_index_;
   std::vector<Unit> parameter_units_, derived_units_;
@@ -1308,7 +1363,8 @@ std::unique_ptr<FileModel> compile_model_text(const std::string& text, const std
 
 std::unique_ptr<FileModel> read_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelFileError(path, 0, 0, "a readable model file", "a file that cannot be opened");
+  if (!in)
+    throw ModelFileError(path, 0, 0, "a readable model file", "a file that cannot be opened");
   std::ostringstream text;
   text << in.rdbuf();
   return compile_model_text(text.str(), path);

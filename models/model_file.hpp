@@ -14,8 +14,7 @@ namespace onset::models {
 // and what was found. what() reads "file:line:column: expected ...; found ...".
 class ModelFileError : public std::runtime_error {
  public:
-  ModelFileError(std::string file, int line, int column, std::string expected,
-                 std::string found);
+  ModelFileError(std::string file, int line, int column, std::string expected, std::string found);
 
   const std::string& file() const { return file_; }
   int line() const { return line_; }

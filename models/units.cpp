@@ -27,32 +27,76 @@ constexpr std::array<int, kNumDimensions> kNone{0, 0, 0, 0, 0};
 
 constexpr Symbol kSymbols[] = {
     // mass
-    {"kg", 1, kMass}, {"g", 1e-3, kMass}, {"mg", 1e-6, kMass}, {"ug", 1e-9, kMass},
-    {"mcg", 1e-9, kMass}, {"ng", 1e-12, kMass}, {"pg", 1e-15, kMass}, {"fg", 1e-18, kMass},
+    {"kg", 1, kMass},
+    {"g", 1e-3, kMass},
+    {"mg", 1e-6, kMass},
+    {"ug", 1e-9, kMass},
+    {"mcg", 1e-9, kMass},
+    {"ng", 1e-12, kMass},
+    {"pg", 1e-15, kMass},
+    {"fg", 1e-18, kMass},
     // amount of substance
-    {"mol", 1, kAmount}, {"mmol", 1e-3, kAmount}, {"umol", 1e-6, kAmount},
-    {"nmol", 1e-9, kAmount}, {"pmol", 1e-12, kAmount}, {"fmol", 1e-15, kAmount},
+    {"mol", 1, kAmount},
+    {"mmol", 1e-3, kAmount},
+    {"umol", 1e-6, kAmount},
+    {"nmol", 1e-9, kAmount},
+    {"pmol", 1e-12, kAmount},
+    {"fmol", 1e-15, kAmount},
     // length and volume
-    {"m", 1, kLength}, {"cm", 1e-2, kLength}, {"mm", 1e-3, kLength}, {"um", 1e-6, kLength},
-    {"nm", 1e-9, kLength}, {"L", 1e-3, kVolume}, {"l", 1e-3, kVolume}, {"dL", 1e-4, kVolume},
-    {"dl", 1e-4, kVolume}, {"mL", 1e-6, kVolume}, {"ml", 1e-6, kVolume}, {"uL", 1e-9, kVolume},
-    {"ul", 1e-9, kVolume}, {"nL", 1e-12, kVolume}, {"fL", 1e-18, kVolume},
+    {"m", 1, kLength},
+    {"cm", 1e-2, kLength},
+    {"mm", 1e-3, kLength},
+    {"um", 1e-6, kLength},
+    {"nm", 1e-9, kLength},
+    {"L", 1e-3, kVolume},
+    {"l", 1e-3, kVolume},
+    {"dL", 1e-4, kVolume},
+    {"dl", 1e-4, kVolume},
+    {"mL", 1e-6, kVolume},
+    {"ml", 1e-6, kVolume},
+    {"uL", 1e-9, kVolume},
+    {"ul", 1e-9, kVolume},
+    {"nL", 1e-12, kVolume},
+    {"fL", 1e-18, kVolume},
     // time
-    {"s", 1, kTime}, {"sec", 1, kTime}, {"min", 60, kTime}, {"h", 3600, kTime},
-    {"hr", 3600, kTime}, {"hour", 3600, kTime}, {"d", 86400, kTime}, {"day", 86400, kTime},
-    {"days", 86400, kTime}, {"week", 604800, kTime}, {"wk", 604800, kTime},
+    {"s", 1, kTime},
+    {"sec", 1, kTime},
+    {"min", 60, kTime},
+    {"h", 3600, kTime},
+    {"hr", 3600, kTime},
+    {"hour", 3600, kTime},
+    {"d", 86400, kTime},
+    {"day", 86400, kTime},
+    {"days", 86400, kTime},
+    {"week", 604800, kTime},
+    {"wk", 604800, kTime},
     // counts
-    {"particles", 1, kCount}, {"particle", 1, kCount}, {"copies", 1, kCount},
-    {"copy", 1, kCount}, {"cells", 1, kCount}, {"cell", 1, kCount}, {"vesicles", 1, kCount},
-    {"vesicle", 1, kCount}, {"EV", 1, kCount}, {"EVs", 1, kCount}, {"molecules", 1, kCount},
-    {"molecule", 1, kCount}, {"count", 1, kCount}, {"counts", 1, kCount}, {"#", 1, kCount},
+    {"particles", 1, kCount},
+    {"particle", 1, kCount},
+    {"copies", 1, kCount},
+    {"copy", 1, kCount},
+    {"cells", 1, kCount},
+    {"cell", 1, kCount},
+    {"vesicles", 1, kCount},
+    {"vesicle", 1, kCount},
+    {"EV", 1, kCount},
+    {"EVs", 1, kCount},
+    {"molecules", 1, kCount},
+    {"molecule", 1, kCount},
+    {"count", 1, kCount},
+    {"counts", 1, kCount},
+    {"#", 1, kCount},
     // dimensionless
-    {"1", 1, kNone}, {"-", 1, kNone}, {"%", 0.01, kNone}, {"%ID", 0.01, kNone},
-    {"percent", 0.01, kNone}, {"fraction", 1, kNone},
+    {"1", 1, kNone},
+    {"-", 1, kNone},
+    {"%", 0.01, kNone},
+    {"%ID", 0.01, kNone},
+    {"percent", 0.01, kNone},
+    {"fraction", 1, kNone},
 };
 
-constexpr std::string_view kDimensionNames[kNumDimensions] = {"mass", "amount", "length",
-                                                              "time", "count"};
+constexpr std::string_view kDimensionNames[kNumDimensions] = {"mass", "amount", "length", "time",
+                                                              "count"};
 
 class UnitParser {
  public:
@@ -210,9 +254,9 @@ bool is_unit(std::string_view text) {
 double conversion_factor(const Unit& from, const Unit& to, std::string_view from_where,
                          std::string_view to_where) {
   if (!from.compatible_with(to))
-    throw UnitError("incompatible units: '" + from.text + "'" + where_suffix(from_where) +
-                    " is " + from.dimension_text() + " but '" + to.text + "'" +
-                    where_suffix(to_where) + " is " + to.dimension_text());
+    throw UnitError("incompatible units: '" + from.text + "'" + where_suffix(from_where) + " is " +
+                    from.dimension_text() + " but '" + to.text + "'" + where_suffix(to_where) +
+                    " is " + to.dimension_text());
   return from.scale / to.scale;
 }
 

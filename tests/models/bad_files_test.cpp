@@ -20,7 +20,8 @@ struct BadFile {
 };
 
 const BadFile kBadFiles[] = {
-    {"unknown_compartment.yaml", 8, 44, "a declared compartment", "unknown compartment 'periferal'"},
+    {"unknown_compartment.yaml", 8, 44, "a declared compartment",
+     "unknown compartment 'periferal'"},
     {"cycle.yaml", 6, 19, "without a cycle", "the cycle a -> b -> c -> a"},
     {"missing_unit.yaml", 3, 7, "a unit for parameter 'CL'", "no unit"},
     {"undeclared_parameter.yaml", 8, 43, "a declared parameter", "'KEL', used but not declared"},

@@ -36,7 +36,8 @@ double jacobian_error(const pk::Model& model, const std::vector<double>& y0,
       for (size_t i = 0; i < n; ++i) {
         const double fd = (up[i] - down[i]) / (2 * h);
         const double analytic = jac[i + n * j];
-        worst = std::max(worst, std::fabs(analytic - fd) / (std::fabs(analytic) + 1e-6 * jac_scale + 1e-12));
+        worst = std::max(
+            worst, std::fabs(analytic - fd) / (std::fabs(analytic) + 1e-6 * jac_scale + 1e-12));
       }
     }
   }
@@ -78,16 +79,16 @@ TEST(Jacobian, UnitConversionsInsideRateLaws) {
   // Observables in their declared units: CB in ng/mL of mg / (3000 mL).
   std::vector<double> y1{1, 3, 500, 0, 0, 0, 1}, out(7);
   model->observe(0, y1, p, out);
-  EXPECT_NEAR(out[0], 0.5, 1e-15);                    // CP = 1 mg / 2 L
-  EXPECT_NEAR(out[1], 1000, 1e-9);                    // CB = 3 mg / 3 L = 1 mg/L = 1000 ng/mL
-  EXPECT_NEAR(out[2], 1 + 3 + 0.5, 1e-12);            // SUM in mg (500 ug = 0.5 mg)
-  EXPECT_NEAR(out[3], 0.5 / 1000, 1e-15);             // RATIO CP / CB (mg/L over ng/mL)
-  EXPECT_NEAR(out[4], 4.0, 1e-12);                    // %ID of A + B, dose 100 mg
-  EXPECT_NEAR(out[5], 3.0 / 1.5, 1e-12);              // %ID/g of B (3 %ID in 1.5 g)
-  EXPECT_NEAR(out[6], 1 * 3 / 2.0, 1e-12);            // expression
+  EXPECT_NEAR(out[0], 0.5, 1e-15);          // CP = 1 mg / 2 L
+  EXPECT_NEAR(out[1], 1000, 1e-9);          // CB = 3 mg / 3 L = 1 mg/L = 1000 ng/mL
+  EXPECT_NEAR(out[2], 1 + 3 + 0.5, 1e-12);  // SUM in mg (500 ug = 0.5 mg)
+  EXPECT_NEAR(out[3], 0.5 / 1000, 1e-15);   // RATIO CP / CB (mg/L over ng/mL)
+  EXPECT_NEAR(out[4], 4.0, 1e-12);          // %ID of A + B, dose 100 mg
+  EXPECT_NEAR(out[5], 3.0 / 1.5, 1e-12);    // %ID/g of B (3 %ID in 1.5 g)
+  EXPECT_NEAR(out[6], 1 * 3 / 2.0, 1e-12);  // expression
   // Dose modifiers from data columns.
-  EXPECT_NEAR(model->dose_modifiers(model->state_index("D"), p, std::vector<double>{35}).lag_h,
-              0.5, 1e-15);
+  EXPECT_NEAR(model->dose_modifiers(model->state_index("D"), p, std::vector<double>{35}).lag_h, 0.5,
+              1e-15);
 }
 
 TEST(Jacobian, EveryLibraryModel) {
@@ -97,7 +98,8 @@ TEST(Jacobian, EveryLibraryModel) {
     std::vector<double> y0(static_cast<size_t>(model->num_states()));
     model->initial_state(p, y0);
     for (double& v : y0) v = v == 0 ? 1.0 : v;
-    if (name == "b2_ev_cascade") y0 = {1e12, 1e11, 1e10, 1e9, 1e12, 1e12, 1e11, 0.9, 0.95, 0.05, 0.03, 0.02, 0.98};
+    if (name == "b2_ev_cascade")
+      y0 = {1e12, 1e11, 1e10, 1e9, 1e12, 1e12, 1e11, 0.9, 0.95, 0.05, 0.03, 0.02, 0.98};
     const double error = jacobian_error(*model, y0, p, 5, 11);
     // Expression processes (tmdd_qss) use finite differences themselves.
     EXPECT_LT(error, name == "tmdd_qss" ? 1e-5 : 1e-6) << name;

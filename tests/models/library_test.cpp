@@ -113,32 +113,40 @@ TEST(Library, OneCompartmentIvBolusAndInfusion) {
   pk::Regimen bolus{{{0, 0, dose, 0}}, {}};
   auto r = run("one_compartment_iv", bolus, grid(), {{"CL", cl}, {"V", v}});
   EXPECT_EQ(pk::Simulator(*r.model, {}).backend_used(), pk::Backend::kExactLinear);
-  expect_close(r, [&](double t) { return dose / v * std::exp(-k * t); }, "one_compartment_iv bolus");
+  expect_close(
+      r, [&](double t) { return dose / v * std::exp(-k * t); }, "one_compartment_iv bolus");
   pk::Regimen infusion{{{0, 0, dose, tinf}}, {}};
   auto ri = run("one_compartment_iv", infusion, grid(), {{"CL", cl}, {"V", v}});
-  expect_close(ri, [&](double t) {
-    const double rate = dose / tinf;
-    return t <= tinf ? rate / cl * -std::expm1(-k * t)
-                     : rate / cl * -std::expm1(-k * tinf) * std::exp(-k * (t - tinf));
-  }, "one_compartment_iv infusion");
+  expect_close(
+      ri,
+      [&](double t) {
+        const double rate = dose / tinf;
+        return t <= tinf ? rate / cl * -std::expm1(-k * t)
+                         : rate / cl * -std::expm1(-k * tinf) * std::exp(-k * (t - tinf));
+      },
+      "one_compartment_iv infusion");
 }
 
 TEST(Library, OneCompartmentOralWithLag) {
   const double ka = 1.3, cl = 1.1, v = 20, k = cl / v, dose = 100, lag = 0.6;
   pk::Regimen regimen{{{0, 0, dose, 0}}, {}};
   auto r = run("one_compartment_oral", regimen, grid(), {{"KA", ka}, {"CL", cl}, {"V", v}});
-  expect_close(r, [&](double t) {
-    return dose / v * ka / (ka - k) * (std::exp(-k * t) - std::exp(-ka * t));
-  }, "one_compartment_oral");
+  expect_close(
+      r,
+      [&](double t) { return dose / v * ka / (ka - k) * (std::exp(-k * t) - std::exp(-ka * t)); },
+      "one_compartment_oral");
   // The lag is a dose modifier (applied by the dose engine); here it shifts the dose itself.
   const auto mods = r.model->dose_modifiers(0, std::vector<double>{ka, cl, v, lag}, {});
   EXPECT_DOUBLE_EQ(mods.lag_h, lag);
   pk::Regimen lagged{{{mods.lag_h, 0, dose, 0}}, {}};
   auto rl = run("one_compartment_oral", lagged, grid(), {{"KA", ka}, {"CL", cl}, {"V", v}});
-  expect_close(rl, [&](double t) {
-    const double s = t - lag;
-    return s <= 0 ? 0.0 : dose / v * ka / (ka - k) * (std::exp(-k * s) - std::exp(-ka * s));
-  }, "one_compartment_oral, lag 0.6 h");
+  expect_close(
+      rl,
+      [&](double t) {
+        const double s = t - lag;
+        return s <= 0 ? 0.0 : dose / v * ka / (ka - k) * (std::exp(-k * s) - std::exp(-ka * s));
+      },
+      "one_compartment_oral, lag 0.6 h");
 }
 
 TEST(Library, TwoCompartmentIvAndOral) {
@@ -146,14 +154,19 @@ TEST(Library, TwoCompartmentIvAndOral) {
   const double k10 = cl / v1, k12 = q / v1, k21 = q / v2;
   const auto poles = quadratic_roots(k10 + k12 + k21, k10 * k21);
   pk::Regimen regimen{{{0, 0, dose, 0}}, {}};
-  auto r = run("two_compartment_iv", regimen, grid(), {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}});
-  expect_close(r, [&](double t) { return dose / v1 * residue_sum({k21}, poles, t); },
-               "two_compartment_iv bolus");
+  auto r =
+      run("two_compartment_iv", regimen, grid(), {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}});
+  expect_close(
+      r, [&](double t) { return dose / v1 * residue_sum({k21}, poles, t); },
+      "two_compartment_iv bolus");
   auto ro = run("two_compartment_oral", regimen, grid(),
                 {{"KA", ka}, {"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}});
-  expect_close(ro, [&](double t) {
-    return dose * ka / v1 * residue_sum({k21}, {poles[0], poles[1], ka}, t);
-  }, "two_compartment_oral");
+  expect_close(
+      ro,
+      [&](double t) {
+        return dose * ka / v1 * residue_sum({k21}, {poles[0], poles[1], ka}, t);
+      },
+      "two_compartment_oral");
   // B1 (7 infusions) through the library model against models::b1_exact_concentration.
   auto rb = run("two_compartment_iv", b1_regimen(), pk::output_grid(0.5, 168, 0.5),
                 {{"CL", cl}, {"V1", v1}, {"Q", q}, {"V2", v2}});
@@ -163,21 +176,28 @@ TEST(Library, TwoCompartmentIvAndOral) {
 TEST(Library, ThreeCompartmentIvAndOral) {
   const double cl = 5, v1 = 10, q2 = 3, v2 = 20, q3 = 0.5, v3 = 100, ka = 1.7, dose = 500;
   const double k10 = cl / v1, k12 = q2 / v1, k21 = q2 / v2, k13 = q3 / v1, k31 = q3 / v3;
-  const auto poles = cubic_roots(k10 + k12 + k13 + k21 + k31,
-                                 k10 * k21 + k10 * k31 + k21 * k31 + k21 * k13 + k31 * k12,
-                                 k10 * k21 * k31);
-  const std::vector<std::pair<std::string, double>> params{
-      {"CL", cl}, {"V1", v1}, {"Q2", q2}, {"V2", v2}, {"Q3", q3}, {"V3", v3}};
+  const auto poles =
+      cubic_roots(k10 + k12 + k13 + k21 + k31,
+                  k10 * k21 + k10 * k31 + k21 * k31 + k21 * k13 + k31 * k12, k10 * k21 * k31);
+  const std::vector<std::pair<std::string, double>> params{{"CL", cl}, {"V1", v1}, {"Q2", q2},
+                                                           {"V2", v2}, {"Q3", q3}, {"V3", v3}};
   pk::Regimen regimen{{{0, 0, dose, 0}}, {}};
   auto r = run("three_compartment_iv", regimen, grid(), params);
-  expect_close(r, [&](double t) { return dose / v1 * residue_sum({k21, k31}, poles, t); },
-               "three_compartment_iv bolus");
+  expect_close(
+      r,
+      [&](double t) {
+        return dose / v1 * residue_sum({k21, k31}, poles, t);
+      },
+      "three_compartment_iv bolus");
   auto oral_params = params;
   oral_params.push_back({"KA", ka});
   auto ro = run("three_compartment_oral", regimen, grid(), oral_params);
-  expect_close(ro, [&](double t) {
-    return dose * ka / v1 * residue_sum({k21, k31}, {poles[0], poles[1], poles[2], ka}, t);
-  }, "three_compartment_oral");
+  expect_close(
+      ro,
+      [&](double t) {
+        return dose * ka / v1 * residue_sum({k21, k31}, {poles[0], poles[1], poles[2], ka}, t);
+      },
+      "three_compartment_oral");
 }
 
 TEST(Library, TransitAbsorption) {
@@ -185,15 +205,18 @@ TEST(Library, TransitAbsorption) {
   const int n = 4;  // depot + 3 transit compartments
   pk::Regimen regimen{{{0, 0, dose, 0}}, {}};
   auto r = run("one_compartment_transit", regimen, grid(), {{"KTR", ktr}, {"CL", cl}, {"V", v}});
-  expect_close(r, [&](double t) {
-    const double a = ktr - k;
-    double series = 0, term = 1;
-    for (int j = 0; j < n; ++j) {
-      series += term;
-      term *= a * t / (j + 1);
-    }
-    return dose / v * std::pow(ktr / a, n) * (std::exp(-k * t) - std::exp(-ktr * t) * series);
-  }, "one_compartment_transit (n = 4)");
+  expect_close(
+      r,
+      [&](double t) {
+        const double a = ktr - k;
+        double series = 0, term = 1;
+        for (int j = 0; j < n; ++j) {
+          series += term;
+          term *= a * t / (j + 1);
+        }
+        return dose / v * std::pow(ktr / a, n) * (std::exp(-k * t) - std::exp(-ktr * t) * series);
+      },
+      "one_compartment_transit (n = 4)");
 }
 
 // --------------------------------------------------------------- nonlinear models
@@ -215,10 +238,18 @@ class HandIdr final : public pk::Model {
     const double c = y[0] / v, frac = mag * c / (c50 + c);
     d[0] = -cl / v * y[0];
     switch (type_) {
-      case 1: d[1] = kin * (1 - frac) - kout * y[1]; break;
-      case 2: d[1] = kin - kout * (1 - frac) * y[1]; break;
-      case 3: d[1] = kin * (1 + frac) - kout * y[1]; break;
-      default: d[1] = kin - kout * (1 + frac) * y[1]; break;
+      case 1:
+        d[1] = kin * (1 - frac) - kout * y[1];
+        break;
+      case 2:
+        d[1] = kin - kout * (1 - frac) * y[1];
+        break;
+      case 3:
+        d[1] = kin * (1 + frac) - kout * y[1];
+        break;
+      default:
+        d[1] = kin - kout * (1 + frac) * y[1];
+        break;
     }
   }
   void observe(double, std::span<const double> y, std::span<const double> p,
@@ -230,9 +261,9 @@ class HandIdr final : public pk::Model {
  private:
   int type_;
   std::vector<pk::StateInfo> states_{{"central", "mg"}, {"response", "1"}};
-  std::vector<pk::ParameterInfo> params_{{"CL", "L/h", 1}, {"V", "L", 10}, {"KIN", "1/h", 1},
-                                         {"KOUT", "1/h", 0.1}, {"MAG", "1", 0.9},
-                                         {"C50", "mg/L", 1}};
+  std::vector<pk::ParameterInfo> params_{{"CL", "L/h", 1},  {"V", "L", 10},
+                                         {"KIN", "1/h", 1}, {"KOUT", "1/h", 0.1},
+                                         {"MAG", "1", 0.9}, {"C50", "mg/L", 1}};
   std::vector<pk::ObservableInfo> obs_{{"CP", "mg/L"}, {"R", "1"}};
 };
 
@@ -263,7 +294,8 @@ TEST(Library, IndirectResponseModelsAgainstHandWrittenVersions) {
     const int r_index = r.model->observable_index("R");
     for (size_t k = 0; k < times.size(); ++k)
       worst = std::max(worst, std::fabs(r.traj.observable(k, static_cast<size_t>(r_index)) -
-                                        want.observable(k, 1)) / std::fabs(want.observable(k, 1)));
+                                        want.observable(k, 1)) /
+                                  std::fabs(want.observable(k, 1)));
     EXPECT_LT(worst, 1e-8);
     std::printf("  %-22s max rel error of R vs hand-written (CVODES rtol 1e-12) %.2e\n",
                 names[type - 1], worst);
@@ -331,7 +363,8 @@ TEST(Library, B2ModelFileMatchesTheCppImplementation) {
   ASSERT_EQ(file->num_states(), 13);
   ASSERT_EQ(file->num_parameters(), cpp.num_parameters());
   for (int i = 0; i < 13; ++i)
-    EXPECT_EQ(file->states()[static_cast<size_t>(i)].name, cpp.states()[static_cast<size_t>(i)].name);
+    EXPECT_EQ(file->states()[static_cast<size_t>(i)].name,
+              cpp.states()[static_cast<size_t>(i)].name);
   const auto p = cpp.default_parameters();
   EXPECT_EQ(file->default_parameters(), p);
   // Same right-hand side and Jacobian at states along the way (to rounding).
@@ -353,7 +386,8 @@ TEST(Library, B2ModelFileMatchesTheCppImplementation) {
       worst_rhs = std::max(worst_rhs, std::fabs(f1[i] - f2[i]) /
                                           (std::fabs(f1[i]) + reference.options.atol_per_state[i]));
     for (size_t i = 0; i < 169; ++i)
-      worst_jac = std::max(worst_jac, std::fabs(j1[i] - j2[i]) / std::max(std::fabs(j1[i]), 1e-300));
+      worst_jac =
+          std::max(worst_jac, std::fabs(j1[i] - j2[i]) / std::max(std::fabs(j1[i]), 1e-300));
   }
   EXPECT_LT(worst_rhs, 1e-10);  // rounding: terms are summed in another order
   EXPECT_LT(worst_jac, 1e-12);
@@ -377,9 +411,10 @@ TEST(Library, B2ModelFileMatchesTheCppImplementation) {
   const auto fast_cpp = pk::simulate(cpp, fast.regimen, p, fast.request, fast.options);
   const auto fast_file = pk::simulate(*file, fast.regimen, p, fast.request, fast.options);
   EXPECT_NEAR(*fast_file.crossings[0].time_h, *fast_cpp.crossings[0].time_h, 1e-6 * 77.44);
-  std::printf("  B2 file vs C++: rhs %.1e, Jacobian %.1e, trajectory (rtol 1e-12) %.2e, "
-              "t(F=0.9) %.10f vs %.10f h\n", worst_rhs, worst_jac, worst,
-              *got.crossings[0].time_h, *want.crossings[0].time_h);
+  std::printf(
+      "  B2 file vs C++: rhs %.1e, Jacobian %.1e, trajectory (rtol 1e-12) %.2e, "
+      "t(F=0.9) %.10f vs %.10f h\n",
+      worst_rhs, worst_jac, worst, *got.crossings[0].time_h, *want.crossings[0].time_h);
 }
 
 }  // namespace
