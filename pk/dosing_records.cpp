@@ -1,5 +1,7 @@
 #include "pk/dosing_records.hpp"
 
+#include "pk/format.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -17,13 +19,7 @@ constexpr std::array<std::string_view, kNumDosingFields> kFieldNames = {
     "ID", "TIME", "EVID", "AMT", "CMT", "RATE", "II", "ADDL", "SS", "DV", "MDV"};
 
 std::string location(const std::string& file, int line, int column, const std::string& message) {
-  std::ostringstream where;
-  where << file;
-  if (line > 0) where << ':' << line;
-  if (line > 0 && column > 0) where << ':' << column;
-  if (where.tellp() > 0) where << ": ";
-  where << message;
-  return where.str();
+  return format_location(file, line, column, message);
 }
 
 struct Cell {

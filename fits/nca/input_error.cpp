@@ -2,17 +2,13 @@
 
 #include <sstream>
 
+#include "pk/format.hpp"
+
 namespace onset::fits {
 
 std::string InputError::format(const std::string& file, int line, int column,
                                const std::string& message) {
-  std::ostringstream where;
-  where << file;
-  if (line > 0) where << ':' << line;
-  if (line > 0 && column > 0) where << ':' << column;
-  if (where.tellp() > 0) where << ": ";
-  where << message;
-  return where.str();
+  return format_location(file, line, column, message);
 }
 
 }  // namespace onset::fits
