@@ -1,17 +1,22 @@
 // The `onset` command: one binary, one subcommand per job.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "cli/nca_command.hpp"
-
-namespace {
-constexpr const char* kVersion = "onset 0.1.0 (MPI: no)";
-}
+#include "pk/distributed.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"onset: pharmacokinetic and biodistribution modelling; when could an effect first appear?"};
-  app.set_version_flag("--version", kVersion);
+  const onset::pk::MpiSession mpi(&argc, &argv);
+  CLI::App app{
+      "onset: pharmacokinetic and biodistribution modelling; when could an effect first appear?"};
+  const std::string version =
+      std::string("onset 0.1.0 (MPI: ") +
+      (onset::pk::built_with_mpi() ? "yes, " + std::to_string(onset::pk::mpi_size()) + " ranks"
+                                   : std::string("no")) +
+      ")";
+  app.set_version_flag("--version", version);
   app.require_subcommand(1);
   onset::cli::register_reference_command(app);
   onset::cli::register_simulate_command(app);

@@ -1,0 +1,83 @@
+#include "pk/distributed.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#ifdef ONSET_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace onset::pk {
+
+#ifdef ONSET_WITH_MPI
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (!initialised) MPI_Init(argc, argv);
+}
+
+MpiSession::~MpiSession() {
+  int finalised = 0;
+  MPI_Finalized(&finalised);
+  if (!finalised) MPI_Finalize();
+}
+
+bool built_with_mpi() { return true; }
+
+namespace {
+bool mpi_running() {
+  int initialised = 0, finalised = 0;
+  MPI_Initialized(&initialised);
+  MPI_Finalized(&finalised);
+  return initialised && !finalised;
+}
+}  // namespace
+
+int mpi_rank() {
+  int rank = 0;
+  if (mpi_running()) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+int mpi_size() {
+  int size = 1;
+  if (mpi_running()) MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, size_t width) {
+  const int size = mpi_size(), rank = mpi_rank();
+  if (size == 1) return local_rows;
+  std::vector<int> counts(static_cast<size_t>(size)), offsets(static_cast<size_t>(size));
+  for (int r = 0; r < size; ++r) {
+    const auto [begin, end] = rank_block(count, r, size);
+    if ((end - begin) * width > static_cast<size_t>(INT32_MAX))
+      throw std::runtime_error("gather_rows: block too large for one MPI message");
+    counts[static_cast<size_t>(r)] = static_cast<int>((end - begin) * width);
+    offsets[static_cast<size_t>(r)] = static_cast<int>(begin * width);
+  }
+  std::vector<double> all(rank == 0 ? count * width : 0);
+  const int status =
+      MPI_Gatherv(local_rows.data(), static_cast<int>(local_rows.size()), MPI_DOUBLE, all.data(),
+                  counts.data(), offsets.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  if (status != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Gatherv failed with code " + std::to_string(status));
+  return all;
+}
+
+#else
+
+MpiSession::MpiSession(int*, char***) {}
+MpiSession::~MpiSession() = default;
+bool built_with_mpi() { return false; }
+int mpi_rank() { return 0; }
+int mpi_size() { return 1; }
+std::vector<double> gather_rows(std::vector<double> local_rows, size_t, size_t) {
+  return local_rows;
+}
+
+#endif
+
+}  // namespace onset::pk
