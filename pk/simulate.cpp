@@ -80,6 +80,12 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
                                 std::to_string(model.num_parameters()) + " parameters, " +
                                 std::to_string(params.size()) + " given");
   validate_request(model, request);
+  for (const auto& change : regimen.parameter_changes)
+    if (change.parameter >= model.num_parameters())
+      throw std::invalid_argument("parameter change: model '" + std::string(model.name()) +
+                                  "' has no parameter with index " +
+                                  std::to_string(change.parameter) + " (it has " +
+                                  std::to_string(model.num_parameters()) + ")");
   const auto n = static_cast<size_t>(model.num_states());
   const auto n_obs = static_cast<size_t>(model.num_observables());
   const auto& times = request.output_times_h;
@@ -96,7 +102,9 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   g_before_.resize(n_cross);
   g_after_.resize(n_cross);
   crossed_.assign(n_cross, 0);
-  integrator_->set_parameters(params);
+  params_now_.assign(params.begin(), params.end());
+  const std::span<const double> p_now(params_now_);
+  integrator_->set_parameters(p_now);
   integrator_->reset_stats();
 
   // Reset the trajectory, keeping its buffers.
@@ -121,7 +129,7 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   traj.stats = {};
 
   std::span<double> y(y_);
-  model.initial_state(params, y);
+  model.initial_state(params, y);  // before any parameter change
   size_t next_output = 0;
   size_t crossings_left = n_cross;
 
@@ -130,7 +138,7 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
     if (request.record_states) traj.states.insert(traj.states.end(), y.begin(), y.end());
     const size_t offset = traj.observables.size();
     traj.observables.resize(offset + n_obs);
-    model.observe(t, y, params, std::span<double>(traj.observables).subspan(offset, n_obs));
+    model.observe(t, y, p_now, std::span<double>(traj.observables).subspan(offset, n_obs));
   };
   auto found = [&](size_t k, double t) {
     if (traj.crossings[k].time_h) return;
@@ -167,10 +175,15 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
       while (next_output < times.size() && times[next_output] <= piece.t_begin)
         record(times[next_output++]);
     // Events at the start of the piece; a jump across a threshold is a crossing at this time.
-    crossing_functions.evaluate(piece.t_begin, y, params, g_before_);
+    crossing_functions.evaluate(piece.t_begin, y, p_now, g_before_);
+    if (!piece.parameter_changes.empty()) {
+      for (const auto& change : piece.parameter_changes)
+        params_now_[static_cast<size_t>(change.parameter)] = change.value;
+      integrator_->set_parameters(p_now);
+    }
     if (piece.reset_at_begin) model.initial_state(params, y);
     for (size_t i = 0; i < n; ++i) y[i] += piece.bolus[i];
-    crossing_functions.evaluate(piece.t_begin, y, params, g_after_);
+    crossing_functions.evaluate(piece.t_begin, y, p_now, g_after_);
     for (size_t k = 0; k < n_cross; ++k)
       if (crossing_functions.crosses(static_cast<int>(k), g_before_[k], g_after_[k]))
         found(k, piece.t_begin);

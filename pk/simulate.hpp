@@ -42,6 +42,8 @@ class Simulator {
   // Runs one simulation into *out, reusing its buffers. Returns out->ok(). Throws
   // std::invalid_argument for a bad request or regimen (set-up errors); integration
   // failures are reported in out->status and out->message with the partial trajectory.
+  // The regimen's parameter changes switch the parameter vector piece by piece; outputs and
+  // crossings use the parameters in force at their time (at a change, the new ones).
   bool run(const Regimen& regimen, std::span<const double> params,
            const SimulationRequest& request, Trajectory* out);
 
@@ -57,6 +59,7 @@ class Simulator {
   std::unique_ptr<Integrator> integrator_;
   std::vector<CrossingQuery> crossings_;  // what the integrator currently watches
   std::vector<double> y_, g_before_, g_after_;
+  std::vector<double> params_now_;  // the parameters of the current piece (after changes)
   std::vector<char> crossed_;
   std::vector<Piece> pieces_;
 };
