@@ -94,7 +94,7 @@ def main():
         unit = {"ms": 1.0, "s": 1e3, "us": 1e-3, "ns": 1e-6}[b["time_unit"]]
         if problem == "B4":
             wall_s = b["real_time"] * unit / 1e3
-            b4.append(("onset", method.split("/")[0], wall_s, 10000 / wall_s,
+            b4.append(("onset", method, wall_s, 10000 / wall_s,
                        b["tF090_p05"], b["tF090_median"], b["tF090_p95"]))
             continue
         err = b.get("err_max_rel", b.get("err_tF090"))
@@ -121,6 +121,15 @@ def main():
         out = run_json([os.path.join(peers, "cvode", "cvode_peers"), "B4"], cwd=peers)
         b4.append(("CVODE (Debian libs)", "BDF", out["wall_s"], out["draws_per_s"],
                    out["t_F090_p05"], out["t_F090_median"], out["t_F090_p95"]))
+        # SciPy takes about 3 minutes for 10,000 draws: 500 draws give its rate.
+        out = run_json(["/usr/bin/python3", "python/bench.py", "B4", "LSODA", "--draws", "500"],
+                       cwd=peers)
+        b4.append(("SciPy (500 draws)", "LSODA", out["wall_s"] * 20, out["draws_per_s"],
+                   out["t_F090_p05"], out["t_F090_median"], out["t_F090_p95"]))
+        if with_r:
+            out = run_json(["Rscript", "r/bench.R", "B4", "C"], cwd=peers)
+            b4.append(("deSolve", "lsoda, C rhs", out["wall_s"], out["draws_per_s"],
+                       out["t_F090_p05"], out["t_F090_median"], out["t_F090_p95"]))
 
     # Whole-process start-up of the onset binary (median of 20 runs).
     starts = []
@@ -143,8 +152,10 @@ def main():
             f672 = f"{r[5]:.2e}" if r[5] is not None else "-"
             print(f"  {r[1]:22s} {r[2]:26s} {r[3]:9.4f} {r[4]:10.2e} {f672:>10s} {r[3] / ref:8.2f}")
     if b4:
-        ref = next(b[2] for b in b4 if b[0] == "onset" and b[1] == "onset_bdf")
-        print("\nB4  10,000 draws, whole batch (ratio = wall / onset onset_bdf)")
+        ref = next(b[2] for b in b4 if b[0] == "onset" and b[1] == "onset_bdf/threads:2")
+        one = next(b[2] for b in b4 if b[0] == "onset" and b[1] == "onset_bdf/threads:1")
+        print("\nB4  10,000 draws, whole batch (ratio = wall / onset onset_bdf on 2 threads)")
+        print(f"  parallel efficiency of onset_bdf on 2 threads: {one / (2 * ref):.0%}")
         print(f"  {'tool':22s} {'method':12s} {'wall s':>8s} {'draws/s':>9s} {'p05':>7s} {'median':>7s} {'p95':>7s} {'ratio':>7s}")
         for b in b4:
             print(f"  {b[0]:22s} {b[1]:12s} {b[2]:8.3f} {b[3]:9.0f} {b[4]:7.2f} {b[5]:7.2f} {b[6]:7.2f} {b[2] / ref:7.2f}")

@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "models/model_library.hpp"
 #include "models/reference_problems.hpp"
+#include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
 #include "pk/simulate.hpp"
@@ -24,8 +26,8 @@ namespace {
 
 using namespace onset;
 
-constexpr double kB2CrossingReference = 77.442372527;   // h, shared/peers/ref/b2_qoi.csv
-constexpr double kB2FinalFReference = 0.308841171517;   // F(672)
+constexpr double kB2CrossingReference = 77.442372527;  // h, shared/peers/ref/b2_qoi.csv
+constexpr double kB2FinalFReference = 0.308841171517;  // F(672)
 
 void report(benchmark::State& state, const std::string& problem, const pk::Trajectory& traj) {
   state.counters["steps"] = static_cast<double>(traj.stats.steps);
@@ -46,9 +48,9 @@ void report(benchmark::State& state, const std::string& problem, const pk::Traje
   } else {
     double worst = 0;
     for (size_t i = 0; i < 8; ++i)
-      worst = std::max(worst, std::fabs(traj.state(traj.num_times() - 1, i) -
-                                        models::kHiresReference[i]) /
-                                  std::fabs(models::kHiresReference[i]));
+      worst = std::max(worst,
+                       std::fabs(traj.state(traj.num_times() - 1, i) - models::kHiresReference[i]) /
+                           std::fabs(models::kHiresReference[i]));
     state.counters["err_max_rel"] = worst;
   }
 }
@@ -77,8 +79,10 @@ void solve(benchmark::State& state, const std::string& problem, pk::Backend back
 
 // B4: 10,000 draws of B2's ten random parameters (log-normal, CV 30 %, median at the spec's
 // value), each solved until F falls to 0.9 (or 672 h); the batch includes sampling and the
-// summary (median, 5th and 95th percentiles), like the peers' B4.
-void monte_carlo(benchmark::State& state, pk::Backend backend) {
+// summary (median, 5th and 95th percentiles), like the peers' B4. Draw i takes its numbers
+// from task_rng(1, i), so the draws are the same for any thread count; one Simulator per
+// worker thread.
+void monte_carlo(benchmark::State& state, pk::Backend backend, int threads) {
   constexpr int kDraws = 10000;
   constexpr int kRandom[10] = {1, 2, 3, 4, 5, 6, 10, 13, 14, 15};
   models::ReferenceCase reference = models::make_reference_case("B2");
@@ -86,21 +90,31 @@ void monte_carlo(benchmark::State& state, pk::Backend backend) {
   reference.request.output_times_h = {0.0, 672.0};
   reference.request.record_states = false;
   reference.request.stop_when_crossed = true;
-  pk::Simulator simulator(*reference.model, reference.options);
   const auto base = reference.model->default_parameters();
   const double omega = std::sqrt(std::log1p(0.3 * 0.3));
-  std::vector<double> times(kDraws);
-  pk::Trajectory traj;
+  struct Workspace {
+    std::unique_ptr<pk::Simulator> simulator;
+    pk::Trajectory trajectory;
+    std::vector<double> params;
+  };
+  std::vector<double> times;
   double median = 0, p05 = 0, p95 = 0;
   for (auto _ : state) {
-    std::mt19937_64 rng(1);
-    std::normal_distribution<double> normal(0.0, omega);
-    auto params = base;
-    for (int d = 0; d < kDraws; ++d) {
-      for (int index : kRandom) params[static_cast<size_t>(index)] = base[static_cast<size_t>(index)] * std::exp(normal(rng));
-      simulator.run(reference.regimen, params, reference.request, &traj);
-      times[static_cast<size_t>(d)] = traj.crossings[0].time_h.value_or(INFINITY);
-    }
+    times = pk::distributed_map(
+        kDraws, 1, threads,
+        [&] {
+          return Workspace{
+              std::make_unique<pk::Simulator>(*reference.model, reference.options), {}, base};
+        },
+        [&](size_t draw, Workspace& work, std::span<double> row) {
+          auto rng = pk::task_rng(1, draw);
+          std::normal_distribution<double> normal(0.0, omega);
+          for (int index : kRandom)
+            work.params[static_cast<size_t>(index)] =
+                base[static_cast<size_t>(index)] * std::exp(normal(rng));
+          work.simulator->run(reference.regimen, work.params, reference.request, &work.trajectory);
+          row[0] = work.trajectory.crossings[0].time_h.value_or(INFINITY);
+        });
     std::sort(times.begin(), times.end());
     auto quantile = [&](double q) {  // inverted CDF (R type 1), as the peers
       return times[static_cast<size_t>(std::ceil(q * kDraws)) - 1];
@@ -110,6 +124,7 @@ void monte_carlo(benchmark::State& state, pk::Backend backend) {
     p95 = quantile(0.95);
   }
   state.counters["draws"] = kDraws;
+  state.counters["threads"] = pk::resolve_threads(threads);
   state.counters["tF090_p05"] = p05;
   state.counters["tF090_median"] = median;
   state.counters["tF090_p95"] = p95;
@@ -152,12 +167,12 @@ void register_all() {
     double tol_factor;
   };
   const Row rows[] = {
-      {"B1", pk::Backend::kExactLinear, 1},     {"B1", pk::Backend::kOnsetBdf, 1},
-      {"B1", pk::Backend::kCvodesBdf, 1},       {"B1", pk::Backend::kOdeintDopri5, 1},
-      {"B2", pk::Backend::kOnsetBdf, 1},        {"B2", pk::Backend::kOnsetBdf, 0.1},
-      {"B2", pk::Backend::kOnsetBdf, 0.01},     {"B2", pk::Backend::kCvodesBdf, 1},
+      {"B1", pk::Backend::kExactLinear, 1},       {"B1", pk::Backend::kOnsetBdf, 1},
+      {"B1", pk::Backend::kCvodesBdf, 1},         {"B1", pk::Backend::kOdeintDopri5, 1},
+      {"B2", pk::Backend::kOnsetBdf, 1},          {"B2", pk::Backend::kOnsetBdf, 0.1},
+      {"B2", pk::Backend::kOnsetBdf, 0.01},       {"B2", pk::Backend::kCvodesBdf, 1},
       {"B2", pk::Backend::kOdeintRosenbrock4, 1}, {"B3", pk::Backend::kOnsetBdf, 1},
-      {"B3", pk::Backend::kOnsetBdf, 0.1},      {"B3", pk::Backend::kCvodesBdf, 1},
+      {"B3", pk::Backend::kOnsetBdf, 0.1},        {"B3", pk::Backend::kCvodesBdf, 1},
       {"B3", pk::Backend::kOdeintRosenbrock4, 1},
   };
   for (const Row& row : rows) {
@@ -167,9 +182,11 @@ void register_all() {
       solve(state, row.problem, row.backend, row.tol_factor);
     })->Unit(benchmark::kMillisecond);
   }
-  benchmark::RegisterBenchmark("Sim/scenario9_1000_subjects", [](benchmark::State& state) {
-    scenario9_subjects(state, pk::Backend::kAuto);
-  })->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark(
+      "Sim/scenario9_1000_subjects",
+      [](benchmark::State& state) { scenario9_subjects(state, pk::Backend::kAuto); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark(
       "Sim/scenario9_1000_subjects/onset_bdf",
       [](benchmark::State& state) { scenario9_subjects(state, pk::Backend::kOnsetBdf); })
@@ -179,12 +196,19 @@ void register_all() {
   benchmark::RegisterBenchmark("B2/model_file/onset_bdf", [](benchmark::State& state) {
     solve(state, "B2", pk::Backend::kOnsetBdf, 1, "b2_ev_cascade");
   })->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("B4/onset_bdf", [](benchmark::State& state) {
-    monte_carlo(state, pk::Backend::kOnsetBdf);
-  })->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
-  benchmark::RegisterBenchmark("B4/cvodes_bdf", [](benchmark::State& state) {
-    monte_carlo(state, pk::Backend::kCvodesBdf);
-  })->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+  for (int threads : {1, 2})
+    benchmark::RegisterBenchmark(
+        ("B4/onset_bdf/threads:" + std::to_string(threads)).c_str(),
+        [threads](benchmark::State& state) { monte_carlo(state, pk::Backend::kOnsetBdf, threads); })
+        ->Unit(benchmark::kSecond)
+        ->Iterations(1)
+        ->UseRealTime();
+  benchmark::RegisterBenchmark(
+      "B4/cvodes_bdf/threads:1",
+      [](benchmark::State& state) { monte_carlo(state, pk::Backend::kCvodesBdf, 1); })
+      ->Unit(benchmark::kSecond)
+      ->Iterations(1)
+      ->UseRealTime();
 }
 
 }  // namespace
