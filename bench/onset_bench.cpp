@@ -160,7 +160,27 @@ void scenario9_subjects(benchmark::State& state, pk::Backend backend) {
   state.counters["rows"] = static_cast<double>(result.rows.size());
 }
 
+// The MPI reduction of a Monte Carlo run: gathering one number per draw (1e6 draws) from
+// every rank to rank 0. Run under `mpirun -np 2 build/bin/onset_bench
+// --benchmark_filter=MPI`; fixed iterations keep the ranks in step. In one process it
+// measures the local copy only.
+void mpi_gather(benchmark::State& state) {
+  constexpr size_t kDraws = 1000000;
+  const auto [begin, end] = pk::rank_block(kDraws, pk::mpi_rank(), pk::mpi_size());
+  for (auto _ : state) {
+    std::vector<double> local(end - begin, 1.0);
+    auto all = pk::gather_rows(std::move(local), kDraws, 1);
+    benchmark::DoNotOptimize(all.data());
+  }
+  state.counters["ranks"] = pk::mpi_size();
+  state.counters["draws"] = kDraws;
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("MPI/gather_1e6_draws", mpi_gather)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(20)
+      ->UseRealTime();
   struct Row {
     const char* problem;
     pk::Backend backend;
@@ -214,6 +234,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const pk::MpiSession mpi(&argc, &argv);
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
