@@ -90,9 +90,9 @@ void build_timeline_into(const Regimen& regimen, int num_states, double t_start,
     if (change.time_h >= t_end && change.time_h > t_start) continue;
     const size_t k = change.time_h <= t_start ? 0 : piece_at(change.time_h);
     auto& list = pieces[k].parameter_changes;
-    const auto at = std::upper_bound(
-        list.begin(), list.end(), change.time_h,
-        [](double t, const ParameterChange& other) { return t < other.time_h; });
+    const auto at =
+        std::upper_bound(list.begin(), list.end(), change.time_h,
+                         [](double t, const ParameterChange& other) { return t < other.time_h; });
     list.insert(at, change);
   }
   for (const auto& dose : regimen.doses) {

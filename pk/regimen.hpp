@@ -35,16 +35,16 @@ struct ParameterChange {
 struct Regimen {
   std::vector<Dose> doses;
   std::vector<Reset> resets;
-  std::vector<ParameterChange> parameter_changes;
+  std::vector<ParameterChange> parameter_changes = {};  // = {}: Regimen{doses, resets} stays valid
 };
 
 // One smooth piece [t_begin, t_end) with constant input rates.
 struct Piece {
   double t_begin = 0;
   double t_end = 0;
-  bool reset_at_begin = false;       // reset states to initial values before applying boluses
-  std::vector<double> bolus;         // amounts added to each state at t_begin
-  std::vector<double> input_rate;    // per state, amount per hour during the piece
+  bool reset_at_begin = false;     // reset states to initial values before applying boluses
+  std::vector<double> bolus;       // amounts added to each state at t_begin
+  std::vector<double> input_rate;  // per state, amount per hour during the piece
   // Parameter steps applied at t_begin (before the boluses), in the order they apply.
   std::vector<ParameterChange> parameter_changes;
 };

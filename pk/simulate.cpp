@@ -36,11 +36,10 @@ void validate_request(const Model& model, const SimulationRequest& request) {
 }
 
 bool same_queries(const std::vector<CrossingQuery>& a, const std::vector<CrossingQuery>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const CrossingQuery& x, const CrossingQuery& y) {
-                      return x.observable == y.observable && x.value == y.value &&
-                             x.direction == y.direction;
-                    });
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(), [](const CrossingQuery& x, const CrossingQuery& y) {
+        return x.observable == y.observable && x.value == y.value && x.direction == y.direction;
+      });
 }
 
 constexpr int kOnsetBdfMaxStates = 16;
@@ -89,8 +88,7 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   const auto n = static_cast<size_t>(model.num_states());
   const auto n_obs = static_cast<size_t>(model.num_observables());
   const auto& times = request.output_times_h;
-  const double t_end =
-      std::max(request.t_end_h, times.empty() ? request.t_start_h : times.back());
+  const double t_end = std::max(request.t_end_h, times.empty() ? request.t_start_h : times.back());
   build_timeline_into(regimen, model.num_states(), request.t_start_h, t_end, &pieces_);
 
   if (!same_queries(crossings_, request.crossings)) {
@@ -112,7 +110,8 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   traj.state_names.clear();
   for (const auto& state : model.states()) traj.state_names.push_back(state.name);
   traj.observable_names.clear();
-  for (const auto& observable : model.observables()) traj.observable_names.push_back(observable.name);
+  for (const auto& observable : model.observables())
+    traj.observable_names.push_back(observable.name);
   traj.times_h.clear();
   traj.states.clear();
   traj.observables.clear();
@@ -145,7 +144,9 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
     traj.crossings[k].time_h = t;
     --crossings_left;
   };
-  auto all_crossed = [&] { return request.stop_when_crossed && n_cross > 0 && crossings_left == 0; };
+  auto all_crossed = [&] {
+    return request.stop_when_crossed && n_cross > 0 && crossings_left == 0;
+  };
   // Integrates to `target`, recording crossings on the way; false when the run must end.
   auto step_to = [&](double target) {
     double t = 0;

@@ -67,8 +67,8 @@ TEST_P(ClearanceStep, MatchesTheClosedFormAndFindsTheCrossingAfterTheStep) {
   const auto traj = simulate(*model, regimen, model->default_parameters(), request, options);
   ASSERT_TRUE(traj.ok()) << traj.message;
   auto exact = [&](double t) {
-    const double a = t < ts ? dose * std::exp(-k1 * t)
-                            : dose * std::exp(-k1 * ts) * std::exp(-k2 * (t - ts));
+    const double a =
+        t < ts ? dose * std::exp(-k1 * t) : dose * std::exp(-k1 * ts) * std::exp(-k2 * (t - ts));
     return a / v;
   };
   for (size_t i = 0; i < traj.num_times(); ++i)
