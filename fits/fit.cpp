@@ -1,0 +1,762 @@
+#include "fits/fit.hpp"
+
+#include <ceres/ceres.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "fits/fit_objective.hpp"
+#include "pk/format.hpp"
+#include "pk/parallel.hpp"
+
+namespace onset::fits {
+
+std::string_view error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kAdditive:
+      return "additive";
+    case ErrorKind::kProportional:
+      return "proportional";
+    case ErrorKind::kCombined:
+      return "combined";
+    case ErrorKind::kLogNormal:
+      return "lognormal";
+  }
+  return "?";
+}
+
+std::optional<ErrorKind> parse_error_kind(std::string_view name) {
+  for (ErrorKind kind : {ErrorKind::kAdditive, ErrorKind::kProportional, ErrorKind::kCombined,
+                         ErrorKind::kLogNormal}) {
+    if (error_kind_name(kind) == name) return kind;
+  }
+  if (name == "log-normal" || name == "exponential") return ErrorKind::kLogNormal;
+  return std::nullopt;
+}
+
+std::string_view interval_method_name(IntervalMethod method) {
+  switch (method) {
+    case IntervalMethod::kWald:
+      return "wald";
+    case IntervalMethod::kProfile:
+      return "profile";
+    case IntervalMethod::kBootstrap:
+      return "bootstrap";
+  }
+  return "?";
+}
+
+std::optional<IntervalMethod> parse_interval_method(std::string_view name) {
+  for (IntervalMethod method :
+       {IntervalMethod::kWald, IntervalMethod::kProfile, IntervalMethod::kBootstrap}) {
+    if (interval_method_name(method) == name) return method;
+  }
+  return std::nullopt;
+}
+
+std::string_view fit_status_name(FitStatus status) {
+  switch (status) {
+    case FitStatus::kConverged:
+      return "converged";
+    case FitStatus::kNotConverged:
+      return "not converged";
+    case FitStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+bool FitOptions::IsValid(std::string* why) const {
+  auto fail = [&](const std::string& message) {
+    if (why) *why = message;
+    return false;
+  };
+  if (max_iterations < 1) return fail("max_iterations must be >= 1");
+  if (!(function_tolerance >= 0) || !(parameter_tolerance >= 0) || !(gradient_tolerance >= 0))
+    return fail("tolerances must be >= 0");
+  if (!(max_relative_offset > 0)) return fail("max_relative_offset must be > 0");
+  if (multistart < 0) return fail("multistart must be >= 0");
+  if (threads < 0) return fail("threads must be >= 0");
+  if (!(confidence > 0 && confidence < 1)) return fail("confidence must be in (0, 1)");
+  if (intervals == IntervalMethod::kBootstrap && bootstrap_replicates < 10)
+    return fail("bootstrap_replicates must be >= 10");
+  return true;
+}
+
+bool FitProblem::IsValid(std::string* why) const {
+  auto fail = [&](const std::string& message) {
+    if (why) *why = message;
+    return false;
+  };
+  if (!predictor) return fail("no predictor (model)");
+  const auto& names = predictor->parameter_names();
+  if (parameters.size() != names.size())
+    return fail("the model has " + std::to_string(names.size()) + " parameters; " +
+                std::to_string(parameters.size()) + " given");
+  const size_t n = predictor->num_observations();
+  if (y.size() != n) return fail("observations and predictions differ in number");
+  if (block.size() != n) return fail("every observation needs its observable block");
+  if (!weight.empty() && weight.size() != n)
+    return fail("weights and observations differ in number");
+  if (blocks.empty()) return fail("no observable blocks");
+  if (n == 0) return fail("no observations");
+  for (size_t i = 0; i < n; ++i) {
+    if (block[i] < 0 || block[i] >= static_cast<int>(blocks.size()))
+      return fail("observation " + std::to_string(i + 1) + " has no observable block");
+    if (!std::isfinite(y[i]))
+      return fail("observation " + std::to_string(i + 1) + " is not finite");
+    if (!weight.empty() && !(weight[i] > 0 && std::isfinite(weight[i])))
+      return fail("weight of observation " + std::to_string(i + 1) + " must be > 0");
+    if (blocks[static_cast<size_t>(block[i])].error == ErrorKind::kLogNormal && !(y[i] > 0))
+      return fail("log-normal error for '" + blocks[static_cast<size_t>(block[i])].name +
+                  "' needs positive observations; observation " + std::to_string(i + 1) + " is " +
+                  format_number(y[i]));
+  }
+  int free = 0;
+  for (const auto& parameter : parameters) {
+    if (!std::isfinite(parameter.start))
+      return fail("parameter " + parameter.name + " has no finite start");
+    if (parameter.fixed) continue;
+    ++free;
+    if (parameter.lower > parameter.upper)
+      return fail("parameter " + parameter.name + ": lower bound above upper bound");
+    if (parameter.start < parameter.lower || parameter.start > parameter.upper)
+      return fail("start of " + parameter.name + " (" + format_number(parameter.start) +
+                  ") is outside its bounds [" + format_number(parameter.lower) + ", " +
+                  format_number(parameter.upper) + "]");
+    if (parameter.log_scale && !(parameter.start > 0))
+      return fail("parameter " + parameter.name +
+                  " is estimated on log scale and needs a start > 0");
+  }
+  if (free == 0) return fail("every parameter is fixed: nothing to estimate");
+  return true;
+}
+
+int FitProblem::parameter_index(std::string_view name) const {
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    if (parameters[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
+// The Ceres view of the objective: the free coordinates of the internal vector.
+class CeresResiduals final : public ceres::CostFunction {
+ public:
+  CeresResiduals(FitObjective* objective, std::vector<double>* theta, const std::vector<int>* free)
+      : objective_(objective), theta_(theta), free_(free) {
+    set_num_residuals(static_cast<int>(objective->num_observations()));
+    mutable_parameter_block_sizes()->push_back(static_cast<int>(free->size()));
+  }
+
+  bool Evaluate(double const* const* parameters, double* residuals,
+                double** jacobians) const override {
+    for (size_t a = 0; a < free_->size(); ++a)
+      (*theta_)[static_cast<size_t>((*free_)[a])] = parameters[0][a];
+    const bool want = jacobians != nullptr && jacobians[0] != nullptr;
+    if (!objective_->evaluate(*theta_, residuals, want ? &jacobian_ : nullptr, nullptr))
+      return false;
+    if (want) {
+      const size_t n = objective_->num_observations();
+      const size_t m = objective_->num_internal();
+      const size_t k = free_->size();
+      for (size_t i = 0; i < n; ++i) {
+        for (size_t a = 0; a < k; ++a) {
+          jacobians[0][i * k + a] = jacobian_[i * m + static_cast<size_t>((*free_)[a])];
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  FitObjective* objective_;
+  std::vector<double>* theta_;
+  const std::vector<int>* free_;
+  mutable std::vector<double> jacobian_;
+};
+
+struct SolveOutcome {
+  bool evaluated = false;  // the start could be evaluated
+  bool converged = false;
+  std::string message;
+  int iterations = 0;
+  int evaluations = 0;
+  double objective = std::numeric_limits<double>::infinity();  // sum n_k log Q_k
+  std::vector<double> theta;
+};
+
+// Relative offset (Bates and Watts 1981) of residuals r against the columns `columns` of the
+// row-major Jacobian (n x m); 0 when there is nothing to test.
+double relative_offset(const std::vector<double>& r, const std::vector<double>& jacobian, size_t m,
+                       const std::vector<int>& columns, const std::vector<double>& theta,
+                       bool* full_rank, bool* at_rounding_floor) {
+  const auto n = static_cast<Eigen::Index>(r.size());
+  const auto k = static_cast<Eigen::Index>(columns.size());
+  *full_rank = true;
+  *at_rounding_floor = false;
+  if (k == 0) return 0;
+  Eigen::MatrixXd j(n, k);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index a = 0; a < k; ++a)
+      j(i, a) = jacobian[static_cast<size_t>(i) * m +
+                         static_cast<size_t>(columns[static_cast<size_t>(a)])];
+  const Eigen::Map<const Eigen::VectorXd> residual(r.data(), n);
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(j);
+  qr.setThreshold(1e-13);
+  if (qr.rank() < k) {
+    *full_rank = false;
+    return std::numeric_limits<double>::infinity();
+  }
+  const Eigen::VectorXd qtr = qr.householderQ().transpose() * residual;
+  const double tangent = qtr.head(k).norm();
+  const double orthogonal = qtr.tail(n - k).norm();
+  // The tangent part that rounding the parameters to doubles alone produces: a point whose
+  // tangent part is this small is stationary to working precision (NIST Lanczos1, where the
+  // residuals are 1e-13 of the data).
+  double floor_squared = 0;
+  for (Eigen::Index a = 0; a < k; ++a) {
+    const double scale =
+        std::max(std::abs(theta[static_cast<size_t>(columns[static_cast<size_t>(a)])]), 1e-300);
+    floor_squared += std::pow(scale * j.col(a).norm(), 2);
+  }
+  *at_rounding_floor =
+      tangent <= 64 * std::numeric_limits<double>::epsilon() * std::sqrt(floor_squared);
+  if (n == k) return tangent == 0 ? 0 : (tangent <= 1e-12 * residual.norm() ? 0 : 1);
+  const double scale = residual.norm();
+  if (orthogonal <= 1e-15 * std::max(scale, 1e-300)) {
+    return tangent <= 1e-15 * std::max(scale, 1e-300) ? 0 : std::numeric_limits<double>::infinity();
+  }
+  return (tangent / std::sqrt(static_cast<double>(k))) /
+         (orthogonal / std::sqrt(static_cast<double>(n - k)));
+}
+
+// One solve from theta0 with the coordinates in `held` fixed at their theta0 values.
+SolveOutcome solve_from(FitObjective& objective, const std::vector<double>& theta0,
+                        const std::vector<char>& held, const FitOptions& options) {
+  SolveOutcome outcome;
+  const size_t m = objective.num_internal();
+  std::vector<int> free;
+  for (size_t a = 0; a < m; ++a)
+    if (!held[a]) free.push_back(static_cast<int>(a));
+  std::vector<double> theta = theta0;
+  std::vector<double> residual(objective.num_observations());
+  std::string why;
+  objective.reset_block_weights();
+  if (!objective.evaluate(theta, residual.data(), nullptr, &why)) {
+    outcome.message = "the model cannot be evaluated at the start: " + why;
+    outcome.theta = theta;
+    return outcome;
+  }
+  outcome.evaluated = true;
+  objective.update_block_weights();
+  std::vector<double> x(free.size());
+  for (size_t a = 0; a < free.size(); ++a) x[a] = theta[static_cast<size_t>(free[a])];
+  std::vector<double> scratch_theta = theta;
+  ceres::TerminationType termination = ceres::CONVERGENCE;
+  std::string ceres_message;
+  if (!free.empty()) {
+    const int outer_limit = objective.num_blocks() > 1 ? 60 : 1;
+    for (int outer = 0; outer < outer_limit; ++outer) {
+      ceres::Problem::Options problem_options;
+      problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+      ceres::Problem problem(problem_options);
+      CeresResiduals cost(&objective, &scratch_theta, &free);
+      problem.AddResidualBlock(&cost, nullptr, x.data());
+      for (size_t a = 0; a < free.size(); ++a) {
+        const auto [lower, upper] = objective.internal_bounds(static_cast<size_t>(free[a]));
+        if (std::isfinite(lower))
+          problem.SetParameterLowerBound(x.data(), static_cast<int>(a), lower);
+        if (std::isfinite(upper))
+          problem.SetParameterUpperBound(x.data(), static_cast<int>(a), upper);
+      }
+      ceres::Solver::Options solver_options;
+      solver_options.linear_solver_type = ceres::DENSE_QR;
+      solver_options.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
+      solver_options.max_num_iterations = options.max_iterations;
+      solver_options.function_tolerance = options.function_tolerance;
+      solver_options.parameter_tolerance = options.parameter_tolerance;
+      solver_options.gradient_tolerance = options.gradient_tolerance;
+      solver_options.num_threads = 1;
+      solver_options.logging_type = ceres::SILENT;
+      ceres::Solver::Summary ceres_summary;
+      ceres::Solve(solver_options, &problem, &ceres_summary);
+      outcome.iterations += static_cast<int>(ceres_summary.iterations.size());
+      outcome.evaluations += ceres_summary.num_residual_evaluations;
+      termination = ceres_summary.termination_type;
+      ceres_message = ceres_summary.message;
+      for (size_t a = 0; a < free.size(); ++a) theta[static_cast<size_t>(free[a])] = x[a];
+      if (termination == ceres::FAILURE || termination == ceres::USER_FAILURE) break;
+      if (objective.num_blocks() == 1) break;
+      if (!objective.evaluate(theta, residual.data(), nullptr, &why)) break;
+      if (objective.update_block_weights() < 1e-10) break;
+    }
+  }
+  outcome.theta = theta;
+  // Final evaluation with the Jacobian for the convergence tests.
+  std::vector<double> jacobian;
+  if (!objective.evaluate(theta, residual.data(), &jacobian, &why)) {
+    outcome.message = "the model cannot be evaluated at the last point: " + why;
+    return outcome;
+  }
+  outcome.objective = objective.profile_objective();
+  // Columns to test: free coordinates not pressed against a bound.
+  std::vector<int> tested;
+  int at_bound = 0;
+  for (int a : free) {
+    const auto [lower, upper] = objective.internal_bounds(static_cast<size_t>(a));
+    const double value = theta[static_cast<size_t>(a)];
+    const double tolerance = 1e-9 * std::max(1.0, std::abs(value));
+    if (value - lower <= tolerance || upper - value <= tolerance) {
+      ++at_bound;
+      continue;
+    }
+    tested.push_back(a);
+  }
+  bool full_rank = true, at_rounding_floor = false;
+  const double offset =
+      relative_offset(residual, jacobian, m, tested, theta, &full_rank, &at_rounding_floor);
+  std::ostringstream message;
+  if (termination == ceres::FAILURE || termination == ceres::USER_FAILURE) {
+    message << "the optimiser failed: " << ceres_message;
+  } else if (!full_rank) {
+    message << "the Jacobian is rank deficient at the last point (parameters not identifiable "
+               "there)";
+  } else if (!(offset <= options.max_relative_offset) && at_rounding_floor) {
+    outcome.converged = true;
+    message << "converged to working precision: the tangent part of the residuals is at the "
+               "rounding level of the parameters (relative offset "
+            << format_number(offset) << ") after " << outcome.iterations << " iterations";
+  } else if (!(offset <= options.max_relative_offset)) {
+    message << "stopped without convergence: relative offset " << format_number(offset) << " > "
+            << format_number(options.max_relative_offset)
+            << (termination == ceres::NO_CONVERGENCE ? " after the iteration limit" : "") << " ("
+            << ceres_message << ")";
+  } else {
+    outcome.converged = true;
+    message << "converged: relative offset " << format_number(offset) << " after "
+            << outcome.iterations << " iterations";
+    if (at_bound > 0) message << "; " << at_bound << " parameter(s) at a bound";
+  }
+  outcome.message = message.str();
+  return outcome;
+}
+
+double chi_square_quantile(double probability) {
+  return boost::math::quantile(boost::math::chi_squared(1.0), probability);
+}
+double normal_quantile(double probability) {
+  return boost::math::quantile(boost::math::normal(), probability);
+}
+
+// The start box of one internal coordinate (structural parameter).
+std::pair<double, double> start_box(const FitParameter& parameter) {
+  double low = parameter.start_low, high = parameter.start_high;
+  if (std::isnan(low) || std::isnan(high)) {
+    if (parameter.log_scale) {
+      low = parameter.start / 10;
+      high = parameter.start * 10;
+    } else {
+      const double width = std::max(std::abs(parameter.start), 1.0);
+      low = parameter.start - width;
+      high = parameter.start + width;
+    }
+  }
+  low = std::max(low, parameter.lower);
+  high = std::min(high, parameter.upper);
+  if (parameter.log_scale) {
+    low = std::max(low, parameter.start * 1e-6);
+    return {std::log(low), std::log(high)};
+  }
+  return {low, high};
+}
+
+struct Worker {
+  std::unique_ptr<Predictor> predictor;
+  std::unique_ptr<FitObjective> objective;
+};
+
+// Profile-likelihood bound on one side of internal coordinate `a`; returns the internal
+// value where the profile statistic reaches `target`, or NaN with a note.
+double profile_bound(FitObjective& objective, const std::vector<double>& theta_hat,
+                     double objective_hat, size_t a, double direction, double step, double target,
+                     const FitOptions& options, std::string* note) {
+  const size_t m = objective.num_internal();
+  std::vector<char> held(m, 0);
+  held[a] = 1;
+  const auto [lower, upper] = objective.internal_bounds(a);
+  const double bound = direction > 0 ? upper : lower;
+  std::vector<double> theta = theta_hat;
+  double t_previous = 0, delta_previous = 0;
+  std::vector<double> theta_previous = theta_hat;
+  double h = step;
+  auto statistic = [&](double t, std::vector<double>* start, bool* ok) {
+    std::vector<double> trial = *start;
+    trial[a] = theta_hat[a] + direction * t;
+    SolveOutcome outcome = solve_from(objective, trial, held, options);
+    *ok = outcome.evaluated && std::isfinite(outcome.objective);
+    if (*ok) *start = outcome.theta;
+    return outcome.objective - objective_hat;
+  };
+  for (int step_count = 0; step_count < 40; ++step_count) {
+    double t = t_previous + h;
+    bool clipped = false;
+    if (std::isfinite(bound) && std::abs(bound - theta_hat[a]) <= t) {
+      t = std::abs(bound - theta_hat[a]);
+      clipped = true;
+    }
+    std::vector<double> start = theta_previous;
+    bool ok = false;
+    const double delta = statistic(t, &start, &ok);
+    if (!ok) {
+      *note = "profile could not be evaluated " + std::string(direction > 0 ? "above" : "below") +
+              " the estimate";
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    if (delta >= target) {
+      // Bracketed in [t_previous, t]: Illinois regula falsi on delta - target.
+      double t_low = t_previous, f_low = delta_previous - target;
+      double t_high = t, f_high = delta - target;
+      std::vector<double> warm = start;
+      int side = 0;
+      for (int iteration = 0; iteration < 30; ++iteration) {
+        const double t_new = (t_low * f_high - t_high * f_low) / (f_high - f_low);
+        bool ok_new = false;
+        std::vector<double> trial_start = warm;
+        const double f_new = statistic(t_new, &trial_start, &ok_new) - target;
+        if (!ok_new) break;
+        warm = trial_start;
+        if (std::abs(f_new) < 1e-6 * target || std::abs(t_high - t_low) < 1e-10 * (1 + t_new)) {
+          return theta_hat[a] + direction * t_new;
+        }
+        if ((f_new > 0) == (f_high > 0)) {
+          t_high = t_new;
+          f_high = f_new;
+          if (side == 1) f_low /= 2;
+          side = 1;
+        } else {
+          t_low = t_new;
+          f_low = f_new;
+          if (side == -1) f_high /= 2;
+          side = -1;
+        }
+      }
+      return theta_hat[a] + direction * 0.5 * (t_low + t_high);
+    }
+    if (clipped) {
+      *note = std::string("profile stays below the threshold up to the ") +
+              (direction > 0 ? "upper" : "lower") + " bound";
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    // Grow the step while the profile is flat.
+    if (delta < 0.25 * target) h *= 2;
+    t_previous = t;
+    delta_previous = std::max(delta, 0.0);
+    theta_previous = start;
+  }
+  *note = std::string("profile does not reach the threshold ") +
+          (direction > 0 ? "above" : "below") + " the estimate (flat: not identifiable)";
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) {
+  std::string why;
+  if (!options.IsValid(&why)) throw std::invalid_argument("fit options: " + why);
+  if (!problem->IsValid(&why)) throw std::invalid_argument("fit problem: " + why);
+  *summary = FitSummary{};
+  summary->gradient_method = problem->predictor->gradient_method();
+  summary->interval_method = std::string(interval_method_name(options.intervals));
+
+  FitObjective objective(*problem, problem->predictor.get());
+  const size_t m = objective.num_internal();
+  const size_t n = objective.num_observations();
+  const std::vector<double> theta_start = objective.start();
+  const std::vector<char> no_held(m, 0);
+
+  // Starting points: the given one, then multi-start draws.
+  std::vector<std::vector<double>> starts{theta_start};
+  for (int s = 0; s < options.multistart; ++s) {
+    auto rng = pk::task_rng(options.seed, static_cast<uint64_t>(s));
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<double> theta = theta_start;
+    for (size_t a = 0; a < objective.num_structural(); ++a) {
+      const auto [low, high] =
+          start_box(problem->parameters[static_cast<size_t>(objective.estimated()[a])]);
+      theta[a] = low + (high - low) * unit(rng);
+    }
+    starts.push_back(std::move(theta));
+  }
+  std::vector<SolveOutcome> outcomes(starts.size());
+  if (starts.size() == 1) {
+    outcomes[0] = solve_from(objective, starts[0], no_held, options);
+  } else {
+    pk::parallel_for(
+        starts.size(), options.threads,
+        [&] {
+          Worker worker;
+          worker.predictor = problem->predictor->clone();
+          worker.objective = std::make_unique<FitObjective>(*problem, worker.predictor.get());
+          return worker;
+        },
+        [&](size_t s, Worker& worker) {
+          outcomes[s] = solve_from(*worker.objective, starts[s], no_held, options);
+        });
+  }
+  size_t best = 0;
+  bool any_converged = false;
+  for (size_t s = 0; s < outcomes.size(); ++s) {
+    summary->iterations += outcomes[s].iterations;
+    summary->evaluations += outcomes[s].evaluations;
+    if (outcomes[s].converged) ++summary->starts_converged;
+    const bool better = (outcomes[s].converged && !any_converged) ||
+                        (outcomes[s].converged == any_converged &&
+                         outcomes[s].objective < outcomes[best].objective);
+    if (s == 0 || better) {
+      if (s != 0 || true) best = s;
+      any_converged = any_converged || outcomes[s].converged;
+    }
+  }
+  summary->starts_tried = static_cast<int>(starts.size());
+  summary->best_start = static_cast<int>(best);
+  const SolveOutcome& winner = outcomes[best];
+  if (!winner.evaluated) {
+    summary->status = FitStatus::kFailed;
+    summary->message = winner.message;
+    return;
+  }
+  summary->status = winner.converged ? FitStatus::kConverged : FitStatus::kNotConverged;
+  summary->message = winner.message;
+  if (starts.size() > 1) {
+    summary->message += "; best of " + std::to_string(starts.size()) + " starts (" +
+                        std::to_string(summary->starts_converged) + " converged)";
+  }
+  const std::vector<double> theta_hat = winner.theta;
+
+  // Statistics at the estimate.
+  std::vector<double> residual(n), jacobian;
+  objective.reset_block_weights();
+  objective.evaluate(theta_hat, residual.data(), nullptr, &why);
+  objective.update_block_weights();
+  objective.evaluate(theta_hat, residual.data(), &jacobian, &why);
+  const FitObjective::Statistics stats = objective.statistics();
+  summary->predictions = objective.predictions();
+  summary->num_observations = static_cast<int>(n);
+  summary->num_estimated = static_cast<int>(objective.num_structural());
+  summary->num_error_parameters =
+      static_cast<int>(problem->blocks.size() + objective.num_combined());
+  summary->minus_two_log_likelihood = stats.minus_two_log_likelihood;
+  const int k_total = summary->num_estimated + summary->num_error_parameters;
+  summary->aic = stats.minus_two_log_likelihood + 2.0 * k_total;
+  summary->bic = stats.minus_two_log_likelihood + std::log(static_cast<double>(n)) * k_total;
+  summary->rss = stats.rss;
+  summary->blocks = stats.blocks;
+
+  // Covariance on the internal scale: sum Q / (N - m) (J~'J~)^-1, by SVD.
+  Eigen::MatrixXd j(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t a = 0; a < m; ++a)
+      j(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(a)) = jacobian[i * m + a];
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinV);
+  const Eigen::VectorXd singular = svd.singularValues();
+  const bool full_rank = singular.size() > 0 && singular(singular.size() - 1) > 1e-13 * singular(0);
+  const double dof = options.degrees_of_freedom_correction
+                         ? static_cast<double>(n) - static_cast<double>(m)
+                         : static_cast<double>(n);
+  const double scale =
+      dof > 0 ? stats.scaled_residual_sum / dof : std::numeric_limits<double>::quiet_NaN();
+  Eigen::MatrixXd covariance_internal =
+      Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(m),
+                                std::numeric_limits<double>::quiet_NaN());
+  if (full_rank) {
+    const Eigen::VectorXd inverse_squares = singular.array().square().inverse();
+    covariance_internal =
+        scale * svd.matrixV() * inverse_squares.asDiagonal() * svd.matrixV().transpose();
+  } else if (summary->status == FitStatus::kConverged) {
+    summary->status = FitStatus::kNotConverged;
+    summary->message += "; the Fisher information is singular: standard errors undefined";
+  }
+  summary->se_method =
+      "Wald: Gauss-Newton approximation of the observed Fisher information of the profiled "
+      "likelihood, sigma^2 = RSS/(" +
+      std::string(options.degrees_of_freedom_correction ? "n - p" : "n") +
+      "); delta method to the natural scale";
+
+  const size_t ms = objective.num_structural();
+  const std::vector<int>& estimated = objective.estimated();
+  std::vector<double> jacobian_to_natural(ms);  // d p / d theta
+  for (size_t a = 0; a < ms; ++a) {
+    const auto& parameter = problem->parameters[static_cast<size_t>(estimated[a])];
+    jacobian_to_natural[a] = parameter.log_scale ? std::exp(theta_hat[a]) : 1.0;
+  }
+  summary->covariance.assign(ms * ms, 0);
+  summary->correlation.assign(ms * ms, 0);
+  for (size_t a = 0; a < ms; ++a) {
+    summary->estimated_names.push_back(problem->parameters[static_cast<size_t>(estimated[a])].name);
+    for (size_t b = 0; b < ms; ++b) {
+      summary->covariance[a * ms + b] =
+          jacobian_to_natural[a] * jacobian_to_natural[b] *
+          covariance_internal(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
+    }
+  }
+  for (size_t a = 0; a < ms; ++a)
+    for (size_t b = 0; b < ms; ++b)
+      summary->correlation[a * ms + b] =
+          summary->covariance[a * ms + b] /
+          std::sqrt(summary->covariance[a * ms + a] * summary->covariance[b * ms + b]);
+
+  const std::vector<double> natural = objective.natural_parameters(theta_hat);
+  const double z = normal_quantile(0.5 + options.confidence / 2);
+  std::vector<int> internal_of(problem->parameters.size(), -1);
+  for (size_t a = 0; a < ms; ++a)
+    internal_of[static_cast<size_t>(estimated[a])] = static_cast<int>(a);
+  for (size_t i = 0; i < problem->parameters.size(); ++i) {
+    const auto& parameter = problem->parameters[i];
+    ParameterEstimate estimate;
+    estimate.name = parameter.name;
+    estimate.unit = parameter.unit;
+    estimate.fixed = parameter.fixed;
+    estimate.log_scale = parameter.log_scale;
+    estimate.estimate = natural[i];
+    const int a = internal_of[i];
+    if (a < 0) {
+      estimate.se = estimate.rse_pct = estimate.ci_low = estimate.ci_high =
+          std::numeric_limits<double>::quiet_NaN();
+      estimate.ci_note = "fixed";
+    } else {
+      const size_t ua = static_cast<size_t>(a);
+      estimate.se = std::sqrt(summary->covariance[ua * ms + ua]);
+      estimate.rse_pct = 100 * estimate.se / std::abs(estimate.estimate);
+      const double se_internal = std::sqrt(covariance_internal(a, a));
+      const double low = theta_hat[ua] - z * se_internal, high = theta_hat[ua] + z * se_internal;
+      estimate.ci_low = parameter.log_scale ? std::exp(low) : low;
+      estimate.ci_high = parameter.log_scale ? std::exp(high) : high;
+    }
+    summary->parameters.push_back(estimate);
+  }
+
+  if (options.intervals == IntervalMethod::kProfile) {
+    const double target = chi_square_quantile(options.confidence);
+    const double objective_hat = winner.objective;
+    struct Side {
+      double value = std::numeric_limits<double>::quiet_NaN();
+      std::string note;
+    };
+    std::vector<Side> sides(2 * ms);
+    pk::parallel_for(
+        2 * ms, options.threads,
+        [&] {
+          Worker worker;
+          worker.predictor = problem->predictor->clone();
+          worker.objective = std::make_unique<FitObjective>(*problem, worker.predictor.get());
+          return worker;
+        },
+        [&](size_t task, Worker& worker) {
+          const size_t a = task / 2;
+          const double direction = task % 2 == 0 ? -1.0 : 1.0;
+          double step = std::sqrt(
+              covariance_internal(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a)));
+          if (!std::isfinite(step) || step <= 0) step = 0.1 * std::max(1.0, std::abs(theta_hat[a]));
+          // The quadratic approximation puts the bound at z SE; start a little inside it.
+          step *= 0.8 * std::sqrt(target);
+          sides[task].value = profile_bound(*worker.objective, theta_hat, objective_hat, a,
+                                            direction, step, target, options, &sides[task].note);
+        });
+    for (size_t a = 0; a < ms; ++a) {
+      auto& estimate = summary->parameters[static_cast<size_t>(estimated[a])];
+      const bool log_scale = estimate.log_scale;
+      auto to_natural = [&](double value) { return log_scale ? std::exp(value) : value; };
+      estimate.ci_low = to_natural(sides[2 * a].value);
+      estimate.ci_high = to_natural(sides[2 * a + 1].value);
+      std::string note = sides[2 * a].note;
+      if (!sides[2 * a + 1].note.empty())
+        note += (note.empty() ? "" : "; ") + sides[2 * a + 1].note;
+      estimate.ci_note = note;
+    }
+    summary->interval_method = "profile likelihood (likelihood ratio, chi-square 1 df)";
+  } else if (options.intervals == IntervalMethod::kBootstrap) {
+    const int replicates = options.bootstrap_replicates;
+    std::vector<std::vector<double>> draws(static_cast<size_t>(replicates));
+    std::vector<char> converged(static_cast<size_t>(replicates), 0);
+    const std::vector<double> predictions = summary->predictions;
+    pk::parallel_for(
+        static_cast<size_t>(replicates), options.threads,
+        [&] {
+          Worker worker;
+          worker.predictor = problem->predictor->clone();
+          worker.objective = std::make_unique<FitObjective>(*problem, worker.predictor.get());
+          return worker;
+        },
+        [&](size_t b, Worker& worker) {
+          auto rng = pk::task_rng(options.seed ^ 0xB0075787ull, b);
+          std::normal_distribution<double> normal(0.0, 1.0);
+          std::vector<double> y(n);
+          for (size_t i = 0; i < n; ++i) {
+            const auto& block = stats.blocks[static_cast<size_t>(problem->block[i])];
+            const double w = problem->weight.empty() ? 1.0 : problem->weight[i];
+            const double f = predictions[i];
+            const double e = normal(rng) / std::sqrt(w);
+            switch (block.error) {
+              case ErrorKind::kAdditive:
+                y[i] = f + block.sigma * e;
+                break;
+              case ErrorKind::kProportional:
+                y[i] = f * (1 + block.sigma * e);
+                break;
+              case ErrorKind::kCombined:
+                y[i] = f + std::sqrt(block.additive_sd * block.additive_sd +
+                                     block.sigma * block.sigma * f * f) *
+                               e;
+                break;
+              case ErrorKind::kLogNormal:
+                y[i] = f * std::exp(block.sigma * e);
+                break;
+            }
+          }
+          worker.objective->set_observations(y);
+          SolveOutcome outcome = solve_from(*worker.objective, theta_hat, no_held, options);
+          converged[b] = outcome.converged ? 1 : 0;
+          draws[b] = worker.objective->natural_parameters(outcome.theta);
+        });
+    const double alpha = 1 - options.confidence;
+    for (size_t a = 0; a < ms; ++a) {
+      const size_t i = static_cast<size_t>(estimated[a]);
+      std::vector<double> values;
+      for (int b = 0; b < replicates; ++b)
+        if (converged[static_cast<size_t>(b)]) values.push_back(draws[static_cast<size_t>(b)][i]);
+      auto& estimate = summary->parameters[i];
+      if (values.size() < 10) {
+        estimate.ci_low = estimate.ci_high = std::numeric_limits<double>::quiet_NaN();
+        estimate.ci_note = "too few converged bootstrap replicates";
+        continue;
+      }
+      std::sort(values.begin(), values.end());
+      auto quantile = [&](double q) {
+        const double position = q * static_cast<double>(values.size() - 1);
+        const size_t below = static_cast<size_t>(std::floor(position));
+        const size_t above = std::min(below + 1, values.size() - 1);
+        return values[below] +
+               (position - static_cast<double>(below)) * (values[above] - values[below]);
+      };
+      estimate.ci_low = quantile(alpha / 2);
+      estimate.ci_high = quantile(1 - alpha / 2);
+    }
+    summary->bootstrap_converged =
+        static_cast<int>(std::count(converged.begin(), converged.end(), 1));
+    summary->interval_method = "parametric bootstrap, percentile (" + std::to_string(replicates) +
+                               " replicates, " + std::to_string(summary->bootstrap_converged) +
+                               " converged, seed " + std::to_string(options.seed) + ")";
+  } else {
+    summary->interval_method = "Wald (on the estimation scale: log for log-scale parameters)";
+  }
+}
+
+}  // namespace onset::fits

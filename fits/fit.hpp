@@ -1,0 +1,135 @@
+// Estimation: Solve(options, &problem, &summary), the Ceres pattern.
+//
+// Method. Maximum likelihood with every residual variance parameter profiled out analytically,
+// which turns each error model into an exact least-squares problem solved by Ceres'
+// Levenberg-Marquardt (dense QR) with exact Jacobians (expression AD or CVODES forward
+// sensitivities):
+//   additive      r_i = sqrt(w_i) (y_i - f_i)
+//   log-normal    r_i = sqrt(w_i) (log y_i - log f_i)
+//   proportional  r_i = sqrt(w_i) (y_i - f_i) G / f_i,        G = geometric mean of f
+//   combined      r_i = sqrt(w_i) (y_i - f_i) G / g_i,  g_i = sqrt(lambda^2 + f_i^2),
+//                 G = geometric mean of g, lambda = a/b estimated (log scale) with the model
+// so that -2 log L = n log(sum r_i^2) + const for one observable (the geometric-mean scaling
+// carries the 2 sum log g_i term of the likelihood exactly). With several observables, each
+// has its own sigma; the stationary point of sum_k n_k log Q_k is found by re-weighting blocks
+// with n_k / Q_k (outer iterations until the weights settle). Additive error on one
+// observable is ordinary least squares (NIST StRD, R's nls).
+//
+// Convergence is declared only when Ceres reports convergence AND the Bates-Watts relative
+// offset (the part of the residual in the tangent plane, against the part orthogonal to it)
+// is below FitOptions::max_relative_offset, AND the Jacobian has full rank; otherwise the
+// status says which test failed, in words.
+//
+// Uncertainty. Covariance of the estimated parameters from the Gauss-Newton approximation of
+// the observed Fisher information of the profile likelihood, (J'J)^-1 sigma^2 with
+// sigma^2 = RSS/(n - p) (as nls and NIST), mapped to the natural scale by the delta method;
+// correlations from it. Confidence intervals: Wald (on the estimation scale: log for
+// log-scale parameters), profile likelihood (likelihood ratio, chi-square 1 df), or
+// parametric bootstrap (percentile; seeded; parallel, the same for any thread count).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fits/fit_problem.hpp"
+
+namespace onset::fits {
+
+enum class IntervalMethod { kWald, kProfile, kBootstrap };
+std::string_view interval_method_name(IntervalMethod method);
+std::optional<IntervalMethod> parse_interval_method(std::string_view name);
+
+struct FitOptions {
+  // Most Levenberg-Marquardt iterations per solve.
+  int max_iterations = 1000;
+  // Ceres stopping tolerances (relative change of the cost; relative step; projected
+  // gradient, max norm). Tight by default: the relative-offset test decides convergence.
+  double function_tolerance = 1e-15;
+  double parameter_tolerance = 1e-15;
+  double gradient_tolerance = 1e-20;
+  // Bates-Watts relative offset below which a stationary point counts as converged.
+  double max_relative_offset = 1e-4;
+  // Extra starting points drawn uniformly (log-uniformly for log-scale parameters) from each
+  // parameter's start box; the best converged fit wins. 0: only the given start.
+  int multistart = 0;
+  // Seed for multi-start points and the bootstrap.
+  uint64_t seed = 20240607;
+  // Worker threads for multi-start and bootstrap (0: all cores). Results do not depend on it.
+  int threads = 0;
+  // Confidence intervals.
+  IntervalMethod intervals = IntervalMethod::kWald;
+  double confidence = 0.95;
+  // Parametric bootstrap replicates (IntervalMethod::kBootstrap).
+  int bootstrap_replicates = 200;
+  // sigma^2 = RSS/(n - p) for standard errors (true, as nls and NIST) or RSS/n (false).
+  bool degrees_of_freedom_correction = true;
+
+  bool IsValid(std::string* why) const;
+};
+
+enum class FitStatus {
+  kConverged,     // a stationary point that passed every test
+  kNotConverged,  // stopped without meeting the convergence tests; estimates are the best seen
+  kFailed,        // no evaluation possible (bad start, solver failure at the start)
+};
+std::string_view fit_status_name(FitStatus status);
+
+struct ParameterEstimate {
+  std::string name;
+  std::string unit;
+  bool fixed = false;
+  bool log_scale = false;
+  double estimate = 0;
+  double se = 0;       // natural scale (NaN when not computable)
+  double rse_pct = 0;  // 100 se / |estimate|
+  double ci_low = 0;   // NaN when not found (profile not crossing within bounds)
+  double ci_high = 0;
+  std::string ci_note;  // e.g. "profile does not reach the threshold below the upper bound"
+};
+
+struct BlockSummary {
+  std::string name;
+  ErrorKind error = ErrorKind::kAdditive;
+  int n = 0;
+  double sigma = 0;        // ML sigma (additive: in y units; proportional: fraction)
+  double additive_sd = 0;  // combined only: a
+  double rss = 0;          // sum of w (y - f)^2 / g^2
+};
+
+struct FitSummary {
+  FitStatus status = FitStatus::kFailed;
+  std::string message;  // in words
+  bool converged() const { return status == FitStatus::kConverged; }
+  int iterations = 0;
+  int evaluations = 0;
+  int num_observations = 0;
+  int num_estimated = 0;  // structural parameters estimated
+  int num_error_parameters = 0;
+  double minus_two_log_likelihood = 0;  // "objective"
+  double aic = 0;
+  double bic = 0;
+  double rss = 0;  // sum of squared (unscaled) residuals, all blocks
+  std::vector<BlockSummary> blocks;
+  std::vector<ParameterEstimate> parameters;  // every parameter, estimated or fixed
+  // Estimated parameters only, row-major.
+  std::vector<std::string> estimated_names;
+  std::vector<double> covariance;
+  std::vector<double> correlation;
+  std::string se_method;
+  std::string interval_method;
+  std::string gradient_method;
+  // Multi-start: points tried, how many converged, index of the winner (0: the given start).
+  int starts_tried = 1;
+  int starts_converged = 0;
+  int best_start = 0;
+  // Predictions at the estimate (one per observation).
+  std::vector<double> predictions;
+  // Bootstrap: replicates that converged.
+  int bootstrap_converged = 0;
+};
+
+// Fits `problem` by `options`. Throws std::invalid_argument for invalid options or problem.
+void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary);
+
+}  // namespace onset::fits
