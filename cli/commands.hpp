@@ -13,5 +13,6 @@ inline constexpr int kExitBadInput = 2;        // the input could not be used
 void register_reference_command(CLI::App& app);
 void register_simulate_command(CLI::App& app);
 void register_models_command(CLI::App& app);
+void register_check_command(CLI::App& app);
 
 }  // namespace onset::cli

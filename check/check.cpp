@@ -1,0 +1,957 @@
+#include "check/check.hpp"
+
+#include <nlopt.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/random/sobol.hpp>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/model_library.hpp"
+#include "models/units.hpp"
+#include "pk/format.hpp"
+#include "pk/parallel.hpp"
+#include "pk/quantile_sketch.hpp"
+#include "pk/simulate.hpp"
+
+namespace onset::check {
+
+std::string verdict_name(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kImplausible:
+      return "implausible";
+    case Verdict::kUnlikely:
+      return "unlikely";
+    case Verdict::kPlausible:
+      return "plausible";
+    case Verdict::kNotAssessable:
+      return "not_assessable";
+  }
+  return "not_assessable";
+}
+
+bool CheckOptions::IsValid(std::string* why) const {
+  auto bad = [&](const std::string& reason) {
+    if (why != nullptr) *why = reason;
+    return false;
+  };
+  if (draws < 1) return bad("draws must be at least 1");
+  if (threads < 0) return bad("threads must be >= 0 (0: every core)");
+  if (!(unlikely_below > 0 && unlikely_below < 1)) return bad("unlikely_below must be in (0, 1)");
+  if (grid_points < 2) return bad("grid_points must be at least 2");
+  if (best_case_evaluations < 10) return bad("best_case_evaluations must be at least 10");
+  if (!(rtol > 0) || !(atol > 0)) return bad("rtol and atol must be positive");
+  if (tipping_points < 0) return bad("tipping_points must be >= 0");
+  return true;
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string fmt(double value) { return onset::format_number(value); }
+
+// Everything about one check that does not change between simulations.
+struct Scenario {
+  const Claim* claim = nullptr;
+  const EffectCheck* check = nullptr;
+  std::vector<int> dims;  // assumption indices, in order of first use
+  struct Bound {
+    int parameter = 0;
+    int dim = -1;  // -1: fixed
+    double fixed = 0;
+    Transform transform = Transform::kValue;
+    double factor = 1;  // (transformed) assumption unit -> parameter unit
+  };
+  std::vector<Bound> bindings;
+  std::vector<double> base_parameters;
+  pk::Regimen regimen;
+  int observable = 0;
+  std::string observable_unit;
+  pk::Direction direction = pk::Direction::kFalling;
+  Threshold::Kind threshold_kind = Threshold::Kind::kValue;
+  double threshold_fixed = 0;
+  int threshold_dim = -1;
+  double threshold_factor = 1;
+  double threshold_fraction = 0;
+  double horizon_h = 0;
+  double claimed_time_h = 0;
+  std::vector<double> grid;  // plot grid, 0..t_plot
+  pk::SolverOptions solver;
+
+  const Assumption& assumption(size_t dim) const {
+    return claim->assumptions[static_cast<size_t>(dims[dim])];
+  }
+  const Prior& prior(size_t dim) const { return assumption(dim).prior; }
+  bool log_scale(size_t dim) const {
+    const Prior& p = prior(dim);
+    return p.low > 0 && p.high > 0;
+  }
+  // Box coordinate u in [0, 1] -> value.
+  double box_value(size_t dim, double u) const {
+    const Prior& p = prior(dim);
+    if (p.low == p.high) return p.low;
+    if (log_scale(dim)) return std::exp(std::log(p.low) + u * (std::log(p.high) - std::log(p.low)));
+    return p.low + u * (p.high - p.low);
+  }
+  double box_coordinate(size_t dim, double value) const {
+    const Prior& p = prior(dim);
+    if (p.low == p.high) return 0.5;
+    if (log_scale(dim) && value > 0) {
+      return (std::log(value) - std::log(p.low)) / (std::log(p.high) - std::log(p.low));
+    }
+    return (value - p.low) / (p.high - p.low);
+  }
+  double sample_value(size_t dim, double u) const {
+    const Prior& p = prior(dim);
+    if (p.low == p.high) return p.low;
+    return p.sample_at(u);
+  }
+};
+
+std::string where(const Claim& claim, const EffectCheck& check) {
+  return claim.file + ":" + std::to_string(check.line) + ": ";
+}
+
+int add_dim(Scenario* s, int assumption) {
+  for (size_t i = 0; i < s->dims.size(); ++i) {
+    if (s->dims[i] == assumption) return static_cast<int>(i);
+  }
+  s->dims.push_back(assumption);
+  return static_cast<int>(s->dims.size()) - 1;
+}
+
+double unit_factor(const std::string& from, const std::string& to, const std::string& what) {
+  if (from.empty() || from == to) return 1;
+  return models::conversion_factor(from, to, what, "");
+}
+
+Scenario build_scenario(const Claim& claim, const EffectCheck& check, double claimed_time_h,
+                        const CheckOptions& options) {
+  Scenario s;
+  s.claim = &claim;
+  s.check = &check;
+  const std::string here = where(claim, check);
+  std::unique_ptr<pk::Model> model;
+  try {
+    model = models::load_model(check.model);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(here + "model '" + check.model + "': " + e.what());
+  }
+  s.base_parameters = model->default_parameters();
+  try {
+    for (const auto& b : check.parameters) {
+      Scenario::Bound bound;
+      bound.parameter = model->parameter_index(b.parameter);
+      if (bound.parameter < 0) {
+        std::string names;
+        for (const auto& p : model->parameters()) names += (names.empty() ? "" : ", ") + p.name;
+        throw std::invalid_argument(claim.file + ":" + std::to_string(b.line) + ":" +
+                                    std::to_string(b.column) + ": model " + check.model +
+                                    " has no parameter '" + b.parameter + "'; it has " + names);
+      }
+      const std::string& parameter_unit =
+          model->parameters()[static_cast<size_t>(bound.parameter)].unit;
+      const std::string what = "parameter " + b.parameter;
+      if (b.assumption < 0) {
+        bound.fixed = b.fixed_value * unit_factor(b.fixed_unit, parameter_unit, what);
+      } else {
+        bound.dim = add_dim(&s, b.assumption);
+        bound.transform = b.transform;
+        const std::string& unit = claim.assumptions[static_cast<size_t>(b.assumption)].prior.unit;
+        const std::string from = b.transform == Transform::kValue ? unit : "1/(" + unit + ")";
+        bound.factor = unit_factor(from, parameter_unit, what);
+      }
+      s.bindings.push_back(bound);
+    }
+    s.observable = model->observable_index(check.observable);
+    if (s.observable < 0) {
+      std::string names;
+      for (const auto& o : model->observables()) names += (names.empty() ? "" : ", ") + o.name;
+      throw std::invalid_argument(here + "model " + check.model + " has no observable '" +
+                                  check.observable + "'; it has " + names);
+    }
+    s.observable_unit = model->observables()[static_cast<size_t>(s.observable)].unit;
+    s.direction = check.direction;
+    s.threshold_kind = check.threshold.kind;
+    switch (check.threshold.kind) {
+      case Threshold::Kind::kValue:
+        s.threshold_fixed = check.threshold.value *
+                            unit_factor(check.threshold.unit, s.observable_unit, "threshold");
+        break;
+      case Threshold::Kind::kAssumption: {
+        s.threshold_dim = add_dim(&s, check.threshold.assumption);
+        const std::string& unit =
+            claim.assumptions[static_cast<size_t>(check.threshold.assumption)].prior.unit;
+        s.threshold_factor = unit_factor(unit, s.observable_unit, "threshold");
+        break;
+      }
+      case Threshold::Kind::kFractionOfInitial:
+        s.threshold_fraction = check.threshold.fraction;
+        break;
+    }
+    for (const auto& d : check.doses) {
+      const int state = model->state_index(d.compartment);
+      if (state < 0) {
+        throw std::invalid_argument(here + "model " + check.model + " has no compartment '" +
+                                    d.compartment + "' to dose into");
+      }
+      const std::string& unit = model->states()[static_cast<size_t>(state)].unit;
+      s.regimen.doses.push_back(
+          {d.time_h, state, d.amount * unit_factor(d.unit, unit, "dose"), d.duration_h});
+    }
+  } catch (const models::UnitError& e) {
+    throw std::invalid_argument(here + e.what());
+  }
+  s.horizon_h = check.horizon_h;
+  s.claimed_time_h = claimed_time_h;
+  const double t_plot = std::min(check.horizon_h, 3 * claimed_time_h);
+  s.grid = pk::output_grid(0, t_plot, t_plot / (options.grid_points - 1));
+  s.solver.rtol = options.rtol;
+  s.solver.atol = options.atol;
+  return s;
+}
+
+struct Outcome {
+  std::optional<double> onset_h;
+  double objective = kInf;  // onset, or horizon x (1 + gap) when never
+  double threshold = 0;
+  bool failed = false;
+};
+
+// One worker's model, simulator and buffers.
+class Evaluator {
+ public:
+  explicit Evaluator(const Scenario& scenario)
+      : s_(&scenario),
+        model_(models::load_model(scenario.check->model)),
+        simulator_(std::make_unique<pk::Simulator>(*model_, scenario.solver)) {
+    params_ = scenario.base_parameters;
+    y0_.resize(static_cast<size_t>(model_->num_states()));
+    obs_.resize(static_cast<size_t>(model_->num_observables()));
+  }
+
+  const pk::Trajectory& trajectory() const { return trajectory_; }
+
+  // values: one per dim. record: simulate to the horizon on the plot grid (for bands and
+  // plots); otherwise stop at the crossing.
+  Outcome evaluate(std::span<const double> values, bool record) {
+    ++simulations;
+    const Scenario& s = *s_;
+    params_ = s.base_parameters;
+    for (const auto& b : s.bindings) {
+      double v = b.fixed;
+      if (b.dim >= 0) {
+        const double x = values[static_cast<size_t>(b.dim)];
+        switch (b.transform) {
+          case Transform::kValue:
+            v = x;
+            break;
+          case Transform::kRateFromHalfLife:
+            v = std::log(2.0) / x;
+            break;
+          case Transform::kRateFromTimeConstant:
+            v = 1 / x;
+            break;
+        }
+        v *= b.factor;
+      }
+      params_[static_cast<size_t>(b.parameter)] = v;
+    }
+    model_->initial_state(params_, y0_);
+    for (const auto& dose : s.regimen.doses) {  // boluses at t = 0 count as the start
+      if (dose.time_h == 0 && dose.duration_h == 0)
+        y0_[static_cast<size_t>(dose.state)] += dose.amount;
+    }
+    model_->observe(0, y0_, params_, obs_);
+    const double initial = obs_[static_cast<size_t>(s.observable)];
+    Outcome out;
+    switch (s.threshold_kind) {
+      case Threshold::Kind::kValue:
+        out.threshold = s.threshold_fixed;
+        break;
+      case Threshold::Kind::kAssumption:
+        out.threshold = values[static_cast<size_t>(s.threshold_dim)] * s.threshold_factor;
+        break;
+      case Threshold::Kind::kFractionOfInitial:
+        out.threshold = s.threshold_fraction * initial;
+        break;
+    }
+    const bool falling = s.direction == pk::Direction::kFalling;
+    request_.output_times_h = s.grid;
+    if (s.horizon_h > s.grid.back()) request_.output_times_h.push_back(s.horizon_h);
+    request_.t_end_h = s.horizon_h;
+    request_.crossings = {{s.observable, out.threshold, s.direction}};
+    request_.stop_when_crossed = !record;
+    request_.record_states = false;
+    request_.outputs_before_doses = false;
+    const bool already = falling ? initial <= out.threshold : initial >= out.threshold;
+    if (already && !record) {
+      out.onset_h = 0;
+      out.objective = 0;
+      return out;
+    }
+    try {
+      simulator_->run(s.regimen, params_, request_, &trajectory_);
+    } catch (const std::exception&) {
+      out.failed = true;
+    }
+    if (out.failed || !trajectory_.ok()) {
+      ++failures;
+      out.failed = true;
+      out.objective = 2 * s.horizon_h;
+      return out;
+    }
+    if (already) {
+      out.onset_h = 0;
+    } else if (!trajectory_.crossings.empty() && trajectory_.crossings[0].time_h) {
+      out.onset_h = *trajectory_.crossings[0].time_h;
+    }
+    if (out.onset_h) {
+      out.objective = *out.onset_h;
+    } else {
+      // Never within the horizon: how far the observable stayed from the threshold.
+      double gap = kInf;
+      const size_t k = static_cast<size_t>(s.observable);
+      for (size_t i = 0; i < trajectory_.num_times(); ++i) {
+        const double y = trajectory_.observable(i, k);
+        const double d = falling ? y - out.threshold : out.threshold - y;
+        gap = std::min(gap, d);
+      }
+      const double scale = std::max(std::fabs(out.threshold), 1e-300);
+      out.objective = s.horizon_h * (1 + std::max(0.0, std::min(gap / scale, 1e6)));
+    }
+    return out;
+  }
+
+  long simulations = 0;
+  long failures = 0;
+
+ private:
+  const Scenario* s_;
+  std::unique_ptr<pk::Model> model_;
+  std::unique_ptr<pk::Simulator> simulator_;
+  std::vector<double> params_, y0_, obs_;
+  pk::SimulationRequest request_;
+  pk::Trajectory trajectory_;
+};
+
+// --- best case ---------------------------------------------------------------------------
+
+struct Search {
+  const Scenario* s;
+  Evaluator* ev;
+  std::vector<double> u;       // full box coordinates
+  std::vector<double> values;  // scratch
+  std::vector<size_t> free;    // dims optimised by NLopt
+  double best = kInf;
+  std::vector<double> best_u;
+
+  double at(const std::vector<double>& coords) {
+    values.resize(coords.size());
+    for (size_t d = 0; d < coords.size(); ++d) {
+      values[d] = s->box_value(d, std::clamp(coords[d], 0.0, 1.0));
+    }
+    const double objective = ev->evaluate(values, false).objective;
+    if (objective < best) {
+      best = objective;
+      best_u = coords;
+    }
+    return objective;
+  }
+};
+
+double nlopt_objective(unsigned n, const double* x, double* /*grad*/, void* data) {
+  auto* search = static_cast<Search*>(data);
+  std::vector<double> coords = search->u;
+  for (unsigned i = 0; i < n; ++i) coords[search->free[i]] = x[i];
+  return search->at(coords);
+}
+
+void run_nlopt(Search* search, nlopt_algorithm algorithm, int max_evaluations) {
+  const unsigned n = static_cast<unsigned>(search->free.size());
+  if (n == 0) return;
+  nlopt_opt opt = nlopt_create(algorithm, n);
+  if (opt == nullptr) return;
+  std::vector<double> lower(n, 0.0), upper(n, 1.0), x(n);
+  for (unsigned i = 0; i < n; ++i) x[i] = search->best_u[search->free[i]];
+  nlopt_set_lower_bounds(opt, lower.data());
+  nlopt_set_upper_bounds(opt, upper.data());
+  nlopt_set_min_objective(opt, nlopt_objective, search);
+  nlopt_set_maxeval(opt, max_evaluations);
+  nlopt_set_xtol_rel(opt, 1e-6);
+  nlopt_set_ftol_rel(opt, 1e-9);
+  if (algorithm == NLOPT_LN_BOBYQA) {
+    std::vector<double> step(n, 0.05);
+    nlopt_set_initial_step(opt, step.data());
+  }
+  double value = 0;
+  nlopt_optimize(opt, x.data(), &value);  // the best point is tracked in Search::at
+  nlopt_destroy(opt);
+}
+
+int k_best_index(const double (&scan)[5]) {
+  int best = 0;
+  for (int k = 1; k < 5; ++k) {
+    if (scan[k] < scan[best]) best = k;
+  }
+  return best;
+}
+
+std::vector<double> best_case_search(const Scenario& s, Evaluator* ev,
+                                     const CheckOptions& options) {
+  const size_t n = s.dims.size();
+  Search search{&s, ev, std::vector<double>(n, 0.5), {}, {}, kInf, {}};
+  if (n == 0) {
+    search.at(search.u);
+    return {};
+  }
+  // Start from the central values.
+  for (size_t d = 0; d < n; ++d) {
+    search.u[d] = std::clamp(s.box_coordinate(d, s.prior(d).central), 0.0, 1.0);
+  }
+  search.at(search.u);
+  // Scan each assumption on five points, the others at their centre.
+  const std::vector<double> centre = search.u;
+  std::vector<double> corner = centre;
+  for (size_t d = 0; d < n; ++d) {
+    if (s.prior(d).low == s.prior(d).high) continue;
+    double scan[5];
+    std::vector<double> coords = centre;
+    for (int k = 0; k < 5; ++k) {
+      coords[d] = k / 4.0;
+      scan[k] = search.at(coords);
+    }
+    bool up = true, down = true;
+    for (int k = 0; k < 4; ++k) {
+      up = up && scan[k + 1] >= scan[k];
+      down = down && scan[k + 1] <= scan[k];
+    }
+    if (up && !down) {
+      corner[d] = 0;  // onset grows with it: the low end is best
+    } else if (down && !up) {
+      corner[d] = 1;
+    } else if (up && down) {
+      corner[d] = centre[d];  // no effect
+    } else {
+      search.free.push_back(d);
+      corner[d] = k_best_index(scan) / 4.0;
+    }
+  }
+  search.u = corner;
+  search.at(corner);
+  // Global search over the non-monotone assumptions, monotone ones at their corners.
+  if (!search.free.empty()) {
+    search.u = search.best_u;
+    run_nlopt(&search, NLOPT_GN_DIRECT_L, options.best_case_evaluations);
+  }
+  // Corner revisits: flip one bound at a time while it helps (catches interactions).
+  for (int round = 0; round < 3; ++round) {
+    bool improved = false;
+    for (size_t d = 0; d < n; ++d) {
+      std::vector<double> coords = search.best_u;
+      for (const double edge : {0.0, 1.0}) {
+        if (coords[d] == edge) continue;
+        std::vector<double> trial = search.best_u;
+        trial[d] = edge;
+        const double before = search.best;
+        search.at(trial);
+        improved = improved || search.best < before * (1 - 1e-9);
+      }
+    }
+    if (!improved) break;
+  }
+  // Local polish over every assumption.
+  search.free.clear();
+  for (size_t d = 0; d < n; ++d) {
+    if (s.prior(d).low != s.prior(d).high) search.free.push_back(d);
+  }
+  search.u = search.best_u;
+  run_nlopt(&search, NLOPT_LN_BOBYQA, 40 + 20 * static_cast<int>(n));
+  return search.best_u;
+}
+
+// --- Monte Carlo -------------------------------------------------------------------------
+
+// Draw i of a Sobol sequence scrambled by a digital shift drawn from the seed: u in (0, 1)^n.
+class SobolPoints {
+ public:
+  SobolPoints(size_t dims, uint64_t seed) : engine_(std::max<size_t>(dims, 1)), shift_(dims) {
+    for (size_t d = 0; d < dims; ++d) shift_[d] = pk::splitmix64(seed ^ pk::splitmix64(d + 1));
+  }
+  void point(uint64_t index, std::span<double> u) {
+    engine_.seed(index);
+    for (size_t d = 0; d < u.size(); ++d) {
+      const uint64_t x = static_cast<uint64_t>(engine_()) ^ shift_[d];
+      u[d] = (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53;
+    }
+  }
+
+ private:
+  boost::random::sobol engine_;
+  std::vector<uint64_t> shift_;
+};
+
+struct Worker {
+  explicit Worker(const Scenario& s, uint64_t seed, int grid_points)
+      : evaluator(s), points(s.dims.size(), seed), u(s.dims.size()), values(s.dims.size()) {
+    for (int g = 0; g < grid_points; ++g) bands.emplace_back(4096, static_cast<uint64_t>(g));
+  }
+  Evaluator evaluator;
+  SobolPoints points;
+  std::vector<double> u, values;
+  std::vector<pk::QuantileSketch> bands;
+};
+
+// Wilson score interval for a binomial proportion (95 %).
+std::pair<double, double> wilson(size_t hits, size_t n) {
+  const double z = 1.959963984540054;
+  const double p = static_cast<double>(hits) / static_cast<double>(n);
+  const double nn = static_cast<double>(n);
+  const double centre = (p + z * z / (2 * nn)) / (1 + z * z / nn);
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / (1 + z * z / nn);
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+// R type-1 quantile of sorted values.
+double quantile_sorted(const std::vector<double>& sorted, double p) {
+  const double rank = std::ceil(p * static_cast<double>(sorted.size()));
+  const size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+std::optional<double> finite(double v) {
+  if (std::isfinite(v)) return v;
+  return std::nullopt;
+}
+
+// --- elasticities, tipping points --------------------------------------------------------
+
+double log_objective(double objective) { return std::log(std::max(objective, 1e-9)); }
+
+Elasticity elasticity_at(const Scenario& s, Evaluator* ev, std::vector<double> values, size_t d) {
+  Elasticity e;
+  e.assumption = s.assumption(d).name;
+  const double v = values[d];
+  const double h = 0.02;
+  if (v > 0) {
+    values[d] = v * std::exp(h);
+    const double up = log_objective(ev->evaluate(values, false).objective);
+    values[d] = v * std::exp(-h);
+    const double down = log_objective(ev->evaluate(values, false).objective);
+    e.at_best_case = (up - down) / (2 * h);
+  } else {
+    const Prior& p = s.prior(d);
+    const double step = h * (p.high - p.low);
+    const double here = log_objective(ev->evaluate(values, false).objective);
+    values[d] = v + step;
+    const double up = log_objective(ev->evaluate(values, false).objective);
+    e.at_best_case = (up - here) / h;
+    e.per_range = true;
+  }
+  return e;
+}
+
+TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const std::vector<double>& best,
+                           size_t d, double elasticity, double best_objective) {
+  const Assumption& a = s.assumption(d);
+  const Prior& p = a.prior;
+  TippingPoint tp;
+  tp.assumption = a.name;
+  tp.description = p.description;
+  tp.best_case_value = best[d];
+  tp.prior_low = p.low;
+  tp.prior_high = p.high;
+  tp.unit = p.unit;
+  tp.source = a.source_text();
+  const double claimed = s.claimed_time_h;
+  const bool reached = best_objective <= claimed;
+  // Direction that lowers the onset: against the sign of the elasticity.
+  bool go_up = elasticity < 0;
+  if (reached) go_up = !go_up;  // look for where the best case stops reaching the claim
+  tp.direction = go_up ? "above" : "below";
+  std::vector<double> values = best;
+  auto g = [&](double v) {
+    values[d] = v;
+    return ev->evaluate(values, false).objective - claimed;
+  };
+  const double range = std::max(p.high - p.low, std::fabs(p.central) * 1e-3);
+  const bool fraction = (p.unit == "1" || p.unit.empty()) && p.low >= 0 && p.high <= 1;
+  const bool positive = p.low >= 0;
+  const double start = best[d];
+  const double g_start = best_objective - claimed;
+  double lo = start, g_lo = g_start, hi = start, g_hi = g_start;
+  bool bracketed = false;
+  double v = start;
+  for (int step = 0; step < 80 && !bracketed; ++step) {
+    double next;
+    if (positive && v > 0) {
+      next = go_up ? v * 1.25 : v / 1.25;
+    } else {
+      next = go_up ? v + range / 8 : v - range / 8;
+    }
+    if (go_up && fraction) next = std::min(next, 1.0);
+    if (!go_up && positive) next = std::max(next, 0.0);
+    if (next == v) break;
+    if (go_up && next > std::max(p.high, 1e-300) * 1e4 + range * 1e4) break;
+    if (!go_up && positive && next > 0 && next < std::max(p.low, range) * 1e-4) break;
+    const double g_next = g(next);
+    if ((g_start > 0) != (g_next > 0)) {
+      lo = v;
+      g_lo = (v == start) ? g_start : g(v);
+      hi = next;
+      g_hi = g_next;
+      bracketed = true;
+    }
+    v = next;
+  }
+  if (bracketed) {
+    for (int it = 0; it < 40; ++it) {
+      const double mid = (positive && lo > 0 && hi > 0) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
+      const double g_mid = g(mid);
+      if ((g_mid > 0) == (g_lo > 0)) {
+        lo = mid;
+        g_lo = g_mid;
+      } else {
+        hi = mid;
+        g_hi = g_mid;
+      }
+      if (std::fabs(hi - lo) <= 1e-6 * std::max(std::fabs(hi), 1e-12)) break;
+    }
+    tp.value = hi;
+    (void)g_hi;
+    tp.inside_prior_range = hi >= p.low && hi <= p.high;
+  }
+  const std::string name = p.description.empty() ? a.name : p.description + " (" + a.name + ")";
+  const std::string range_text = "prior range " + fmt(p.low) + "-" + fmt(p.high) + " " + p.unit;
+  if (tp.value) {
+    tp.text = std::string(reached ? "the best case misses the claim only if " : "flips only if ") +
+              name + " is " + tp.direction + " " + fmt(*tp.value) + " " + p.unit + " (" +
+              range_text + (tp.inside_prior_range ? ", inside it" : ", outside it") + "; " +
+              tp.source + ")";
+  } else {
+    tp.text = "no value of " + name + " " +
+              (reached ? "stops the best case reaching" : "lets the best case reach") +
+              " the claim with the others at their best case (" + range_text + ")";
+  }
+  return tp;
+}
+
+std::optional<double> time_constant_h(const Prior& p, double value) {
+  try {
+    return value * models::conversion_factor(p.unit, "h");
+  } catch (const std::exception&) {
+  }
+  try {
+    const double rate = value * models::conversion_factor(p.unit, "1/h");
+    if (rate > 0) return 1 / rate;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// --- one check ---------------------------------------------------------------------------
+
+CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const EffectCheck& check,
+                    const CheckOptions& options) {
+  const Scenario s = build_scenario(claim, check, effect.claimed_time_h, options);
+  const size_t n = s.dims.size();
+  CheckResult r;
+  r.kind = check.kind;
+  r.description = check.description;
+  r.model = check.model;
+  r.observable = check.observable;
+  r.direction = check.direction == pk::Direction::kFalling ? "falls_below" : "rises_above";
+  r.horizon_h = s.horizon_h;
+  for (size_t d = 0; d < n; ++d) r.assumptions.push_back(s.assumption(d).name);
+
+  Evaluator main(s);
+  // Best case.
+  const std::vector<double> best_u = best_case_search(s, &main, options);
+  std::vector<double> best(n);
+  for (size_t d = 0; d < n; ++d) best[d] = s.box_value(d, best_u[d]);
+  r.best_case_values = best;
+  const Outcome best_outcome = main.evaluate(best, true);
+  r.best_case_onset_h = best_outcome.onset_h;
+  r.band.observable = check.observable;
+  r.band.unit = s.observable_unit;
+  r.band.times_h = s.grid;
+  r.band.threshold_best = best_outcome.threshold;
+  {
+    const pk::Trajectory& t = main.trajectory();
+    for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
+      r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
+    }
+  }
+  for (size_t d = 0; d < n; ++d) {
+    const Prior& p = s.prior(d);
+    if (p.low == p.high) continue;
+    if (best_u[d] <= 1e-6)
+      r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
+    if (best_u[d] >= 1 - 1e-6) {
+      r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
+    }
+  }
+  {
+    std::vector<double> central(n);
+    for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
+    r.band.threshold_central = main.evaluate(central, false).threshold;
+  }
+
+  // Monte Carlo.
+  const size_t draws = n == 0 ? 1 : options.draws;
+  r.onset_times_h.assign(draws, kInf);
+  std::vector<char> failed(draws, 0);
+  std::mutex workers_mutex;
+  std::vector<std::shared_ptr<Worker>> workers;
+  std::atomic<size_t> done{0};
+  const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
+  const size_t band_draws = std::min(options.band_draws, draws);
+  pk::parallel_for(
+      draws, options.threads,
+      [&] {
+        auto worker = std::make_shared<Worker>(s, options.seed, static_cast<int>(s.grid.size()));
+        std::lock_guard<std::mutex> lock(workers_mutex);
+        workers.push_back(worker);
+        return worker;
+      },
+      [&](size_t i, std::shared_ptr<Worker>& w) {
+        w->points.point(i, w->u);
+        for (size_t d = 0; d < n; ++d) w->values[d] = s.sample_value(d, w->u[d]);
+        const bool record = i < band_draws;
+        const Outcome o = w->evaluator.evaluate(w->values, record);
+        if (o.onset_h) r.onset_times_h[i] = *o.onset_h;
+        failed[i] = o.failed ? 1 : 0;
+        if (record && !o.failed) {
+          const pk::Trajectory& t = w->evaluator.trajectory();
+          for (size_t g = 0; g < t.num_times() && g < s.grid.size(); ++g) {
+            w->bands[g].add(i, t.observable(g, static_cast<size_t>(s.observable)));
+          }
+        }
+        const size_t count = ++done;
+        if (options.progress && omp_get_thread_num() == 0 && (count % 64 == 0 || count == draws)) {
+          options.progress(what, count, draws);
+        }
+      });
+  if (options.progress) options.progress(what, draws, draws);
+  r.simulations = main.simulations;
+  r.failed_simulations = main.failures;
+  std::vector<pk::QuantileSketch> bands;
+  for (size_t g = 0; g < s.grid.size(); ++g) bands.emplace_back(4096, static_cast<uint64_t>(g));
+  for (const auto& w : workers) {
+    r.simulations += w->evaluator.simulations;
+    for (size_t g = 0; g < s.grid.size(); ++g) bands[g].merge(w->bands[g]);
+  }
+  r.failed_simulations += static_cast<long>(std::count(failed.begin(), failed.end(), 1));
+  for (size_t g = 0; g < s.grid.size(); ++g) {
+    r.band.p05.push_back(bands[g].quantile(0.05));
+    r.band.p50.push_back(bands[g].quantile(0.50));
+    r.band.p95.push_back(bands[g].quantile(0.95));
+  }
+  size_t hits = 0, never = 0;
+  for (const double t : r.onset_times_h) {
+    if (t <= effect.claimed_time_h) ++hits;
+    if (!std::isfinite(t)) ++never;
+  }
+  r.p_within_claim = static_cast<double>(hits) / static_cast<double>(draws);
+  std::tie(r.p_ci_low, r.p_ci_high) = wilson(hits, draws);
+  r.fraction_never = static_cast<double>(never) / static_cast<double>(draws);
+  std::vector<double> sorted = r.onset_times_h;
+  std::sort(sorted.begin(), sorted.end());
+  r.onset_p05_h = finite(quantile_sorted(sorted, 0.05));
+  r.onset_p50_h = finite(quantile_sorted(sorted, 0.50));
+  r.onset_p95_h = finite(quantile_sorted(sorted, 0.95));
+
+  // The median draw: the first draw whose onset equals the median.
+  std::optional<std::vector<double>> median_values;
+  if (r.onset_p50_h && n > 0) {
+    for (size_t i = 0; i < draws; ++i) {
+      if (r.onset_times_h[i] == *r.onset_p50_h) {
+        SobolPoints points(n, options.seed);
+        std::vector<double> u(n), values(n);
+        points.point(i, u);
+        for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
+        median_values = values;
+        break;
+      }
+    }
+  }
+  if (median_values) {
+    main.evaluate(*median_values, true);
+    const pk::Trajectory& t = main.trajectory();
+    for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
+      r.band.median_draw.push_back(t.observable(i, static_cast<size_t>(s.observable)));
+    }
+  }
+
+  // Elasticities.
+  for (size_t d = 0; d < n; ++d) {
+    if (s.prior(d).low == s.prior(d).high) continue;
+    Elasticity e = elasticity_at(s, &main, best, d);
+    if (median_values) {
+      e.at_median = elasticity_at(s, &main, *median_values, d).at_best_case;
+    }
+    r.elasticities.push_back(e);
+  }
+  std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
+                   [](const Elasticity& a, const Elasticity& b) {
+                     return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
+                   });
+  auto dim_of = [&](const std::string& name) {
+    for (size_t d = 0; d < n; ++d) {
+      if (s.assumption(d).name == name) return d;
+    }
+    return n;
+  };
+  auto named = [&](size_t d) {
+    const Prior& p = s.prior(d);
+    return p.description.empty() ? s.assumption(d).name
+                                 : p.description + " (" + s.assumption(d).name + ")";
+  };
+  const bool never_best = !best_outcome.onset_h;
+  if (!r.elasticities.empty() && std::fabs(r.elasticities[0].at_best_case) > 0) {
+    const Elasticity& top = r.elasticities[0];
+    std::string sentence = "moves the onset most: " + named(dim_of(top.assumption)) +
+                           (top.per_range ? ", d ln t per prior range " : ", elasticity ") +
+                           fmt(top.at_best_case) + " at the best case";
+    if (top.at_median) sentence += ", " + fmt(*top.at_median) + " at the median draw";
+    if (never_best) sentence += " (of the distance to the threshold: the best case never crosses)";
+    r.rate_limiting.push_back(sentence);
+  }
+  {
+    double longest = 0;
+    size_t which = n;
+    for (const auto& e : r.elasticities) {
+      if (std::fabs(e.at_best_case) < 0.05) continue;
+      const size_t d = dim_of(e.assumption);
+      const auto tau = time_constant_h(s.prior(d), best[d]);
+      if (tau && *tau > longest) {
+        longest = *tau;
+        which = d;
+      }
+    }
+    if (which < n) {
+      const Prior& p = s.prior(which);
+      r.rate_limiting.push_back("longest time constant on the path: " + named(which) + ", about " +
+                                fmt(longest) + " h at the best case (prior " + fmt(p.low) + "-" +
+                                fmt(p.high) + " " + p.unit + ")");
+    }
+  }
+
+  // Tipping points.
+  int taken = 0;
+  for (const auto& e : r.elasticities) {
+    if (taken >= options.tipping_points) break;
+    if (std::fabs(e.at_best_case) < 1e-3) continue;
+    const size_t d = dim_of(e.assumption);
+    r.tipping_points.push_back(
+        tipping_point(s, &main, best, d, e.at_best_case, best_outcome.objective));
+    ++taken;
+  }
+  r.simulations = main.simulations;
+  for (const auto& w : workers) r.simulations += w->evaluator.simulations;
+
+  // Verdict.
+  const double claimed = effect.claimed_time_h;
+  if (!best_outcome.onset_h || *best_outcome.onset_h > claimed * (1 + 1e-9)) {
+    r.verdict = Verdict::kImplausible;
+    r.verdict_reason =
+        "even the best case " +
+        (best_outcome.onset_h
+             ? "reaches the threshold only at " + fmt(*best_outcome.onset_h) + " h"
+             : std::string("never reaches the threshold within ") + fmt(s.horizon_h) + " h") +
+        ", later than the claimed " + fmt(claimed) + " h";
+  } else if (r.p_within_claim < options.unlikely_below) {
+    r.verdict = Verdict::kUnlikely;
+    r.verdict_reason = "the best case reaches the threshold at " + fmt(*best_outcome.onset_h) +
+                       " h, but P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
+                       " < " + fmt(options.unlikely_below);
+  } else {
+    r.verdict = Verdict::kPlausible;
+    r.verdict_reason = "the best case reaches the threshold at " + fmt(*best_outcome.onset_h) +
+                       " h and P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim);
+  }
+  return r;
+}
+
+int severity(Verdict v) {
+  switch (v) {
+    case Verdict::kImplausible:
+      return 3;
+    case Verdict::kUnlikely:
+      return 2;
+    case Verdict::kPlausible:
+      return 1;
+    case Verdict::kNotAssessable:
+      return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+CheckReport run_check(const Claim& claim, const CheckOptions& options) {
+  std::string why;
+  if (!options.IsValid(&why)) throw std::invalid_argument("check options: " + why);
+  const auto start = std::chrono::steady_clock::now();
+  CheckReport report;
+  report.seed = options.seed;
+  report.draws = options.draws;
+  report.unlikely_below = options.unlikely_below;
+  for (const auto& effect : claim.effects) {
+    EffectReport e;
+    e.id = effect.id;
+    e.statement = effect.statement;
+    e.measurable = effect.measurable;
+    e.claimed_within_h = effect.within_h;
+    e.claimed_time_h = effect.claimed_time_h;
+    if (!effect.not_assessable.empty()) {
+      e.verdict = Verdict::kNotAssessable;
+      e.reason = effect.not_assessable;
+      report.effects.push_back(std::move(e));
+      continue;
+    }
+    for (const auto& check : effect.checks) {
+      e.checks.push_back(run_one(claim, effect, check, options));
+    }
+    for (size_t i = 0; i < e.checks.size(); ++i) {
+      if (e.deciding_check < 0 ||
+          severity(e.checks[i].verdict) >
+              severity(e.checks[static_cast<size_t>(e.deciding_check)].verdict)) {
+        e.deciding_check = static_cast<int>(i);
+      }
+    }
+    const CheckResult& deciding = *e.deciding();
+    e.verdict = deciding.verdict;
+    e.reason = bound_kind_name(deciding.kind) + " bound: " + deciding.verdict_reason;
+    for (const auto& b : deciding.bound_assumptions) {
+      for (const auto& el : deciding.elasticities) {
+        if (el.assumption == b.assumption && std::fabs(el.at_best_case) >= 0.1 &&
+            std::find(report.deciding_assumptions.begin(), report.deciding_assumptions.end(),
+                      b.assumption) == report.deciding_assumptions.end()) {
+          report.deciding_assumptions.push_back(b.assumption);
+        }
+      }
+    }
+    for (const auto& tp : deciding.tipping_points) {
+      if (tp.value &&
+          std::find(report.deciding_assumptions.begin(), report.deciding_assumptions.end(),
+                    tp.assumption) == report.deciding_assumptions.end()) {
+        report.deciding_assumptions.push_back(tp.assumption);
+      }
+    }
+    report.effects.push_back(std::move(e));
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace onset::check

@@ -1,0 +1,173 @@
+// `onset check`: a Claim (what), CheckOptions (how), CheckReport (what happened).
+//
+// For every check of every claimed effect (check/claim.hpp):
+//  - Best case: the earliest onset over the box of every assumption (a prior's [low, high]).
+//    Each assumption is first scanned on five points with the others at their centre; where
+//    the onset time is monotone in it, it goes to its better end (corner search). The others
+//    are searched by NLopt's DIRECT-L (a deterministic global optimiser), then every
+//    coordinate is polished by BOBYQA, then the corners are revisited one assumption at a
+//    time until no flip helps. A draw that never reaches the threshold within the horizon
+//    scores horizon x (1 + relative gap to the threshold), so the search still has a slope.
+//  - Monte Carlo: `draws` points of a scrambled Sobol sequence (Joe and Kuo direction numbers,
+//    Boost.Random; scrambled by a digital shift drawn from the seed), mapped through each
+//    prior's inverse CDF; draw i depends only on (seed, i), and draws run in parallel over
+//    `threads` workers, so the answer is the same for any thread count.
+//    P(onset <= claimed time) with a 95 % Wilson interval; onset quantiles (exact, from one
+//    number per draw). Trajectory bands (5/50/95 %) come from the first `band_draws` draws.
+//  - Elasticities d ln t / d ln p at the best case and at the median draw (central
+//    differences, +-2 % in p); the rate-limiting step is the assumption with the largest
+//    |elasticity|, and the longest time constant on the path is the slowest time-like
+//    assumption (a time, half-life or rate) that moves the onset (|elasticity| >= 0.05).
+//  - Tipping points: for the `tipping_points` assumptions with the largest |elasticity|, the
+//    value at which the best-case onset equals the claimed time (others at their best case),
+//    by bracketing outward from the best case and bisection; null when no value within
+//    1e-4..1e4 times the prior's range flips it.
+//  - Verdict (check/README.md): implausible if even the best case misses the claimed time;
+//    unlikely if the best case reaches it but P(onset <= claimed) < unlikely_below;
+//    plausible otherwise; not_assessable when no model covers the effect. An effect with
+//    several checks takes the most severe verdict (each check is a necessary route).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "check/claim.hpp"
+
+namespace onset::check {
+
+enum class Verdict { kImplausible, kUnlikely, kPlausible, kNotAssessable };
+std::string verdict_name(Verdict verdict);
+
+struct CheckOptions {
+  // Monte Carlo draws per check. 10,000 gives P to about +-0.01 at P = 0.5 (binomial bound;
+  // Sobol points usually do better). Lower it for quick looks; raise it for small P.
+  size_t draws = 10000;
+  // Seed of the Sobol scrambling; the same seed gives the same report for any thread count.
+  uint64_t seed = 1;
+  // Workers for the Monte Carlo draws; 0: every core.
+  int threads = 0;
+  // P(onset <= claimed) below this makes a reachable claim `unlikely`.
+  double unlikely_below = 0.05;
+  // Draws (the first ones of the sequence) whose trajectories make the 5-95 % bands.
+  size_t band_draws = 1024;
+  // Points of the time grid of trajectories (bands, best case, median) from 0 to the plot end.
+  int grid_points = 81;
+  // Evaluation budget of the global best-case search (DIRECT-L), per check.
+  int best_case_evaluations = 600;
+  // Assumptions examined for tipping points (largest |elasticity| first).
+  int tipping_points = 3;
+  // Integrator tolerances for every simulation of the check (relative; absolute in each
+  // state's unit relative to its scale is handled by the relative tolerance).
+  double rtol = 1e-7;
+  double atol = 1e-12;
+  // Called from worker 0 now and then with (draws done, draws total) of the current check;
+  // for a progress bar. May be empty.
+  std::function<void(const std::string& what, size_t done, size_t total)> progress;
+
+  bool IsValid(std::string* why) const;
+};
+
+struct Elasticity {
+  std::string assumption;
+  double at_best_case = 0;  // d ln t / d ln p (per_range: d ln t / d(p / (high - low)))
+  std::optional<double> at_median;
+  bool per_range = false;  // the value is 0 at the best case: slope per prior range instead
+};
+
+struct TippingPoint {
+  std::string assumption;
+  std::string description;
+  std::optional<double> value;  // the flip value; empty: none within 1e-4..1e4 x the range
+  double best_case_value = 0;   // the assumption's value in the best case
+  double prior_low = 0;
+  double prior_high = 0;
+  std::string unit;
+  bool inside_prior_range = false;
+  std::string direction;  // "below" / "above": the side on which the best case changes
+  std::string source;     // what the prior rests on
+  std::string text;       // the sentence for the report
+};
+
+struct BoundAssumption {
+  std::string assumption;
+  std::string side;  // "low" or "high"
+  double value = 0;
+  std::string unit;
+};
+
+struct Band {
+  std::string observable;
+  std::string unit;
+  std::vector<double> times_h;
+  std::vector<double> p05, p50, p95;  // over the band draws
+  std::vector<double> best_case;      // trajectory of the best case
+  std::vector<double> median_draw;    // trajectory of the median-onset draw (empty if never)
+  double threshold_best = 0;          // threshold in the best case
+  double threshold_central = 0;       // threshold at the assumptions' central values
+};
+
+struct CheckResult {
+  BoundKind kind = BoundKind::kMechanismFree;
+  std::string description;
+  std::string model;
+  std::string observable;
+  std::string direction;  // "falls_below" / "rises_above"
+  Verdict verdict = Verdict::kNotAssessable;
+  std::string verdict_reason;  // in words
+  std::optional<double> best_case_onset_h;
+  std::vector<double> best_case_values;  // per assumption used (order of `assumptions`)
+  std::vector<std::string> assumptions;  // the assumptions this check uses
+  std::vector<BoundAssumption> bound_assumptions;
+  double p_within_claim = 0;
+  double p_ci_low = 0;
+  double p_ci_high = 0;
+  std::optional<double> onset_p05_h, onset_p50_h, onset_p95_h;  // empty: never (in horizon)
+  double fraction_never = 0;
+  std::vector<double> onset_times_h;       // one per draw; +infinity: never within the horizon
+  std::vector<Elasticity> elasticities;    // sorted by |at_best_case|, largest first
+  std::vector<std::string> rate_limiting;  // sentences, most decisive first
+  std::vector<TippingPoint> tipping_points;
+  Band band;
+  double horizon_h = 0;
+  long simulations = 0;
+  long failed_simulations = 0;  // integrator failures (counted as never)
+};
+
+struct EffectReport {
+  std::string id;
+  std::string statement;
+  std::string measurable;
+  double claimed_within_h = 0;
+  double claimed_time_h = 0;  // from t = 0
+  Verdict verdict = Verdict::kNotAssessable;
+  std::string reason;
+  std::vector<CheckResult> checks;
+  int deciding_check = -1;  // index into checks; -1 when not assessable
+  const CheckResult* deciding() const {
+    return deciding_check < 0 ? nullptr : &checks[static_cast<size_t>(deciding_check)];
+  }
+};
+
+enum class CheckStatus { kSuccess, kFailed };
+
+struct CheckReport {
+  CheckStatus status = CheckStatus::kSuccess;
+  std::string message;
+  uint64_t seed = 0;
+  size_t draws = 0;
+  double unlikely_below = 0.05;
+  std::vector<EffectReport> effects;
+  // Assumptions that decide a verdict (best case at a bound, or a tipping point), by name.
+  std::vector<std::string> deciding_assumptions;
+  double seconds = 0;  // wall time (not in the JSON, which must not depend on the machine)
+};
+
+// Runs every check of the claim. Throws std::invalid_argument for bad options or a claim that
+// does not fit its models (unknown parameter, observable or compartment; incompatible units),
+// with the claim file's line.
+CheckReport run_check(const Claim& claim, const CheckOptions& options);
+
+}  // namespace onset::check

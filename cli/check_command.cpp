@@ -1,0 +1,180 @@
+// onset check CLAIM.yaml: tests the claim's effects against best-case bounds and Monte Carlo
+// under literature priors (check/check.hpp), prints the verdict table (or JSON), and writes
+// the HTML report.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "check/check.hpp"
+#include "check/claim.hpp"
+#include "check/report_html.hpp"
+#include "check/report_json.hpp"
+#include "cli/commands.hpp"
+#include "cli/output_file.hpp"
+#include "pk/format.hpp"
+
+namespace onset::cli {
+
+namespace {
+
+struct CheckArgs {
+  std::string claim;
+  int threads = 0;
+  uint64_t seed = 1;
+  size_t draws = 10000;
+  std::string format = "text";
+  std::string report;
+  double unlikely_below = 0.05;
+};
+
+std::string fmt(double v) { return onset::format_number(v, 3); }
+std::string fmt_h(const std::optional<double>& v) { return v ? fmt(*v) + " h" : "never"; }
+
+void print_table(const check::CheckReport& report, std::ostream& out) {
+  struct Row {
+    std::string cells[7];
+  };
+  std::vector<Row> rows;
+  rows.push_back({{"claim", "claimed", "best case", "median [5%, 95%]", "P(within)", "verdict",
+                   "rate-limiting step"}});
+  for (const auto& e : report.effects) {
+    const check::CheckResult* d = e.deciding();
+    Row row;
+    row.cells[0] = e.id;
+    row.cells[1] = "<= " + fmt(e.claimed_within_h) + " h";
+    if (d) {
+      row.cells[2] = fmt_h(d->best_case_onset_h);
+      row.cells[3] =
+          fmt_h(d->onset_p50_h) + " [" + fmt_h(d->onset_p05_h) + ", " + fmt_h(d->onset_p95_h) + "]";
+      row.cells[4] = fmt(d->p_within_claim);
+      row.cells[6] = d->elasticities.empty() ? "-" : d->elasticities.front().assumption;
+    } else {
+      row.cells[2] = row.cells[3] = row.cells[4] = "-";
+      row.cells[6] = "no model covers this effect";
+    }
+    row.cells[5] = check::verdict_name(e.verdict);
+    rows.push_back(row);
+  }
+  size_t width[7] = {0, 0, 0, 0, 0, 0, 0};
+  for (const auto& r : rows) {
+    for (int c = 0; c < 7; ++c) width[c] = std::max(width[c], r.cells[c].size());
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (int c = 0; c < 7; ++c) {
+      out << std::left << std::setw(static_cast<int>(width[c]) + (c < 6 ? 2 : 0))
+          << rows[i].cells[c];
+    }
+    out << "\n";
+    if (i == 0) {
+      size_t total = 0;
+      for (int c = 0; c < 7; ++c) total += width[c] + 2;
+      out << std::string(total - 2, '-') << "\n";
+    }
+  }
+  out << "\n";
+  for (const auto& e : report.effects) {
+    out << e.id << ": " << check::verdict_name(e.verdict) << " - " << e.reason << "\n";
+    if (const check::CheckResult* d = e.deciding()) {
+      for (const auto& r : d->rate_limiting) out << "    " << r << "\n";
+      for (const auto& t : d->tipping_points) out << "    tipping point: " << t.text << "\n";
+    }
+  }
+}
+
+int run(const CheckArgs& args) {
+  check::Claim claim;
+  try {
+    claim = check::load_claim(args.claim);
+  } catch (const std::exception& error) {
+    std::cerr << "onset check: " << error.what() << "\n";
+    return kExitBadInput;
+  }
+  check::CheckOptions options;
+  options.draws = args.draws;
+  options.seed = args.seed;
+  options.threads = args.threads;
+  options.unlikely_below = args.unlikely_below;
+  const bool bar = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+  if (bar) {
+    options.progress = [](const std::string& what, size_t done, size_t total) {
+      const int width = 30;
+      const int filled = static_cast<int>(width * done / std::max<size_t>(total, 1));
+      std::fprintf(stderr, "\r%-40.40s [%s%s] %zu/%zu", what.c_str(),
+                   std::string(static_cast<size_t>(filled), '#').c_str(),
+                   std::string(static_cast<size_t>(width - filled), ' ').c_str(), done, total);
+      if (done == total) std::fprintf(stderr, "\r%80s\r", "");
+      std::fflush(stderr);
+    };
+  }
+  std::string why;
+  if (!options.IsValid(&why)) {
+    std::cerr << "onset check: " << why << "\n";
+    return kExitBadInput;
+  }
+  check::CheckReport report;
+  try {
+    report = check::run_check(claim, options);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "onset check: " << error.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& error) {
+    std::cerr << "onset check: " << error.what() << "\n";
+    return kExitAnalysisFailed;
+  }
+  if (args.format == "json") {
+    std::cout << check::report_to_json(claim, report).dump(2) << "\n";
+  } else {
+    print_table(report, std::cout);
+  }
+  if (!args.report.empty()) {
+    try {
+      const std::string page = check::render_html_report(claim, report);
+      write_file_atomically(args.report, [&](std::ostream& out) { out << page; });
+    } catch (const std::exception& error) {
+      std::cerr << "onset check: report: " << error.what() << "\n";
+      return kExitAnalysisFailed;
+    }
+    if (args.format != "json") std::cout << "\nreport written to " << args.report << "\n";
+  }
+  return kExitSuccess;
+}
+
+}  // namespace
+
+void register_check_command(CLI::App& app) {
+  auto args = std::make_shared<CheckArgs>();
+  CLI::App* command = app.add_subcommand(
+      "check",
+      "Test a claimed onset time: best case over the priors, Monte Carlo, rate-limiting step, "
+      "tipping points, verdict (claim format: check/README.md)");
+  command
+      ->add_option("claim", args->claim, "claim file (YAML), e.g. data/claims/case-report-4h.yaml")
+      ->required();
+  command->add_option("--threads", args->threads, "worker threads (0: every core)")
+      ->capture_default_str();
+  command->add_option("--seed", args->seed, "seed of the scrambled Sobol draws")
+      ->capture_default_str();
+  command->add_option("--draws", args->draws, "Monte Carlo draws per check")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command->add_option("--format", args->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command->add_option("--report", args->report,
+                      "write a self-contained HTML report with plots (needs gnuplot)");
+  command
+      ->add_option("--unlikely-below", args->unlikely_below,
+                   "P(within claim) below which a reachable claim is 'unlikely'")
+      ->capture_default_str();
+  command->callback([args] {
+    const int code = run(*args);
+    if (code != kExitSuccess) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace onset::cli

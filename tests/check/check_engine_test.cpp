@@ -1,0 +1,134 @@
+// The check engine on a library model with a closed form (tests/check/claims/
+// one_compartment.yaml): C(t) = D/V exp(-CL t / V), so the time to fall below c* is
+// t = (V/CL) ln(D / (V c*)), increasing in V (while D/(V c*) > e) and decreasing in CL.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "check/check.hpp"
+#include "check/claim.hpp"
+#include "check/report_json.hpp"
+
+namespace onset::check {
+namespace {
+
+const std::string kClaims = std::string(ONSET_SOURCE_DIR) + "/tests/check/claims/";
+
+double onset_time(double cl, double v) { return v / cl * std::log(100.0 / (v * 1.0)); }
+
+CheckOptions quick() {
+  CheckOptions options;
+  options.draws = 512;
+  options.band_draws = 128;
+  options.threads = 1;
+  return options;
+}
+
+TEST(CheckEngine, BestCaseIsTheCornerOfTheClosedForm) {
+  const Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  const CheckReport report = run_check(claim, quick());
+  ASSERT_EQ(report.effects.size(), 1u);
+  const CheckResult& c = *report.effects[0].deciding();
+  // Best case: CL at its high end (2 L/h), V at its low end (5 L): 2.5 ln 20 = 7.489 h.
+  ASSERT_TRUE(c.best_case_onset_h);
+  EXPECT_NEAR(*c.best_case_onset_h, onset_time(2, 5), 1e-4);
+  ASSERT_EQ(c.bound_assumptions.size(), 2u);
+  EXPECT_EQ(c.bound_assumptions[0].assumption, "clearance");
+  EXPECT_EQ(c.bound_assumptions[0].side, "high");
+  EXPECT_EQ(c.bound_assumptions[1].assumption, "volume");
+  EXPECT_EQ(c.bound_assumptions[1].side, "low");
+  // d ln t / d ln CL = -1 exactly.
+  ASSERT_FALSE(c.elasticities.empty());
+  EXPECT_EQ(c.elasticities[0].assumption, "clearance");
+  EXPECT_NEAR(c.elasticities[0].at_best_case, -1, 1e-3);
+  // Tipping point of CL (V = 5): 2.5 ln 20 / CL * 2 = 10 h -> CL = 0.5 ln 20 = 1.4979 L/h.
+  ASSERT_FALSE(c.tipping_points.empty());
+  ASSERT_TRUE(c.tipping_points[0].value);
+  EXPECT_NEAR(*c.tipping_points[0].value, 5 * std::log(20.0) / 10, 1e-4);
+  // P(t <= 10 h) under the priors by direct quadrature of the closed form.
+  double p = 0;
+  const int n = 400;
+  const Prior& cl = claim.assumptions[0].prior;
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      const double clv = cl.quantile((i + 0.5) / n);
+      const double v = 5 + 15 * (j + 0.5) / n;
+      p += onset_time(clv, v) <= 10 ? 1.0 / (n * n) : 0;
+    }
+  }
+  EXPECT_NEAR(c.p_within_claim, p, 0.01);
+  EXPECT_LE(c.p_ci_low, c.p_within_claim);
+  EXPECT_GE(c.p_ci_high, c.p_within_claim);
+  // The reachable best case with P < 0.05 is `unlikely` by the rule.
+  EXPECT_LT(p, 0.05);
+  EXPECT_EQ(c.verdict, Verdict::kUnlikely);
+}
+
+TEST(CheckEngine, MovingAPriorAcrossItsTippingPointFlipsTheVerdict) {
+  Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  const CheckReport before = run_check(claim, quick());
+  const TippingPoint& tp = before.effects[0].deciding()->tipping_points[0];
+  ASSERT_EQ(tp.assumption, "clearance");
+  ASSERT_TRUE(tp.value);
+  // Capping clearance just below the tipping value: even the best case now misses 10 h.
+  Prior& cl = claim.assumptions[static_cast<size_t>(claim.assumption_index("clearance"))].prior;
+  cl.high = *tp.value * 0.99;
+  cl.central = std::min(cl.central, cl.high);
+  const CheckReport after = run_check(claim, quick());
+  EXPECT_EQ(after.effects[0].verdict, Verdict::kImplausible);
+  // And just above it: reachable again.
+  cl.high = *tp.value * 1.01;
+  const CheckReport again = run_check(claim, quick());
+  EXPECT_NE(again.effects[0].verdict, Verdict::kImplausible);
+}
+
+TEST(CheckEngine, SameSeedSameJsonForAnyThreadCount) {
+  const Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  CheckOptions one = quick();
+  one.draws = 3000;
+  CheckOptions two = one;
+  two.threads = 2;
+  const std::string a = report_to_json(claim, run_check(claim, one)).dump();
+  const std::string b = report_to_json(claim, run_check(claim, two)).dump();
+  EXPECT_EQ(a, b);
+  CheckOptions other = one;
+  other.seed = 2;
+  EXPECT_NE(a, report_to_json(claim, run_check(claim, other)).dump());
+}
+
+TEST(CheckEngine, ClaimErrorsNameFileLineAndColumn) {
+  const std::string text = R"(id: x
+statement: s
+effects:
+  - id: e
+    statement: s
+    measurable: m
+    within_h: 4
+    checks:
+      - model: one_compartment_iv
+        observable: CP
+        falls_below: {prior: nosuchfamily/thing}
+)";
+  try {
+    parse_claim(text, "bad.yaml", ".", std::string(ONSET_SOURCE_DIR) + "/data/priors");
+    FAIL() << "expected an error";
+  } catch (const PriorFileError& e) {
+    EXPECT_EQ(e.line(), 11);
+    EXPECT_NE(std::string(e.what()).find("nosuchfamily"), std::string::npos);
+  }
+  const Claim bad_parameter = parse_claim(
+      "id: x\nstatement: s\neffects:\n  - id: e\n    statement: s\n    measurable: m\n"
+      "    within_h: 4\n    checks:\n      - model: one_compartment_iv\n        observable: CP\n"
+      "        falls_below: \"1 mg/L\"\n        parameters: {NOPE: \"1 L/h\"}\n",
+      "bad.yaml", ".", std::string(ONSET_SOURCE_DIR) + "/data/priors");
+  try {
+    run_check(bad_parameter, quick());
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.yaml:12"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("NOPE"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace onset::check
