@@ -473,7 +473,6 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   if (!options.IsValid(&why)) throw std::invalid_argument("fit options: " + why);
   if (!problem->IsValid(&why)) throw std::invalid_argument("fit problem: " + why);
   *summary = FitSummary{};
-  summary->gradient_method = problem->predictor->gradient_method();
   summary->interval_method = std::string(interval_method_name(options.intervals));
 
   FitObjective objective(*problem, problem->predictor.get());
@@ -540,6 +539,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
                         std::to_string(summary->starts_converged) + " converged)";
   }
   const std::vector<double> theta_hat = winner.theta;
+  summary->gradient_method = problem->predictor->gradient_method();
 
   // Statistics at the estimate.
   std::vector<double> residual(n), jacobian;

@@ -1,0 +1,220 @@
+#include "fits/dosing_predictor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "pk/format.hpp"
+
+namespace onset::fits {
+
+namespace {
+constexpr const char* kSensitivityMethod =
+    "CVODES forward sensitivities (staggered, difference-quotient sensitivity right-hand side, "
+    "error-controlled)";
+}
+
+DosingPredictor::DosingPredictor(std::shared_ptr<const pk::Model> model,
+                                 std::shared_ptr<const pk::DosingData> data,
+                                 std::vector<FittedObservation> observations,
+                                 pk::SolverOptions solver)
+    : model_(std::move(model)),
+      data_(std::move(data)),
+      observations_(std::move(observations)),
+      solver_(solver) {
+  for (const auto& parameter : model_->parameters()) names_.push_back(parameter.name);
+  subjects_ = pk::subject_ranges(*data_);
+  output_row_of_record_.assign(data_->records.size(), -1);
+  for (const auto& observation : observations_) {
+    if (observation.record < 0 || observation.record >= static_cast<int>(data_->records.size()))
+      throw std::invalid_argument("observation record out of range");
+    if (observation.observable < 0 || observation.observable >= model_->num_observables())
+      throw std::invalid_argument("observable out of range");
+  }
+  last_method_ = kSensitivityMethod;
+}
+
+std::string DosingPredictor::gradient_method() const { return last_method_; }
+
+std::string DosingPredictor::sensitivity_obstacle(std::span<const double> params,
+                                                  std::span<const int> wrt) const {
+  const auto& names = model_->covariates();
+  std::vector<double> covariates(names.size()), p(params.begin(), params.end());
+  for (size_t r = 0; r < data_->records.size(); ++r) {
+    const pk::DosingRecord& record = data_->records[r];
+    if (record.ss != 0) return "steady-state records (SS) in the data";
+    if (record.is_reset()) return "reset records (EVID 3/4) in the data";
+    if (!record.is_dose()) continue;
+    if (record.rate < 0) return "modelled infusion rates or durations (RATE < 0)";
+    for (size_t c = 0; c < names.size(); ++c) {
+      const int index = data_->covariate_index(names[c]);
+      covariates[c] = index >= 0 ? data_->covariate(r, static_cast<size_t>(index)) : 0.0;
+    }
+    const int state = record.cmt - 1;
+    const pk::DoseModifiers base = model_->dose_modifiers(state, p, covariates);
+    for (int j : wrt) {
+      std::vector<double> perturbed = p;
+      perturbed[static_cast<size_t>(j)] = p[static_cast<size_t>(j)] * 1.001 + 1e-6;
+      const pk::DoseModifiers moved = model_->dose_modifiers(state, perturbed, covariates);
+      if (moved.lag_h != base.lag_h || moved.bioavailability != base.bioavailability)
+        return "the dose lag or bioavailability depends on the estimated parameter " +
+               names_[static_cast<size_t>(j)];
+    }
+  }
+  return "";
+}
+
+bool DosingPredictor::predict(std::span<const double> params, std::span<const int> wrt,
+                              std::span<double> f, std::span<double> jacobian, std::string* why) {
+  const std::string obstacle = sensitivity_obstacle(params, wrt);
+  if (obstacle.empty()) {
+    const bool ok = predict_sensitivities(params, jacobian.empty() ? std::span<const int>() : wrt,
+                                          f, jacobian, why);
+    if (ok && !jacobian.empty()) {
+      last_method_ = sensitivity_->last_run_exact()
+                         ? "exact: state and sensitivities of the linear model by matrix "
+                           "exponential (Eigen)"
+                         : kSensitivityMethod;
+    }
+    return ok;
+  }
+  last_method_ = "central finite differences through the dosing engine (" + obstacle + ")";
+  if (!predict_dosing(params, f, why)) return false;
+  if (jacobian.empty()) return true;
+  const size_t n = observations_.size();
+  p_work_.assign(params.begin(), params.end());
+  f_plus_.resize(n);
+  f_minus_.resize(n);
+  for (size_t a = 0; a < wrt.size(); ++a) {
+    const size_t j = static_cast<size_t>(wrt[a]);
+    const double h = 1e-5 * std::max(std::abs(params[j]), 1e-8);
+    p_work_[j] = params[j] + h;
+    if (!predict_dosing(p_work_, f_plus_, why)) return false;
+    p_work_[j] = params[j] - h;
+    if (!predict_dosing(p_work_, f_minus_, why)) return false;
+    p_work_[j] = params[j];
+    for (size_t i = 0; i < n; ++i) jacobian[a * n + i] = (f_plus_[i] - f_minus_[i]) / (2 * h);
+  }
+  return true;
+}
+
+bool DosingPredictor::predict_dosing(std::span<const double> params, std::span<double> f,
+                                     std::string* why) {
+  if (!dosing_) {
+    pk::DosingOptions options;
+    options.solver = solver_;
+    dosing_ = std::make_unique<pk::DosingSimulator>(*model_, options);
+  }
+  pk::DosingRequest request;
+  if (!dosing_->run(*data_, params, request, &dosing_result_)) {
+    if (why) *why = dosing_result_.message;
+    return false;
+  }
+  // One row per record, in file order.
+  for (size_t i = 0; i < observations_.size(); ++i) {
+    f[i] = dosing_result_.observable(static_cast<size_t>(observations_[i].record),
+                                     static_cast<size_t>(observations_[i].observable));
+  }
+  return true;
+}
+
+bool DosingPredictor::predict_sensitivities(std::span<const double> params,
+                                            std::span<const int> wrt, std::span<double> f,
+                                            std::span<double> jacobian, std::string* why) {
+  if (!sensitivity_) {
+    pk::SolverOptions options = solver_;
+    options.backend = pk::Backend::kCvodesBdf;
+    sensitivity_ = std::make_unique<pk::SensitivitySimulator>(*model_, options);
+  }
+  const size_t n = observations_.size();
+  const size_t n_obs = static_cast<size_t>(model_->num_observables());
+  const size_t ns = wrt.size();
+  const auto& covariate_names = model_->covariates();
+  covariates_.resize(covariate_names.size());
+  // Observations of each record, by record.
+  std::vector<std::vector<size_t>> fitted_of_record(data_->records.size());
+  for (size_t i = 0; i < n; ++i)
+    fitted_of_record[static_cast<size_t>(observations_[i].record)].push_back(i);
+
+  for (const auto& [begin, end] : subjects_) {
+    // Events: each record's own events keyed by its index; derived events (lagged doses, ADDL,
+    // infusion ends) keyed -1 so that they happen before records at the same time.
+    struct Keyed {
+      double time;
+      long key;
+      pk::SensitivityEvent event;
+    };
+    std::vector<Keyed> keyed;
+    int outputs = 0;
+    std::vector<int> output_record;
+    for (size_t r = begin; r < end; ++r) {
+      const pk::DosingRecord& record = data_->records[r];
+      if (record.is_dose() && record.amount != 0) {
+        for (size_t c = 0; c < covariate_names.size(); ++c) {
+          const int index = data_->covariate_index(covariate_names[c]);
+          covariates_[c] = index >= 0 ? data_->covariate(r, static_cast<size_t>(index)) : 0.0;
+        }
+        const int state = record.cmt - 1;
+        if (state < 0 || state >= model_->num_states()) {
+          if (why)
+            *why = data_->source + ":" + std::to_string(record.line) + ": CMT " +
+                   std::to_string(record.cmt) + " is not a compartment of the model";
+          return false;
+        }
+        const pk::DoseModifiers modifiers = model_->dose_modifiers(state, params, covariates_);
+        const double amount = record.amount * modifiers.bioavailability;
+        for (int k = 0; k <= record.addl; ++k) {
+          const double start = record.time_h + modifiers.lag_h + k * record.ii_h;
+          const long key = (k == 0 && modifiers.lag_h == 0) ? static_cast<long>(r) : -1;
+          if (record.rate > 0) {
+            const double duration = amount / record.rate;
+            keyed.push_back(
+                {start,
+                 key,
+                 {pk::SensitivityEvent::Kind::kRateChange, start, state, record.rate, 0}});
+            keyed.push_back({start + duration,
+                             -1,
+                             {pk::SensitivityEvent::Kind::kRateChange, start + duration, state,
+                              -record.rate, 0}});
+          } else {
+            keyed.push_back(
+                {start, key, {pk::SensitivityEvent::Kind::kBolus, start, state, amount, 0}});
+          }
+        }
+      }
+      if (!fitted_of_record[r].empty()) {
+        keyed.push_back({record.time_h,
+                         static_cast<long>(r),
+                         {pk::SensitivityEvent::Kind::kOutput, record.time_h, 0, 0, outputs}});
+        output_record.push_back(static_cast<int>(r));
+        ++outputs;
+      }
+    }
+    if (outputs == 0) continue;
+    std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+      return a.time < b.time || (a.time == b.time && a.key < b.key);
+    });
+    events_.clear();
+    for (const auto& k : keyed) events_.push_back(k.event);
+    obs_.resize(static_cast<size_t>(outputs) * n_obs);
+    sens_.resize(static_cast<size_t>(outputs) * n_obs * ns);
+    const double t_start = std::min(0.0, keyed.front().time);
+    std::string reason;
+    if (!sensitivity_->run(t_start, events_, params, wrt, obs_, sens_, &reason)) {
+      if (why) *why = "subject " + data_->records[begin].id + ": " + reason;
+      return false;
+    }
+    for (int row = 0; row < outputs; ++row) {
+      for (size_t i :
+           fitted_of_record[static_cast<size_t>(output_record[static_cast<size_t>(row)])]) {
+        const size_t k = static_cast<size_t>(observations_[i].observable);
+        f[i] = obs_[static_cast<size_t>(row) * n_obs + k];
+        for (size_t a = 0; a < ns; ++a)
+          jacobian[a * n + i] = sens_[(static_cast<size_t>(row) * n_obs + k) * ns + a];
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace onset::fits
