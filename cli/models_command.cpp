@@ -1,13 +1,18 @@
 // `onset models`: lists the model library, one line per model.
 // `onset models show NAME|FILE`: prints a model's equations, compartments, parameters with
 // units and bounds, processes and observables (--format json for machine-readable output).
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
+#include "check/data_dir.hpp"
+#include "check/priors.hpp"
 #include "cli/commands.hpp"
 #include "models/model_library.hpp"
 
@@ -25,6 +30,58 @@ std::string bounds_text(const models::ParameterBounds& bounds) {
   std::ostringstream out;
   out << "[" << bounds.lower << ", " << bounds.upper << "]";
   return out.str();
+}
+
+// The prior of each model parameter, from every prior file in data/priors, matched by
+// parameter name and by the species the model name ends with (ev_pbpk_mouse -> mouse;
+// no suffix: the first entry of any species).
+struct ParameterPrior {
+  std::string family;
+  check::Prior prior;
+};
+
+std::vector<std::optional<ParameterPrior>> priors_for(const pk::Model& model) {
+  std::vector<std::optional<ParameterPrior>> found(model.parameters().size());
+  const std::string name(model.name());
+  std::string species = "any";
+  for (const char* candidate : {"mouse", "rat", "monkey", "human"})
+    if (name.size() > std::string(candidate).size() + 1 &&
+        name.ends_with(std::string("_") + candidate))
+      species = candidate;
+  std::vector<check::PriorSet> sets;
+  try {
+    const auto folder = check::data_dir() / "priors";
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(folder))
+      if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) sets.push_back(check::PriorSet::load(file));
+  } catch (const std::exception&) {
+    return found;  // no data folder: the model is shown without priors
+  }
+  // The model's own family first (bilirubin.yaml for `bilirubin`, ev_pbpk.yaml for
+  // `ev_pbpk_mouse`), then the others.
+  std::stable_partition(sets.begin(), sets.end(),
+                        [&](const check::PriorSet& set) { return name.starts_with(set.family()); });
+  for (size_t i = 0; i < found.size(); ++i)
+    for (const auto& set : sets) {
+      const std::string& parameter = model.parameters()[i].name;
+      const check::Prior* prior = set.find(parameter, species);
+      if (!prior && species == "any") {  // a model for no particular species: any entry
+        const auto all = set.find_all(parameter);
+        if (!all.empty()) prior = all.front();
+      }
+      if (prior) {
+        found[i] = ParameterPrior{set.family(), *prior};
+        break;
+      }
+    }
+  return found;
+}
+
+std::string prior_source(const check::Prior& prior) {
+  if (!prior.citation.empty()) return prior.citation.text();
+  return "assumption: " + prior.assumption;
 }
 
 int list(const ModelsArgs& args) {
@@ -52,6 +109,7 @@ int show(const ModelsArgs& args) {
   const auto& doc = model->documentation();
   const auto params = model->parameters();
   const auto bounds = model->parameter_bounds();
+  const auto priors = priors_for(*model);
   if (args.format == "json") {
     nlohmann::json json;
     json["name"] = model->name();
@@ -69,6 +127,17 @@ int show(const ModelsArgs& args) {
                        {"description", doc.parameter_notes[i]}};
       if (!std::isinf(bounds[i].lower)) p["lower"] = bounds[i].lower;
       if (!std::isinf(bounds[i].upper)) p["upper"] = bounds[i].upper;
+      if (const auto& found = priors[i]) {
+        const auto& prior = found->prior;
+        p["prior"] = {{"file", "data/priors/" + found->family + ".yaml"},
+                      {"central", prior.central},
+                      {"low", prior.low},
+                      {"high", prior.high},
+                      {"unit", prior.unit},
+                      {"distribution", prior.distribution},
+                      {"species", prior.species},
+                      {"source", prior_source(prior)}};
+      }
       json["parameters"].push_back(p);
     }
     for (size_t i = 0; i < model->observables().size(); ++i)
@@ -101,6 +170,17 @@ int show(const ModelsArgs& args) {
     std::cout << "\nData columns read:";
     for (const auto& covariate : model->covariates()) std::cout << " " << covariate;
     std::cout << "\n";
+  }
+  if (std::any_of(priors.begin(), priors.end(), [](const auto& p) { return p.has_value(); })) {
+    std::cout << "\nPriors (data/priors):\n";
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!priors[i]) continue;
+      const auto& prior = priors[i]->prior;
+      std::cout << "  " << std::left << std::setw(30) << params[i].name << " " << prior.central
+                << " [" << prior.low << ", " << prior.high << "] " << prior.unit << ", "
+                << prior.distribution << ", " << prior.species << " (" << priors[i]->family
+                << ".yaml)\n      " << prior_source(prior) << "\n";
+    }
   }
   std::cout << "\nProcesses:\n";
   for (const auto& process : doc.process_notes) std::cout << "  " << process << "\n";

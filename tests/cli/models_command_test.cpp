@@ -31,6 +31,17 @@ TEST(ModelsCommand, ShowPrintsEquationsParametersWithUnitsAndObservables) {
   EXPECT_NE(result.out.find("mg/L"), std::string::npos);
 }
 
+TEST(ModelsCommand, ShowPrintsEachParametersPriorWithItsCitation) {
+  const auto result = run_onset("models show bilirubin");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Priors (data/priors)"), std::string::npos);
+  // production_rate comes from Berk et al. 1969 (data/priors/bilirubin.yaml).
+  const auto at = result.out.find("production_rate", result.out.find("Priors"));
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(result.out.find("Berk PD", at), std::string::npos);
+  EXPECT_NE(result.out.find("(bilirubin.yaml)", at), std::string::npos);
+}
+
 TEST(ModelsCommand, UnknownModelExitsWith2AndSaysWhatExists) {
   const auto result = run_onset("models show three_compartment_xyz");
   EXPECT_EQ(result.exit_code, 2);
