@@ -8,6 +8,7 @@
 #include <boost/random/sobol.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -82,9 +83,16 @@ struct Scenario {
   int threshold_dim = -1;
   double threshold_factor = 1;
   double threshold_fraction = 0;
+  bool has_baseline = false;
+  double baseline_fixed = 0;
+  int baseline_dim = -1;
+  double baseline_factor = 1;
   double horizon_h = 0;
   double claimed_time_h = 0;
   std::vector<double> grid;  // plot grid, 0..t_plot
+  // Output times of runs that only need the onset (search, Monte Carlo beyond the band draws):
+  // log-spaced from claimed/64 to the horizon, so roots are bracketed near the claimed time.
+  std::vector<double> onset_grid;
   pk::SolverOptions solver;
 
   const Assumption& assumption(size_t dim) const {
@@ -198,6 +206,18 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
         s.threshold_fraction = check.threshold.fraction;
         break;
     }
+    if (check.baseline) {
+      s.has_baseline = true;
+      if (check.baseline->kind == Threshold::Kind::kAssumption) {
+        s.baseline_dim = add_dim(&s, check.baseline->assumption);
+        s.baseline_factor = unit_factor(
+            claim.assumptions[static_cast<size_t>(check.baseline->assumption)].prior.unit,
+            s.observable_unit, "baseline");
+      } else {
+        s.baseline_fixed = check.baseline->value *
+                           unit_factor(check.baseline->unit, s.observable_unit, "baseline");
+      }
+    }
     for (const auto& d : check.doses) {
       const int state = model->state_index(d.compartment);
       if (state < 0) {
@@ -211,12 +231,41 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   } catch (const models::UnitError& e) {
     throw std::invalid_argument(here + e.what());
   }
+  // Absolute tolerances scaled to each state's magnitude: a state in the unit of a dose gets
+  // atol x the largest such dose (1e13 particles need no 1e-12-particle accuracy), others
+  // atol x max(1, |initial value|).
+  {
+    std::vector<double> y0(static_cast<size_t>(model->num_states()));
+    model->initial_state(s.base_parameters, y0);
+    s.solver.atol_per_state.assign(y0.size(), options.atol);
+    for (size_t i = 0; i < y0.size(); ++i) {
+      double scale = std::max(1.0, std::fabs(y0[i]));
+      for (const auto& dose : s.regimen.doses) {
+        if (model->states()[static_cast<size_t>(dose.state)].unit == model->states()[i].unit) {
+          scale = std::max(scale, dose.amount);
+        }
+      }
+      s.solver.atol_per_state[i] = options.atol * scale;
+    }
+  }
   s.horizon_h = check.horizon_h;
   s.claimed_time_h = claimed_time_h;
   const double t_plot = std::min(check.horizon_h, 3 * claimed_time_h);
   s.grid = pk::output_grid(0, t_plot, t_plot / (options.grid_points - 1));
+  s.onset_grid.push_back(0);
+  for (int i = 0; i <= 24; ++i) {
+    const double t =
+        claimed_time_h / 64 * std::pow(64 * check.horizon_h / claimed_time_h, i / 24.0);
+    if (t > s.onset_grid.back() && t < check.horizon_h) s.onset_grid.push_back(t);
+  }
+  s.onset_grid.push_back(check.horizon_h);
   s.solver.rtol = options.rtol;
   s.solver.atol = options.atol;
+  if (const char* b = std::getenv("ONSET_CHECK_BACKEND")) {
+    if (auto parsed = pk::parse_backend(b)) s.solver.backend = *parsed;
+  }
+  if (const char* r = std::getenv("ONSET_CHECK_RTOL")) s.solver.rtol = std::atof(r);
+  if (const char* a = std::getenv("ONSET_CHECK_ATOL")) s.solver.atol = std::atof(a);
   return s;
 }
 
@@ -225,6 +274,7 @@ struct Outcome {
   double objective = kInf;  // onset, or horizon x (1 + gap) when never
   double threshold = 0;
   bool failed = false;
+  bool inconsistent = false;  // the baseline contradicts the claim's reported "before" state
 };
 
 // One worker's model, simulator and buffers.
@@ -286,8 +336,22 @@ class Evaluator {
         break;
     }
     const bool falling = s.direction == pk::Direction::kFalling;
-    request_.output_times_h = s.grid;
-    if (s.horizon_h > s.grid.back()) request_.output_times_h.push_back(s.horizon_h);
+    if (s.has_baseline) {
+      const double level = s.baseline_dim >= 0
+                               ? values[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
+                               : s.baseline_fixed;
+      if (falling ? initial < level : initial > level) {
+        out.inconsistent = true;
+        out.objective = 4 * s.horizon_h;
+        if (!record) return out;
+      }
+    }
+    if (record) {
+      request_.output_times_h = s.grid;
+      if (s.horizon_h > s.grid.back()) request_.output_times_h.push_back(s.horizon_h);
+    } else {
+      request_.output_times_h = s.onset_grid;
+    }
     request_.t_end_h = s.horizon_h;
     request_.crossings = {{s.observable, out.threshold, s.direction}};
     request_.stop_when_crossed = !record;
@@ -680,7 +744,7 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
   for (size_t d = 0; d < n; ++d) best[d] = s.box_value(d, best_u[d]);
   r.best_case_values = best;
   const Outcome best_outcome = main.evaluate(best, true);
-  r.best_case_onset_h = best_outcome.onset_h;
+  r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
   r.band.observable = check.observable;
   r.band.unit = s.observable_unit;
   r.band.times_h = s.grid;
@@ -729,8 +793,9 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
         const bool record = i < band_draws;
         const Outcome o = w->evaluator.evaluate(w->values, record);
         if (o.onset_h) r.onset_times_h[i] = *o.onset_h;
+        if (o.inconsistent) r.onset_times_h[i] = std::numeric_limits<double>::quiet_NaN();
         failed[i] = o.failed ? 1 : 0;
-        if (record && !o.failed) {
+        if (record && !o.failed && !o.inconsistent) {
           const pk::Trajectory& t = w->evaluator.trajectory();
           for (size_t g = 0; g < t.num_times() && g < s.grid.size(); ++g) {
             w->bands[g].add(i, t.observable(g, static_cast<size_t>(s.observable)));
@@ -756,19 +821,26 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     r.band.p50.push_back(bands[g].quantile(0.50));
     r.band.p95.push_back(bands[g].quantile(0.95));
   }
-  size_t hits = 0, never = 0;
+  size_t hits = 0, never = 0, consistent = 0;
+  std::vector<double> sorted;
+  sorted.reserve(draws);
   for (const double t : r.onset_times_h) {
+    if (std::isnan(t)) continue;
+    ++consistent;
+    sorted.push_back(t);
     if (t <= effect.claimed_time_h) ++hits;
     if (!std::isfinite(t)) ++never;
   }
-  r.p_within_claim = static_cast<double>(hits) / static_cast<double>(draws);
-  std::tie(r.p_ci_low, r.p_ci_high) = wilson(hits, draws);
-  r.fraction_never = static_cast<double>(never) / static_cast<double>(draws);
-  std::vector<double> sorted = r.onset_times_h;
-  std::sort(sorted.begin(), sorted.end());
-  r.onset_p05_h = finite(quantile_sorted(sorted, 0.05));
-  r.onset_p50_h = finite(quantile_sorted(sorted, 0.50));
-  r.onset_p95_h = finite(quantile_sorted(sorted, 0.95));
+  r.fraction_inconsistent = static_cast<double>(draws - consistent) / static_cast<double>(draws);
+  if (consistent > 0) {
+    r.p_within_claim = static_cast<double>(hits) / static_cast<double>(consistent);
+    std::tie(r.p_ci_low, r.p_ci_high) = wilson(hits, consistent);
+    r.fraction_never = static_cast<double>(never) / static_cast<double>(consistent);
+    std::sort(sorted.begin(), sorted.end());
+    r.onset_p05_h = finite(quantile_sorted(sorted, 0.05));
+    r.onset_p50_h = finite(quantile_sorted(sorted, 0.50));
+    r.onset_p95_h = finite(quantile_sorted(sorted, 0.95));
+  }
 
   // The median draw: the first draw whose onset equals the median.
   std::optional<std::vector<double>> median_values;
@@ -816,7 +888,7 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     return p.description.empty() ? s.assumption(d).name
                                  : p.description + " (" + s.assumption(d).name + ")";
   };
-  const bool never_best = !best_outcome.onset_h;
+  const bool never_best = !best_outcome.onset_h || best_outcome.inconsistent;
   if (!r.elasticities.empty() && std::fabs(r.elasticities[0].at_best_case) > 0) {
     const Elasticity& top = r.elasticities[0];
     std::string sentence = "moves the onset most: " + named(dim_of(top.assumption)) +
@@ -861,7 +933,10 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
 
   // Verdict.
   const double claimed = effect.claimed_time_h;
-  if (!best_outcome.onset_h || *best_outcome.onset_h > claimed * (1 + 1e-9)) {
+  if (best_outcome.inconsistent) {
+    r.verdict = Verdict::kImplausible;
+    r.verdict_reason = "no point of the prior box is consistent with the reported baseline";
+  } else if (!best_outcome.onset_h || *best_outcome.onset_h > claimed * (1 + 1e-9)) {
     r.verdict = Verdict::kImplausible;
     r.verdict_reason =
         "even the best case " +

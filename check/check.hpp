@@ -59,10 +59,11 @@ struct CheckOptions {
   int best_case_evaluations = 600;
   // Assumptions examined for tipping points (largest |elasticity| first).
   int tipping_points = 3;
-  // Integrator tolerances for every simulation of the check (relative; absolute in each
-  // state's unit relative to its scale is handled by the relative tolerance).
-  double rtol = 1e-7;
-  double atol = 1e-12;
+  // Integrator tolerances for every simulation of the check: relative, and absolute as a
+  // fraction of each state's scale (the largest dose in that state's unit, else
+  // max(1, |initial value|)), so that 1e13-particle states are not solved to 1e-12 particles.
+  double rtol = 1e-6;
+  double atol = 1e-9;
   // Called from worker 0 now and then with (draws done, draws total) of the current check;
   // for a progress bar. May be empty.
   std::function<void(const std::string& what, size_t done, size_t total)> progress;
@@ -125,7 +126,8 @@ struct CheckResult {
   double p_ci_low = 0;
   double p_ci_high = 0;
   std::optional<double> onset_p05_h, onset_p50_h, onset_p95_h;  // empty: never (in horizon)
-  double fraction_never = 0;
+  double fraction_never = 0;               // of the draws consistent with the baseline
+  double fraction_inconsistent = 0;        // draws excluded: their baseline contradicts the claim
   std::vector<double> onset_times_h;       // one per draw; +infinity: never within the horizon
   std::vector<Elasticity> elasticities;    // sorted by |at_best_case|, largest first
   std::vector<std::string> rate_limiting;  // sentences, most decisive first

@@ -65,7 +65,9 @@ struct Reader {
   }
 
   // A "family/name" reference to a prior of the subject's species.
-  Assumption prior_assumption(const std::string& reference, const YAML::Node& where) {
+  Assumption prior_assumption(const std::string& reference, const YAML::Node& where,
+                              std::string species = {}) {
+    if (species.empty()) species = claim.subject.species;
     const auto slash = reference.find('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == reference.size()) {
       fail(where,
@@ -76,12 +78,12 @@ struct Reader {
     const std::string family = reference.substr(0, slash);
     const std::string name = reference.substr(slash + 1);
     const PriorSet& set = prior_set(family, where);
-    const Prior* prior = set.find(name, claim.subject.species);
+    const Prior* prior = set.find(name, species);
     if (prior == nullptr) {
       std::string names;
       for (const auto& n : set.names()) names += (names.empty() ? "" : ", ") + n;
-      fail(where, "no prior '" + name + "' for species '" + claim.subject.species + "' in " +
-                      set.file() + "; it has: " + names);
+      fail(where, "no prior '" + name + "' for species '" + species + "' in " + set.file() +
+                      "; it has: " + names);
     }
     Assumption assumption;
     assumption.name = reference;
@@ -295,8 +297,14 @@ struct Reader {
       Assumption assumption;
       if (body["prior"]) {
         const std::string reference = text(body, "prior");
-        assumption = prior_assumption(reference, body["prior"]);
+        const std::string species = text(body, "species");
+        assumption = prior_assumption(reference, body["prior"], species);
         assumption.name = name;
+        if (!species.empty() && species != claim.subject.species) {
+          if (!body["reason"]) fail(body, "a prior of another species needs a 'reason'");
+          assumption.override_reason = "prior for " + species + " used for " +
+                                       claim.subject.species + ": " + text(body, "reason");
+        }
         const bool overrides = body["low"] || body["high"] || body["central"] ||
                                body["distribution"] || body["quantiles"];
         if (overrides) {
@@ -399,7 +407,8 @@ struct Reader {
   EffectCheck effect_check(const YAML::Node& node) {
     ys::require_keys(file, node,
                      {"kind", "description", "model", "doses", "dose_intervention_into",
-                      "parameters", "observable", "falls_below", "rises_above", "horizon_h"},
+                      "parameters", "observable", "falls_below", "rises_above", "horizon_h",
+                      "baseline_above", "baseline_below"},
                      "check");
     EffectCheck check;
     check.line = node.Mark().line + 1;
@@ -460,6 +469,16 @@ struct Reader {
       check.threshold = threshold(node["rises_above"]);
     } else {
       fail(node, "missing 'falls_below' or 'rises_above' (the threshold of the effect)");
+    }
+    if (node["baseline_above"] || node["baseline_below"]) {
+      const bool above = static_cast<bool>(node["baseline_above"]);
+      if (above != (check.direction == pk::Direction::kFalling)) {
+        fail(node, "use baseline_above with falls_below and baseline_below with rises_above");
+      }
+      check.baseline = threshold(above ? node["baseline_above"] : node["baseline_below"]);
+      if (check.baseline->kind == Threshold::Kind::kFractionOfInitial) {
+        fail(node, "a baseline level cannot be a fraction of the initial value");
+      }
     }
     if (node["horizon_h"]) {
       check.horizon_h = number(node["horizon_h"]);

@@ -85,6 +85,10 @@ struct EffectCheck {
   std::string observable;
   pk::Direction direction = pk::Direction::kFalling;
   Threshold threshold;
+  // The reported baseline: draws whose observable at t = 0 is not beyond this level (above it
+  // for a falling effect, below it for a rising one) contradict the claim's own "before"
+  // state and are excluded (e.g. sclera not visibly yellow before the infusion).
+  std::optional<Threshold> baseline;
   double horizon_h = 720;  // onset later than this counts as "never"
   int line = 0;
 };

@@ -347,7 +347,12 @@ std::string render_html_report(const Claim& claim, const CheckReport& report) {
         << fmt_opt(c.onset_p50_h) << " h [5 %: " << fmt_opt(c.onset_p05_h)
         << ", 95 %: " << fmt_opt(c.onset_p95_h) << "]; P(within claim) = " << fmt(c.p_within_claim)
         << " (95 % CI " << fmt(c.p_ci_low) << "-" << fmt(c.p_ci_high) << "); never within "
-        << fmt(c.horizon_h) << " h: " << fmt(100 * c.fraction_never) << " % of draws.</p>\n";
+        << fmt(c.horizon_h) << " h: " << fmt(100 * c.fraction_never) << " % of draws";
+      if (c.fraction_inconsistent > 0) {
+        o << "; excluded because their baseline contradicts the report: "
+          << fmt(100 * c.fraction_inconsistent) << " %";
+      }
+      o << ".</p>\n";
       if (!c.bound_assumptions.empty()) {
         o << "<p>At a bound in the best case: ";
         for (size_t i = 0; i < c.bound_assumptions.size(); ++i) {

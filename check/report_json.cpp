@@ -26,6 +26,7 @@ Json check_json(const CheckResult& c) {
                             {"p50", optional_number(c.onset_p50_h)},
                             {"p95", optional_number(c.onset_p95_h)}};
   j["fraction_never"] = c.fraction_never;
+  j["fraction_excluded_by_baseline"] = c.fraction_inconsistent;
   j["horizon_h"] = c.horizon_h;
   Json best = Json::object();
   for (size_t i = 0; i < c.assumptions.size(); ++i) best[c.assumptions[i]] = c.best_case_values[i];
