@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/output_file.hpp"
 #include "fits/nca/csv_table.hpp"
 #include "fits/nca/dataset.hpp"
@@ -161,7 +162,9 @@ void run(const NcaArgs& args) {
       };
     } else {
       auto results = std::make_shared<std::vector<fits::NcaResult>>();
+      const InterruptScope interruptible;  // Ctrl-C: stop between subjects, write nothing
       for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
+        if (interrupt_requested()) throw CLI::RuntimeError(report_interrupted("onset nca"));
         results->push_back(fits::run_nca(profile, options));
         any_analysed |= !results->back().excluded;
       }
@@ -173,15 +176,16 @@ void run(const NcaArgs& args) {
     bad_input(error.what());
   }
 
+  if (interrupt_requested()) throw CLI::RuntimeError(report_interrupted("onset nca"));
   if (args.output.empty()) {
     write(std::cout);
     std::cout.flush();
   } else {
     try {
-      write_file_atomically(args.output, write);
+      write_file_atomically(args.output, write, {args.file});
     } catch (const std::runtime_error& error) {
       std::cerr << "onset nca: " << error.what() << '\n';
-      throw CLI::RuntimeError(kExitAnalysisFailed);
+      throw CLI::RuntimeError(kExitBadInput);  // an output that cannot (or must not) be written
     }
   }
   if (!any_analysed) {

@@ -4,8 +4,9 @@
 // subject (--times), as CSV or JSON, to stdout or atomically to --out.
 //
 // Exit codes: 0 success; 1 when the simulation failed (solver or steady state); 2 for bad
-// input (model, data set, parameter, grid), with file:line:column where there is one, and
-// then no output file is written.
+// input (model, data set, parameter, grid, an --out that names an input), with
+// file:line:column where there is one, and then no output file is written. Ctrl-C ends the
+// run at once and leaves no output (cli/interrupt.hpp).
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -58,6 +59,8 @@ double parse_double(const std::string& text, const std::string& what) {
   return value;
 }
 
+std::string format_number(double value);
+
 std::vector<double> parse_params(const pk::Model& model, const std::vector<std::string>& given) {
   std::vector<double> params = model.default_parameters();
   for (const auto& item : given) {
@@ -73,7 +76,20 @@ std::vector<double> parse_params(const pk::Model& model, const std::vector<std::
       throw BadInput("--param " + item + ": model '" + std::string(model.name()) +
                      "' has no parameter '" + name + "' (it has " + names + ")");
     }
-    params[static_cast<size_t>(index)] = parse_double(item.substr(equals + 1), "--param " + name);
+    const double value = parse_double(item.substr(equals + 1), "--param " + name);
+    // A value outside the bounds the model declares (a negative volume or clearance) would
+    // give numbers without meaning, not an error: refuse it.
+    if (const auto* file_model = dynamic_cast<const models::FileModel*>(&model)) {
+      const auto bounds = file_model->parameter_bounds();
+      if (static_cast<size_t>(index) < bounds.size()) {
+        const auto& bound = bounds[static_cast<size_t>(index)];
+        if (value < bound.lower || value > bound.upper)
+          throw BadInput("--param " + item + ": outside the range the model allows for " + name +
+                         ", [" + format_number(bound.lower) + ", " + format_number(bound.upper) +
+                         "] " + model.parameters()[static_cast<size_t>(index)].unit);
+      }
+    }
+    params[static_cast<size_t>(index)] = value;
   }
   return params;
 }
@@ -131,7 +147,8 @@ void write_json(const pk::DosingResult& result, const std::string& model, const 
     rows.push_back(std::move(item));
   }
   json["rows"] = std::move(rows);
-  out << json.dump(2) << '\n';
+  // Names from the command line may not be UTF-8 (the data set and model file are checked).
+  out << json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
 }
 
 int run(const SimulateArgs& args) {
@@ -187,7 +204,7 @@ int run(const SimulateArgs& args) {
     return kExitSuccess;
   }
   try {
-    write_file_atomically(args.out, write);
+    write_file_atomically(args.out, write, {args.model, args.data});
   } catch (const std::exception& error) {
     std::cerr << prefix << error.what() << '\n';
     return kExitBadInput;

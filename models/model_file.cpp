@@ -4,13 +4,13 @@
 #include "models/model_file.hpp"
 
 #include <muParser.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "models/units.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::models {
 
@@ -51,6 +52,40 @@ std::string format_number(double value) {
   std::ostringstream out;
   out << value;
   return out.str();
+}
+
+// Where a YAML tree goes deeper than the nesting limit or holds more nodes (aliases counted
+// at each use) than the node limit: the node there, and which limit; nullopt when within.
+// Bounded work even for self-referencing aliases (`&a [*a]`) and alias bombs.
+struct YamlLimitHit {
+  YAML::Mark mark;
+  std::string what;
+};
+std::optional<YamlLimitHit> check_yaml_size(const YAML::Node& root) {
+  using pk::InputLimits;
+  std::vector<std::pair<YAML::Node, int>> pending{{root, 0}};
+  std::size_t visited = 0;
+  while (!pending.empty()) {
+    auto [node, depth] = pending.back();
+    pending.pop_back();
+    if (++visited > InputLimits::kMaxYamlNodes)
+      return YamlLimitHit{node.Mark(), "more than " + std::to_string(InputLimits::kMaxYamlNodes) +
+                                           " YAML nodes (counting each use of an alias)"};
+    if (!node.IsMap() && !node.IsSequence()) continue;
+    if (depth >= InputLimits::kMaxNestingDepth)
+      return YamlLimitHit{node.Mark(), "maps and lists nested more than " +
+                                           std::to_string(InputLimits::kMaxNestingDepth) +
+                                           " levels deep"};
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (node.IsMap()) {
+        pending.emplace_back(it->first, depth + 1);
+        pending.emplace_back(it->second, depth + 1);
+      } else {
+        pending.emplace_back(*it, depth + 1);
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 std::string describe(const YAML::Node& node) {
@@ -107,13 +142,38 @@ class ModelFileCompiler {
   ModelFileCompiler(std::string source, FileModel& model) : source_(std::move(source)), m_(model) {}
 
   void compile(const std::string& text) {
+    using pk::InputLimits;
+    if (text.size() > InputLimits::kMaxFileBytes)
+      throw ModelFileError(
+          source_, 0, 0,
+          "a model file of at most " + std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB",
+          std::to_string(text.size() >> 20) + " MB");
+    if (const auto bad = pk::find_invalid_utf8(text))
+      throw ModelFileError(source_, bad->line, bad->column, "UTF-8 text",
+                           pk::describe_invalid_utf8(*bad));
+    if (const auto long_line = pk::find_long_line(text))
+      throw ModelFileError(
+          source_, long_line->line, 1,
+          "lines of at most " + std::to_string(InputLimits::kMaxLineBytes) + " bytes",
+          "a longer line");
     YAML::Node root;
     try {
       root.reset(YAML::Load(text));
+    } catch (const YAML::DeepRecursion& error) {
+      throw ModelFileError(source_, error.mark.line + 1, error.mark.column + 1,
+                           "maps and lists nested at most " +
+                               std::to_string(InputLimits::kMaxNestingDepth) + " levels deep",
+                           "nesting deeper than " + std::to_string(error.depth()) + " levels");
     } catch (const YAML::ParserException& error) {
       throw ModelFileError(source_, error.mark.line + 1, error.mark.column + 1, "valid YAML",
                            error.msg);
     }
+    if (const auto hit = check_yaml_size(root))
+      throw ModelFileError(
+          source_, hit->mark.line + 1, hit->mark.column + 1,
+          "a model file of at most " + std::to_string(InputLimits::kMaxNestingDepth) +
+              " nested levels and " + std::to_string(InputLimits::kMaxYamlNodes) + " nodes",
+          hit->what);
     if (!root.IsMap())
       fail(root, "a YAML map with keys name, parameters, compartments, ...", describe(root));
     check_keys(root, "the model file",
@@ -276,6 +336,9 @@ class ModelFileCompiler {
         fail(spec, "{value, unit} for parameter '" + name + "'", describe(spec));
       }
       if (spec.IsScalar()) m_.documentation_.parameter_notes.emplace_back();
+      if (!std::isfinite(info.value))  // .inf is a bound, never a value
+        fail(spec.IsMap() ? spec["value"] : spec, "a finite value for parameter '" + name + "'",
+             describe(spec.IsMap() ? spec["value"] : spec));
       info.unit = unit.text;
       parameter_units_.push_back(unit);
       parameter_index_[name] = static_cast<int>(m_.parameters_.size());
@@ -319,6 +382,10 @@ class ModelFileCompiler {
   void read_compartment_names(const YAML::Node& node, const YAML::Node& root) {
     if (!node || !node.IsMap() || node.size() == 0)
       fail(node ? node : root, "a map of compartments (NAME: {unit, volume, ...})", describe(node));
+    if (node.size() > pk::InputLimits::kMaxStates)
+      fail(node,
+           "at most " + std::to_string(pk::InputLimits::kMaxStates) + " compartments (states)",
+           std::to_string(node.size()));
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string name = it->first.Scalar();
       ensure_new_name(it->first, name, "a compartment");
@@ -1362,12 +1429,10 @@ std::unique_ptr<FileModel> compile_model_text(const std::string& text, const std
 }
 
 std::unique_ptr<FileModel> read_model_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ModelFileError(path, 0, 0, "a readable model file", "a file that cannot be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return compile_model_text(text.str(), path);
+  std::string text;
+  const std::string why = pk::read_text_file(path, &text);
+  if (!why.empty()) throw ModelFileError(path, 0, 0, "a readable model file", "a file that " + why);
+  return compile_model_text(text, path);
 }
 
 }  // namespace onset::models

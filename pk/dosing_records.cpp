@@ -1,15 +1,14 @@
 #include "pk/dosing_records.hpp"
 
-#include "pk/format.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <optional>
-#include <sstream>
+
+#include "pk/format.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::pk {
 
@@ -120,17 +119,24 @@ int DosingData::covariate_index(std::string_view name) const {
 }
 
 DosingData read_dosing_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DosingDataError(path, 0, 0, "cannot open the data set for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_dosing_csv(text.str(), path);
+  std::string text;
+  const std::string why = read_text_file(path, &text);
+  if (!why.empty()) throw DosingDataError(path, 0, 0, "the data set " + why);
+  return parse_dosing_csv(text, path);
 }
 
 DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
   DosingData data;
   data.source = source;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  if (text.size() > InputLimits::kMaxFileBytes)
+    throw DosingDataError(source, 0, 0,
+                          "the data set is larger than the limit of " +
+                              std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB");
+  if (const auto bad = find_invalid_utf8(text))
+    throw DosingDataError(source, bad->line, bad->column, describe_invalid_utf8(*bad));
+  if (const auto long_line = find_long_line(text))
+    throw DosingDataError(source, long_line->line, 1, describe_long_line());
 
   // Header.
   std::vector<Cell> header;
@@ -154,6 +160,10 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
     if (trim(line).empty()) continue;
     if (trim(line).front() == '#') continue;
     std::vector<Cell> cells = split_line(line, source, line_number);
+    if (cells.size() > InputLimits::kMaxColumns)
+      throw DosingDataError(source, line_number, 1,
+                            "more than " + std::to_string(InputLimits::kMaxColumns) +
+                                " columns, the limit for a data set");
 
     if (header.empty()) {
       header = std::move(cells);
@@ -162,6 +172,10 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
         const std::string name = upper(header[k].text);
         if (name.empty())
           throw DosingDataError(source, line_number, header[k].column, "empty column name");
+        if (name.size() > InputLimits::kMaxNameBytes)
+          throw DosingDataError(source, line_number, header[k].column,
+                                "a column name longer than " +
+                                    std::to_string(InputLimits::kMaxNameBytes) + " characters");
         for (size_t j = 0; j < k; ++j)
           if (upper(header[j].text) == name)
             throw DosingDataError(source, line_number, header[k].column,
@@ -196,6 +210,10 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
         (cells[0].text[0] == 'C' || cells[0].text[0] == 'c'))
       continue;
 
+    if (data.records.size() >= InputLimits::kMaxRecords)
+      throw DosingDataError(source, line_number, 1,
+                            "more than " + std::to_string(InputLimits::kMaxRecords) +
+                                " records, the limit for one data set: split it by subject");
     DosingRecord record;
     record.line = line_number;
     // Reads field f as a number; nullopt when the column is absent or the cell missing.
@@ -230,6 +248,9 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       record.column[id_field] = cell.column;
       record.id = cell.text;
       if (record.id.empty() || record.id == ".") fail(id_field, "ID is missing");
+      if (record.id.size() > InputLimits::kMaxNameBytes)
+        fail(id_field,
+             "an ID longer than " + std::to_string(InputLimits::kMaxNameBytes) + " characters");
     } else {
       record.id = "1";
     }

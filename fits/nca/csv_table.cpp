@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <iterator>
-#include <sstream>
 
 #include "fits/nca/input_error.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::fits {
 namespace {
@@ -33,7 +32,13 @@ std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std
   cell.line = 1;
   cell.column = 1;
 
+  std::size_t cell_count = 0;
   auto finish_cell = [&]() {
+    if (++cell_count > pk::InputLimits::kMaxCells) {
+      throw InputError(source, cell.line, cell.column,
+                       "more than " + std::to_string(pk::InputLimits::kMaxCells) +
+                           " cells, the limit for one table");
+    }
     record.push_back(std::move(cell));
     cell = CsvCell{};
     cell_started = false;
@@ -127,12 +132,10 @@ std::string_view trimmed(std::string_view text) {
 }
 
 CsvTable CsvTable::read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, 0, "cannot open the file for reading");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) throw InputError(path, 0, 0, "read error");
-  return parse(contents.str(), path);
+  std::string contents;
+  const std::string why = pk::read_text_file(path, &contents);
+  if (!why.empty()) throw InputError(path, 0, 0, "the file " + why);
+  return parse(contents, path);
 }
 
 CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) {
@@ -146,6 +149,18 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) 
   if (text.find('\0') != std::string_view::npos) {
     throw InputError(source_name, 0, 0, "the file contains NUL bytes: expected a text CSV file");
   }
+  using pk::InputLimits;
+  if (text.size() > InputLimits::kMaxFileBytes) {
+    throw InputError(source_name, 0, 0,
+                     "the file is larger than the limit of " +
+                         std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB");
+  }
+  if (const auto bad = pk::find_invalid_utf8(text)) {
+    throw InputError(source_name, bad->line, bad->column, pk::describe_invalid_utf8(*bad));
+  }
+  if (const auto long_line = pk::find_long_line(text)) {
+    throw InputError(source_name, long_line->line, 1, pk::describe_long_line());
+  }
 
   CsvTable table;
   table.source_name_ = source_name;
@@ -154,6 +169,16 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) 
     throw InputError(source_name, 1, 1,
                      "the file is empty: expected a header line of column names");
   }
+  if (records.size() > InputLimits::kMaxRecords + 1) {
+    throw InputError(
+        source_name, records[InputLimits::kMaxRecords + 1].front().line, 1,
+        "more than " + std::to_string(InputLimits::kMaxRecords) + " rows, the limit for one table");
+  }
+  if (records.front().size() > InputLimits::kMaxColumns) {
+    throw InputError(source_name, records.front().front().line, 1,
+                     "more than " + std::to_string(InputLimits::kMaxColumns) +
+                         " columns, the limit for one table");
+  }
   table.header_ = std::move(records.front());
   for (std::size_t c = 0; c < table.header_.size(); ++c) {
     CsvCell& name = table.header_[c];
@@ -161,6 +186,11 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) 
     if (name.text.empty()) {
       throw InputError(source_name, name.line, name.column,
                        "empty column name in the header (column " + std::to_string(c + 1) + ")");
+    }
+    if (name.text.size() > InputLimits::kMaxNameBytes) {
+      throw InputError(source_name, name.line, name.column,
+                       "a column name longer than " + std::to_string(InputLimits::kMaxNameBytes) +
+                           " characters");
     }
     for (std::size_t d = 0; d < c; ++d) {
       if (table.header_[d].text == name.text) {

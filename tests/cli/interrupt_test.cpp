@@ -1,0 +1,140 @@
+// Outputs under signals and over inputs (cli/output_file.hpp, cli/interrupt.hpp): a run
+// interrupted while writing leaves neither the target nor the temporary file; inside an
+// InterruptScope the first signal abandons the write cleanly; an output never replaces an input.
+// Each signal test runs in a forked child, so the handler never touches the test process.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+// The cli suite does not link onset_cli; the one source under test is compiled in here.
+#include "cli/interrupt.hpp"
+#include "cli/output_file.cpp"
+#include "run_command.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir =
+      fs::path(ONSET_BINARY_DIR) / ("interrupt_test_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+bool only_file_is(const fs::path& dir, const std::string& name) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename() != name) return false;
+    ++count;
+  }
+  return count <= 1;
+}
+
+TEST(Interrupt, SignalWhileWritingLeavesNoFile) {
+  const fs::path dir = scratch("plain");
+  const fs::path target = dir / "out.csv";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    onset::cli::write_file_atomically(target.string(), [](std::ostream& out) {
+      out << "ID,TIME\n1,0\n";
+      out.flush();
+      std::raise(SIGINT);  // as Ctrl-C halfway through the output
+      out << "1,1\n";
+    });
+    ::_exit(0);  // not reached
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << status;
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_TRUE(fs::is_empty(dir)) << "the temporary file was left behind";
+  fs::remove_all(dir);
+}
+
+TEST(Interrupt, SignalInsideScopeAbandonsTheWrite) {
+  const fs::path dir = scratch("scope");
+  const fs::path target = dir / "out.csv";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const onset::cli::InterruptScope interruptible;
+    try {
+      onset::cli::write_file_atomically(target.string(), [](std::ostream& out) {
+        out << "ID,TIME\n";
+        std::raise(SIGINT);  // sets the flag only
+        out << "1,0\n";
+      });
+    } catch (const std::runtime_error&) {
+      ::_exit(onset::cli::interrupt_requested() ? onset::cli::kExitInterrupted : 3);
+    }
+    ::_exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), onset::cli::kExitInterrupted);
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_TRUE(fs::is_empty(dir)) << "the temporary file was left behind";
+  fs::remove_all(dir);
+}
+
+TEST(Interrupt, OutputNeverReplacesAnInput) {
+  const fs::path dir = scratch("input");
+  const fs::path input = dir / "data.csv";
+  std::ofstream(input) << "ID,TIME\n1,0\n";
+  const fs::path link = dir / "link.csv";
+  fs::create_symlink(input, link);
+  const fs::path hard = dir / "hard.csv";
+  fs::create_hard_link(input, hard);
+  for (const fs::path& target : {input, link, hard}) {
+    EXPECT_THROW(onset::cli::write_file_atomically(
+                     target.string(), [](std::ostream& out) { out << "x\n"; }, {input.string()}),
+                 std::runtime_error)
+        << target;
+  }
+  EXPECT_EQ(onset::testing::read_all(input.string()), "ID,TIME\n1,0\n");
+  // Another file is written as before.
+  onset::cli::write_file_atomically((dir / "out.csv").string(),
+                                    [](std::ostream& out) { out << "x\n"; }, {input.string()});
+  EXPECT_EQ(onset::testing::read_all((dir / "out.csv").string()), "x\n");
+  fs::remove_all(dir);
+}
+
+// The real binary, killed by SIGINT during a long simulation: no output file, no temporary file.
+TEST(Interrupt, SimulateInterruptedLeavesNoOutput) {
+  const fs::path dir = scratch("simulate");
+  std::ofstream(dir / "dose.csv") << "ID,TIME,AMT,DV\n1,0,100,.\n";
+  const fs::path target = dir / "out.csv";
+  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string data = (dir / "dose.csv").string(), out = target.string();
+    std::freopen("/dev/null", "w", stderr);
+    ::execl(binary.c_str(), binary.c_str(), "simulate", "b2_ev_cascade", "--data", data.c_str(),
+            "--times", "0:100000:0.01", "--out", out.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::usleep(300 * 1000);
+  ::kill(child, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    GTEST_SKIP() << "the run finished before the signal";
+  }
+  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::cli::kExitInterrupted) << status;
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_TRUE(only_file_is(dir, "dose.csv")) << "a temporary file was left behind";
+  fs::remove_all(dir);
+}
+
+}  // namespace
