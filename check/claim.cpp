@@ -290,10 +290,11 @@ struct Reader {
       const std::string name = entry.first.Scalar();
       const YAML::Node body = entry.second;
       if (!body.IsMap()) fail(body, "expected a map for assumption '" + name + "'");
-      ys::require_keys(file, body,
-                       {"prior", "reason", "description", "central", "low", "high", "distribution",
-                        "unit", "quantiles", "citation", "assumption", "derivation", "from_meld"},
-                       "assumption");
+      ys::require_keys(
+          file, body,
+          {"prior", "reason", "description", "central", "low", "high", "distribution", "unit",
+           "quantiles", "citation", "assumption", "derivation", "from_meld", "species"},
+          "assumption");
       Assumption assumption;
       if (body["prior"]) {
         const std::string reference = text(body, "prior");

@@ -1,0 +1,55 @@
+// The demo's main job timed: `onset check data/claims/case-report-4h.yaml` with 10,000 draws
+// per effect (target: < 10 s on 2 cores), and Monte Carlo draws per second per model.
+//   build/bin/onset_check_bench [CLAIM.yaml] [--draws N] [--threads N]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "check/check.hpp"
+#include "check/claim.hpp"
+#include "check/data_dir.hpp"
+
+int main(int argc, char** argv) {
+  std::string claim_file = (onset::check::data_dir() / "claims" / "case-report-4h.yaml").string();
+  onset::check::CheckOptions options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--draws" && i + 1 < argc) {
+      options.draws = std::strtoul(argv[++i], nullptr, 10);
+    } else if (a == "--threads" && i + 1 < argc) {
+      options.threads = std::atoi(argv[++i]);
+    } else {
+      claim_file = a;
+    }
+  }
+  const auto claim = onset::check::load_claim(claim_file);
+  const auto start = std::chrono::steady_clock::now();
+  const auto report = onset::check::run_check(claim, options);
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("claim %s: %zu draws per check, %d threads: whole check %.2f s\n", claim.id.c_str(),
+              options.draws, options.threads, total);
+  // Draws per second per model: the Monte Carlo part alone, one check at a time.
+  for (const auto& effect : claim.effects) {
+    if (effect.checks.empty()) continue;
+    onset::check::Claim one = claim;
+    one.effects = {effect};
+    onset::check::CheckOptions mc = options;
+    const auto t0 = std::chrono::steady_clock::now();
+    onset::check::run_check(one, mc);
+    const double with_mc =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    mc.draws = 1;
+    const auto t1 = std::chrono::steady_clock::now();
+    onset::check::run_check(one, mc);
+    const double without =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    const double mc_seconds = std::max(with_mc - without, 1e-9);
+    std::printf("  %-18s model %-45s %.2f s (search+tipping %.2f s), %.0f draws/s\n",
+                effect.id.c_str(),
+                effect.checks[0].model.substr(effect.checks[0].model.rfind('/') + 1).c_str(),
+                with_mc, without, static_cast<double>(options.draws - 1) / mc_seconds);
+  }
+  return 0;
+}
