@@ -1,0 +1,109 @@
+// onset check through the real binary: table, JSON identical for 1 and 2 threads, bad input,
+// and the HTML report opened in headless Chromium.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/run_command.hpp"
+
+namespace onset::testing {
+namespace {
+
+const std::string kClaim = std::string(ONSET_SOURCE_DIR) + "/data/claims/case-report-4h.yaml";
+
+TEST(CheckCommand, TableHasEveryEffect) {
+  const CommandResult r = run_onset("check " + kClaim + " --draws 128");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* id : {"jaundice", "facial_colour", "consciousness", "ascites", "bladder_bowel",
+                         "appetite", "speech", "mirna_mechanism"}) {
+    EXPECT_NE(r.out.find(id), std::string::npos) << id;
+  }
+  EXPECT_NE(r.out.find("not_assessable"), std::string::npos);
+  EXPECT_EQ(r.err, "");  // no progress bar when stdout is not a terminal
+}
+
+TEST(CheckCommand, SameSeedSameJsonWithOneAndTwoThreads) {
+  const CommandResult one =
+      run_onset("check " + kClaim + " --format json --seed 7 --draws 256 --threads 1");
+  const CommandResult two =
+      run_onset("check " + kClaim + " --format json --seed 7 --draws 256 --threads 2");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(one.out, two.out);
+  const auto json = nlohmann::json::parse(one.out);
+  ASSERT_EQ(json["claims"].size(), 8u);
+  for (const auto& c : json["claims"]) {
+    for (const char* key :
+         {"id", "verdict", "claimed_within_h", "best_case_onset_h", "p_within_claim",
+          "onset_quantiles_h", "rate_limiting", "bound_parameters", "tipping_points"}) {
+      EXPECT_TRUE(c.contains(key)) << key;
+    }
+  }
+}
+
+TEST(CheckCommand, BadClaimIsExitTwoWithLine) {
+  const std::string path = std::string(ONSET_BINARY_DIR) + "/bad_claim.yaml";
+  {
+    std::ofstream out(path);
+    out << "id: x\nstatement: s\neffects:\n  - id: e\n    statment: typo\n";
+  }
+  const CommandResult r = run_onset("check " + path);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad_claim.yaml:5:"), std::string::npos) << r.err;
+}
+
+std::string chromium() {
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (std::system((std::string("command -v ") + name + " > /dev/null 2>&1").c_str()) == 0) {
+      return name;
+    }
+  }
+  return "";
+}
+
+TEST(CheckCommand, ReportRendersInHeadlessChromium) {
+  const std::string dir = std::string(ONSET_BINARY_DIR) + "/check_report_test";
+  std::filesystem::create_directories(dir);
+  const std::string report = dir + "/case-report.html";
+  const CommandResult r = run_onset("check " + kClaim + " --draws 128 --report " + report);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = read_all(report);
+  // Self-contained: plots inline, no external resources.
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+  EXPECT_EQ(page.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(page.find("href=\"http"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  // Every assumption with its source; the deciding ones marked.
+  EXPECT_NE(page.find("Assumptions and their sources"), std::string::npos);
+  EXPECT_NE(page.find("bilirubin/skin_equilibration_time_constant"), std::string::npos);
+  EXPECT_NE(page.find("Ruiz MA"), std::string::npos);
+  EXPECT_NE(page.find("class=\"deciding\""), std::string::npos);
+  const std::string browser = chromium();
+  if (browser.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup --chromium)";
+  const std::string dom = dir + "/dom.html";
+  const std::string command =
+      browser +
+      " --headless --no-sandbox --disable-gpu --disable-background-networking "
+      "--disable-component-update --no-first-run --disable-sync --user-data-dir=" +
+      dir + "/profile --dump-dom file://" + report + " > " + dom + " 2> /dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const std::string rendered = read_all(dom);
+  EXPECT_NE(rendered.find("jaundice"), std::string::npos);
+  EXPECT_NE(rendered.find("<svg"), std::string::npos);
+  const std::string shot = dir + "/shot.png";
+  const std::string screenshot =
+      browser +
+      " --headless --no-sandbox --disable-gpu --disable-background-networking "
+      "--disable-component-update --no-first-run --disable-sync --user-data-dir=" +
+      dir + "/profile --window-size=1200,2000 --screenshot=" + shot + " file://" + report +
+      " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(screenshot.c_str()), 0);
+  EXPECT_GT(std::filesystem::file_size(shot), 20000u);  // a blank page is a few kB
+}
+
+}  // namespace
+}  // namespace onset::testing
