@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "fits/ev_biodistribution_problem.hpp"
+#include "fits/fit.hpp"
+#include "fits/theoph_problem.hpp"
 #include "models/model_library.hpp"
 #include "models/reference_problems.hpp"
 #include "pk/distributed.hpp"
@@ -176,7 +179,45 @@ void mpi_gather(benchmark::State& state) {
   state.counters["draws"] = kDraws;
 }
 
+// Fits (issue 7): the Theoph fit with Wald SEs (target < 50 ms), and a mouse EV
+// biodistribution fit (40 animals, 4 organs, 6 parameters) with profile intervals (target < 5 s).
+void fit_theoph(benchmark::State& state) {
+  fits::FitProblem problem =
+      fits::theoph_problem(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
+  fits::FitOptions options;
+  for (auto _ : state) {
+    fits::FitSummary summary;
+    fits::Solve(options, &problem, &summary);
+    if (!summary.converged()) state.SkipWithError(summary.message.c_str());
+    benchmark::DoNotOptimize(summary.parameters.data());
+  }
+}
+
+void fit_ev_mouse_profile(benchmark::State& state) {
+  fits::FitProblem problem = fits::ev_mouse_biodistribution_problem();
+  std::vector<double> params, truth(problem.y.size());
+  for (const auto& p : problem.parameters) params.push_back(p.start);
+  std::string why;
+  problem.predictor->predict(params, {}, truth, {}, &why);
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (size_t i = 0; i < truth.size(); ++i) problem.y[i] = truth[i] * (1 + 0.2 * normal(rng));
+  fits::FitOptions options;
+  options.intervals = fits::IntervalMethod::kProfile;
+  for (auto _ : state) {
+    fits::FitSummary summary;
+    fits::Solve(options, &problem, &summary);
+    if (!summary.converged()) state.SkipWithError(summary.message.c_str());
+    benchmark::DoNotOptimize(summary.parameters.data());
+  }
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("Fit/theoph_one_compartment_oral_wald", fit_theoph)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("Fit/ev_pbpk_mouse_40_animals_profile", fit_ev_mouse_profile)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(1);
   benchmark::RegisterBenchmark("MPI/gather_1e6_draws", mpi_gather)
       ->Unit(benchmark::kMillisecond)
       ->Iterations(20)

@@ -14,5 +14,6 @@ void register_reference_command(CLI::App& app);
 void register_simulate_command(CLI::App& app);
 void register_models_command(CLI::App& app);
 void register_check_command(CLI::App& app);
+void register_fit_command(CLI::App& app);
 
 }  // namespace onset::cli

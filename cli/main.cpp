@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   onset::cli::register_simulate_command(app);
   onset::cli::register_models_command(app);
   onset::cli::register_check_command(app);
+  onset::cli::register_fit_command(app);
   onset::cli::register_nca_command(app);
   try {
     app.parse(argc, argv);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include "pk/format.hpp"
@@ -21,6 +23,7 @@ DosingPredictor::DosingPredictor(std::shared_ptr<const pk::Model> model,
     : model_(std::move(model)),
       data_(std::move(data)),
       observations_(std::move(observations)),
+      given_solver_(solver),
       solver_(solver) {
   for (const auto& parameter : model_->parameters()) names_.push_back(parameter.name);
   subjects_ = pk::subject_ranges(*data_);
@@ -32,6 +35,12 @@ DosingPredictor::DosingPredictor(std::shared_ptr<const pk::Model> model,
       throw std::invalid_argument("observable out of range");
   }
   last_method_ = kSensitivityMethod;
+  // Absolute tolerances in the units of the doses: amounts of 1e10 particles and of 300 mg
+  // need different atol; scale the given atol by the largest dose.
+  double largest_dose = 0;
+  for (const auto& record : data_->records)
+    largest_dose = std::max(largest_dose, std::abs(record.amount));
+  if (largest_dose > 1 && solver_.atol_per_state.empty()) solver_.atol *= largest_dose;
 }
 
 std::string DosingPredictor::gradient_method() const { return last_method_; }
@@ -136,14 +145,21 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
   for (size_t i = 0; i < n; ++i)
     fitted_of_record[static_cast<size_t>(observations_[i].record)].push_back(i);
 
+  // Events: each record's own events keyed by its index; derived events (lagged doses, ADDL,
+  // infusion ends) keyed -1 so that they happen before records at the same time.
+  struct Keyed {
+    double time;
+    long key;
+    pk::SensitivityEvent event;
+  };
+  struct Plan {
+    std::string label;  // first subject's ID, for messages
+    std::vector<size_t> subjects;
+    std::vector<Keyed> events;
+    std::vector<int> output_record;
+  };
+  std::map<std::string, Plan> plans;
   for (const auto& [begin, end] : subjects_) {
-    // Events: each record's own events keyed by its index; derived events (lagged doses, ADDL,
-    // infusion ends) keyed -1 so that they happen before records at the same time.
-    struct Keyed {
-      double time;
-      long key;
-      pk::SensitivityEvent event;
-    };
     std::vector<Keyed> keyed;
     int outputs = 0;
     std::vector<int> output_record;
@@ -191,26 +207,68 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
       }
     }
     if (outputs == 0) continue;
-    std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-      return a.time < b.time || (a.time == b.time && a.key < b.key);
+    std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& x, const Keyed& y) {
+      return x.time < y.time || (x.time == y.time && x.key < y.key);
+    });
+    // Subjects with the same doses share one simulation (destructive sampling: one animal per
+    // time point, all dosed alike), unless an output falls at a dose time (then the order of
+    // records at that time matters and the subject runs alone).
+    std::ostringstream signature;
+    signature.precision(17);
+    std::vector<double> dose_times;
+    for (const auto& k : keyed) {
+      if (k.event.kind == pk::SensitivityEvent::Kind::kOutput) continue;
+      signature << static_cast<int>(k.event.kind) << ':' << k.event.time_h << ':' << k.event.state
+                << ':' << k.event.amount << ';';
+      dose_times.push_back(k.event.time_h);
+    }
+    for (const auto& k : keyed) {
+      if (k.event.kind == pk::SensitivityEvent::Kind::kOutput &&
+          std::find(dose_times.begin(), dose_times.end(), k.time) != dose_times.end()) {
+        signature << "#alone" << begin;
+        break;
+      }
+    }
+    Plan& plan = plans[signature.str()];
+    if (plan.subjects.empty()) {
+      plan.label = data_->records[begin].id;
+      for (const auto& k : keyed)
+        if (k.event.kind != pk::SensitivityEvent::Kind::kOutput) plan.events.push_back(k);
+    }
+    plan.subjects.push_back(begin);
+    for (const auto& k : keyed) {
+      if (k.event.kind != pk::SensitivityEvent::Kind::kOutput) continue;
+      Keyed output = k;
+      output.event.output = static_cast<int>(plan.output_record.size());
+      plan.events.push_back(output);
+      plan.output_record.push_back(output_record[static_cast<size_t>(k.event.output)]);
+    }
+  }
+  for (auto& [key, plan] : plans) {
+    // Doses (and derived events) before outputs at the same time; outputs by time.
+    std::stable_sort(plan.events.begin(), plan.events.end(), [](const Keyed& x, const Keyed& y) {
+      if (x.time != y.time) return x.time < y.time;
+      const bool x_output = x.event.kind == pk::SensitivityEvent::Kind::kOutput;
+      const bool y_output = y.event.kind == pk::SensitivityEvent::Kind::kOutput;
+      if (x_output != y_output) return !x_output;
+      return x.key < y.key;
     });
     events_.clear();
-    for (const auto& k : keyed) events_.push_back(k.event);
-    obs_.resize(static_cast<size_t>(outputs) * n_obs);
-    sens_.resize(static_cast<size_t>(outputs) * n_obs * ns);
-    const double t_start = std::min(0.0, keyed.front().time);
+    for (const auto& k : plan.events) events_.push_back(k.event);
+    const size_t outputs = plan.output_record.size();
+    obs_.resize(outputs * n_obs);
+    sens_.resize(outputs * n_obs * ns);
+    const double t_start = std::min(0.0, plan.events.front().time);
     std::string reason;
     if (!sensitivity_->run(t_start, events_, params, wrt, obs_, sens_, &reason)) {
-      if (why) *why = "subject " + data_->records[begin].id + ": " + reason;
+      if (why) *why = "subject " + plan.label + ": " + reason;
       return false;
     }
-    for (int row = 0; row < outputs; ++row) {
-      for (size_t i :
-           fitted_of_record[static_cast<size_t>(output_record[static_cast<size_t>(row)])]) {
+    for (size_t row = 0; row < outputs; ++row) {
+      for (size_t i : fitted_of_record[static_cast<size_t>(plan.output_record[row])]) {
         const size_t k = static_cast<size_t>(observations_[i].observable);
-        f[i] = obs_[static_cast<size_t>(row) * n_obs + k];
-        for (size_t a = 0; a < ns; ++a)
-          jacobian[a * n + i] = sens_[(static_cast<size_t>(row) * n_obs + k) * ns + a];
+        f[i] = obs_[row * n_obs + k];
+        for (size_t a = 0; a < ns; ++a) jacobian[a * n + i] = sens_[(row * n_obs + k) * ns + a];
       }
     }
   }

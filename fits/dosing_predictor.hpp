@@ -30,8 +30,9 @@ class DosingPredictor final : public Predictor {
                   std::vector<FittedObservation> observations,
                   pk::SolverOptions solver = fitting_solver_options());
 
-  // Tighter than simulation defaults (rtol 1e-10, atol 1e-12): the objective must be smooth
-  // in the parameters to well below the statistical precision for the convergence test.
+  // Tighter than simulation defaults (rtol 1e-10, atol 1e-12 times the largest dose): the
+  // objective must be smooth in the parameters to well below the statistical precision for
+  // the convergence test.
   static pk::SolverOptions fitting_solver_options() {
     pk::SolverOptions options;
     options.rtol = 1e-10;
@@ -45,7 +46,7 @@ class DosingPredictor final : public Predictor {
                std::span<double> jacobian, std::string* why) override;
   std::string gradient_method() const override;
   std::unique_ptr<Predictor> clone() const override {
-    return std::make_unique<DosingPredictor>(model_, data_, observations_, solver_);
+    return std::make_unique<DosingPredictor>(model_, data_, observations_, given_solver_);
   }
 
   // Why the sensitivity path cannot be used for these estimated parameters ("" if it can).
@@ -59,7 +60,7 @@ class DosingPredictor final : public Predictor {
   std::shared_ptr<const pk::Model> model_;
   std::shared_ptr<const pk::DosingData> data_;
   std::vector<FittedObservation> observations_;
-  pk::SolverOptions solver_;
+  pk::SolverOptions given_solver_, solver_;
   std::vector<std::string> names_;
   std::vector<std::array<size_t, 2>> subjects_;
   std::vector<int> output_row_of_record_;  // per record: its output row in its subject, or -1

@@ -296,7 +296,7 @@ SolveOutcome solve_from(FitObjective& objective, const std::vector<double>& thet
       if (termination == ceres::FAILURE || termination == ceres::USER_FAILURE) break;
       if (objective.num_blocks() == 1) break;
       if (!objective.evaluate(theta, residual.data(), nullptr, &why)) break;
-      if (objective.update_block_weights() < 1e-10) break;
+      if (objective.update_block_weights() < options.block_weight_tolerance) break;
     }
   }
   outcome.theta = theta;
@@ -387,7 +387,12 @@ struct Worker {
 // value where the profile statistic reaches `target`, or NaN with a note.
 double profile_bound(FitObjective& objective, const std::vector<double>& theta_hat,
                      double objective_hat, size_t a, double direction, double step, double target,
-                     const FitOptions& options, std::string* note) {
+                     const FitOptions& fit_options, std::string* note) {
+  // Profile points need the statistic to about 1e-6 of the threshold, not the last digit.
+  FitOptions options = fit_options;
+  options.function_tolerance = std::max(options.function_tolerance, 1e-11);
+  options.parameter_tolerance = std::max(options.parameter_tolerance, 1e-9);
+  options.block_weight_tolerance = std::max(options.block_weight_tolerance, 1e-7);
   const size_t m = objective.num_internal();
   std::vector<char> held(m, 0);
   held[a] = 1;

@@ -1,0 +1,55 @@
+// From files to a FitProblem: a model over a NONMEM-style data set (with a column naming the
+// observable of each DV, a BLQ flag), a tidy long tracer CSV (time, organ, value, unit,
+// animal) converted to that form, or an algebraic expression over two columns. Errors carry
+// file:line:column (fits::InputError, pk::DosingDataError, models::ModelFileError).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fits/fit_problem.hpp"
+
+namespace onset::fits {
+
+struct ModelDataOptions {
+  // Error model for every observable, unless given per observable in `error_by_observable`.
+  ErrorKind error = ErrorKind::kAdditive;
+  std::map<std::string, ErrorKind> error_by_observable;
+  // Starting values and fixed values by parameter name (others: the model's defaults;
+  // parameters whose default is 0 are held at 0 unless given a start).
+  std::map<std::string, double> start;
+  std::map<std::string, double> fixed;
+  // Column naming the observable of each observation (names of the model's observables);
+  // empty: OBS, OBSERVABLE or DVID if present, else every DV is `default_observable`.
+  std::string observable_column;
+  std::string default_observable;  // empty: the model's first observable
+  // Column flagging values below the limit of quantification (1 = BLQ): excluded from the
+  // likelihood (Beal's M1), and counted in the problem's notes.
+  std::string blq_column = "BLQ";
+  // Tidy tracer data (columns time, organ, value[, unit][, animal]): the dose given to every
+  // animal at time 0 and its compartment (1-based); organs map to observables by name, then
+  // ORGAN_pct for %ID and ORGAN_pct_per_g for %ID/g.
+  double tidy_dose = 0;
+  int tidy_dose_cmt = 1;
+};
+
+struct LoadedProblem {
+  FitProblem problem;
+  std::vector<std::string> notes;  // what was assumed or dropped, in words
+};
+
+// True when the CSV looks like tidy tracer data (has time, organ and value columns, no AMT).
+bool is_tidy_tracer_csv(const std::string& path);
+// The NONMEM-style CSV text of a tidy tracer file (ID, TIME, EVID, AMT, CMT, DV, MDV, OBS, BLQ).
+std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cmt);
+
+LoadedProblem load_model_problem(const std::string& model, const std::string& data_path,
+                                 const ModelDataOptions& options);
+
+LoadedProblem load_expression_problem(const std::string& expression, const std::string& x_column,
+                                      const std::string& y_column, const std::string& data_path,
+                                      ErrorKind error, const std::map<std::string, double>& start,
+                                      const std::map<std::string, double>& fixed);
+
+}  // namespace onset::fits
