@@ -164,7 +164,7 @@ void scenario9_subjects(benchmark::State& state, pk::Backend backend) {
 }
 
 // The MPI reduction of a Monte Carlo run: gathering one number per draw (1e6 draws) from
-// every rank to rank 0. Run under `mpirun -np 2 build/bin/onset_bench
+// every rank to every rank. Run under `mpirun -np 2 build/bin/onset_bench
 // --benchmark_filter=MPI`; fixed iterations keep the ranks in step. In one process it
 // measures the local copy only.
 void mpi_gather(benchmark::State& state) {

@@ -11,13 +11,13 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 
 #include "models/model_library.hpp"
 #include "models/units.hpp"
+#include "pk/distributed.hpp"
 #include "pk/format.hpp"
 #include "pk/parallel.hpp"
 #include "pk/quantile_sketch.hpp"
@@ -565,14 +565,11 @@ class SobolPoints {
 };
 
 struct Worker {
-  explicit Worker(const Scenario& s, uint64_t seed, int grid_points)
-      : evaluator(s), points(s.dims.size(), seed), u(s.dims.size()), values(s.dims.size()) {
-    for (int g = 0; g < grid_points; ++g) bands.emplace_back(4096, static_cast<uint64_t>(g));
-  }
+  Worker(const Scenario& s, uint64_t seed)
+      : evaluator(s), points(s.dims.size(), seed), u(s.dims.size()), values(s.dims.size()) {}
   Evaluator evaluator;
   SobolPoints points;
   std::vector<double> u, values;
-  std::vector<pk::QuantileSketch> bands;
 };
 
 // Wilson score interval for a binomial proportion (95 %).
@@ -773,53 +770,71 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
   // Monte Carlo.
   const size_t draws = n == 0 ? 1 : options.draws;
   r.onset_times_h.assign(draws, kInf);
-  std::vector<char> failed(draws, 0);
-  std::mutex workers_mutex;
-  std::vector<std::shared_ptr<Worker>> workers;
+  // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs: tasks are split
+  // over MPI ranks (pk/distributed.hpp) and threads, and every rank receives every row in
+  // index order, so the summary is the same for any split. The first `band_draws` draws
+  // also return their trajectory on the grid, for the 5/50/95 % bands.
   std::atomic<size_t> done{0};
   const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
   const size_t band_draws = std::min(options.band_draws, draws);
-  pk::parallel_for(
-      draws, options.threads,
-      [&] {
-        auto worker = std::make_shared<Worker>(s, options.seed, static_cast<int>(s.grid.size()));
-        std::lock_guard<std::mutex> lock(workers_mutex);
-        workers.push_back(worker);
-        return worker;
-      },
-      [&](size_t i, std::shared_ptr<Worker>& w) {
-        w->points.point(i, w->u);
-        for (size_t d = 0; d < n; ++d) w->values[d] = s.sample_value(d, w->u[d]);
-        const bool record = i < band_draws;
-        const Outcome o = w->evaluator.evaluate(w->values, record);
-        if (o.onset_h) r.onset_times_h[i] = *o.onset_h;
-        if (o.inconsistent) r.onset_times_h[i] = std::numeric_limits<double>::quiet_NaN();
-        failed[i] = o.failed ? 1 : 0;
-        if (record && !o.failed && !o.inconsistent) {
-          const pk::Trajectory& t = w->evaluator.trajectory();
-          for (size_t g = 0; g < t.num_times() && g < s.grid.size(); ++g) {
-            w->bands[g].add(i, t.observable(g, static_cast<size_t>(s.observable)));
-          }
-        }
-        const size_t count = ++done;
-        if (options.progress && omp_get_thread_num() == 0 && (count % 64 == 0 || count == draws)) {
-          options.progress(what, count, draws);
-        }
-      });
-  if (options.progress) options.progress(what, draws, draws);
-  r.simulations = main.simulations;
+  const size_t grid_points = s.grid.size();
+  auto make_worker = [&] { return std::make_shared<Worker>(s, options.seed); };
+  // Row: onset (h; +inf never; NaN inconsistent with the reported baseline), failed (0/1),
+  // simulations run, then for band draws the observable on the grid (NaN when unusable).
+  auto draw = [&](size_t i, std::shared_ptr<Worker>& w, std::span<double> row) {
+    w->points.point(i, w->u);
+    for (size_t d = 0; d < n; ++d) w->values[d] = s.sample_value(d, w->u[d]);
+    const bool record = row.size() > 3;
+    const long simulations_before = w->evaluator.simulations;
+    const Outcome o = w->evaluator.evaluate(w->values, record);
+    row[0] = o.inconsistent ? std::numeric_limits<double>::quiet_NaN() : o.onset_h.value_or(kInf);
+    row[1] = o.failed ? 1.0 : 0.0;
+    row[2] = static_cast<double>(w->evaluator.simulations - simulations_before);
+    if (record) {
+      const bool usable = !o.failed && !o.inconsistent;
+      const pk::Trajectory& t = w->evaluator.trajectory();
+      for (size_t g = 0; g < grid_points; ++g)
+        row[3 + g] = usable && g < t.num_times()
+                         ? t.observable(g, static_cast<size_t>(s.observable))
+                         : std::numeric_limits<double>::quiet_NaN();
+    }
+    const size_t count = ++done;
+    if (options.progress && pk::mpi_rank() == 0 && omp_get_thread_num() == 0 &&
+        (count % 64 == 0 || count == draws)) {
+      options.progress(what, count, draws);
+    }
+  };
+  const size_t band_width = 3 + grid_points;
+  const std::vector<double> band_rows = pk::distributed_map(
+      band_draws, band_width, options.threads, make_worker,
+      [&](size_t i, std::shared_ptr<Worker>& w, std::span<double> row) { draw(i, w, row); });
+  const std::vector<double> other_rows =
+      pk::distributed_map(draws - band_draws, 3, options.threads, make_worker,
+                          [&](size_t k, std::shared_ptr<Worker>& w, std::span<double> row) {
+                            draw(band_draws + k, w, row);
+                          });
+  if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
+  long monte_carlo_simulations = 0;
   r.failed_simulations = main.failures;
-  std::vector<pk::QuantileSketch> bands;
-  for (size_t g = 0; g < s.grid.size(); ++g) bands.emplace_back(4096, static_cast<uint64_t>(g));
-  for (const auto& w : workers) {
-    r.simulations += w->evaluator.simulations;
-    for (size_t g = 0; g < s.grid.size(); ++g) bands[g].merge(w->bands[g]);
+  auto row_of = [&](size_t i) {
+    return i < band_draws ? band_rows.data() + i * band_width
+                          : other_rows.data() + (i - band_draws) * 3;
+  };
+  for (size_t i = 0; i < draws; ++i) {
+    const double* row = row_of(i);
+    r.onset_times_h[i] = row[0];
+    r.failed_simulations += row[1] > 0 ? 1 : 0;
+    monte_carlo_simulations += static_cast<long>(row[2]);
   }
-  r.failed_simulations += static_cast<long>(std::count(failed.begin(), failed.end(), 1));
-  for (size_t g = 0; g < s.grid.size(); ++g) {
-    r.band.p05.push_back(bands[g].quantile(0.05));
-    r.band.p50.push_back(bands[g].quantile(0.50));
-    r.band.p95.push_back(bands[g].quantile(0.95));
+  for (size_t g = 0; g < grid_points; ++g) {
+    pk::QuantileSketch band(4096, static_cast<uint64_t>(g));
+    for (size_t i = 0; i < band_draws; ++i) {
+      const double value = band_rows[i * band_width + 3 + g];
+      if (!std::isnan(value)) band.add(i, value);
+    }
+    r.band.p05.push_back(band.quantile(0.05));
+    r.band.p50.push_back(band.quantile(0.50));
+    r.band.p95.push_back(band.quantile(0.95));
   }
   size_t hits = 0, never = 0, consistent = 0;
   std::vector<double> sorted;
@@ -928,8 +943,7 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
         tipping_point(s, &main, best, d, e.at_best_case, best_outcome.objective));
     ++taken;
   }
-  r.simulations = main.simulations;
-  for (const auto& w : workers) r.simulations += w->evaluator.simulations;
+  r.simulations = main.simulations + monte_carlo_simulations;
 
   // Verdict.
   const double claimed = effect.claimed_time_h;

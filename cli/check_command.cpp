@@ -16,6 +16,7 @@
 #include "check/report_json.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_file.hpp"
+#include "pk/distributed.hpp"
 #include "pk/format.hpp"
 
 namespace onset::cli {
@@ -99,7 +100,7 @@ int run(const CheckArgs& args) {
   options.seed = args.seed;
   options.threads = args.threads;
   options.unlikely_below = args.unlikely_below;
-  const bool bar = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+  const bool bar = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO) && pk::mpi_rank() == 0;
   if (bar) {
     options.progress = [](const std::string& what, size_t done, size_t total) {
       const int width = 30;
@@ -126,6 +127,8 @@ int run(const CheckArgs& args) {
     std::cerr << "onset check: " << error.what() << "\n";
     return kExitAnalysisFailed;
   }
+  // Under mpirun every rank holds the same report; rank 0 alone prints and writes.
+  if (pk::mpi_rank() != 0) return kExitSuccess;
   if (args.format == "json") {
     std::cout << check::report_to_json(claim, report).dump(2) << "\n";
   } else {

@@ -48,7 +48,7 @@ int mpi_size() {
 }
 
 std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, size_t width) {
-  const int size = mpi_size(), rank = mpi_rank();
+  const int size = mpi_size();
   if (size == 1) return local_rows;
   std::vector<int> counts(static_cast<size_t>(size)), offsets(static_cast<size_t>(size));
   for (int r = 0; r < size; ++r) {
@@ -58,12 +58,12 @@ std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, si
     counts[static_cast<size_t>(r)] = static_cast<int>((end - begin) * width);
     offsets[static_cast<size_t>(r)] = static_cast<int>(begin * width);
   }
-  std::vector<double> all(rank == 0 ? count * width : 0);
+  std::vector<double> all(count * width);
   const int status =
-      MPI_Gatherv(local_rows.data(), static_cast<int>(local_rows.size()), MPI_DOUBLE, all.data(),
-                  counts.data(), offsets.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+      MPI_Allgatherv(local_rows.data(), static_cast<int>(local_rows.size()), MPI_DOUBLE, all.data(),
+                     counts.data(), offsets.data(), MPI_DOUBLE, MPI_COMM_WORLD);
   if (status != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Gatherv failed with code " + std::to_string(status));
+    throw std::runtime_error("MPI_Allgatherv failed with code " + std::to_string(status));
   return all;
 }
 

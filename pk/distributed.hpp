@@ -1,7 +1,8 @@
 // Work split over MPI ranks (when onset is built with ONSET_WITH_MPI) and, inside each
 // rank, over threads (pk/parallel.hpp), with results that do not depend on either count:
 // task i always computes the same row (its random numbers come from task_rng(seed, i)),
-// ranks take contiguous blocks of task indices, and rank 0 gathers the rows in index order.
+// ranks take contiguous blocks of task indices, and every rank receives all rows in index
+// order (so all ranks reach the same summary; only rank 0 prints).
 // Without MPI, or under a plain (non-mpirun) start, the same code runs as one process.
 #pragma once
 
@@ -29,8 +30,8 @@ bool built_with_mpi();
 int mpi_rank();
 int mpi_size();
 
-// Gathers each rank's rows [begin, end) of a count x width row-major table to rank 0, in
-// index order. Returns the whole table on rank 0 and an empty vector elsewhere.
+// Gathers each rank's rows [begin, end) of a count x width row-major table to every rank,
+// in index order, and returns the whole table.
 std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, size_t width);
 
 // The block of task indices [begin, end) that `rank` of `size` ranks computes.
@@ -41,7 +42,7 @@ inline std::pair<size_t, size_t> rank_block(size_t count, int rank, int size) {
 
 // Calls task(i, workspace, row) for every task i in [0, count), each filling its row of
 // `width` numbers, on `threads` threads per rank and all ranks; returns the count x width
-// table on rank 0 (empty on other ranks).
+// table (on every rank).
 template <typename MakeWorkspace, typename Task>
 std::vector<double> distributed_map(size_t count, size_t width, int threads,
                                     MakeWorkspace&& make_workspace, Task&& task) {
