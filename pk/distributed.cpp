@@ -1,6 +1,7 @@
 #include "pk/distributed.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -12,16 +13,28 @@ namespace onset::pk {
 
 #ifdef ONSET_WITH_MPI
 
+namespace {
+// Whether this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx).
+// MPI_Init costs about 0.3 s with Open MPI; a plain start skips it and runs as one process.
+bool launched_by_mpi() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(variable) != nullptr) return true;
+  return false;
+}
+}  // namespace
+
 MpiSession::MpiSession(int* argc, char*** argv) {
+  if (!launched_by_mpi()) return;
   int initialised = 0;
   MPI_Initialized(&initialised);
   if (!initialised) MPI_Init(argc, argv);
 }
 
 MpiSession::~MpiSession() {
-  int finalised = 0;
+  int initialised = 0, finalised = 0;
+  MPI_Initialized(&initialised);
   MPI_Finalized(&finalised);
-  if (!finalised) MPI_Finalize();
+  if (initialised && !finalised) MPI_Finalize();
 }
 
 bool built_with_mpi() { return true; }
