@@ -15,37 +15,19 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "pk/format.hpp"
+#include "pk/sundials_support.hpp"
 
 namespace onset::pk {
 
 namespace {
 
-struct ContextDeleter {
-  void operator()(SUNContext context) const { SUNContext_Free(&context); }
-};
-struct CvodeDeleter {
-  void operator()(void* memory) const { CVodeFree(&memory); }
-};
-struct VectorDeleter {
-  void operator()(N_Vector vector) const { N_VDestroy(vector); }
-};
-struct VectorArrayDeleter {
-  int count = 0;
-  void operator()(N_Vector* vectors) const { N_VDestroyVectorArray(vectors, count); }
-};
-struct MatrixDeleter {
-  void operator()(SUNMatrix matrix) const { SUNMatDestroy(matrix); }
-};
-struct LinearSolverDeleter {
-  void operator()(SUNLinearSolver solver) const { SUNLinSolFree(solver); }
-};
-
-std::string flag_name(int flag) {
-  char* name = CVodeGetReturnFlagName(flag);
-  std::string text = name ? name : ("flag " + std::to_string(flag));
-  std::free(name);
-  return text;
-}
+using sundials::ContextDeleter;
+using sundials::CvodeDeleter;
+using sundials::flag_name;
+using sundials::LinearSolverDeleter;
+using sundials::MatrixDeleter;
+using sundials::VectorArrayDeleter;
+using sundials::VectorDeleter;
 
 }  // namespace
 
