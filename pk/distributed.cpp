@@ -80,6 +80,35 @@ std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, si
   return all;
 }
 
+std::vector<std::string> all_gather_bytes(std::string local) {
+  const int size = mpi_size();
+  if (size == 1) return {std::move(local)};
+  if (local.size() > static_cast<size_t>(INT32_MAX))
+    throw std::runtime_error("all_gather_bytes: message too large for one MPI message");
+  const int mine = static_cast<int>(local.size());
+  std::vector<int> counts(static_cast<size_t>(size)), offsets(static_cast<size_t>(size));
+  int status = MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  if (status != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Allgather failed with code " + std::to_string(status));
+  size_t total = 0;
+  for (int r = 0; r < size; ++r) {
+    if (total > static_cast<size_t>(INT32_MAX))
+      throw std::runtime_error("all_gather_bytes: total too large for one MPI message");
+    offsets[static_cast<size_t>(r)] = static_cast<int>(total);
+    total += static_cast<size_t>(counts[static_cast<size_t>(r)]);
+  }
+  std::string all(total, '\0');
+  status = MPI_Allgatherv(local.data(), mine, MPI_CHAR, all.data(), counts.data(), offsets.data(),
+                          MPI_CHAR, MPI_COMM_WORLD);
+  if (status != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Allgatherv failed with code " + std::to_string(status));
+  std::vector<std::string> parts;
+  for (int r = 0; r < size; ++r)
+    parts.push_back(all.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]),
+                               static_cast<size_t>(counts[static_cast<size_t>(r)])));
+  return parts;
+}
+
 #else
 
 MpiSession::MpiSession(int*, char***) {}
@@ -90,6 +119,7 @@ int mpi_size() { return 1; }
 std::vector<double> gather_rows(std::vector<double> local_rows, size_t, size_t) {
   return local_rows;
 }
+std::vector<std::string> all_gather_bytes(std::string local) { return {std::move(local)}; }
 
 #endif
 

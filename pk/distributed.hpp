@@ -7,7 +7,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -34,6 +40,65 @@ int mpi_size();
 // in index order, and returns the whole table.
 std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, size_t width);
 
+// Gathers each rank's bytes to every rank: element r of the result is rank r's `local`.
+std::vector<std::string> all_gather_bytes(std::string local);
+
+// Packs task results (numbers, strings, vectors of numbers) into bytes and back, bit for bit,
+// to send them between ranks (all ranks run the same binary, so the same byte order).
+class ByteWriter {
+ public:
+  template <typename T>
+  requires std::is_trivially_copyable_v<T>
+  void put(const T& value) {
+    const auto* bytes = reinterpret_cast<const char*>(&value);
+    bytes_.append(bytes, sizeof(T));
+  }
+  void put(const std::string& text) {
+    put<uint64_t>(text.size());
+    bytes_.append(text);
+  }
+  void put(const std::vector<double>& values) {
+    put<uint64_t>(values.size());
+    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double));
+  }
+  std::string& bytes() { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
+  template <typename T>
+  requires std::is_trivially_copyable_v<T> T get() {
+    T value;
+    std::memcpy(&value, take(sizeof(T)), sizeof(T));
+    return value;
+  }
+  std::string get_string() {
+    const auto size = get<uint64_t>();
+    return std::string(take(size), size);
+  }
+  std::vector<double> get_doubles() {
+    const auto size = get<uint64_t>();
+    std::vector<double> values(size);
+    std::memcpy(values.data(), take(size * sizeof(double)), size * sizeof(double));
+    return values;
+  }
+  bool done() const { return position_ == bytes_.size(); }
+
+ private:
+  const char* take(size_t size) {
+    if (size > bytes_.size() - position_) throw std::runtime_error("ByteReader: truncated message");
+    const char* at = bytes_.data() + position_;
+    position_ += size;
+    return at;
+  }
+  std::string_view bytes_;
+  size_t position_ = 0;
+};
+
 // The block of task indices [begin, end) that `rank` of `size` ranks computes.
 inline std::pair<size_t, size_t> rank_block(size_t count, int rank, int size) {
   const auto r = static_cast<size_t>(rank), s = static_cast<size_t>(size);
@@ -52,6 +117,32 @@ std::vector<double> distributed_map(size_t count, size_t width, int threads,
     task(begin + k, workspace, std::span<double>(local).subspan(k * width, width));
   });
   return gather_rows(std::move(local), count, width);
+}
+
+// Calls task(i, workspace) for every task i in [0, count), like parallel_for, on `threads`
+// threads per rank and all ranks; each task stores its result where the caller keeps it.
+// Then every rank receives the results of the others: encode(i, ByteWriter&) packs task i's
+// result on the rank that ran it, decode(i, ByteReader&) unpacks it on every other rank, so
+// afterwards all ranks hold every result (bit for bit as computed). One process: just the
+// loop.
+template <typename MakeWorkspace, typename Task, typename Encode, typename Decode>
+void distributed_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task,
+                     Encode&& encode, Decode&& decode) {
+  const int rank = mpi_rank(), size = mpi_size();
+  const auto [begin, end] = rank_block(count, rank, size);
+  parallel_for(end - begin, threads, make_workspace,
+               [&](size_t k, auto& workspace) { task(begin + k, workspace); });
+  if (size == 1) return;
+  ByteWriter writer;
+  for (size_t i = begin; i < end; ++i) encode(i, writer);
+  const std::vector<std::string> all = all_gather_bytes(std::move(writer.bytes()));
+  for (int r = 0; r < size; ++r) {
+    if (r == rank) continue;
+    const auto [first, last] = rank_block(count, r, size);
+    ByteReader reader(all[static_cast<size_t>(r)]);
+    for (size_t i = first; i < last; ++i) decode(i, reader);
+    if (!reader.done()) throw std::runtime_error("distributed_for: message longer than its tasks");
+  }
 }
 
 }  // namespace onset::pk

@@ -5,13 +5,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "models/reference_problems.hpp"
+#include "pk/distributed.hpp"
 #include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"
 
@@ -119,6 +122,53 @@ TEST(QuantileSketch, ErrorWithinItsDocumentedBound) {
   // rank sd sqrt(0.95 * 0.05 / 4096) = 0.0034: 4 sd -> between the 93.6th and 96.4th
   EXPECT_GT(p95, std::exp(1.5220));  // z(0.936)
   EXPECT_LT(p95, std::exp(1.7991));  // z(0.964)
+}
+
+TEST(QuantileSketch, PackedSketchesFromOtherRanksMergeToTheSameSample) {
+  // What an MPI rank sends (write) and another adds (merge_from): three blocks of a stream,
+  // merged through bytes, give the sample and quantiles of one sketch over the whole stream.
+  std::mt19937_64 rng(5);
+  std::exponential_distribution<double> value(1.0);
+  std::vector<double> values(20000);
+  for (double& v : values) v = value(rng);
+  QuantileSketch whole(300, 9), block0(300, 9), block1(300, 9), block2(300, 9);
+  for (size_t i = 0; i < values.size(); ++i) {
+    whole.add(i, values[i]);
+    (i < 7000 ? block0 : i < 13000 ? block1 : block2).add(i, values[i]);
+  }
+  ByteWriter out;
+  block1.write(out);
+  block2.write(out);
+  ByteReader in(out.bytes());
+  block0.merge_from(in);
+  block0.merge_from(in);
+  EXPECT_TRUE(in.done());
+  EXPECT_EQ(block0.count(), values.size());
+  EXPECT_EQ(block0.sample(), whole.sample());
+  ASSERT_EQ(whole.sample().size(), 300u);
+  for (const auto& [task, v] : whole.sample()) EXPECT_EQ(v, values[task]);
+  for (double p : {0.05, 0.5, 0.95}) EXPECT_EQ(block0.quantile(p), whole.quantile(p));
+}
+
+TEST(ByteWriter, RoundTripsNumbersStringsAndVectorsBitForBit) {
+  ByteWriter out;
+  out.put(-0.1);
+  out.put(std::numeric_limits<double>::quiet_NaN());
+  out.put(42);
+  out.put(std::string("subject 3: failed\n"));
+  out.put(std::vector<double>{1e-300, -0.0, std::numeric_limits<double>::infinity()});
+  ByteReader in(out.bytes());
+  EXPECT_EQ(in.get<double>(), -0.1);
+  EXPECT_TRUE(std::isnan(in.get<double>()));
+  EXPECT_EQ(in.get<int>(), 42);
+  EXPECT_EQ(in.get_string(), "subject 3: failed\n");
+  const auto v = in.get_doubles();
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0], 1e-300);
+  EXPECT_TRUE(std::signbit(v[1]));
+  EXPECT_EQ(v[2], std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(in.done());
+  EXPECT_THROW(in.get<double>(), std::runtime_error);  // past the end: refused, not read
 }
 
 }  // namespace
