@@ -21,6 +21,7 @@
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
 #include "fits/fit_plot.hpp"
+#include "pk/distributed.hpp"
 #include "pk/format.hpp"
 
 namespace onset::cli {
@@ -238,6 +239,8 @@ int run(const FitArgs& args) {
     std::cerr << "onset fit: " << error.what() << "\n";
     return kExitBadInput;
   }
+  // Under mpirun every rank holds the same summary; rank 0 alone prints and writes.
+  if (pk::mpi_rank() != 0) return summary.converged() ? kExitSuccess : kExitAnalysisFailed;
   if (args.format == "json") {
     print_json(summary, loaded.notes);
   } else {

@@ -12,8 +12,8 @@
 #include <stdexcept>
 
 #include "fits/fit_objective.hpp"
+#include "pk/distributed.hpp"
 #include "pk/format.hpp"
-#include "pk/parallel.hpp"
 
 namespace onset::fits {
 
@@ -192,6 +192,26 @@ struct SolveOutcome {
   double objective = std::numeric_limits<double>::infinity();  // sum n_k log Q_k
   std::vector<double> theta;
 };
+
+// A SolveOutcome sent between MPI ranks (pk::distributed_for).
+void encode(const SolveOutcome& o, pk::ByteWriter& out) {
+  out.put(o.evaluated);
+  out.put(o.converged);
+  out.put(o.message);
+  out.put(o.iterations);
+  out.put(o.evaluations);
+  out.put(o.objective);
+  out.put(o.theta);
+}
+void decode(pk::ByteReader& in, SolveOutcome* o) {
+  o->evaluated = in.get<bool>();
+  o->converged = in.get<bool>();
+  o->message = in.get_string();
+  o->iterations = in.get<int>();
+  o->evaluations = in.get<int>();
+  o->objective = in.get<double>();
+  o->theta = in.get_doubles();
+}
 
 // Relative offset (Bates and Watts 1981) of residuals r against the columns `columns` of the
 // row-major Jacobian (n x m); 0 when there is nothing to test.
@@ -503,7 +523,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   if (starts.size() == 1) {
     outcomes[0] = solve_from(objective, starts[0], no_held, options);
   } else {
-    pk::parallel_for(
+    pk::distributed_for(
         starts.size(), options.threads,
         [&] {
           Worker worker;
@@ -513,7 +533,9 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
         },
         [&](size_t s, Worker& worker) {
           outcomes[s] = solve_from(*worker.objective, starts[s], no_held, options);
-        });
+        },
+        [&](size_t s, pk::ByteWriter& out) { encode(outcomes[s], out); },
+        [&](size_t s, pk::ByteReader& in) { decode(in, &outcomes[s]); });
   }
   size_t best = 0;
   bool any_converged = false;
@@ -656,7 +678,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
       std::string note;
     };
     std::vector<Side> sides(2 * ms);
-    pk::parallel_for(
+    pk::distributed_for(
         2 * ms, options.threads,
         [&] {
           Worker worker;
@@ -674,6 +696,14 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           step *= 0.8 * std::sqrt(target);
           sides[task].value = profile_bound(*worker.objective, theta_hat, objective_hat, a,
                                             direction, step, target, options, &sides[task].note);
+        },
+        [&](size_t task, pk::ByteWriter& out) {
+          out.put(sides[task].value);
+          out.put(sides[task].note);
+        },
+        [&](size_t task, pk::ByteReader& in) {
+          sides[task].value = in.get<double>();
+          sides[task].note = in.get_string();
         });
     for (size_t a = 0; a < ms; ++a) {
       auto& estimate = summary->parameters[static_cast<size_t>(estimated[a])];
@@ -692,7 +722,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
     std::vector<std::vector<double>> draws(static_cast<size_t>(replicates));
     std::vector<char> converged(static_cast<size_t>(replicates), 0);
     const std::vector<double> predictions = summary->predictions;
-    pk::parallel_for(
+    pk::distributed_for(
         static_cast<size_t>(replicates), options.threads,
         [&] {
           Worker worker;
@@ -730,6 +760,14 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           SolveOutcome outcome = solve_from(*worker.objective, theta_hat, no_held, options);
           converged[b] = outcome.converged ? 1 : 0;
           draws[b] = worker.objective->natural_parameters(outcome.theta);
+        },
+        [&](size_t b, pk::ByteWriter& out) {
+          out.put(converged[b]);
+          out.put(draws[b]);
+        },
+        [&](size_t b, pk::ByteReader& in) {
+          converged[b] = in.get<char>();
+          draws[b] = in.get_doubles();
         });
     const double alpha = 1 - options.confidence;
     for (size_t a = 0; a < ms; ++a) {
