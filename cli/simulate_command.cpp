@@ -3,6 +3,12 @@
 // per input record (ID, TIME, the model's observables), or the rows of a time grid per
 // subject (--times), as CSV or JSON, to stdout or atomically to --out.
 //
+// Subjects are independent: they run on --threads workers (one model instance and simulator
+// per worker: model files are muparser-backed and not shared between threads) and, under
+// mpirun, across ranks (pk/distributed.hpp); rank 0 writes. The output is byte-identical for
+// any thread or rank count and keeps the input order; errors are those of a serial run (the
+// first bad record in file order, else the first subject that fails).
+//
 // Exit codes: 0 success; 1 when the simulation failed (solver or steady state); 2 for bad
 // input (model, data set, parameter, grid, an --out that names an input), with
 // file:line:column where there is one, and then no output file is written. Ctrl-C ends the
@@ -20,6 +26,7 @@
 #include "cli/commands.hpp"
 #include "cli/output_file.hpp"
 #include "models/model_library.hpp"
+#include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
 #include "pk/simulate.hpp"
@@ -39,6 +46,7 @@ struct SimulateArgs {
   std::string backend = "auto";
   double rtol = 0;  // 0: the solver's default
   double atol = 0;
+  int threads = 0;  // 0: every core
 };
 
 // Thrown for bad command-line values; becomes exit code 2.
@@ -151,6 +159,40 @@ void write_json(const pk::DosingResult& result, const std::string& model, const 
   out << json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
 }
 
+// The records of one subject (records [begin, end) of `data`), with the data set's columns,
+// file name and line numbers, so messages name the same place as for the whole data set.
+pk::DosingData subject_data(const pk::DosingData& data, size_t begin, size_t end) {
+  pk::DosingData part;
+  part.source = data.source;
+  part.header_line = data.header_line;
+  part.covariate_names = data.covariate_names;
+  part.covariate_header_columns = data.covariate_header_columns;
+  part.first_bad_covariate_cell = data.first_bad_covariate_cell;
+  part.records.assign(data.records.begin() + static_cast<long>(begin),
+                      data.records.begin() + static_cast<long>(end));
+  const size_t width = data.num_covariates();
+  part.covariates.assign(data.covariates.begin() + static_cast<long>(begin * width),
+                         data.covariates.begin() + static_cast<long>(end * width));
+  return part;
+}
+
+// What simulating one subject gave.
+struct SubjectOutcome {
+  enum Kind : int { kOk = 0, kBadInput = 1, kFailed = 2 };
+  int kind = kOk;
+  std::string message;
+  std::vector<double> records;      // per row: record index in the whole data set, -1 for grid
+  std::vector<double> times_h;      // per row
+  std::vector<double> observables;  // rows x observables
+};
+
+// One worker's own model instance and simulator, built on its first subject.
+struct SimulateWorker {
+  std::unique_ptr<pk::Model> model;
+  std::unique_ptr<pk::DosingSimulator> simulator;
+  pk::DosingResult result;
+};
+
 int run(const SimulateArgs& args) {
   const char* prefix = "onset simulate: ";
   std::unique_ptr<pk::Model> model;
@@ -171,25 +213,94 @@ int run(const SimulateArgs& args) {
     if (args.rtol > 0) options.solver.rtol = args.rtol;
     if (args.atol > 0) options.solver.atol = args.atol;
   } catch (const std::exception& error) {  // ModelFileError, DosingDataError, BadInput
-    std::cerr << prefix << error.what() << '\n';
+    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
     return kExitBadInput;
   }
 
   pk::DosingResult result;
   try {
-    pk::DosingSimulator simulator(*model, options);
-    pk::DosingRequest request;
-    request.grid_times_h = grid;
-    request.record_rows = grid.empty() || args.with_records;
-    simulator.run(data, params, request, &result);
-  } catch (const std::exception& error) {  // DosingDataError, std::invalid_argument
-    std::cerr << prefix << error.what() << '\n';
+    // Checks the options against the model once (the workers build their own).
+    const pk::DosingSimulator simulator(*model, options);
+    result.backend_used = simulator.backend_used();
+    result.backend_reason = simulator.backend_reason();
+  } catch (const std::exception& error) {  // std::invalid_argument
+    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
     return kExitBadInput;
   }
-  if (!result.ok()) {
-    std::cerr << prefix << "simulation failed: " << result.message << '\n';
-    return kExitAnalysisFailed;
+  pk::DosingRequest request;
+  request.grid_times_h = grid;
+  request.record_rows = grid.empty() || args.with_records;
+  const auto subjects = pk::subject_ranges(data);
+  std::vector<SubjectOutcome> outcomes(subjects.size());
+  pk::distributed_for(
+      subjects.size(), args.threads, [] { return SimulateWorker{}; },
+      [&](size_t s, SimulateWorker& worker) {
+        SubjectOutcome& outcome = outcomes[s];
+        const auto [begin, end] = subjects[s];
+        try {
+          if (!worker.simulator) {
+            worker.model = models::load_model(args.model);
+            worker.simulator = std::make_unique<pk::DosingSimulator>(*worker.model, options);
+          }
+          pk::DosingResult& part = worker.result;
+          worker.simulator->run(subject_data(data, begin, end), params, request, &part);
+          if (!part.ok()) {
+            outcome.kind = SubjectOutcome::kFailed;
+            outcome.message = part.message;
+            return;
+          }
+          outcome.records.clear();
+          outcome.times_h.clear();
+          for (const auto& row : part.rows) {
+            outcome.records.push_back(row.record < 0 ? -1.0
+                                                     : static_cast<double>(begin) + row.record);
+            outcome.times_h.push_back(row.time_h);
+          }
+          outcome.observables = part.observables;
+        } catch (const std::exception& error) {  // DosingDataError, std::invalid_argument
+          outcome.kind = SubjectOutcome::kBadInput;
+          outcome.message = error.what();
+        }
+      },
+      [&](size_t s, pk::ByteWriter& out) {
+        const SubjectOutcome& outcome = outcomes[s];
+        out.put(outcome.kind);
+        out.put(outcome.message);
+        out.put(outcome.records);
+        out.put(outcome.times_h);
+        out.put(outcome.observables);
+      },
+      [&](size_t s, pk::ByteReader& in) {
+        SubjectOutcome& outcome = outcomes[s];
+        outcome.kind = in.get<int>();
+        outcome.message = in.get_string();
+        outcome.records = in.get_doubles();
+        outcome.times_h = in.get_doubles();
+        outcome.observables = in.get_doubles();
+      });
+  // As a serial run: a bad record anywhere is reported before any simulation failure, and
+  // of several, the first in file order.
+  for (const int kind : {SubjectOutcome::kBadInput, SubjectOutcome::kFailed}) {
+    for (const auto& outcome : outcomes) {
+      if (outcome.kind != kind) continue;
+      if (pk::mpi_rank() == 0)
+        std::cerr << prefix << (kind == SubjectOutcome::kFailed ? "simulation failed: " : "")
+                  << outcome.message << '\n';
+      return kind == SubjectOutcome::kFailed ? kExitAnalysisFailed : kExitBadInput;
+    }
   }
+  for (const auto& observable : model->observables())
+    result.observable_names.push_back(observable.name);
+  for (size_t s = 0; s < subjects.size(); ++s) {
+    result.subject_ids.push_back(data.records[subjects[s][0]].id);
+    const SubjectOutcome& outcome = outcomes[s];
+    for (size_t k = 0; k < outcome.times_h.size(); ++k)
+      result.rows.push_back({s, static_cast<int>(outcome.records[k]), outcome.times_h[k]});
+    result.observables.insert(result.observables.end(), outcome.observables.begin(),
+                              outcome.observables.end());
+  }
+  // Under mpirun every rank holds the whole result; rank 0 alone writes it.
+  if (pk::mpi_rank() != 0) return kExitSuccess;
 
   auto write = [&](std::ostream& stream) {
     if (args.format == "json")
@@ -241,6 +352,11 @@ void register_simulate_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--rtol", args->rtol, "relative tolerance (default 1e-8)");
   command->add_option("--atol", args->atol, "absolute tolerance, state units (default 1e-10)");
+  command
+      ->add_option("--threads", args->threads,
+                   "worker threads over subjects (0: every core); the output does not depend "
+                   "on it")
+      ->check(CLI::NonNegativeNumber);
   command->callback([args] {
     const int code = run(*args);
     if (code != kExitSuccess) throw CLI::RuntimeError(code);

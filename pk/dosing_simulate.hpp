@@ -98,6 +98,8 @@ class DosingSimulator {
            DosingResult* out);
 
   Backend backend_used() const { return backend_used_; }
+  // Why the backend was chosen (for kAuto), as in DosingResult::backend_reason.
+  const std::string& backend_reason() const { return backend_reason_; }
   const Model& model() const { return model_; }
 
  private:

@@ -1,6 +1,6 @@
 // `onset simulate` through the real binary: B1 against its exact solution, the nmtests
-// scenarios through the example model file, and bad input (exit code 2, file:line:column,
-// no output file).
+// scenarios through the example model file, the same bytes for any number of threads, and
+// bad input (exit code 2, file:line:column, no output file).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -110,16 +110,37 @@ TEST(SimulateCommand, GridJsonAndParameters) {
   EXPECT_EQ(run_onset("simulate no_such_model --data " + data).exit_code, 2);
 }
 
-// Writes `csv` to a file, runs `onset simulate MODEL --data it --out OUT`, and checks exit
-// code 2, the message's file:line:column and that OUT was not written.
+TEST(SimulateCommand, SubjectsOnTwoThreadsGiveTheBytesOfOneThreadInInputOrder) {
+  // The 29 nmtests subjects through a model file (one model instance per worker).
+  const std::string model = kSource + "/data/examples/nonmem_dosing.yaml";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << model << " is not there yet";
+  const std::string base =
+      "simulate " + model + " --data " + kShared + "/data/nonmem-dosing/input.csv ";
+  for (const char* options : {"--format csv", "--format json", "--times 0:48:4 --with-records"}) {
+    const auto one = run_onset(base + options + " --threads 1");
+    const auto two = run_onset(base + options + " --threads 2");
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    ASSERT_EQ(two.exit_code, 0) << two.err;
+    EXPECT_GT(one.out.size(), 10000u) << options;
+    EXPECT_EQ(one.out, two.out) << options;
+  }
+  // Input order: the subjects' IDs in the order of the data set.
+  const auto csv = parse_csv(run_onset(base + "--threads 2").out);
+  const auto nonmem = parse_csv(read_all(kShared + "/data/nonmem-dosing/nonmem-output.csv"));
+  ASSERT_EQ(csv.rows.size(), nonmem.rows.size());
+  for (size_t k = 0; k < csv.rows.size(); ++k) ASSERT_EQ(csv.rows[k][0], nonmem.rows[k][0]) << k;
+}
+
+// Writes `csv` to a file, runs `onset simulate MODEL --data it --out OUT [extra]`, and checks
+// exit code 2, the message's file:line:column and that OUT was not written.
 void expect_bad_input(const std::string& model, const std::string& csv, const std::string& location,
-                      const std::string& words) {
+                      const std::string& words, const std::string& extra = "") {
   const std::string stem = std::string(ONSET_BINARY_DIR) + "/simulate_bad_" +
                            std::to_string(::getpid()) + "_" + std::to_string(std::rand());
   const std::string data = stem + ".csv", out = stem + "_out.csv";
   std::ofstream(data) << csv;
   std::filesystem::remove(out);
-  const auto result = run_onset("simulate " + model + " --data " + data + " --out " + out);
+  const auto result = run_onset("simulate " + model + " --data " + data + " --out " + out + extra);
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_NE(result.err.find(data + ":" + location + ": "), std::string::npos) << result.err;
   EXPECT_NE(result.err.find(words), std::string::npos) << result.err;
@@ -141,6 +162,17 @@ TEST(SimulateCommand, BadInputExitsWith2NamingLineAndColumnAndWritesNothing) {
   expect_bad_input("one_compartment_iv",
                    header + "1,0,1,100,1,0,0,0\n1,4,0,0,1,0,0,0\n1,2,0,0,1,0,0,0\n", "4:3",
                    "TIME goes backwards within subject 1");
+}
+
+TEST(SimulateCommand, OnTwoThreadsTheFirstBadRecordInFileOrderIsReported) {
+  // Subjects 3 and 4 are bad (line 5: CMT 2, line 6: negative AMT), whichever worker gets
+  // them: as in a serial run, the message names the first, and nothing is written.
+  const std::string header = "ID,TIME,EVID,AMT,CMT,RATE,II,SS\n";
+  const std::string data = header + "1,0,1,100,1,0,0,0\n2,0,1,100,1,0,0,0\n" +
+                           "2,1,0,0,1,0,0,0\n3,0,1,100,2,0,0,0\n4,0,1,-5,1,0,0,0\n" +
+                           "5,0,1,100,1,0,0,0\n";
+  expect_bad_input("one_compartment_iv", data, "5:11", "CMT 2 does not exist", " --threads 2");
+  expect_bad_input("one_compartment_iv", data, "5:11", "CMT 2 does not exist", " --threads 1");
 }
 
 }  // namespace
