@@ -51,6 +51,8 @@ bool CheckOptions::IsValid(std::string* why) const {
   if (best_case_evaluations < 10) return bad("best_case_evaluations must be at least 10");
   if (!(rtol > 0) || !(atol > 0)) return bad("rtol and atol must be positive");
   if (tipping_points < 0) return bad("tipping_points must be >= 0");
+  if (chunk_draws < 1) return bad("chunk_draws must be at least 1");
+  if (onset_sample < 1) return bad("onset_sample must be at least 1");
   return true;
 }
 
@@ -572,6 +574,75 @@ struct Worker {
   std::vector<double> u, values;
 };
 
+// Values kept per grid point for the trajectory bands (pk/quantile_sketch.hpp).
+constexpr size_t kBandSketchSize = 4096;
+
+// The Monte Carlo draws of one check, folded into a summary whose size does not depend on
+// the number of draws (except the exact onset times, one per draw up to
+// CheckOptions::exact_onset_draws).
+struct MonteCarloSummary {
+  MonteCarloSummary(size_t grid_points, bool exact, size_t onset_sample)
+      : exact_onsets(exact), onset_sketch(onset_sample, 0xD15EA5E) {
+    for (size_t g = 0; g < grid_points; ++g)
+      bands.emplace_back(kBandSketchSize, static_cast<uint64_t>(g));
+  }
+
+  // Folds draw i: row = onset, failed, simulations; band = its trajectory on the grid
+  // (nullptr when it is not a band draw).
+  void add(size_t i, double claimed_h, const double* row, const double* band) {
+    const double onset = row[0];
+    failed += row[1] > 0 ? 1 : 0;
+    simulations += static_cast<long>(row[2]);
+    if (!std::isnan(onset)) {
+      ++consistent;
+      if (onset <= claimed_h) ++hits;
+      if (!std::isfinite(onset)) ++never;
+    }
+    if (exact_onsets)
+      onset_times.push_back(onset);
+    else if (!std::isnan(onset))
+      onset_sketch.add(i, onset);
+    if (band != nullptr)
+      for (size_t g = 0; g < bands.size(); ++g)
+        if (!std::isnan(band[g])) bands[g].add(i, band[g]);
+  }
+
+  // Merges the summaries of all ranks (each holds its block of the `draws` draws) on every
+  // rank: counts add, sketches merge, onset times are gathered in draw order.
+  void merge_ranks(size_t draws) {
+    if (pk::mpi_size() == 1) return;
+    pk::ByteWriter out;
+    out.put<uint64_t>(failed);
+    out.put(simulations);
+    out.put<uint64_t>(hits);
+    out.put<uint64_t>(never);
+    out.put<uint64_t>(consistent);
+    for (const auto& band : bands) band.write(out);
+    if (!exact_onsets) onset_sketch.write(out);
+    const int rank = pk::mpi_rank();
+    const auto parts = pk::all_gather_bytes(std::move(out.bytes()));
+    for (size_t r = 0; r < parts.size(); ++r) {
+      if (static_cast<int>(r) == rank) continue;
+      pk::ByteReader in(parts[r]);
+      failed += in.get<uint64_t>();
+      simulations += in.get<long>();
+      hits += in.get<uint64_t>();
+      never += in.get<uint64_t>();
+      consistent += in.get<uint64_t>();
+      for (auto& band : bands) band.merge_from(in);
+      if (!exact_onsets) onset_sketch.merge_from(in);
+    }
+    if (exact_onsets) onset_times = pk::gather_rows(std::move(onset_times), draws, 1);
+  }
+
+  bool exact_onsets;
+  size_t failed = 0, hits = 0, never = 0, consistent = 0;
+  long simulations = 0;
+  std::vector<pk::QuantileSketch> bands;  // per grid point
+  std::vector<double> onset_times;        // exact: per draw (this rank's block, then all)
+  pk::QuantileSketch onset_sketch;        // not exact: consistent draws' onsets
+};
+
 // Wilson score interval for a binomial proportion (95 %).
 std::pair<double, double> wilson(size_t hits, size_t n) {
   const double z = 1.959963984540054;
@@ -769,34 +840,44 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
 
   // Monte Carlo.
   const size_t draws = n == 0 ? 1 : options.draws;
-  r.onset_times_h.assign(draws, kInf);
-  // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs: tasks are split
-  // over MPI ranks (pk/distributed.hpp) and threads, and every rank receives every row in
-  // index order, so the summary is the same for any split. The first `band_draws` draws
-  // also return their trajectory on the grid, for the 5/50/95 % bands.
+  // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
+  // contiguous blocks of draws (pk/distributed.hpp) and run them over threads in chunks of
+  // `chunk_draws` draws; each chunk is folded into a fixed-size summary: counts, per grid
+  // point a band sketch of the first `band_draws` draws' trajectories, and the onset times
+  // (one number per draw up to `exact_onset_draws` draws, a bottom-k sketch above). The
+  // ranks' summaries are then merged on every rank. Each part of the summary is independent of how
+  // the draws are split, so the report is the same for any thread or rank count.
   std::atomic<size_t> done{0};
   const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
   const size_t band_draws = std::min(options.band_draws, draws);
   const size_t grid_points = s.grid.size();
-  auto make_worker = [&] { return std::make_shared<Worker>(s, options.seed); };
+  const bool exact_onsets = draws <= options.exact_onset_draws;
+  // One worker per thread, kept across chunks.
+  std::vector<std::shared_ptr<Worker>> pool(
+      static_cast<size_t>(pk::resolve_threads(options.threads)));
+  auto make_worker = [&] {
+    auto& slot = pool[static_cast<size_t>(omp_get_thread_num())];
+    if (!slot) slot = std::make_shared<Worker>(s, options.seed);
+    return slot;
+  };
   // Row: onset (h; +inf never; NaN inconsistent with the reported baseline), failed (0/1),
-  // simulations run, then for band draws the observable on the grid (NaN when unusable).
-  auto draw = [&](size_t i, std::shared_ptr<Worker>& w, std::span<double> row) {
-    w->points.point(i, w->u);
-    for (size_t d = 0; d < n; ++d) w->values[d] = s.sample_value(d, w->u[d]);
-    const bool record = row.size() > 3;
-    const long simulations_before = w->evaluator.simulations;
-    const Outcome o = w->evaluator.evaluate(w->values, record);
+  // simulations run; for band draws, `band` gets the observable on the grid (NaN when
+  // unusable).
+  auto draw = [&](size_t i, Worker& w, std::span<double> row, std::span<double> band) {
+    w.points.point(i, w.u);
+    for (size_t d = 0; d < n; ++d) w.values[d] = s.sample_value(d, w.u[d]);
+    const bool record = !band.empty();
+    const long simulations_before = w.evaluator.simulations;
+    const Outcome o = w.evaluator.evaluate(w.values, record);
     row[0] = o.inconsistent ? std::numeric_limits<double>::quiet_NaN() : o.onset_h.value_or(kInf);
     row[1] = o.failed ? 1.0 : 0.0;
-    row[2] = static_cast<double>(w->evaluator.simulations - simulations_before);
+    row[2] = static_cast<double>(w.evaluator.simulations - simulations_before);
     if (record) {
       const bool usable = !o.failed && !o.inconsistent;
-      const pk::Trajectory& t = w->evaluator.trajectory();
+      const pk::Trajectory& t = w.evaluator.trajectory();
       for (size_t g = 0; g < grid_points; ++g)
-        row[3 + g] = usable && g < t.num_times()
-                         ? t.observable(g, static_cast<size_t>(s.observable))
-                         : std::numeric_limits<double>::quiet_NaN();
+        band[g] = usable && g < t.num_times() ? t.observable(g, static_cast<size_t>(s.observable))
+                                              : std::numeric_limits<double>::quiet_NaN();
     }
     const size_t count = ++done;
     if (options.progress && pk::mpi_rank() == 0 && omp_get_thread_num() == 0 &&
@@ -804,72 +885,80 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
       options.progress(what, count, draws);
     }
   };
-  const size_t band_width = 3 + grid_points;
-  const std::vector<double> band_rows = pk::distributed_map(
-      band_draws, band_width, options.threads, make_worker,
-      [&](size_t i, std::shared_ptr<Worker>& w, std::span<double> row) { draw(i, w, row); });
-  const std::vector<double> other_rows =
-      pk::distributed_map(draws - band_draws, 3, options.threads, make_worker,
-                          [&](size_t k, std::shared_ptr<Worker>& w, std::span<double> row) {
-                            draw(band_draws + k, w, row);
-                          });
-  if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
-  long monte_carlo_simulations = 0;
-  r.failed_simulations = main.failures;
-  auto row_of = [&](size_t i) {
-    return i < band_draws ? band_rows.data() + i * band_width
-                          : other_rows.data() + (i - band_draws) * 3;
-  };
-  for (size_t i = 0; i < draws; ++i) {
-    const double* row = row_of(i);
-    r.onset_times_h[i] = row[0];
-    r.failed_simulations += row[1] > 0 ? 1 : 0;
-    monte_carlo_simulations += static_cast<long>(row[2]);
-  }
-  for (size_t g = 0; g < grid_points; ++g) {
-    pk::QuantileSketch band(4096, static_cast<uint64_t>(g));
-    for (size_t i = 0; i < band_draws; ++i) {
-      const double value = band_rows[i * band_width + 3 + g];
-      if (!std::isnan(value)) band.add(i, value);
+  MonteCarloSummary summary(grid_points, exact_onsets, options.onset_sample);
+  {
+    const auto [begin, end] = pk::rank_block(draws, pk::mpi_rank(), pk::mpi_size());
+    std::vector<double> rows, bands;
+    for (size_t first = begin; first < end; first += options.chunk_draws) {
+      const size_t last = std::min(end, first + options.chunk_draws);
+      const size_t band_last = std::clamp(band_draws, first, last);
+      rows.assign((last - first) * 3, 0.0);
+      bands.assign((band_last - first) * grid_points, 0.0);
+      pk::parallel_for(
+          last - first, options.threads, make_worker, [&](size_t k, std::shared_ptr<Worker>& w) {
+            const size_t i = first + k;
+            draw(i, *w, std::span<double>(rows).subspan(k * 3, 3),
+                 i < band_last ? std::span<double>(bands).subspan(k * grid_points, grid_points)
+                               : std::span<double>());
+          });
+      for (size_t k = 0; k < last - first; ++k)
+        summary.add(first + k, effect.claimed_time_h, &rows[k * 3],
+                    first + k < band_last ? &bands[k * grid_points] : nullptr);
     }
-    r.band.p05.push_back(band.quantile(0.05));
-    r.band.p50.push_back(band.quantile(0.50));
-    r.band.p95.push_back(band.quantile(0.95));
   }
-  size_t hits = 0, never = 0, consistent = 0;
-  std::vector<double> sorted;
-  sorted.reserve(draws);
-  for (const double t : r.onset_times_h) {
-    if (std::isnan(t)) continue;
-    ++consistent;
-    sorted.push_back(t);
-    if (t <= effect.claimed_time_h) ++hits;
-    if (!std::isfinite(t)) ++never;
+  summary.merge_ranks(draws);
+  if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
+  const long monte_carlo_simulations = summary.simulations;
+  r.failed_simulations = main.failures + static_cast<long>(summary.failed);
+  for (size_t g = 0; g < grid_points; ++g) {
+    r.band.p05.push_back(summary.bands[g].quantile(0.05));
+    r.band.p50.push_back(summary.bands[g].quantile(0.50));
+    r.band.p95.push_back(summary.bands[g].quantile(0.95));
   }
+  const size_t hits = summary.hits, never = summary.never, consistent = summary.consistent;
   r.fraction_inconsistent = static_cast<double>(draws - consistent) / static_cast<double>(draws);
+  // The median draw: the first draw whose onset equals the median (of the sample, above
+  // exact_onset_draws draws).
+  std::optional<size_t> median_draw;
   if (consistent > 0) {
     r.p_within_claim = static_cast<double>(hits) / static_cast<double>(consistent);
     std::tie(r.p_ci_low, r.p_ci_high) = wilson(hits, consistent);
     r.fraction_never = static_cast<double>(never) / static_cast<double>(consistent);
+    std::vector<double> sorted;
+    std::vector<std::pair<uint64_t, double>> sample;
+    if (exact_onsets) {
+      r.onset_times_h = std::move(summary.onset_times);
+      for (const double t : r.onset_times_h)
+        if (!std::isnan(t)) sorted.push_back(t);
+    } else {
+      sample = summary.onset_sketch.sample();
+      for (const auto& [task, t] : sample) {
+        r.onset_times_h.push_back(t);
+        sorted.push_back(t);
+      }
+    }
     std::sort(sorted.begin(), sorted.end());
     r.onset_p05_h = finite(quantile_sorted(sorted, 0.05));
     r.onset_p50_h = finite(quantile_sorted(sorted, 0.50));
     r.onset_p95_h = finite(quantile_sorted(sorted, 0.95));
+    if (r.onset_p50_h && exact_onsets) {
+      for (size_t i = 0; i < draws && !median_draw; ++i)
+        if (r.onset_times_h[i] == *r.onset_p50_h) median_draw = i;
+    } else if (r.onset_p50_h) {
+      for (size_t k = 0; k < sample.size() && !median_draw; ++k)
+        if (sample[k].second == *r.onset_p50_h) median_draw = sample[k].first;
+    }
+  } else if (exact_onsets) {
+    r.onset_times_h = std::move(summary.onset_times);
   }
 
-  // The median draw: the first draw whose onset equals the median.
   std::optional<std::vector<double>> median_values;
-  if (r.onset_p50_h && n > 0) {
-    for (size_t i = 0; i < draws; ++i) {
-      if (r.onset_times_h[i] == *r.onset_p50_h) {
-        SobolPoints points(n, options.seed);
-        std::vector<double> u(n), values(n);
-        points.point(i, u);
-        for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
-        median_values = values;
-        break;
-      }
-    }
+  if (median_draw && n > 0) {
+    SobolPoints points(n, options.seed);
+    std::vector<double> u(n), values(n);
+    points.point(*median_draw, u);
+    for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
+    median_values = values;
   }
   if (median_values) {
     main.evaluate(*median_values, true);

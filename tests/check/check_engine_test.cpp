@@ -3,7 +3,11 @@
 // t = (V/CL) ln(D / (V c*)), increasing in V (while D/(V c*) > e) and decreasing in CL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "check/check.hpp"
 #include "check/claim.hpp"
@@ -94,6 +98,70 @@ TEST(CheckEngine, SameSeedSameJsonForAnyThreadCount) {
   CheckOptions other = one;
   other.seed = 2;
   EXPECT_NE(a, report_to_json(claim, run_check(claim, other)).dump());
+}
+
+TEST(CheckEngine, ChunkSizeDoesNotChangeTheJson) {
+  // Draws run in chunks folded into a summary; chunks of 16384 (one chunk here) and of 97
+  // (chunk edges everywhere, also across the band draws) must give the same bytes.
+  const Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  CheckOptions whole = quick();
+  whole.draws = 3000;
+  whole.band_draws = 700;
+  CheckOptions chunked = whole;
+  chunked.chunk_draws = 97;
+  chunked.threads = 2;
+  EXPECT_EQ(report_to_json(claim, run_check(claim, whole)).dump(),
+            report_to_json(claim, run_check(claim, chunked)).dump());
+}
+
+TEST(CheckEngine, OnsetSketchIsExactWhileItHoldsEveryDraw) {
+  // Above exact_onset_draws the onset quantiles and the median draw come from a bottom-k
+  // sample; with room for every draw that sample is all of them, so the report is the same
+  // as from one onset time per draw.
+  const Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  CheckOptions exact = quick();
+  exact.draws = 3000;
+  CheckOptions sketched = exact;
+  sketched.exact_onset_draws = 1000;
+  sketched.onset_sample = 4096;
+  const CheckReport a = run_check(claim, exact), b = run_check(claim, sketched);
+  EXPECT_EQ(report_to_json(claim, a).dump(), report_to_json(claim, b).dump());
+  ASSERT_TRUE(b.effects[0].deciding()->onset_p50_h);
+  EXPECT_FALSE(b.effects[0].deciding()->band.median_draw.empty());
+}
+
+TEST(CheckEngine, OnsetSketchQuantilesWithinTheirBoundAndSplitIndependent) {
+  // A 256-value sample of 4000 draws: each quantile's rank among the exact onset times is
+  // within 4 standard errors sqrt(p (1 - p) / 256) of p, and the sample (so the JSON) is
+  // the same for 1 and 2 threads and any chunk size.
+  const Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  CheckOptions exact = quick();
+  exact.draws = 4000;
+  CheckOptions sketched = exact;
+  sketched.exact_onset_draws = 1000;
+  sketched.onset_sample = 256;
+  CheckOptions split = sketched;
+  split.threads = 2;
+  split.chunk_draws = 333;
+  const CheckReport a = run_check(claim, exact), b = run_check(claim, sketched);
+  EXPECT_EQ(report_to_json(claim, b).dump(), report_to_json(claim, run_check(claim, split)).dump());
+  const CheckResult& all = *a.effects[0].deciding();
+  const CheckResult& sample = *b.effects[0].deciding();
+  EXPECT_EQ(sample.onset_times_h.size(), 256u);
+  EXPECT_EQ(sample.p_within_claim, all.p_within_claim);  // counts stay exact
+  std::vector<double> sorted;
+  for (const double t : all.onset_times_h)
+    if (!std::isnan(t)) sorted.push_back(t);
+  std::sort(sorted.begin(), sorted.end());
+  const std::pair<double, std::optional<double>> quantiles[] = {
+      {0.05, sample.onset_p05_h}, {0.50, sample.onset_p50_h}, {0.95, sample.onset_p95_h}};
+  for (const auto& [p, value] : quantiles) {
+    ASSERT_TRUE(value) << p;
+    const double rank = static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), *value) -
+                                            sorted.begin()) /
+                        static_cast<double>(sorted.size());
+    EXPECT_NEAR(rank, p, 4 * std::sqrt(p * (1 - p) / 256)) << p;
+  }
 }
 
 TEST(CheckEngine, ClaimErrorsNameFileLineAndColumn) {
