@@ -22,6 +22,7 @@
 #include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
+#include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"
 #include "tests/pk/nonmem_dosing_model.hpp"
 
@@ -179,6 +180,47 @@ void mpi_gather(benchmark::State& state) {
   state.counters["draws"] = kDraws;
 }
 
+// The MPI reduction of a large Monte Carlo run as check does it (check/check.cpp,
+// MonteCarloSummary): each rank sends a summary of fixed size, whatever the number of
+// draws — counts, 81 band sketches of 4,096 values and a 65,536-value onset sketch, all
+// full — and merges the others'. Run under `mpirun -np 2`; in one process it measures
+// packing and unpacking only.
+void mpi_reduce_summaries(benchmark::State& state) {
+  constexpr size_t kGrid = 81, kDrawsPerRank = 100000;
+  const size_t rank = static_cast<size_t>(pk::mpi_rank());
+  std::vector<pk::QuantileSketch> bands;
+  for (size_t g = 0; g < kGrid; ++g) bands.emplace_back(4096, g);
+  pk::QuantileSketch onsets(size_t{1} << 16, 0xD15EA5E);
+  std::mt19937_64 rng(rank);
+  std::lognormal_distribution<double> value(0.0, 1.0);
+  for (size_t k = 0; k < kDrawsPerRank; ++k) {
+    const size_t i = rank * kDrawsPerRank + k;
+    onsets.add(i, value(rng));
+    for (auto& band : bands) band.add(i, value(rng));
+  }
+  size_t bytes = 0;
+  for (auto _ : state) {
+    pk::ByteWriter out;
+    out.put<uint64_t>(kDrawsPerRank);
+    for (const auto& band : bands) band.write(out);
+    onsets.write(out);
+    bytes = out.bytes().size();
+    auto merged_bands = bands;
+    auto merged_onsets = onsets;
+    const auto parts = pk::all_gather_bytes(std::move(out.bytes()));
+    for (size_t r = 0; r < parts.size(); ++r) {
+      if (r == rank) continue;
+      pk::ByteReader in(parts[r]);
+      in.get<uint64_t>();
+      for (auto& band : merged_bands) band.merge_from(in);
+      merged_onsets.merge_from(in);
+    }
+    benchmark::DoNotOptimize(merged_onsets.quantile(0.5));
+  }
+  state.counters["ranks"] = pk::mpi_size();
+  state.counters["bytes_per_rank"] = static_cast<double>(bytes);
+}
+
 // Fits (issue 7): the Theoph fit with Wald SEs (target < 50 ms), and a mouse EV
 // biodistribution fit (40 animals, 4 organs, 6 parameters) with profile intervals (target < 5 s).
 void fit_theoph(benchmark::State& state) {
@@ -219,6 +261,10 @@ void register_all() {
       ->Unit(benchmark::kMillisecond)
       ->Iterations(1);
   benchmark::RegisterBenchmark("MPI/gather_1e6_draws", mpi_gather)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(20)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("MPI/reduce_check_summaries", mpi_reduce_summaries)
       ->Unit(benchmark::kMillisecond)
       ->Iterations(20)
       ->UseRealTime();
