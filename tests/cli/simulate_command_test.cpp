@@ -165,14 +165,17 @@ TEST(SimulateCommand, BadInputExitsWith2NamingLineAndColumnAndWritesNothing) {
 }
 
 TEST(SimulateCommand, OnTwoThreadsTheFirstBadRecordInFileOrderIsReported) {
-  // Subjects 3 and 4 are bad (line 5: CMT 2, line 6: negative AMT), whichever worker gets
-  // them: as in a serial run, the message names the first, and nothing is written.
-  const std::string header = "ID,TIME,EVID,AMT,CMT,RATE,II,SS\n";
-  const std::string data = header + "1,0,1,100,1,0,0,0\n2,0,1,100,1,0,0,0\n" +
-                           "2,1,0,0,1,0,0,0\n3,0,1,100,2,0,0,0\n4,0,1,-5,1,0,0,0\n" +
-                           "5,0,1,100,1,0,0,0\n";
-  expect_bad_input("one_compartment_iv", data, "5:11", "CMT 2 does not exist", " --threads 2");
-  expect_bad_input("one_compartment_iv", data, "5:11", "CMT 2 does not exist", " --threads 1");
+  // 40 subjects; subject 5 (line 6) doses into CMT 2, subject 30 (line 31) asks for a
+  // modelled rate the model does not have. Workers take subjects in blocks of 16, so subject
+  // 30 may be reached first; as in a serial run, the message names line 6 and nothing is
+  // written.
+  std::string data = "ID,TIME,EVID,AMT,CMT,RATE,II,SS\n";
+  for (int id = 1; id <= 40; ++id)
+    data += std::to_string(id) + (id == 5    ? ",0,1,100,2,0,0,0\n"
+                                  : id == 30 ? ",0,1,100,1,-1,0,0\n"
+                                             : ",0,1,100,1,0,0,0\n");
+  expect_bad_input("one_compartment_iv", data, "6:11", "CMT 2 does not exist", " --threads 2");
+  expect_bad_input("one_compartment_iv", data, "6:11", "CMT 2 does not exist", " --threads 1");
 }
 
 }  // namespace
