@@ -181,10 +181,11 @@ void mpi_gather(benchmark::State& state) {
 }
 
 // The MPI reduction of a large Monte Carlo run as check does it (check/check.cpp,
-// MonteCarloSummary): each rank sends a summary of fixed size, whatever the number of
-// draws — counts, 81 band sketches of 4,096 values and a 65,536-value onset sketch, all
-// full — and merges the others'. Run under `mpirun -np 2`; in one process it measures
-// packing and unpacking only.
+// MonteCarloSummary): each rank's summary has a fixed size, whatever the number of draws —
+// counts, 81 band sketches of 4,096 values and a 65,536-value onset sketch, all full — and
+// the summaries are merged along a tree of ranks, then the total is broadcast
+// (pk::tree_reduce_bytes). Run under `mpirun -np 2`; in one process it measures nothing but
+// the loop.
 void mpi_reduce_summaries(benchmark::State& state) {
   constexpr size_t kGrid = 81, kDrawsPerRank = 100000;
   const size_t rank = static_cast<size_t>(pk::mpi_rank());
@@ -200,21 +201,25 @@ void mpi_reduce_summaries(benchmark::State& state) {
   }
   size_t bytes = 0;
   for (auto _ : state) {
-    pk::ByteWriter out;
-    out.put<uint64_t>(kDrawsPerRank);
-    for (const auto& band : bands) band.write(out);
-    onsets.write(out);
-    bytes = out.bytes().size();
     auto merged_bands = bands;
     auto merged_onsets = onsets;
-    const auto parts = pk::all_gather_bytes(std::move(out.bytes()));
-    for (size_t r = 0; r < parts.size(); ++r) {
-      if (r == rank) continue;
-      pk::ByteReader in(parts[r]);
-      in.get<uint64_t>();
+    auto pack = [&] {
+      pk::ByteWriter out;
+      for (const auto& band : merged_bands) band.write(out);
+      merged_onsets.write(out);
+      bytes = out.bytes().size();
+      return std::move(out.bytes());
+    };
+    auto absorb = [&](const std::string& message) {
+      pk::ByteReader in(message);
       for (auto& band : merged_bands) band.merge_from(in);
       merged_onsets.merge_from(in);
-    }
+    };
+    pk::tree_reduce_bytes(pack, absorb, [&](const std::string& message) {
+      for (size_t g = 0; g < kGrid; ++g) merged_bands[g] = pk::QuantileSketch(4096, g);
+      merged_onsets = pk::QuantileSketch(size_t{1} << 16, 0xD15EA5E);
+      absorb(message);
+    });
     benchmark::DoNotOptimize(merged_onsets.quantile(0.5));
   }
   state.counters["ranks"] = pk::mpi_size();

@@ -608,9 +608,23 @@ struct MonteCarloSummary {
   }
 
   // Merges the summaries of all ranks (each holds its block of the `draws` draws) on every
-  // rank: counts add, sketches merge, onset times are gathered in draw order.
+  // rank: counts add and sketches merge along a tree of ranks (pk::tree_reduce_bytes, a
+  // fixed-size message per rank); exact onset times are gathered in draw order.
   void merge_ranks(size_t draws) {
     if (pk::mpi_size() == 1) return;
+    pk::tree_reduce_bytes([&] { return pack(); }, [&](const std::string& bytes) { absorb(bytes); },
+                          [&](const std::string& bytes) {
+                            MonteCarloSummary total(bands.size(), exact_onsets,
+                                                    onset_sketch.capacity());
+                            total.absorb(bytes);
+                            total.onset_times = std::move(onset_times);
+                            *this = std::move(total);
+                          });
+    if (exact_onsets) onset_times = pk::gather_rows(std::move(onset_times), draws, 1);
+  }
+
+  // The summary (without exact onset times) as bytes, and adding such bytes.
+  std::string pack() const {
     pk::ByteWriter out;
     out.put<uint64_t>(failed);
     out.put(simulations);
@@ -619,20 +633,17 @@ struct MonteCarloSummary {
     out.put<uint64_t>(consistent);
     for (const auto& band : bands) band.write(out);
     if (!exact_onsets) onset_sketch.write(out);
-    const int rank = pk::mpi_rank();
-    const auto parts = pk::all_gather_bytes(std::move(out.bytes()));
-    for (size_t r = 0; r < parts.size(); ++r) {
-      if (static_cast<int>(r) == rank) continue;
-      pk::ByteReader in(parts[r]);
-      failed += in.get<uint64_t>();
-      simulations += in.get<long>();
-      hits += in.get<uint64_t>();
-      never += in.get<uint64_t>();
-      consistent += in.get<uint64_t>();
-      for (auto& band : bands) band.merge_from(in);
-      if (!exact_onsets) onset_sketch.merge_from(in);
-    }
-    if (exact_onsets) onset_times = pk::gather_rows(std::move(onset_times), draws, 1);
+    return std::move(out.bytes());
+  }
+  void absorb(const std::string& bytes) {
+    pk::ByteReader in(bytes);
+    failed += in.get<uint64_t>();
+    simulations += in.get<long>();
+    hits += in.get<uint64_t>();
+    never += in.get<uint64_t>();
+    consistent += in.get<uint64_t>();
+    for (auto& band : bands) band.merge_from(in);
+    if (!exact_onsets) onset_sketch.merge_from(in);
   }
 
   bool exact_onsets;

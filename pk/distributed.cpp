@@ -109,6 +109,53 @@ std::vector<std::string> all_gather_bytes(std::string local) {
   return parts;
 }
 
+namespace {
+void check_status(int status, const char* what) {
+  if (status != MPI_SUCCESS)
+    throw std::runtime_error(std::string(what) + " failed with code " + std::to_string(status));
+}
+int message_size(size_t size) {
+  if (size > static_cast<size_t>(INT32_MAX))
+    throw std::runtime_error("summary too large for one MPI message");
+  return static_cast<int>(size);
+}
+}  // namespace
+
+void tree_reduce_bytes(const std::function<std::string()>& pack,
+                       const std::function<void(const std::string&)>& absorb,
+                       const std::function<void(const std::string&)>& replace) {
+  const int size = mpi_size(), rank = mpi_rank();
+  if (size == 1) return;
+  constexpr int kTag = 0x5EED;
+  for (int step = 1; step < size; step <<= 1) {
+    if (rank & step) {  // send to the parent, done
+      const std::string bytes = pack();
+      check_status(MPI_Send(bytes.data(), message_size(bytes.size()), MPI_CHAR, rank - step, kTag,
+                            MPI_COMM_WORLD),
+                   "MPI_Send");
+      break;
+    }
+    if (rank + step < size) {  // receive a child's summary
+      MPI_Status status;
+      check_status(MPI_Probe(rank + step, kTag, MPI_COMM_WORLD, &status), "MPI_Probe");
+      int count = 0;
+      MPI_Get_count(&status, MPI_CHAR, &count);
+      std::string bytes(static_cast<size_t>(count), '\0');
+      check_status(MPI_Recv(bytes.data(), count, MPI_CHAR, rank + step, kTag, MPI_COMM_WORLD,
+                            MPI_STATUS_IGNORE),
+                   "MPI_Recv");
+      absorb(bytes);
+    }
+  }
+  std::string total = rank == 0 ? pack() : std::string();
+  uint64_t length = total.size();
+  check_status(MPI_Bcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  total.resize(length);
+  check_status(MPI_Bcast(total.data(), message_size(length), MPI_CHAR, 0, MPI_COMM_WORLD),
+               "MPI_Bcast");
+  if (rank != 0) replace(total);
+}
+
 #else
 
 MpiSession::MpiSession(int*, char***) {}
@@ -120,6 +167,9 @@ std::vector<double> gather_rows(std::vector<double> local_rows, size_t, size_t) 
   return local_rows;
 }
 std::vector<std::string> all_gather_bytes(std::string local) { return {std::move(local)}; }
+void tree_reduce_bytes(const std::function<std::string()>&,
+                       const std::function<void(const std::string&)>&,
+                       const std::function<void(const std::string&)>&) {}
 
 #endif
 

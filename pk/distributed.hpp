@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,16 @@ std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, si
 
 // Gathers each rank's bytes to every rank: element r of the result is rank r's `local`.
 std::vector<std::string> all_gather_bytes(std::string local);
+
+// Reduces per-rank summaries of fixed size without gathering them all anywhere: along a
+// binomial tree (ceil(log2 ranks) steps), each rank absorbs the packed summaries of its
+// children (absorb(bytes), which must be associative and commutative, as sums and sketch
+// merges are) and sends pack() of the result to its parent; rank 0 then broadcasts pack()
+// of the total, and every other rank calls replace(bytes) with it. Memory per rank: two
+// summaries, whatever the number of ranks. One process: nothing to do.
+void tree_reduce_bytes(const std::function<std::string()>& pack,
+                       const std::function<void(const std::string&)>& absorb,
+                       const std::function<void(const std::string&)>& replace);
 
 // Packs task results (numbers, strings, vectors of numbers) into bytes and back, bit for bit,
 // to send them between ranks (all ranks run the same binary, so the same byte order).

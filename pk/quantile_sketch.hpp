@@ -64,6 +64,7 @@ class QuantileSketch {
   }
 
   size_t count() const { return count_; }
+  size_t capacity() const { return capacity_; }
   size_t sample_size() const { return heap_.size(); }
   bool exact() const { return count_ == heap_.size(); }
 
