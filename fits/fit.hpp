@@ -25,7 +25,8 @@
 // sigma^2 = RSS/(n - p) (as nls and NIST), mapped to the natural scale by the delta method;
 // correlations from it. Confidence intervals: Wald (on the estimation scale: log for
 // log-scale parameters), profile likelihood (likelihood ratio, chi-square 1 df), or
-// parametric bootstrap (percentile; seeded; parallel, the same for any thread count).
+// parametric bootstrap (percentile; seeded; parallel, the same for any thread or MPI rank
+// count: multi-starts, profile sides and replicates are split over both).
 #pragma once
 
 #include <cstdint>
@@ -58,7 +59,8 @@ struct FitOptions {
   int multistart = 0;
   // Seed for multi-start points and the bootstrap.
   uint64_t seed = 20240607;
-  // Worker threads for multi-start and bootstrap (0: all cores). Results do not depend on it.
+  // Worker threads per MPI rank for multi-start, profiles and bootstrap (0: all cores).
+  // Results do not depend on it.
   int threads = 0;
   // Confidence intervals.
   IntervalMethod intervals = IntervalMethod::kWald;
