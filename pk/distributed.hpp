@@ -1,8 +1,10 @@
 // Work split over MPI ranks (when onset is built with ONSET_WITH_MPI) and, inside each
 // rank, over threads (pk/parallel.hpp), with results that do not depend on either count:
 // task i always computes the same row (its random numbers come from task_rng(seed, i)),
-// ranks take contiguous blocks of task indices, and every rank receives all rows in index
-// order (so all ranks reach the same summary; only rank 0 prints).
+// ranks take contiguous blocks of task indices, and every rank receives all results in index
+// order (distributed_map: rows of numbers; distributed_for: any results, packed into bytes)
+// or, for summaries of fixed size, the merged total (tree_reduce_bytes), so all ranks reach
+// the same answer; only rank 0 prints.
 // Without MPI, or under a plain (non-mpirun) start, the same code runs as one process.
 #pragma once
 
