@@ -219,5 +219,27 @@ TEST(TracerFit, TidyDataWithoutALabelAreRefused) {
   std::remove(path.c_str());
 }
 
+TEST(TracerFit, DataNotDecayCorrectedNeedDosesAtTimeZero) {
+  // The decay factor counts from t = 0; a later dose (NONMEM-style data) is refused there.
+  const std::string path = std::string(ONSET_BINARY_DIR) + "/tracer_fit_late_dose.csv";
+  {
+    std::ofstream out(path);
+    out << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS\n1,1,1,1e10,1,.,1,.\n1,5,0,0,1,40,0,liver_label_pct\n";
+  }
+  ModelDataOptions options = options_for(ModelDataOptions::Observe::kLabel, kStart);
+  options.decay_corrected = false;
+  try {
+    load_model_problem("ev_pbpk_mouse", path, options);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find(":2:"), std::string::npos) << message;  // the dose's line
+    EXPECT_NE(message.find("decay"), std::string::npos) << message;
+  }
+  options.decay_corrected = true;  // decay-corrected: any dose time
+  EXPECT_NO_THROW(load_model_problem("ev_pbpk_mouse", path, options));
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace onset::fits
