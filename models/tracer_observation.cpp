@@ -198,12 +198,11 @@ std::string tracer_model_text(const std::string& base_text, const std::string& b
          "free_label_fraction_stomach - free_label_fraction_liver)");
     root["derived"] = derived;
     const std::string unit = compartments[intact.front()]["unit"].Scalar();
-    for (const char* free : {"free_label_plasma", "free_label_thyroid", "free_label_stomach",
-                             "free_label_liver", "free_label_urine", "free_label_faeces"}) {
+    for (const std::string where : {"plasma", "thyroid", "stomach", "liver", "urine", "faeces"}) {
       YAML::Node c;
       c["unit"] = unit;
-      c["description"] = std::string("free ") + label.free.name + " label (" + (free + 11) + ")";
-      compartments[free] = c;
+      c["description"] = "free " + label.free.name + " label (" + where + ")";
+      compartments["free_label_" + where] = c;
     }
     for (const auto& [organ, present] : has_degraded_label)
       added.push_back(first_order("label_release_" + organ, "label_degraded_" + organ,
