@@ -1,12 +1,20 @@
 // `onset fit MODEL --data FILE.csv [--error additive|proportional|combined|lognormal]
 //  [--start NAME=VALUE ...] [--fix NAME=VALUE ...] [--ci wald|profile|bootstrap]
-//  [--format text|json] [--plot FILE]`, and
+//  [--format text|json] [--plot FILE] [--label NAME|none-intact] [--decay-corrected yes|no]
+//  [--per-subject]`, and
 // `onset fit --expr "EXPR" --x COL --y COL --data FILE.csv --start NAME=VALUE ...`.
 // The estimation engine is fits/fit.hpp; data loading fits/fit_data.hpp; the plot
 // fits/fit_plot.hpp (gnuplot).
 //
-// Exit codes: 0 converged; 1 the fit did not converge (estimates still printed, status in
-// words); 2 bad input (model, data, expression, option), with file:line:column where there is one.
+// Exit codes: 0 converged (--per-subject: every subject); 1 the fit did not converge (estimates
+// still printed, status in words); 2 bad input (model, data, expression, option), with
+// file:line:column where there is one.
+//
+// --per-subject JSON: {"per_subject": true, "n_subjects", "n_converged", "not_converged": [IDs],
+//   "subjects": [{"id", "n_observations", "fitted", "converged", "status", "message",
+//                 "objective", "parameters": [{"name", "estimate", "se", "rse_pct"}]}],
+//   "two_stage": {"method", "parameters": [{"name", "unit", "n", "mean", "sd", "cv_pct",
+//                 "median", "geometric_mean"}]}, "notes"}
 #include <cmath>
 #include <iostream>
 #include <map>
@@ -16,11 +24,14 @@
 #include <string>
 #include <vector>
 
+#include "check/data_dir.hpp"
 #include "cli/commands.hpp"
 #include "fits/expression.hpp"
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
 #include "fits/fit_plot.hpp"
+#include "fits/per_subject.hpp"
+#include "models/tracer_labels.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
 
@@ -48,6 +59,9 @@ struct FitArgs {
   int bootstrap = 200;
   unsigned long long seed = 20240607;
   int threads = 0;
+  std::string label;
+  std::string decay_corrected = "yes";
+  bool per_subject = false;
 };
 
 struct BadInput : std::runtime_error {
@@ -184,6 +198,114 @@ void print_text(const fits::FitSummary& summary, const std::vector<std::string>&
   }
 }
 
+void print_per_subject_text(const fits::PerSubjectSummary& summary,
+                            const std::vector<std::string>& notes) {
+  std::cout << "per-subject fits: " << summary.subjects.size() << " subjects, "
+            << summary.num_converged << " converged\n";
+  for (const auto& note : notes) std::cout << "note: " << note << "\n";
+  for (const auto& subject : summary.subjects) {
+    std::cout << "subject " << subject.id << " (n = " << subject.num_observations << "): ";
+    if (!subject.fitted) {
+      std::cout << "not fitted (" << subject.skipped_reason << ")\n";
+      continue;
+    }
+    std::cout << fits::fit_status_name(subject.summary.status) << " (" << subject.summary.message
+              << "), -2 log L " << format_number(subject.summary.minus_two_log_likelihood, 8)
+              << "\n";
+    for (const auto& p : subject.summary.parameters) {
+      if (p.fixed) continue;
+      std::printf("  %-26s %14s  SE %12s  RSE%% %9s\n", p.name.c_str(),
+                  format_number(p.estimate).c_str(), format_number(p.se, 4).c_str(),
+                  format_number(p.rse_pct, 3).c_str());
+    }
+  }
+  std::cout << "standard two-stage summary over the " << summary.num_converged
+            << " converged subjects (SD with n - 1):\n";
+  std::printf("%-28s %4s %14s %12s %9s %14s %14s\n", "parameter", "n", "mean", "SD", "CV%",
+              "median", "geo. mean");
+  for (const auto& p : summary.two_stage)
+    std::printf("%-28s %4d %14s %12s %9s %14s %14s\n", p.name.c_str(), p.n,
+                format_number(p.mean).c_str(), format_number(p.sd, 4).c_str(),
+                format_number(p.cv_pct, 3).c_str(), format_number(p.median).c_str(),
+                format_number(p.geometric_mean).c_str());
+  std::cout << "not converged: " << summary.not_converged.size();
+  for (size_t i = 0; i < summary.not_converged.size(); ++i)
+    std::cout << (i == 0 ? " (" : ", ") << summary.not_converged[i];
+  std::cout << (summary.not_converged.empty() ? "" : ")") << "\n";
+}
+
+void print_per_subject_json(const fits::PerSubjectSummary& summary,
+                            const std::vector<std::string>& notes) {
+  nlohmann::json out;
+  out["per_subject"] = true;
+  out["n_subjects"] = summary.subjects.size();
+  out["n_converged"] = summary.num_converged;
+  out["not_converged"] = summary.not_converged;
+  nlohmann::json subjects = nlohmann::json::array();
+  for (const auto& subject : summary.subjects) {
+    nlohmann::json item = {{"id", subject.id},
+                           {"n_observations", subject.num_observations},
+                           {"fitted", subject.fitted},
+                           {"converged", subject.converged()}};
+    if (!subject.fitted) {
+      item["status"] = "not fitted";
+      item["message"] = subject.skipped_reason;
+      subjects.push_back(item);
+      continue;
+    }
+    item["status"] = std::string(fits::fit_status_name(subject.summary.status));
+    item["message"] = subject.summary.message;
+    item["objective"] = number_or_null(subject.summary.minus_two_log_likelihood);
+    nlohmann::json parameters = nlohmann::json::array();
+    for (const auto& p : subject.summary.parameters) {
+      if (p.fixed) continue;
+      parameters.push_back({{"name", p.name},
+                            {"estimate", number_or_null(p.estimate)},
+                            {"se", number_or_null(p.se)},
+                            {"rse_pct", number_or_null(p.rse_pct)}});
+    }
+    item["parameters"] = parameters;
+    subjects.push_back(item);
+  }
+  out["subjects"] = subjects;
+  nlohmann::json parameters = nlohmann::json::array();
+  for (const auto& p : summary.two_stage)
+    parameters.push_back({{"name", p.name},
+                          {"unit", p.unit},
+                          {"n", p.n},
+                          {"mean", number_or_null(p.mean)},
+                          {"sd", number_or_null(p.sd)},
+                          {"cv_pct", number_or_null(p.cv_pct)},
+                          {"median", number_or_null(p.median)},
+                          {"geometric_mean", number_or_null(p.geometric_mean)}});
+  out["two_stage"] = {{"method",
+                       "standard two-stage: arithmetic mean, SD (n - 1), CV% = 100 SD/mean, "
+                       "median and geometric mean of the estimates of the converged subjects"},
+                      {"parameters", parameters}};
+  out["notes"] = notes;
+  std::cout << out.dump(2) << "\n";
+}
+
+// --label NAME: the label from data/tracers/labels.yaml; "none-intact": intact vesicles.
+void apply_label(const FitArgs& args, fits::ModelDataOptions* options) {
+  if (args.decay_corrected != "yes" && args.decay_corrected != "no")
+    throw BadInput("--decay-corrected: expected yes or no; found '" + args.decay_corrected + "'");
+  options->decay_corrected = args.decay_corrected == "yes";
+  if (args.label.empty()) return;
+  if (args.label == "none-intact") {
+    options->observe = fits::ModelDataOptions::Observe::kIntact;
+    return;
+  }
+  const std::string path = (check::data_dir() / "tracers" / "labels.yaml").string();
+  const models::LabelTable table = models::read_label_table(path);
+  const models::TracerLabel* label = table.find(args.label);
+  if (!label)
+    throw BadInput("--label: '" + args.label + "' is not a label of " + path +
+                   " (known: " + table.names() + ", or none-intact for intact vesicles)");
+  options->observe = fits::ModelDataOptions::Observe::kLabel;
+  options->label = *label;
+}
+
 int run(const FitArgs& args) {
   fits::LoadedProblem loaded;
   fits::FitOptions options;
@@ -224,13 +346,34 @@ int run(const FitArgs& args) {
       data_options.observable_column = args.observable_column;
       data_options.tidy_dose = args.dose;
       data_options.tidy_dose_cmt = args.dose_cmt;
+      apply_label(args, &data_options);
       loaded = fits::load_model_problem(args.model, args.data, data_options);
     }
+    if (args.per_subject && !loaded.subset_predictor)
+      throw BadInput("--per-subject needs a MODEL and data with subject IDs (not --expr)");
     std::string why;
     if (!loaded.problem.IsValid(&why)) throw BadInput(why);
   } catch (const std::exception& error) {
     std::cerr << "onset fit: " << error.what() << "\n";
     return kExitBadInput;
+  }
+  if (args.per_subject) {
+    std::vector<fits::SubjectProblem> subjects;
+    fits::PerSubjectSummary per_subject;
+    try {
+      subjects = fits::split_by_subject(loaded.problem, loaded.subset_predictor);
+      fits::SolvePerSubject(options, &subjects, &per_subject);
+    } catch (const std::exception& error) {
+      std::cerr << "onset fit: " << error.what() << "\n";
+      return kExitBadInput;
+    }
+    if (pk::mpi_rank() != 0)
+      return per_subject.not_converged.empty() ? kExitSuccess : kExitAnalysisFailed;
+    if (args.format == "json")
+      print_per_subject_json(per_subject, loaded.notes);
+    else
+      print_per_subject_text(per_subject, loaded.notes);
+    return per_subject.not_converged.empty() ? kExitSuccess : kExitAnalysisFailed;
   }
   fits::FitSummary summary;
   try {
@@ -300,6 +443,18 @@ void register_fit_command(CLI::App& app) {
   command->add_option("--bootstrap", args->bootstrap, "--ci bootstrap: replicates")
       ->capture_default_str();
   command->add_option("--seed", args->seed, "seed (multi-start, bootstrap)")->capture_default_str();
+  command->add_option("--label", args->label,
+                      "tidy tracer data: the label measured (111In, 125I, 99mTc, 64Cu, 89Zr, "
+                      "131I, DiR, luciferase; data/tracers/labels.yaml): organs map to label "
+                      "observables; none-intact: intact vesicles (ORGAN_pct)");
+  command
+      ->add_option("--decay-corrected", args->decay_corrected,
+                   "yes: values decay-corrected to the dose time (the usual convention); no: "
+                   "predictions carry the physical decay of the label")
+      ->capture_default_str();
+  command->add_flag("--per-subject", args->per_subject,
+                    "fit each subject (ID) separately and give the standard two-stage summary "
+                    "(not for destructive data: one time point per subject)");
   command->add_option("--threads", args->threads,
                       "worker threads (0: all cores); results do not depend on it");
   command->callback([args] {

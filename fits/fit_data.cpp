@@ -13,6 +13,7 @@
 #include "fits/nca/csv_table.hpp"
 #include "fits/nca/input_error.hpp"
 #include "models/model_library.hpp"
+#include "models/tracer_observation.hpp"
 #include "pk/format.hpp"
 
 namespace onset::fits {
@@ -103,10 +104,41 @@ std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cm
 LoadedProblem load_model_problem(const std::string& model_name, const std::string& data_path,
                                  const ModelDataOptions& options) {
   LoadedProblem loaded;
-  std::shared_ptr<models::FileModel> file_model = models::load_file_model(model_name);
-  std::shared_ptr<const pk::Model> model = file_model;
-  std::string csv_text;
+  using Observe = ModelDataOptions::Observe;
   const bool tidy = is_tidy_tracer_csv(data_path);
+  if (tidy && options.observe == Observe::kUnset)
+    throw InputError(
+        data_path, 0, 0,
+        "tidy tracer data need to say what was measured: give the label, e.g. --label 111In, "
+        "--label 125I or --label DiR (a counter or imager reads the label, not the vesicle: "
+        "label released after degradation and residualised label count too, and fitting "
+        "intact-vesicle kinetics to label data is the classic error). To fit intact-vesicle "
+        "observables anyway, say so: --label none-intact");
+  const bool with_label = options.observe == Observe::kLabel && options.label.has_value();
+  std::shared_ptr<models::FileModel> file_model =
+      with_label ? models::load_tracer_model(model_name, *options.label,
+                                             {.decay_corrected = options.decay_corrected})
+                 : models::load_file_model(model_name);
+  std::shared_ptr<const pk::Model> model = file_model;
+  if (with_label) {
+    const models::TracerLabel& label = *options.label;
+    std::string note = "observation model: label " + label.name + " (" +
+                       models::label_kind_name(label.kind) + ", " +
+                       models::label_fate_name(label.fate) + "); ";
+    if (label.half_life_h > 0)
+      note += options.decay_corrected
+                  ? "data decay-corrected (no decay factor; --decay-corrected no if not)"
+                  : "data NOT decay-corrected: predictions x exp(-ln 2 t / " +
+                        format_number(label.half_life_h, 6) + " h)";
+    else
+      note += "no physical decay";
+    loaded.notes.push_back(note);
+  } else if (options.observe == Observe::kIntact) {
+    loaded.notes.push_back(
+        "observing intact vesicles (asked for): label released or residualised after "
+        "degradation is not in the predictions");
+  }
+  std::string csv_text;
   if (tidy) {
     csv_text = tidy_to_nonmem_csv(data_path, options.tidy_dose, options.tidy_dose_cmt);
     loaded.notes.push_back("tidy tracer data converted: one dose of " +
@@ -118,6 +150,15 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
   // Observable names and BLQ flags come from the CSV text, matched to records by line.
   const CsvTable table =
       tidy ? CsvTable::parse(csv_text, data_path) : CsvTable::read_file(data_path);
+  if (with_label && options.label->half_life_h > 0 && !options.decay_corrected) {
+    // The decay factor counts from t = 0: every dose must be given then.
+    for (const auto& record : data->records)
+      if (record.is_dose() && record.time_h != 0)
+        throw InputError(data_path, record.line, 0,
+                         "doses at time 0 for data that are not decay-corrected (the decay "
+                         "factor counts from t = 0); found a dose at t = " +
+                             format_number(record.time_h) + " h");
+  }
   std::optional<size_t> observable_column;
   if (!options.observable_column.empty()) {
     observable_column = table.require_column(options.observable_column, "observable names");
@@ -147,7 +188,10 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
       std::vector<std::string> candidates = {name};
       if (const size_t at = name.find('@'); at != std::string::npos) {
         const std::string organ = name.substr(0, at), suffix = name.substr(at + 1);
-        candidates = {organ + "_" + suffix, organ};
+        candidates = with_label ? std::vector<std::string>{organ + "_label_" + suffix}
+                                : std::vector<std::string>{organ + "_" + suffix, organ};
+      } else if (with_label) {
+        candidates = {name, name + "_label_pct"};
       }
       int index = -1;
       for (const auto& candidate : candidates) {
@@ -191,6 +235,11 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     loaded.notes.push_back(std::to_string(blq_count) +
                            " observation(s) below the quantification limit excluded (M1)");
   loaded.problem.predictor = std::make_shared<DosingPredictor>(model, data, observations);
+  loaded.subset_predictor = [model, data, observations](std::span<const size_t> rows) {
+    std::vector<FittedObservation> subset;
+    for (size_t row : rows) subset.push_back(observations[row]);
+    return std::make_shared<DosingPredictor>(model, data, std::move(subset));
+  };
   const auto bounds = file_model->parameter_bounds();
   for (size_t i = 0; i < model->parameters().size(); ++i) {
     const auto& info = model->parameters()[i];

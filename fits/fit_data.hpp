@@ -5,10 +5,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fits/fit_problem.hpp"
+#include "fits/per_subject.hpp"
+#include "models/tracer_labels.hpp"
 
 namespace onset::fits {
 
@@ -32,11 +35,24 @@ struct ModelDataOptions {
   // ORGAN_pct for %ID and ORGAN_pct_per_g for %ID/g.
   double tidy_dose = 0;
   int tidy_dose_cmt = 1;
+  // What tracer values measure. A counter or imager reads the label, not the vesicle, so tidy
+  // tracer data are refused unless this is said: kLabel fits the label observation model of
+  // `label` (models/tracer_observation.hpp; organ ORGAN maps to ORGAN_label_pct, %ID/g to
+  // ORGAN_label_pct_per_g); kIntact fits intact-vesicle observables (ORGAN_pct), only when asked
+  // for explicitly. NONMEM-style data name their observables; `label` there switches the model.
+  enum class Observe { kUnset, kLabel, kIntact };
+  Observe observe = Observe::kUnset;
+  std::optional<models::TracerLabel> label;
+  // True when the values are decay-corrected to the dose time (the usual convention); false:
+  // predictions carry the physical decay factor exp(-ln 2 t / T_half) (doses at t = 0 only).
+  bool decay_corrected = true;
 };
 
 struct LoadedProblem {
   FitProblem problem;
   std::vector<std::string> notes;  // what was assumed or dropped, in words
+  // The predictor of a subset of the observations (per-subject fits); empty for --expr.
+  SubsetPredictorFactory subset_predictor;
 };
 
 // True when the CSV looks like tidy tracer data (has time, organ and value columns, no AMT).

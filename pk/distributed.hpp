@@ -39,6 +39,25 @@ bool built_with_mpi();
 int mpi_rank();
 int mpi_size();
 
+// Inside a RankLocalScope (per thread), distributed_map and distributed_for run every task in
+// this process, with no MPI calls: for work nested in a loop that is already split over ranks
+// or threads (per-subject fits run whole fits on worker threads, and MPI collectives must not
+// be called from several threads at once or from one rank only).
+inline int& rank_local_depth() {
+  thread_local int depth = 0;
+  return depth;
+}
+class RankLocalScope {
+ public:
+  RankLocalScope() { ++rank_local_depth(); }
+  ~RankLocalScope() { --rank_local_depth(); }
+  RankLocalScope(const RankLocalScope&) = delete;
+  RankLocalScope& operator=(const RankLocalScope&) = delete;
+};
+// The rank and number of ranks a distributed loop started on this thread splits over.
+inline int loop_rank() { return rank_local_depth() > 0 ? 0 : mpi_rank(); }
+inline int loop_ranks() { return rank_local_depth() > 0 ? 1 : mpi_size(); }
+
 // Gathers each rank's rows [begin, end) of a count x width row-major table to every rank,
 // in index order, and returns the whole table.
 std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, size_t width);
@@ -124,11 +143,12 @@ inline std::pair<size_t, size_t> rank_block(size_t count, int rank, int size) {
 template <typename MakeWorkspace, typename Task>
 std::vector<double> distributed_map(size_t count, size_t width, int threads,
                                     MakeWorkspace&& make_workspace, Task&& task) {
-  const auto [begin, end] = rank_block(count, mpi_rank(), mpi_size());
+  const auto [begin, end] = rank_block(count, loop_rank(), loop_ranks());
   std::vector<double> local((end - begin) * width);
   parallel_for(end - begin, threads, make_workspace, [&](size_t k, auto& workspace) {
     task(begin + k, workspace, std::span<double>(local).subspan(k * width, width));
   });
+  if (loop_ranks() == 1) return local;
   return gather_rows(std::move(local), count, width);
 }
 
@@ -141,7 +161,7 @@ std::vector<double> distributed_map(size_t count, size_t width, int threads,
 template <typename MakeWorkspace, typename Task, typename Encode, typename Decode>
 void distributed_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task,
                      Encode&& encode, Decode&& decode) {
-  const int rank = mpi_rank(), size = mpi_size();
+  const int rank = loop_rank(), size = loop_ranks();
   const auto [begin, end] = rank_block(count, rank, size);
   parallel_for(end - begin, threads, make_workspace,
                [&](size_t k, auto& workspace) { task(begin + k, workspace); });

@@ -22,15 +22,17 @@ inline int resolve_threads(int threads) {
 
 // Calls task(i, workspace) for i = 0..count-1 on `threads` workers (0: all cores).
 // make_workspace() builds one workspace per worker. The first exception thrown by a task
-// is rethrown after the loop (the other tasks still run).
+// is rethrown after the loop (the other tasks still run). `chunk`: tasks a worker takes at a
+// time (1 for few long tasks, such as one fit per subject).
 template <typename MakeWorkspace, typename Task>
-void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task) {
+void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task,
+                  int chunk = 16) {
   const int workers = resolve_threads(threads);
   std::exception_ptr failure;
 #pragma omp parallel num_threads(workers)
   {
     auto workspace = make_workspace();
-#pragma omp for schedule(dynamic, 16)
+#pragma omp for schedule(dynamic, chunk)
     for (long i = 0; i < static_cast<long>(count); ++i) {
       try {
         task(static_cast<size_t>(i), workspace);
