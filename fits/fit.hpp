@@ -48,9 +48,6 @@ struct FitOptions {
   double function_tolerance = 1e-15;
   double parameter_tolerance = 1e-15;
   double gradient_tolerance = 1e-20;
-  // Several observables: outer re-weighting stops when no block weight n_k/Q_k changes by
-  // more than this (relative).
-  double block_weight_tolerance = 1e-9;
   // Bates-Watts relative offset below which a stationary point counts as converged.
   double max_relative_offset = 1e-4;
   // Extra starting points drawn uniformly (log-uniformly for log-scale parameters) from each

@@ -26,11 +26,14 @@ inline int resolve_threads(int threads) {
 template <typename MakeWorkspace, typename Task>
 void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task) {
   const int workers = resolve_threads(threads);
+  // Chunks of up to 16 tasks, but small enough that every worker gets some: a dozen slow
+  // tasks (profile-likelihood sides, a multi-start) must not all land on one worker.
+  const long chunk = std::clamp(static_cast<long>(count) / (8L * workers), 1L, 16L);
   std::exception_ptr failure;
 #pragma omp parallel num_threads(workers)
   {
     auto workspace = make_workspace();
-#pragma omp for schedule(dynamic, 16)
+#pragma omp for schedule(dynamic, chunk)
     for (long i = 0; i < static_cast<long>(count); ++i) {
       try {
         task(static_cast<size_t>(i), workspace);
