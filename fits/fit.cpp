@@ -727,6 +727,8 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
         [&] {
           Worker worker;
           worker.predictor = problem->predictor->clone();
+          // Inner fits need the statistic to about 1e-6, not the last digit.
+          worker.predictor->set_relaxed_accuracy(true);
           worker.objective = std::make_unique<FitObjective>(*problem, worker.predictor.get());
           return worker;
         },
