@@ -5,7 +5,7 @@
 //
 // Criteria (the issue's): estimates unbiased within 5 % for the identifiable parameters, and
 // 95 % profile intervals covering the truth in 90-99 % of replicates. The full study (200
-// replicates) runs with ONSET_FULL_STUDY=1 (about 2 s of CPU per replicate; the measured
+// replicates) runs with ONSET_FULL_STUDY=1 (about 1.2 s of CPU per replicate; the measured
 // table is in fits/README.md). By default 10 replicates keep the suite short: bias within 5 %
 // per parameter (the Monte Carlo SE of a 10-replicate mean is under 1 %), every interval
 // around its estimate, and the 60 intervals together covering the truth at least 50 times

@@ -90,6 +90,24 @@ TEST(FitProfile, BoundsAgreeWithTightFitsAtTheBoundsOfTheMouseDesign) {
               worst);
 }
 
+TEST(FitProfile, IntervalsAreTheSameForOneAndTwoThreads) {
+  // Each side's search depends only on its own history, never on which worker ran it.
+  FitProblem problem = mouse_problem_with_data();
+  FitOptions options;
+  options.intervals = IntervalMethod::kProfile;
+  FitSummary one, two;
+  options.threads = 1;
+  Solve(options, &problem, &one);
+  options.threads = 2;
+  Solve(options, &problem, &two);
+  ASSERT_TRUE(one.converged()) << one.message;
+  for (size_t i = 0; i < problem.parameters.size(); ++i) {
+    if (problem.parameters[i].fixed) continue;
+    EXPECT_EQ(one.parameters[i].ci_low, two.parameters[i].ci_low) << one.parameters[i].name;
+    EXPECT_EQ(one.parameters[i].ci_high, two.parameters[i].ci_high) << one.parameters[i].name;
+  }
+}
+
 TEST(FitProfile, JointFormEstimateIsStationaryForTheProfiledLikelihoodOfSeveralObservables) {
   // sum_k n_k log Q_k (each observable's sigma profiled out) by central differences of
   // FitObjective in the internal (log) coordinates, at the estimate the joint least-squares
