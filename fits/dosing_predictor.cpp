@@ -80,7 +80,7 @@ bool DosingPredictor::predict(std::span<const double> params, std::span<const in
     const bool ok = predict_sensitivities(params, jacobian.empty() ? std::span<const int>() : wrt,
                                           f, jacobian, why);
     if (ok && !jacobian.empty()) {
-      last_method_ = sensitivity_->last_run_exact()
+      last_method_ = (relaxed_ ? relaxed_sensitivity_ : sensitivity_)->last_run_exact()
                          ? "exact: state and sensitivities of the linear model by matrix "
                            "exponential (Eigen)"
                          : kSensitivityMethod;
@@ -130,10 +130,17 @@ bool DosingPredictor::predict_dosing(std::span<const double> params, std::span<d
 bool DosingPredictor::predict_sensitivities(std::span<const double> params,
                                             std::span<const int> wrt, std::span<double> f,
                                             std::span<double> jacobian, std::string* why) {
-  if (!sensitivity_) {
+  std::unique_ptr<pk::SensitivitySimulator>& simulator =
+      relaxed_ ? relaxed_sensitivity_ : sensitivity_;
+  if (!simulator) {
     pk::SolverOptions options = solver_;
     options.backend = pk::Backend::kCvodesBdf;
-    sensitivity_ = std::make_unique<pk::SensitivitySimulator>(*model_, options);
+    if (relaxed_) {
+      options.rtol *= kRelaxedToleranceFactor;
+      options.atol *= kRelaxedToleranceFactor;
+      for (double& atol : options.atol_per_state) atol *= kRelaxedToleranceFactor;
+    }
+    simulator = std::make_unique<pk::SensitivitySimulator>(*model_, options);
   }
   const size_t n = observations_.size();
   const size_t n_obs = static_cast<size_t>(model_->num_observables());
@@ -260,7 +267,7 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
     sens_.resize(outputs * n_obs * ns);
     const double t_start = std::min(0.0, plan.events.front().time);
     std::string reason;
-    if (!sensitivity_->run(t_start, events_, params, wrt, obs_, sens_, &reason)) {
+    if (!simulator->run(t_start, events_, params, wrt, obs_, sens_, &reason)) {
       if (why) *why = "subject " + plan.label + ": " + reason;
       return false;
     }

@@ -258,9 +258,13 @@ double relative_offset(const std::vector<double>& r, const std::vector<double>& 
          (orthogonal / std::sqrt(static_cast<double>(n - k)));
 }
 
-// One solve from theta0 with the coordinates in `held` fixed at their theta0 values.
+// One solve from theta0 with the coordinates in `held` fixed at their theta0 values. With
+// `good_enough` > 0, a start where one Gauss-Newton step would lower -2 log L by less than
+// that is taken as it is (profile points: the noise of the ODE solution would otherwise keep
+// Ceres shrinking its trust region there for a dozen evaluations).
 SolveOutcome solve_from(FitObjective& objective, const std::vector<double>& theta0,
-                        const std::vector<char>& held, const FitOptions& options) {
+                        const std::vector<char>& held, const FitOptions& options,
+                        double good_enough = 0) {
   SolveOutcome outcome;
   const size_t m = objective.num_internal();
   std::vector<int> free;
@@ -269,60 +273,69 @@ SolveOutcome solve_from(FitObjective& objective, const std::vector<double>& thet
   std::vector<double> theta = theta0;
   std::vector<double> residual(objective.num_observations());
   std::string why;
-  objective.reset_block_weights();
-  if (!objective.evaluate(theta, residual.data(), nullptr, &why)) {
+  // Several observables: the joint least-squares form (fits/fit_objective.hpp), one solve.
+  struct JointForm {
+    FitObjective& objective;
+    explicit JointForm(FitObjective& o) : objective(o) { objective.set_joint_blocks(true); }
+    ~JointForm() { objective.set_joint_blocks(false); }
+  } joint_form(objective);
+  std::vector<double> jacobian;
+  if (!objective.evaluate(theta, residual.data(), good_enough > 0 ? &jacobian : nullptr, &why)) {
     outcome.message = "the model cannot be evaluated at the start: " + why;
     outcome.theta = theta;
     return outcome;
   }
   outcome.evaluated = true;
-  objective.update_block_weights();
+  bool skip = false;
+  if (good_enough > 0 && !free.empty()) {
+    // -2 log L = N log(sum r~^2) + const, so a Gauss-Newton step lowers it by about
+    // N |P r~|^2 / |r~|^2, P the projection on the free columns.
+    bool full_rank = true, unused = false;
+    const double offset = relative_offset(residual, jacobian, m, free, theta, &full_rank, &unused);
+    const double n = static_cast<double>(residual.size());
+    const double k = static_cast<double>(free.size());
+    // offset^2 = (|P r|^2 / k) / (|(1 - P) r|^2 / (n - k)).
+    const double ratio = offset * offset * k / (n - k);
+    skip = full_rank && std::isfinite(ratio) && n * ratio / (1 + ratio) < good_enough;
+  }
   std::vector<double> x(free.size());
   for (size_t a = 0; a < free.size(); ++a) x[a] = theta[static_cast<size_t>(free[a])];
   std::vector<double> scratch_theta = theta;
   ceres::TerminationType termination = ceres::CONVERGENCE;
   std::string ceres_message;
-  if (!free.empty()) {
-    const int outer_limit = objective.num_blocks() > 1 ? 60 : 1;
-    for (int outer = 0; outer < outer_limit; ++outer) {
-      ceres::Problem::Options problem_options;
-      problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
-      ceres::Problem problem(problem_options);
-      CeresResiduals cost(&objective, &scratch_theta, &free);
-      problem.AddResidualBlock(&cost, nullptr, x.data());
-      for (size_t a = 0; a < free.size(); ++a) {
-        const auto [lower, upper] = objective.internal_bounds(static_cast<size_t>(free[a]));
-        if (std::isfinite(lower))
-          problem.SetParameterLowerBound(x.data(), static_cast<int>(a), lower);
-        if (std::isfinite(upper))
-          problem.SetParameterUpperBound(x.data(), static_cast<int>(a), upper);
-      }
-      ceres::Solver::Options solver_options;
-      solver_options.linear_solver_type = ceres::DENSE_QR;
-      solver_options.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
-      solver_options.max_num_iterations = options.max_iterations;
-      solver_options.function_tolerance = options.function_tolerance;
-      solver_options.parameter_tolerance = options.parameter_tolerance;
-      solver_options.gradient_tolerance = options.gradient_tolerance;
-      solver_options.num_threads = 1;
-      solver_options.logging_type = ceres::SILENT;
-      ceres::Solver::Summary ceres_summary;
-      ceres::Solve(solver_options, &problem, &ceres_summary);
-      outcome.iterations += static_cast<int>(ceres_summary.iterations.size());
-      outcome.evaluations += ceres_summary.num_residual_evaluations;
-      termination = ceres_summary.termination_type;
-      ceres_message = ceres_summary.message;
-      for (size_t a = 0; a < free.size(); ++a) theta[static_cast<size_t>(free[a])] = x[a];
-      if (termination == ceres::FAILURE || termination == ceres::USER_FAILURE) break;
-      if (objective.num_blocks() == 1) break;
-      if (!objective.evaluate(theta, residual.data(), nullptr, &why)) break;
-      if (objective.update_block_weights() < options.block_weight_tolerance) break;
+  if (!free.empty() && !skip) {
+    ceres::Problem::Options problem_options;
+    problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+    ceres::Problem problem(problem_options);
+    CeresResiduals cost(&objective, &scratch_theta, &free);
+    problem.AddResidualBlock(&cost, nullptr, x.data());
+    for (size_t a = 0; a < free.size(); ++a) {
+      const auto [lower, upper] = objective.internal_bounds(static_cast<size_t>(free[a]));
+      if (std::isfinite(lower))
+        problem.SetParameterLowerBound(x.data(), static_cast<int>(a), lower);
+      if (std::isfinite(upper))
+        problem.SetParameterUpperBound(x.data(), static_cast<int>(a), upper);
     }
+    ceres::Solver::Options solver_options;
+    solver_options.linear_solver_type = ceres::DENSE_QR;
+    solver_options.trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
+    solver_options.max_num_iterations = options.max_iterations;
+    solver_options.function_tolerance = options.function_tolerance;
+    solver_options.parameter_tolerance = options.parameter_tolerance;
+    solver_options.gradient_tolerance = options.gradient_tolerance;
+    solver_options.num_threads = 1;
+    solver_options.logging_type = ceres::SILENT;
+    ceres::Solver::Summary ceres_summary;
+    ceres::Solve(solver_options, &problem, &ceres_summary);
+    outcome.iterations += static_cast<int>(ceres_summary.iterations.size());
+    outcome.evaluations += ceres_summary.num_residual_evaluations;
+    termination = ceres_summary.termination_type;
+    ceres_message = ceres_summary.message;
+    for (size_t a = 0; a < free.size(); ++a) theta[static_cast<size_t>(free[a])] = x[a];
   }
   outcome.theta = theta;
   // Final evaluation with the Jacobian for the convergence tests.
-  std::vector<double> jacobian;
-  if (!objective.evaluate(theta, residual.data(), &jacobian, &why)) {
+  if (!skip && !objective.evaluate(theta, residual.data(), &jacobian, &why)) {
     outcome.message = "the model cannot be evaluated at the last point: " + why;
     return outcome;
   }
@@ -404,91 +417,144 @@ struct Worker {
 };
 
 // Profile-likelihood bound on one side of internal coordinate `a`; returns the internal
-// value where the profile statistic reaches `target`, or NaN with a note.
+// value where the profile statistic delta(t) = min over the others - objective_hat, at
+// theta_a = theta_hat_a + direction * t, reaches `target`, or NaN with a note.
+//
+// The search works on the signed root z(t) = sqrt(delta(t)), which is linear in t when the
+// profile is quadratic (z = t / SE): the first point is the Wald bound `wald_t`, then secant
+// steps on z - sqrt(target) (at most 4x further out while below), and once bracketed secant
+// steps kept inside the bracket (else Illinois regula falsi), until |delta - target| <= 1e-4 target
+// (the bound then to about 1e-5 of its distance from the estimate). Each point's inner fit starts
+// from a prediction of the other coordinates: along `slope` (d theta_b / d theta_a of the
+// covariance, the conditional mean) at first, then by linear interpolation or extrapolation
+// through the two nearest points already solved.
 double profile_bound(FitObjective& objective, const std::vector<double>& theta_hat,
-                     double objective_hat, size_t a, double direction, double step, double target,
-                     const FitOptions& fit_options, std::string* note) {
-  // Profile points need the statistic to about 1e-6 of the threshold, not the last digit.
+                     double objective_hat, size_t a, double direction, double wald_t,
+                     const std::vector<double>& slope, double target, const FitOptions& fit_options,
+                     std::string* note) {
+  // Inner fits need the statistic to about 1e-6 (absolute, -2 log L units), not the last
+  // digit: -2 log L moves by N times the relative change of the joint least-squares cost.
   FitOptions options = fit_options;
-  options.function_tolerance = std::max(options.function_tolerance, 1e-11);
-  options.parameter_tolerance = std::max(options.parameter_tolerance, 1e-9);
-  options.block_weight_tolerance = std::max(options.block_weight_tolerance, 1e-7);
+  const double n = static_cast<double>(objective.num_observations());
+  options.function_tolerance = std::max(options.function_tolerance, 1e-7 / n);
+  options.parameter_tolerance = std::max(options.parameter_tolerance, 1e-8);
+  const double tolerance = 1e-4 * target;
+  const double root = std::sqrt(target);
   const size_t m = objective.num_internal();
   std::vector<char> held(m, 0);
   held[a] = 1;
   const auto [lower, upper] = objective.internal_bounds(a);
   const double bound = direction > 0 ? upper : lower;
-  std::vector<double> theta = theta_hat;
-  double t_previous = 0, delta_previous = 0;
-  std::vector<double> theta_previous = theta_hat;
-  double h = step;
-  auto statistic = [&](double t, std::vector<double>* start, bool* ok) {
-    std::vector<double> trial = *start;
-    trial[a] = theta_hat[a] + direction * t;
-    SolveOutcome outcome = solve_from(objective, trial, held, options);
-    *ok = outcome.evaluated && std::isfinite(outcome.objective);
-    if (*ok) *start = outcome.theta;
-    return outcome.objective - objective_hat;
+  struct Point {
+    double t = 0;
+    std::vector<double> theta;
   };
-  for (int step_count = 0; step_count < 40; ++step_count) {
-    double t = t_previous + h;
+  std::vector<Point> solved{{0.0, theta_hat}};
+  auto start_for = [&](double t) {
+    std::vector<double> start = theta_hat;
+    if (solved.size() == 1) {
+      for (size_t b = 0; b < m; ++b)
+        if (std::isfinite(slope[b])) start[b] += slope[b] * direction * t;
+    } else {
+      std::vector<size_t> order(solved.size());
+      std::iota(order.begin(), order.end(), size_t{0});
+      std::partial_sort(order.begin(), order.begin() + 2, order.end(), [&](size_t x, size_t y) {
+        return std::abs(solved[x].t - t) < std::abs(solved[y].t - t);
+      });
+      const Point& p = solved[order[0]];
+      const Point& q = solved[order[1]];
+      const double weight = (t - p.t) / (q.t - p.t);
+      for (size_t b = 0; b < m; ++b) start[b] = p.theta[b] + weight * (q.theta[b] - p.theta[b]);
+    }
+    for (size_t b = 0; b < m; ++b) {
+      const auto [low, high] = objective.internal_bounds(b);
+      start[b] = std::clamp(start[b], low, high);
+    }
+    start[a] = theta_hat[a] + direction * t;
+    return start;
+  };
+  // delta at t (false if the inner fit cannot be evaluated).
+  auto statistic = [&](double t, double* delta) {
+    SolveOutcome outcome = solve_from(objective, start_for(t), held, options, 0.1 * tolerance);
+    if (!outcome.evaluated || !std::isfinite(outcome.objective)) return false;
+    *delta = outcome.objective - objective_hat;
+    if (std::none_of(solved.begin(), solved.end(), [&](const Point& p) { return p.t == t; }))
+      solved.push_back({t, outcome.theta});
+    return true;
+  };
+  auto signed_root = [](double delta) { return std::sqrt(std::max(delta, 0.0)); };
+  auto failed = [&]() {
+    *note = "profile could not be evaluated " + std::string(direction > 0 ? "above" : "below") +
+            " the estimate";
+    return std::numeric_limits<double>::quiet_NaN();
+  };
+  // Step out until z(t) >= root.
+  double t_low = 0, z_low = 0, t_high = 0, z_high = 0;
+  double t = wald_t;
+  bool bracketed = false;
+  for (int step_count = 0; step_count < 40 && !bracketed; ++step_count) {
     bool clipped = false;
     if (std::isfinite(bound) && std::abs(bound - theta_hat[a]) <= t) {
       t = std::abs(bound - theta_hat[a]);
       clipped = true;
     }
-    std::vector<double> start = theta_previous;
-    bool ok = false;
-    const double delta = statistic(t, &start, &ok);
-    if (!ok) {
-      *note = "profile could not be evaluated " + std::string(direction > 0 ? "above" : "below") +
-              " the estimate";
-      return std::numeric_limits<double>::quiet_NaN();
-    }
-    if (delta >= target) {
-      // Bracketed in [t_previous, t]: Illinois regula falsi on delta - target.
-      double t_low = t_previous, f_low = delta_previous - target;
-      double t_high = t, f_high = delta - target;
-      std::vector<double> warm = start;
-      int side = 0;
-      for (int iteration = 0; iteration < 30; ++iteration) {
-        const double t_new = (t_low * f_high - t_high * f_low) / (f_high - f_low);
-        bool ok_new = false;
-        std::vector<double> trial_start = warm;
-        const double f_new = statistic(t_new, &trial_start, &ok_new) - target;
-        if (!ok_new) break;
-        warm = trial_start;
-        if (std::abs(f_new) < 1e-6 * target || std::abs(t_high - t_low) < 1e-10 * (1 + t_new)) {
-          return theta_hat[a] + direction * t_new;
-        }
-        if ((f_new > 0) == (f_high > 0)) {
-          t_high = t_new;
-          f_high = f_new;
-          if (side == 1) f_low /= 2;
-          side = 1;
-        } else {
-          t_low = t_new;
-          f_low = f_new;
-          if (side == -1) f_high /= 2;
-          side = -1;
-        }
-      }
-      return theta_hat[a] + direction * 0.5 * (t_low + t_high);
+    double delta = 0;
+    if (!statistic(t, &delta)) return failed();
+    if (std::abs(delta - target) <= tolerance) return theta_hat[a] + direction * t;
+    const double z = signed_root(delta);
+    if (z >= root) {
+      t_high = t;
+      z_high = z;
+      bracketed = true;
+      break;
     }
     if (clipped) {
       *note = std::string("profile stays below the threshold up to the ") +
               (direction > 0 ? "upper" : "lower") + " bound";
       return std::numeric_limits<double>::quiet_NaN();
     }
-    // Grow the step while the profile is flat.
-    if (delta < 0.25 * target) h *= 2;
-    t_previous = t;
-    delta_previous = std::max(delta, 0.0);
-    theta_previous = start;
+    double next = 4 * t;
+    if (z > z_low) next = std::min(next, t + (root - z) * (t - t_low) / (z - z_low));
+    t_low = t;
+    z_low = z;
+    t = std::max(next, t * (1 + 1e-3));
   }
-  *note = std::string("profile does not reach the threshold ") +
-          (direction > 0 ? "above" : "below") + " the estimate (flat: not identifiable)";
-  return std::numeric_limits<double>::quiet_NaN();
+  if (!bracketed) {
+    *note = std::string("profile does not reach the threshold ") +
+            (direction > 0 ? "above" : "below") + " the estimate (flat: not identifiable)";
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  // Secant steps on z - root through the last two points, kept inside the bracket (else
+  // Illinois regula falsi on the bracket).
+  double f_low = z_low - root, f_high = z_high - root;
+  double t_last = t_low, f_last = f_low, t_now = t_high, f_now = f_high;
+  int side = 0;
+  for (int iteration = 0; iteration < 30; ++iteration) {
+    double t_new = f_now != f_last ? t_now - f_now * (t_now - t_last) / (f_now - f_last) : t_low;
+    const bool inside = t_new > t_low && t_new < t_high;
+    if (!inside) t_new = (t_low * f_high - t_high * f_low) / (f_high - f_low);
+    double delta = 0;
+    if (!statistic(t_new, &delta)) break;
+    if (std::abs(delta - target) <= tolerance || std::abs(t_high - t_low) < 1e-10 * (1 + t_new))
+      return theta_hat[a] + direction * t_new;
+    const double f_new = signed_root(delta) - root;
+    t_last = t_now;
+    f_last = f_now;
+    t_now = t_new;
+    f_now = f_new;
+    if (f_new > 0) {
+      t_high = t_new;
+      f_high = f_new;
+      if (!inside && side == 1) f_low /= 2;
+      side = 1;
+    } else {
+      t_low = t_new;
+      f_low = f_new;
+      if (!inside && side == -1) f_high /= 2;
+      side = -1;
+    }
+  }
+  return theta_hat[a] + direction * 0.5 * (t_low + t_high);
 }
 
 }  // namespace
@@ -683,19 +749,27 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
         [&] {
           Worker worker;
           worker.predictor = problem->predictor->clone();
+          // Inner fits need the statistic to about 1e-6, not the last digit.
+          worker.predictor->set_relaxed_accuracy(true);
           worker.objective = std::make_unique<FitObjective>(*problem, worker.predictor.get());
           return worker;
         },
         [&](size_t task, Worker& worker) {
           const size_t a = task / 2;
           const double direction = task % 2 == 0 ? -1.0 : 1.0;
-          double step = std::sqrt(
-              covariance_internal(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a)));
-          if (!std::isfinite(step) || step <= 0) step = 0.1 * std::max(1.0, std::abs(theta_hat[a]));
-          // The quadratic approximation puts the bound at z SE; start a little inside it.
-          step *= 0.8 * std::sqrt(target);
-          sides[task].value = profile_bound(*worker.objective, theta_hat, objective_hat, a,
-                                            direction, step, target, options, &sides[task].note);
+          const auto ia = static_cast<Eigen::Index>(a);
+          const double variance = covariance_internal(ia, ia);
+          // The quadratic approximation puts the bound at z SE (the Wald bound).
+          double wald_t = std::sqrt(target * variance);
+          if (!std::isfinite(wald_t) || wald_t <= 0)
+            wald_t = 0.1 * std::max(1.0, std::abs(theta_hat[a]));
+          // The conditional mean of the others given theta_a: the first inner fits' start.
+          std::vector<double> slope(m, 0.0);
+          for (size_t b = 0; b < m; ++b)
+            slope[b] = covariance_internal(static_cast<Eigen::Index>(b), ia) / variance;
+          sides[task].value =
+              profile_bound(*worker.objective, theta_hat, objective_hat, a, direction, wald_t,
+                            slope, target, options, &sides[task].note);
         },
         [&](size_t task, pk::ByteWriter& out) {
           out.put(sides[task].value);

@@ -11,9 +11,10 @@
 //                 G = geometric mean of g, lambda = a/b estimated (log scale) with the model
 // so that -2 log L = n log(sum r_i^2) + const for one observable (the geometric-mean scaling
 // carries the 2 sum log g_i term of the likelihood exactly). With several observables, each
-// has its own sigma; the stationary point of sum_k n_k log Q_k is found by re-weighting blocks
-// with n_k / Q_k (outer iterations until the weights settle). Additive error on one
-// observable is ordinary least squares (NIST StRD, R's nls).
+// has its own sigma; sum_k n_k log Q_k is minimised as one least-squares problem by the same
+// device, r~_i = sqrt(n_k / N exp(L) / Q_k) r_i with L = sum_k (n_k / N) log Q_k, so that
+// sum r~^2 = exp(L) (fits/fit_objective.hpp). Additive error on one observable is ordinary
+// least squares (NIST StRD, R's nls).
 //
 // Convergence is declared only when Ceres reports convergence AND the Bates-Watts relative
 // offset (the part of the residual in the tangent plane, against the part orthogonal to it)
@@ -49,9 +50,6 @@ struct FitOptions {
   double function_tolerance = 1e-15;
   double parameter_tolerance = 1e-15;
   double gradient_tolerance = 1e-20;
-  // Several observables: outer re-weighting stops when no block weight n_k/Q_k changes by
-  // more than this (relative).
-  double block_weight_tolerance = 1e-9;
   // Bates-Watts relative offset below which a stationary point counts as converged.
   double max_relative_offset = 1e-4;
   // Extra starting points drawn uniformly (log-uniformly for log-scale parameters) from each

@@ -118,7 +118,7 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
     const ErrorKind error = problem_.blocks[k].error;
     const auto& rows = members_[k];
     const double nk = static_cast<double>(rows.size());
-    const double sqrt_c = std::sqrt(block_weight_[k]);
+    const double sqrt_c = joint_ ? 1.0 : std::sqrt(block_weight_[k]);
     const int lambda_index = combined_internal_[k];
     const double lambda =
         lambda_index >= 0 ? std::exp(theta[static_cast<size_t>(lambda_index)]) : 0;
@@ -194,7 +194,51 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
       }
     }
   }
+  if (joint_ && problem_.blocks.size() > 1) apply_joint_form(residuals, jacobian);
   return true;
+}
+
+void FitObjective::apply_joint_form(double* residuals, std::vector<double>* jacobian) {
+  const size_t n = y_.size();
+  const size_t m = num_internal();
+  const size_t blocks = problem_.blocks.size();
+  const double total = static_cast<double>(n);
+  double log_mean = 0;  // L
+  for (size_t k = 0; k < blocks; ++k)
+    log_mean += static_cast<double>(members_[k].size()) / total * std::log(std::max(q_[k], 1e-300));
+  if (jacobian) {
+    // d log Q_k = 2 sum_i r_i dr_i / Q_k (r, dr: the unweighted residuals and rows above).
+    dlog_q_.assign(blocks * m, 0.0);
+    for (size_t k = 0; k < blocks; ++k) {
+      const double q = std::max(q_[k], 1e-300);
+      for (size_t i : members_[k]) {
+        const double* row = jacobian->data() + i * m;
+        for (size_t a = 0; a < m; ++a) dlog_q_[k * m + a] += 2 * residuals[i] * row[a] / q;
+      }
+    }
+    std::vector<double>& dlog_mean = dlog_scratch_;
+    dlog_mean.assign(m, 0.0);
+    for (size_t k = 0; k < blocks; ++k)
+      for (size_t a = 0; a < m; ++a)
+        dlog_mean[a] += static_cast<double>(members_[k].size()) / total * dlog_q_[k * m + a];
+    // r~ = s_k r with log s_k = (log(n_k/N) + L - log Q_k) / 2: dr~ = s_k (dr + r d log s_k).
+    for (size_t k = 0; k < blocks; ++k)
+      for (size_t a = 0; a < m; ++a)
+        dlog_q_[k * m + a] = 0.5 * (dlog_mean[a] - dlog_q_[k * m + a]);  // now d log s_k
+  }
+  for (size_t k = 0; k < blocks; ++k) {
+    const double nk = static_cast<double>(members_[k].size());
+    const double scale =
+        std::sqrt(nk / total * std::exp(log_mean - std::log(std::max(q_[k], 1e-300))));
+    for (size_t i : members_[k]) {
+      if (jacobian) {
+        double* row = jacobian->data() + i * m;
+        for (size_t a = 0; a < m; ++a)
+          row[a] = scale * (row[a] + residuals[i] * dlog_q_[k * m + a]);
+      }
+      residuals[i] *= scale;
+    }
+  }
 }
 
 void FitObjective::reset_block_weights() {

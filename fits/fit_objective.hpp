@@ -35,9 +35,18 @@ class FitObjective {
                 std::string* why);
 
   // Block weights n_k / Q_k (normalised); reset to 1, or update from the last evaluation
-  // (returns the largest relative change).
+  // (returns the largest relative change). Used for the statistics at the estimate (there the
+  // weighted residuals are the Gauss-Newton form of the profiled likelihood).
   void reset_block_weights();
   double update_block_weights();
+
+  // Joint form for several observables (what the optimiser minimises): residuals
+  //   r~_i = sqrt(n_k / N * exp(L) / Q_k) r_i,   L = sum_k (n_k / N) log Q_k,
+  // so that sum r~_i^2 = exp(L), a monotone function of the profiled -2 log L (N L + const):
+  // one least-squares problem with the same minimum, no outer re-weighting passes. The
+  // Jacobian is exact (it carries d log Q_k / d theta). With one observable r~ = r. Block
+  // weights are ignored while it is on.
+  void set_joint_blocks(bool on) { joint_ = on; }
 
   // sum_k n_k log Q_k at the last evaluation (the profiled -2 log L up to a constant).
   double profile_objective() const;
@@ -58,6 +67,8 @@ class FitObjective {
   }
 
  private:
+  void apply_joint_form(double* residuals, std::vector<double>* jacobian);
+
   const FitProblem& problem_;
   Predictor* predictor_;
   std::vector<double> y_, y_low_, f_low_;
@@ -66,11 +77,13 @@ class FitObjective {
   std::vector<int> combined_internal_;        // per block: internal index of log lambda, or -1
   std::vector<std::vector<size_t>> members_;  // observations of each block
   std::vector<double> block_weight_;          // c_k
+  bool joint_ = false;
   // Last evaluation.
   std::vector<double> params_, f_, jf_, g_, q_, gmean_;
   std::vector<double> dlog_gmean_;  // d log G / d theta (current block)
   std::vector<double> dlog_scratch_;
   std::vector<double> lambda_;  // a/b per combined block at the last evaluation
+  std::vector<double> dlog_q_;  // joint form: d log Q_k / d theta (blocks x m)
 };
 
 }  // namespace onset::fits

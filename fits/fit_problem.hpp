@@ -39,6 +39,10 @@ class Predictor {
   virtual std::string gradient_method() const = 0;
   // An independent copy, for parallel workers (bootstrap, multi-start).
   virtual std::unique_ptr<Predictor> clone() const = 0;
+  // Relaxed accuracy for the inner fits of profile likelihoods, which need -2 log L to about
+  // 1e-6 (absolute), not to the last digit: a predictor may then solve its model less tightly
+  // (fits/dosing_predictor.hpp). Default: nothing changes.
+  virtual void set_relaxed_accuracy(bool relaxed) { (void)relaxed; }
 };
 
 // The residual error of one observable; y the observation, f the prediction.

@@ -137,7 +137,7 @@ void SolvePerSubject(const FitOptions& options, std::vector<SubjectProblem>* sub
           fit.skipped_reason = error.what();
         }
       },
-      /*chunk=*/1);
+      /*max_chunk=*/1);
   const FitProblem* first = count > 0 ? &(*subjects)[0].problem : nullptr;
   for (const auto& fit : summary->subjects) {
     if (fit.converged())

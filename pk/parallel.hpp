@@ -22,12 +22,16 @@ inline int resolve_threads(int threads) {
 
 // Calls task(i, workspace) for i = 0..count-1 on `threads` workers (0: all cores).
 // make_workspace() builds one workspace per worker. The first exception thrown by a task
-// is rethrown after the loop (the other tasks still run). `chunk`: tasks a worker takes at a
-// time (1 for few long tasks, such as one fit per subject).
+// is rethrown after the loop (the other tasks still run). `max_chunk`: the most tasks a worker
+// takes at a time (1 for few long tasks, such as one fit per subject).
 template <typename MakeWorkspace, typename Task>
 void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task,
-                  int chunk = 16) {
+                  int max_chunk = 16) {
   const int workers = resolve_threads(threads);
+  // Chunks of up to max_chunk tasks, but small enough that every worker gets some: a dozen
+  // slow tasks (profile-likelihood sides, a multi-start) must not all land on one worker.
+  const long chunk = std::clamp(static_cast<long>(count) / (8L * workers), 1L,
+                                std::max(1L, static_cast<long>(max_chunk)));
   std::exception_ptr failure;
 #pragma omp parallel num_threads(workers)
   {
