@@ -50,6 +50,7 @@ struct FitArgs {
   std::vector<std::string> start;
   std::vector<std::string> fix;
   std::string ci = "wald";
+  std::string calibration = "t";
   std::string format = "text";
   std::string plot;
   std::string observable_column;
@@ -133,6 +134,7 @@ void print_json(const fits::FitSummary& summary, const std::vector<std::string>&
                            {"rse_pct", number_or_null(p.rse_pct)},
                            {"ci_low", number_or_null(p.ci_low)},
                            {"ci_high", number_or_null(p.ci_high)},
+                           {"ci_df", number_or_null(p.ci_df)},
                            {"fixed", p.fixed},
                            {"unit", p.unit}};
     if (!p.ci_note.empty() && !p.fixed) item["ci_note"] = p.ci_note;
@@ -316,6 +318,10 @@ int run(const FitArgs& args) {
     const auto ci = fits::parse_interval_method(args.ci);
     if (!ci) throw BadInput("--ci: expected wald, profile or bootstrap; found '" + args.ci + "'");
     options.intervals = *ci;
+    const auto calibration = fits::parse_interval_calibration(args.calibration);
+    if (!calibration)
+      throw BadInput("--calibration: expected t or asymptotic; found '" + args.calibration + "'");
+    options.calibration = *calibration;
     options.multistart = args.multistart;
     options.bootstrap_replicates = args.bootstrap;
     options.seed = args.seed;
@@ -426,6 +432,12 @@ void register_fit_command(CLI::App& app) {
                       "parameters given a start are estimated");
   command->add_option("--fix", args->fix, "hold NAME=VALUE (repeatable)");
   command->add_option("--ci", args->ci, "wald, profile or bootstrap")->capture_default_str();
+  command
+      ->add_option("--calibration", args->calibration,
+                   "Wald and profile intervals: t (small-sample: t quantile with N - p df, "
+                   "Satterthwaite df with several observables; F-type profile threshold) or "
+                   "asymptotic (normal quantile, chi-square 1 df threshold)")
+      ->capture_default_str();
   command->add_option("--format", args->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -56,6 +57,24 @@ std::optional<IntervalMethod> parse_interval_method(std::string_view name) {
   for (IntervalMethod method :
        {IntervalMethod::kWald, IntervalMethod::kProfile, IntervalMethod::kBootstrap}) {
     if (interval_method_name(method) == name) return method;
+  }
+  return std::nullopt;
+}
+
+std::string_view interval_calibration_name(IntervalCalibration calibration) {
+  switch (calibration) {
+    case IntervalCalibration::kStudentT:
+      return "t";
+    case IntervalCalibration::kAsymptotic:
+      return "asymptotic";
+  }
+  return "?";
+}
+
+std::optional<IntervalCalibration> parse_interval_calibration(std::string_view name) {
+  for (IntervalCalibration calibration :
+       {IntervalCalibration::kStudentT, IntervalCalibration::kAsymptotic}) {
+    if (interval_calibration_name(calibration) == name) return calibration;
   }
   return std::nullopt;
 }
@@ -388,6 +407,9 @@ double chi_square_quantile(double probability) {
 double normal_quantile(double probability) {
   return boost::math::quantile(boost::math::normal(), probability);
 }
+double t_quantile(double df, double probability) {
+  return boost::math::quantile(boost::math::students_t(df), probability);
+}
 
 // The start box of one internal coordinate (structural parameter).
 std::pair<double, double> start_box(const FitParameter& parameter) {
@@ -706,8 +728,82 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           summary->covariance[a * ms + b] /
           std::sqrt(summary->covariance[a * ms + a] * summary->covariance[b * ms + b]);
 
+  // Calibration of Wald and profile intervals (fits/fit.hpp). t: the degrees of freedom of each
+  // parameter's SE, N - p with one observable, Satterthwaite over the observables' residual
+  // variances with several; the profile threshold c_a = (N / nu) nu_a log(1 + t^2 / nu_a).
+  const bool t_calibration = options.calibration == IntervalCalibration::kStudentT;
+  const double quantile_probability = 0.5 + options.confidence / 2;
+  const double residual_df = static_cast<double>(n) - static_cast<double>(m);  // N - p
+  const size_t num_blocks = problem->blocks.size();
+  std::vector<double> df_of(ms, std::numeric_limits<double>::quiet_NaN());
+  if (t_calibration && residual_df > 0) {
+    // N - p; with several observables (and the information of full rank) per parameter.
+    std::fill(df_of.begin(), df_of.end(), residual_df);
+    if (num_blocks > 1 && full_rank) {
+      // Rows of the block-weighted Jacobian J~ (the Gauss-Newton form of the profiled
+      // likelihood): u_i = J~_i' (J~'J~)^-1. Leverage h_i = u_i J~_i; observable k's share of
+      // SE_a^2 is proportional to w_k = sum over its observations of u_ia^2.
+      const Eigen::VectorXd inverse_squares = singular.array().square().inverse();
+      const Eigen::MatrixXd inverse =
+          svd.matrixV() * inverse_squares.asDiagonal() * svd.matrixV().transpose();
+      const Eigen::MatrixXd u = j * inverse;
+      std::vector<double> block_df(num_blocks, 0.0);
+      for (size_t i = 0; i < n; ++i) {
+        const auto row = static_cast<Eigen::Index>(i);
+        block_df[static_cast<size_t>(problem->block[i])] += 1 - u.row(row).dot(j.row(row));
+      }
+      for (size_t a = 0; a < ms; ++a) {
+        std::vector<double> w(num_blocks, 0.0);
+        for (size_t i = 0; i < n; ++i) {
+          const double value = u(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(a));
+          w[static_cast<size_t>(problem->block[i])] += value * value;
+        }
+        double total = 0, denominator = 0;
+        bool defined = true;
+        for (size_t k = 0; k < num_blocks; ++k) {
+          total += w[k];
+          if (w[k] <= 0) continue;
+          if (!(block_df[k] > 0)) defined = false;
+          denominator += w[k] * w[k] / block_df[k];
+        }
+        if (defined && denominator > 0) df_of[a] = total * total / denominator;
+      }
+    }
+  }
+  // The SE's sigma^2 divisor (N - p, or N without the correction) against the ML one (N).
+  const double ml_to_unbiased = static_cast<double>(n) / dof;
+  auto wald_quantile = [&](size_t a) {
+    return t_calibration ? t_quantile(df_of[a], quantile_probability)
+                         : normal_quantile(quantile_probability);
+  };
+  auto profile_threshold = [&](size_t a) {
+    if (!t_calibration) return chi_square_quantile(options.confidence);
+    const double df = df_of[a];
+    const double t = t_quantile(df, quantile_probability);
+    return ml_to_unbiased * df * std::log1p(t * t / df);
+  };
+  auto df_range = [&] {
+    double low = std::numeric_limits<double>::infinity(), high = -low;
+    for (double df : df_of) {
+      if (!std::isfinite(df)) continue;
+      low = std::min(low, df);
+      high = std::max(high, df);
+    }
+    if (!(low <= high)) return std::string("undefined");
+    if (high - low < 0.05) return format_number(low, 4);
+    return format_number(low, 4) + "-" + format_number(high, 4);
+  };
+  std::string t_df_words;
+  if (t_calibration) {
+    t_df_words = num_blocks == 1 ? "N - p = " + format_number(residual_df) + " df"
+                                 : "Satterthwaite df " + df_range() +
+                                       " per parameter over the observables' residual variances "
+                                       "(N - p = " +
+                                       format_number(residual_df) + ")";
+  }
+  const std::string no_df_note = "no degrees of freedom for the t calibration";
+
   const std::vector<double> natural = objective.natural_parameters(theta_hat);
-  const double z = normal_quantile(0.5 + options.confidence / 2);
   std::vector<int> internal_of(problem->parameters.size(), -1);
   for (size_t a = 0; a < ms; ++a)
     internal_of[static_cast<size_t>(estimated[a])] = static_cast<int>(a);
@@ -721,14 +817,21 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
     estimate.estimate = natural[i];
     const int a = internal_of[i];
     if (a < 0) {
-      estimate.se = estimate.rse_pct = estimate.ci_low = estimate.ci_high =
+      estimate.se = estimate.rse_pct = estimate.ci_low = estimate.ci_high = estimate.ci_df =
           std::numeric_limits<double>::quiet_NaN();
       estimate.ci_note = "fixed";
     } else {
       const size_t ua = static_cast<size_t>(a);
       estimate.se = std::sqrt(summary->covariance[ua * ms + ua]);
       estimate.rse_pct = 100 * estimate.se / std::abs(estimate.estimate);
+      estimate.ci_df = options.intervals == IntervalMethod::kBootstrap
+                           ? std::numeric_limits<double>::quiet_NaN()
+                           : df_of[ua];
       const double se_internal = std::sqrt(covariance_internal(a, a));
+      const bool calibrated = !t_calibration || std::isfinite(df_of[ua]);
+      if (!calibrated && options.intervals != IntervalMethod::kBootstrap)
+        estimate.ci_note = no_df_note;
+      const double z = calibrated ? wald_quantile(ua) : std::numeric_limits<double>::quiet_NaN();
       const double low = theta_hat[ua] - z * se_internal, high = theta_hat[ua] + z * se_internal;
       estimate.ci_low = parameter.log_scale ? std::exp(low) : low;
       estimate.ci_high = parameter.log_scale ? std::exp(high) : high;
@@ -737,7 +840,6 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   }
 
   if (options.intervals == IntervalMethod::kProfile) {
-    const double target = chi_square_quantile(options.confidence);
     const double objective_hat = winner.objective;
     struct Side {
       double value = std::numeric_limits<double>::quiet_NaN();
@@ -757,6 +859,11 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
         [&](size_t task, Worker& worker) {
           const size_t a = task / 2;
           const double direction = task % 2 == 0 ? -1.0 : 1.0;
+          if (t_calibration && !std::isfinite(df_of[a])) {
+            if (task % 2 == 0) sides[task].note = no_df_note;
+            return;
+          }
+          const double target = profile_threshold(a);
           const auto ia = static_cast<Eigen::Index>(a);
           const double variance = covariance_internal(ia, ia);
           // The quadratic approximation puts the bound at z SE (the Wald bound).
@@ -790,7 +897,19 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
         note += (note.empty() ? "" : "; ") + sides[2 * a + 1].note;
       estimate.ci_note = note;
     }
-    summary->interval_method = "profile likelihood (likelihood ratio, chi-square 1 df)";
+    if (t_calibration) {
+      summary->interval_method =
+          "profile likelihood, t calibration: threshold (N/(N - p)) df log(1 + t^2_df/df) "
+          "(N log(1 + t^2/(N - p)) with one observable; Bates & Watts 1988), " +
+          t_df_words;
+      if (num_blocks == 1 && std::isfinite(df_of[0]))
+        summary->interval_method += ", threshold " + format_number(profile_threshold(0), 5);
+    } else {
+      summary->interval_method =
+          "profile likelihood, asymptotic calibration: likelihood ratio, chi-square 1 df "
+          "threshold " +
+          format_number(chi_square_quantile(options.confidence), 5);
+    }
   } else if (options.intervals == IntervalMethod::kBootstrap) {
     const int replicates = options.bootstrap_replicates;
     std::vector<std::vector<double>> draws(static_cast<size_t>(replicates));
@@ -872,7 +991,10 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
                                " replicates, " + std::to_string(summary->bootstrap_converged) +
                                " converged, seed " + std::to_string(options.seed) + ")";
   } else {
-    summary->interval_method = "Wald (on the estimation scale: log for log-scale parameters)";
+    summary->interval_method =
+        "Wald (on the estimation scale: log for log-scale parameters), " +
+        (t_calibration ? "t calibration: t quantile with " + t_df_words
+                       : std::string("asymptotic calibration: normal quantile"));
   }
 }
 

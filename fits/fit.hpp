@@ -25,9 +25,33 @@
 // the observed Fisher information of the profile likelihood, (J'J)^-1 sigma^2 with
 // sigma^2 = RSS/(n - p) (as nls and NIST), mapped to the natural scale by the delta method;
 // correlations from it. Confidence intervals: Wald (on the estimation scale: log for
-// log-scale parameters), profile likelihood (likelihood ratio, chi-square 1 df), or
-// parametric bootstrap (percentile; seeded; parallel, the same for any thread or MPI rank
-// count: multi-starts, profile sides and replicates are split over both).
+// log-scale parameters), profile likelihood (likelihood ratio), or parametric bootstrap
+// (percentile; seeded; parallel, the same for any thread or MPI rank count: multi-starts,
+// profile sides and replicates are split over both).
+//
+// Calibration of Wald and profile intervals (FitOptions::calibration). Every residual variance
+// is estimated, so the default is small-sample ("t") calibration, as R's nls (summary, and
+// MASS's profile/confint) does for one observable:
+//   Wald     theta_hat +- t_{nu_a, 1-alpha/2} SE_a
+//   profile  delta(theta_a) = -2 log L(profile) - -2 log L(hat) <= c_a,
+//            c_a = (N / nu) nu_a log(1 + t^2_{nu_a, 1-alpha/2} / nu_a)
+// with N the number of observations (all observables), p the number of estimated parameters
+// of the least-squares problem (structural, plus log(a/b) of each combined error model; the
+// profiled-out residual variances are not counted, as in nls), nu = N - p (the divisor of
+// sigma^2 in the SEs) and nu_a the degrees of freedom of SE_a. With one observable nu_a = nu
+// and c_a = N log(1 + t^2_{N-p} / (N - p)): -2 log L = N log RSS + const, so c_a is exactly
+// RSS(theta_a) / RSS(theta_hat) <= 1 + t^2_{N-p} / (N - p), the F (t^2) profile interval of
+// Bates & Watts (1988, Nonlinear Regression Analysis and Its Applications, Wiley, sec. 6.1.2:
+// the profile t statistic against t_{N-p}) and of R's confint.nls. With several observables
+// SE_a^2 = sum_k w_k is a sum over the observables' residual variances, each estimated with
+// nu_k = n_k - (sum of the leverages of its observations) degrees of freedom (sum_k nu_k = nu),
+// and nu_a is Satterthwaite's (1946, Biometrics Bulletin 2:110) (sum_k w_k)^2 /
+// sum_k (w_k^2 / nu_k); w_k = SE_a^2 contributed by observable k's information. In the
+// quadratic limit c_a is the squared Wald-t bound in units of the profile statistic (N / nu
+// converts the ML to the unbiased residual variances), and for observables that inform
+// disjoint parameters (equal n_k, equal parameter counts) both reduce to each observable's own
+// exact t interval. "asymptotic": the large-sample likelihood-ratio calibration (chi-square 1 df
+// threshold, Venzon & Moolgavkar 1988, Appl Stat 37:87) and normal quantiles.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +65,12 @@ namespace onset::fits {
 enum class IntervalMethod { kWald, kProfile, kBootstrap };
 std::string_view interval_method_name(IntervalMethod method);
 std::optional<IntervalMethod> parse_interval_method(std::string_view name);
+
+// Small-sample (t, the default) or large-sample (chi-square / normal) calibration of Wald and
+// profile intervals; see the header comment.
+enum class IntervalCalibration { kStudentT, kAsymptotic };
+std::string_view interval_calibration_name(IntervalCalibration calibration);  // "t", "asymptotic"
+std::optional<IntervalCalibration> parse_interval_calibration(std::string_view name);
 
 struct FitOptions {
   // Most Levenberg-Marquardt iterations per solve.
@@ -63,6 +93,7 @@ struct FitOptions {
   // Confidence intervals.
   IntervalMethod intervals = IntervalMethod::kWald;
   double confidence = 0.95;
+  IntervalCalibration calibration = IntervalCalibration::kStudentT;
   // Parametric bootstrap replicates (IntervalMethod::kBootstrap).
   int bootstrap_replicates = 200;
   // sigma^2 = RSS/(n - p) for standard errors (true, as nls and NIST) or RSS/n (false).
@@ -89,6 +120,9 @@ struct ParameterEstimate {
   double ci_low = 0;   // NaN when not found (profile not crossing within bounds)
   double ci_high = 0;
   std::string ci_note;  // e.g. "profile does not reach the threshold below the upper bound"
+  // Degrees of freedom of the t calibration of the Wald and profile interval (N - p with one
+  // observable, Satterthwaite with several); NaN for asymptotic calibration, fixed parameters.
+  double ci_df = 0;
 };
 
 struct BlockSummary {

@@ -6,10 +6,13 @@
 // inner fits, skipping inner fits already stationary); the reference here does none of them:
 // a separate tight fit (default FitOptions, every other parameter free) with the parameter
 // fixed at the reported bound, and at a point just beyond it, gives the profile statistic
-// there and its slope, so where the statistic really crosses the chi-square quantile.
+// there and its slope, so where the statistic really crosses the threshold: for the default
+// t calibration (fits/fit.hpp) c = (N / (N - p)) df log(1 + t^2_df / df) with the parameter's
+// Satterthwaite df, for the asymptotic one the chi-square quantile.
 #include <gtest/gtest.h>
 
 #include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <random>
 
@@ -49,18 +52,34 @@ double fixed_fit(const FitProblem& base, const FitSummary& start, size_t i, doub
   return summary.minus_two_log_likelihood;
 }
 
-TEST(FitProfile, BoundsAgreeWithTightFitsAtTheBoundsOfTheMouseDesign) {
+void check_bounds_against_tight_fits(IntervalCalibration calibration) {
   FitProblem problem = mouse_problem_with_data();
   FitOptions options;
   options.intervals = IntervalMethod::kProfile;
+  options.calibration = calibration;
   FitSummary summary;
   Solve(options, &problem, &summary);
   ASSERT_TRUE(summary.converged()) << summary.message;
-  const double target = boost::math::quantile(boost::math::chi_squared(1.0), 0.95);
+  std::printf("%s\n", summary.interval_method.c_str());
+  const double n = summary.num_observations;
+  const double p = summary.num_estimated;  // proportional errors only: no combined a/b
   double worst = 0;
   for (size_t i = 0; i < problem.parameters.size(); ++i) {
     if (problem.parameters[i].fixed) continue;
     const ParameterEstimate& estimate = summary.parameters[i];
+    double target = boost::math::quantile(boost::math::chi_squared(1.0), 0.95);
+    if (calibration == IntervalCalibration::kStudentT) {
+      // Four observables of 40: Satterthwaite df between one observable's (40 less its share
+      // of the 6 leverages) and N - p = 154.
+      const double df = estimate.ci_df;
+      EXPECT_GT(df, 40 - 6) << estimate.name;
+      EXPECT_LE(df, n - p + 1e-9) << estimate.name;
+      const double t = boost::math::quantile(boost::math::students_t(df), 0.975);
+      target = n / (n - p) * df * std::log1p(t * t / df);
+      std::printf("%-28s df %.2f threshold %.5f\n", estimate.name.c_str(), df, target);
+    } else {
+      EXPECT_TRUE(std::isnan(estimate.ci_df)) << estimate.name;
+    }
     ASSERT_TRUE(estimate.ci_note.empty()) << estimate.name << ": " << estimate.ci_note;
     for (double bound : {estimate.ci_low, estimate.ci_high}) {
       ASSERT_TRUE(std::isfinite(bound)) << estimate.name;
@@ -79,7 +98,7 @@ TEST(FitProfile, BoundsAgreeWithTightFitsAtTheBoundsOfTheMouseDesign) {
       worst = std::max(worst, relative);
       std::printf("%-28s bound %.9g  reference %.9g  statistic there %.6f  relative %.1e\n",
                   estimate.name.c_str(), bound, reference, delta, relative);
-      // The statistic at the reported bound is the chi-square quantile (3.8415) to 1e-3 ...
+      // The statistic at the reported bound is the threshold to 1e-3 ...
       EXPECT_NEAR(delta, target, 1e-3 * target) << estimate.name;
       // ... and the bound is where the tight fits cross it, to 1e-5 relative (the issue
       // allows 1e-3).
@@ -88,6 +107,14 @@ TEST(FitProfile, BoundsAgreeWithTightFitsAtTheBoundsOfTheMouseDesign) {
   }
   std::printf("worst relative difference of a profile bound from the tight reference: %.1e\n",
               worst);
+}
+
+TEST(FitProfile, BoundsAgreeWithTightFitsAtTheBoundsOfTheMouseDesign) {
+  check_bounds_against_tight_fits(IntervalCalibration::kStudentT);
+}
+
+TEST(FitProfile, AsymptoticBoundsAgreeWithTightFitsAtTheBoundsOfTheMouseDesign) {
+  check_bounds_against_tight_fits(IntervalCalibration::kAsymptotic);
 }
 
 TEST(FitProfile, IntervalsAreTheSameForOneAndTwoThreads) {
