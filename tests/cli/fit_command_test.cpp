@@ -62,6 +62,70 @@ TEST(FitCommand, TheophJson) {
   std::remove(data.c_str());
 }
 
+// KA's 95 % profile bounds from R (tests/fits/reference/theoph_confint.R): columns
+// `prefix`_low and `prefix`_high of theoph_confint.csv.
+std::pair<double, double> r_profile_bounds_of_ka(const std::string& prefix) {
+  std::ifstream file(std::string(ONSET_SOURCE_DIR) + "/tests/fits/reference/theoph_confint.csv");
+  std::string header, line;
+  std::getline(file, header);
+  auto split = [](const std::string& text) {
+    std::vector<std::string> cells;
+    size_t start = 0;
+    for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+      cells.push_back(text.substr(start, comma - start));
+    cells.push_back(text.substr(start));
+    return cells;
+  };
+  const auto columns = split(header);
+  while (std::getline(file, line)) {
+    const auto cells = split(line);
+    if (cells[0] != "KA") continue;
+    double low = NAN, high = NAN;
+    for (size_t c = 1; c < columns.size(); ++c) {
+      if (columns[c] == prefix + "_low") low = std::stod(cells[c]);
+      if (columns[c] == prefix + "_high") high = std::stod(cells[c]);
+    }
+    return {low, high};
+  }
+  return {NAN, NAN};
+}
+
+TEST(FitCommand, CalibrationFlagSelectsTOrAsymptoticProfileIntervals) {
+  // Default: t calibration (R's confint.nls for one observable, N - p = 129 df); --calibration
+  // asymptotic: the chi-square(1) threshold. Both against R's bounds (1e-5, as
+  // tests/fits/theoph_fit_test.cpp), and the JSON says which was used.
+  const std::string data = write_theoph_nonmem();
+  const std::string command = "fit one_compartment_oral --data " + data +
+                              " --start KA=1.5 --start CL=3 --start V=30 --ci profile "
+                              "--format json";
+  for (const std::string calibration : {"", "t", "asymptotic"}) {
+    const auto result =
+        run_onset(command + (calibration.empty() ? "" : " --calibration " + calibration));
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto json = nlohmann::json::parse(result.out);
+    const auto& ka = json["parameters"][0];
+    const bool asymptotic = calibration == "asymptotic";
+    const auto [low, high] = r_profile_bounds_of_ka(asymptotic ? "profile_chisq" : "profile_t");
+    ASSERT_TRUE(std::isfinite(low) && std::isfinite(high));
+    EXPECT_NEAR(ka["ci_low"].get<double>(), low, 1e-5 * low) << calibration;
+    EXPECT_NEAR(ka["ci_high"].get<double>(), high, 1e-5 * high) << calibration;
+    const std::string method = json["ci_method"].get<std::string>();
+    EXPECT_NE(method.find(asymptotic ? "asymptotic calibration" : "t calibration"),
+              std::string::npos)
+        << method;
+    if (asymptotic) {
+      EXPECT_TRUE(ka["ci_df"].is_null());
+    } else {
+      EXPECT_EQ(ka["ci_df"].get<double>(), 129.0);
+    }
+  }
+  const auto bad = run_onset(command + " --calibration z");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(bad.out.empty());
+  EXPECT_NE(bad.err.find("--calibration: expected t or asymptotic"), std::string::npos) << bad.err;
+  std::remove(data.c_str());
+}
+
 // Ten points of 10 exp(-1.2 t) + 2 exp(-0.1 t) with 1-2 % fixed noise.
 std::string write_biexponential(const std::string& name) {
   const std::string data = std::string(ONSET_BINARY_DIR) + "/" + name;
