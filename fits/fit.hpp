@@ -41,7 +41,7 @@
 // sigma^2 in the SEs) and nu_a the degrees of freedom of SE_a. With one observable nu_a = nu
 // and c_a = N log(1 + t^2_{N-p} / (N - p)): -2 log L = N log RSS + const, so c_a is exactly
 // RSS(theta_a) / RSS(theta_hat) <= 1 + t^2_{N-p} / (N - p), the F (t^2) profile interval of
-// Bates & Watts (1988, Nonlinear Regression Analysis and Its Applications, Wiley, sec. 6.1.2:
+// Bates & Watts (1988, Nonlinear Regression Analysis and Its Applications, Wiley, ch. 6:
 // the profile t statistic against t_{N-p}) and of R's confint.nls. With several observables
 // SE_a^2 = sum_k w_k is a sum over the observables' residual variances, each estimated with
 // nu_k = n_k - (sum of the leverages of its observations) degrees of freedom (sum_k nu_k = nu),

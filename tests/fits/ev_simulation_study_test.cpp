@@ -10,9 +10,9 @@
 // table is in fits/README.md). By default 10 replicates keep the suite short: bias within 5 %
 // per parameter (the Monte Carlo SE of a 10-replicate mean is under 1 %), every interval
 // around its estimate, and the 60 intervals together covering the truth at least 50 times
-// (83 %; were they independent, that fails with probability 2e-4 at the nominal 95 % and 3e-3
-// at the 92.8 % the full study measured with the chi-square threshold). Coverage per parameter
-// is printed, with Wald coverage (t and normal quantile) and the mean Satterthwaite df.
+// (83 %; were they independent, that fails with probability 2e-4 at the nominal 95 % and 2e-3
+// at the 93.2 % the full study measured). Coverage per parameter is printed, with Wald
+// coverage (t and normal quantile) and the mean Satterthwaite df.
 // ONSET_STUDY_REPLICATES=N overrides the count.
 #include <gtest/gtest.h>
 

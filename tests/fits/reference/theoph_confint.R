@@ -1,14 +1,15 @@
 # Reference for tests/fits/theoph_fit_test.cpp (intervals): the theophylline nls fit of
 # theoph_nls.R, 95 % intervals
 #   profile: MASS's confint.nls (profile t statistic, t quantile with N - p = 129 df, i.e.
-#            RSS(theta) / RSS(theta_hat) <= 1 + t^2 / (N - p); Bates & Watts 1988, 6.1.2), at
+#            RSS(theta) / RSS(theta_hat) <= 1 + t^2 / (N - p); Bates & Watts 1988, ch. 6), at
 #            the profile's default spacing, then refined: the bound is where the profile t
 #            crosses the quantile, found by uniroot on a profile refitted at each point
 #            (confint.nls interpolates a spline through a coarse grid);
 #   Wald:    onset's estimation scale is log for positive parameters, so
 #            exp(log(est) +- t_{0.975, 129} se / est) with nls's se (the delta method);
 #   also the large-sample versions (chi-square 1 df threshold on N log RSS; normal quantile).
-# Run: Rscript theoph_confint.R ../../../../shared/data/theoph.csv > theoph_confint.csv
+# Run (needs MASS: Debian r-cran-mass; R is not needed to run the tests):
+#   Rscript theoph_confint.R ../../../../shared/data/theoph.csv > theoph_confint.csv
 suppressPackageStartupMessages(library(MASS))
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1])
