@@ -187,7 +187,7 @@ TEST(NcaInput, SparseAnimalSampledTwiceAtOneTimeIsAnError) {
 
 TEST(NcaInput, UnreadableFileIsAnError) {
   EXPECT_EQ(error_of([] { CsvTable::read_file("/nonexistent/x.csv"); }),
-            "/nonexistent/x.csv: the file cannot be opened for reading");
+            "/nonexistent/x.csv: error: the file cannot be opened for reading");
 }
 
 }  // namespace
