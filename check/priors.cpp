@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "check/yaml_support.hpp"
+#include "models/units.hpp"
 
 namespace onset::check {
 
@@ -202,6 +203,11 @@ PriorSet PriorSet::parse(const std::string& text, const std::string& file_name) 
     }
     if (p.unit.empty() || p.unit.find_first_not_of(" \t") == std::string::npos) {
       fail(file_name, node["unit"], where + " has an empty unit; write \"1\" if dimensionless");
+    }
+    try {
+      (void)models::parse_unit(p.unit);
+    } catch (const models::UnitError& error) {
+      fail(file_name, node["unit"], where + ": " + error.problem());
     }
     p.species = get_string(file_name, node, "species", true);
     const auto& species = known_species();
