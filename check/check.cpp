@@ -231,7 +231,7 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
           {d.time_h, state, d.amount * unit_factor(d.unit, unit, "dose"), d.duration_h});
     }
   } catch (const models::UnitError& e) {
-    throw std::invalid_argument(here + e.what());
+    throw std::invalid_argument(here + e.problem());
   }
   // Absolute tolerances scaled to each state's magnitude: a state in the unit of a dose gets
   // atol x the largest such dose (1e13 particles need no 1e-12-particle accuracy), others

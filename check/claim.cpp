@@ -1,5 +1,7 @@
 #include "check/claim.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -54,8 +56,19 @@ struct Reader {
   const PriorSet& prior_set(const std::string& family, const YAML::Node& where) {
     auto found = prior_sets.find(family);
     if (found != prior_sets.end()) return *found->second;
+    // A family names a file in priors_dir: letters, digits, '_' and '-' only, so that a claim
+    // cannot point anywhere else.
+    const bool plain = !family.empty() && family.size() <= 64 &&
+                       std::all_of(family.begin(), family.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                       });
+    if (!plain) {
+      fail(where, "expected a prior family name of letters, digits, '_' and '-' (a file in " +
+                      priors_dir.string() + "), found '" + family + "'");
+    }
     const auto path = priors_dir / (family + ".yaml");
-    if (!std::filesystem::exists(path)) {
+    std::error_code ignored;
+    if (!std::filesystem::is_regular_file(path, ignored)) {
       fail(where, "no prior file for family '" + family + "' (looked for " + path.string() + ")");
     }
     auto set = std::make_unique<PriorSet>(PriorSet::load(path));
@@ -160,6 +173,8 @@ struct Reader {
       claim.intervention.agent = text(intervention, "agent");
       if (intervention["dose"]) {
         const auto [value, unit] = quantity(intervention["dose"]);
+        if (!(value > 0))
+          fail(intervention["dose"], "expected a positive dose, found " + ys::format(value));
         claim.intervention.dose = value;
         claim.intervention.dose_unit = unit;
       }
@@ -220,7 +235,7 @@ struct Reader {
     const auto [s_lo, s_hi] = range(meld["score"]);
     query.score_low = static_cast<int>(std::lround(s_lo));
     query.score_high = static_cast<int>(std::lround(s_hi));
-    query.is_meld_na = meld["meld_na"] && meld["meld_na"].as<bool>();
+    query.is_meld_na = ys::get_bool(file, meld, "meld_na");
     if (meld["sodium_mmol_l"]) {
       const auto [lo, hi] = range(meld["sodium_mmol_l"]);
       query.sodium_mmol_l = LabRange{lo, hi};
@@ -237,7 +252,7 @@ struct Reader {
       const auto [lo, hi] = range(meld["unknown_inr"]);
       query.unknown_inr = LabRange{lo, hi};
     }
-    query.dialysis = meld["dialysis"] && meld["dialysis"].as<bool>();
+    query.dialysis = ys::get_bool(file, meld, "dialysis");
     BilirubinBounds bounds;
     try {
       bounds = bilirubin_bounds_from_meld(query);
@@ -445,10 +460,25 @@ struct Reader {
         dose.compartment = text(d, "into", true);
         if (!d["amount"]) fail(d, "missing 'amount'");
         const auto [amount, unit] = quantity(d["amount"]);
+        if (!(amount > 0))
+          fail(d["amount"], "expected a positive dose amount, found " + ys::format(amount));
         dose.amount = amount;
         dose.unit = unit;
-        if (d["time_h"]) dose.time_h = number(d["time_h"]);
-        if (d["duration_h"]) dose.duration_h = number(d["duration_h"]);
+        if (d["time_h"]) {
+          dose.time_h = number(d["time_h"]);
+          // The model starts at t = 0 (the start of the intervention): an earlier dose is
+          // never given.
+          if (dose.time_h < 0)
+            fail(d["time_h"],
+                 "expected a dose time >= 0 h (the start of the intervention), found " +
+                     ys::format(dose.time_h));
+        }
+        if (d["duration_h"]) {
+          dose.duration_h = number(d["duration_h"]);
+          if (dose.duration_h < 0)
+            fail(d["duration_h"],
+                 "expected a duration >= 0 h, found " + ys::format(dose.duration_h));
+        }
         check.doses.push_back(dose);
       }
     }
@@ -539,6 +569,10 @@ Claim parse_claim(const std::string& text, const std::string& file_name,
   reader.base_dir = base_dir;
   reader.priors_dir = priors_dir.empty() ? data_dir() / "priors" : priors_dir;
   const YAML::Node root = ys::load(text, file_name);
+  if (root.IsNull() && root.Mark().is_null())
+    throw PriorFileError(file_name, 1, 1,
+                         "the claim file is empty (nothing but blank lines or comments): expected "
+                         "a map with id, statement, subject, effects, ...");
   if (!root.IsMap()) ys::fail(file_name, root, "expected a claim: a map with id, statement, ...");
   reader.claim.file = file_name;
   reader.parse_header(root);
@@ -548,11 +582,8 @@ Claim parse_claim(const std::string& text, const std::string& file_name,
 }
 
 Claim load_claim(const std::filesystem::path& file, const std::filesystem::path& priors_dir) {
-  std::ifstream in(file);
-  if (!in) throw PriorFileError(file.string(), 0, 0, "cannot open the claim file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_claim(text.str(), file.string(), file.parent_path(), priors_dir);
+  const std::string text = ys::read_file(file, "claim file");
+  return parse_claim(text, file.string(), file.parent_path(), priors_dir);
 }
 
 }  // namespace onset::check

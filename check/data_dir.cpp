@@ -6,6 +6,8 @@
 #include <system_error>
 #include <vector>
 
+#include "pk/user_error.hpp"
+
 namespace onset::check {
 
 namespace {
@@ -21,8 +23,10 @@ std::filesystem::path data_dir() {
   if (const char* env = std::getenv("ONSET_DATA_DIR"); env != nullptr && *env != '\0') {
     const std::filesystem::path dir(env);
     if (!is_data_dir(dir)) {
-      throw std::runtime_error("ONSET_DATA_DIR=" + dir.string() +
-                               " is not an onset data directory (it has no priors/ folder)");
+      throw UserError("ONSET_DATA_DIR=" + dir.string(),
+                      "not an onset data directory (it has no priors/ folder)",
+                      "the data/ folder of the onset source tree",
+                      "point ONSET_DATA_DIR at that folder, or unset it");
     }
     return dir;
   }
@@ -42,8 +46,9 @@ std::filesystem::path data_dir() {
 #endif
   std::string list;
   for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t.string();
-  throw std::runtime_error("onset data directory not found (tried " + list +
-                           "); set ONSET_DATA_DIR to the data/ folder of the onset source tree");
+  throw UserError({}, "onset data directory not found (tried " + list + ")",
+                  "a data/ folder with priors/ in it",
+                  "set ONSET_DATA_DIR to the data/ folder of the onset source tree");
 }
 
 std::filesystem::path prior_file(const std::string& family) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "check/yaml_support.hpp"
+#include "models/units.hpp"
 
 namespace onset::check {
 
@@ -86,12 +87,10 @@ std::string Citation::text() const {
 }
 
 PriorFileError::PriorFileError(std::string file, int line, int column, const std::string& message)
-    : std::runtime_error(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                         message),
+    : UserError(UserError::location(file, line, column), message),
       file_(std::move(file)),
       line_(line),
-      column_(column),
-      reason_(message) {}
+      column_(column) {}
 
 double Prior::log_mean() const {
   if (!is_lognormal()) return 0;
@@ -149,15 +148,16 @@ const std::set<std::string> kParameterKeys = {
 }  // namespace
 
 PriorSet PriorSet::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw PriorFileError(file.string(), 0, 0, "cannot open the prior file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), file.string());
+  return parse(yaml_support::read_file(file, "prior file"), file.string());
 }
 
 PriorSet PriorSet::parse(const std::string& text, const std::string& file_name) {
   const YAML::Node root = yaml_support::load(text, file_name);
+  if (root.IsNull() && root.Mark().is_null()) {
+    throw PriorFileError(file_name, 1, 1,
+                         "the prior file is empty (nothing but blank lines or comments): expected "
+                         "a map with keys family, description, references, parameters");
+  }
   if (!root.IsMap()) {
     throw PriorFileError(file_name, 1, 1,
                          "expected a map with keys family, description, references, parameters");
@@ -203,6 +203,11 @@ PriorSet PriorSet::parse(const std::string& text, const std::string& file_name) 
     }
     if (p.unit.empty() || p.unit.find_first_not_of(" \t") == std::string::npos) {
       fail(file_name, node["unit"], where + " has an empty unit; write \"1\" if dimensionless");
+    }
+    try {
+      (void)models::parse_unit(p.unit);
+    } catch (const models::UnitError& error) {
+      fail(file_name, node["unit"], where + ": " + error.problem());
     }
     p.species = get_string(file_name, node, "species", true);
     const auto& species = known_species();

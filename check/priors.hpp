@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pk/user_error.hpp"
+
 namespace onset::check {
 
 // A literature source. Fields are as printed in the research tables; `verification` says what
@@ -52,20 +54,19 @@ struct Citation {
 
 // A file that does not follow the schema: where (file:line:column, 1-based) and what was
 // expected.
-class PriorFileError : public std::runtime_error {
+class PriorFileError : public UserError {
  public:
   PriorFileError(std::string file, int line, int column, const std::string& message);
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   int column() const { return column_; }
   // The message without the "file:line:column: " prefix.
-  const std::string& reason() const { return reason_; }
+  const std::string& reason() const { return problem(); }
 
  private:
   std::string file_;
   int line_;
   int column_;
-  std::string reason_;
 };
 
 // The region searched for a best case: one interval per parameter.

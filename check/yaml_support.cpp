@@ -1,16 +1,47 @@
 #include "check/yaml_support.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <cmath>
 #include <sstream>
+
+#include "models/yaml_limits.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::check::yaml_support {
 
 YAML::Node load(const std::string& text, const std::string& file) {
+  using pk::InputLimits;
+  if (text.size() > InputLimits::kMaxFileBytes)
+    throw PriorFileError(file, 0, 0,
+                         "the file is " + std::to_string(text.size() >> 20) +
+                             " MB, above the limit of " +
+                             std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB");
+  if (const auto bad = pk::find_invalid_utf8(text))
+    throw PriorFileError(file, bad->line, bad->column, pk::describe_invalid_utf8(*bad));
+  if (const auto long_line = pk::find_long_line(text))
+    throw PriorFileError(file, long_line->line, 1, pk::describe_long_line());
+  YAML::Node root;
   try {
-    return YAML::Load(text);
+    root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    throw PriorFileError(file, e.mark.line + 1, e.mark.column + 1,
+                         "maps and lists nested deeper than " + std::to_string(e.depth()) +
+                             " levels: expected at most " +
+                             std::to_string(InputLimits::kMaxNestingDepth));
   } catch (const YAML::ParserException& e) {
     throw PriorFileError(file, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg);
   }
+  if (const auto hit = models::check_yaml_size(root))
+    throw PriorFileError(file, hit->mark.line + 1, hit->mark.column + 1, hit->what);
+  return root;
+}
+
+std::string read_file(const std::filesystem::path& path, const std::string& what) {
+  std::string text;
+  const std::string why = pk::read_text_file(path.string(), &text);
+  if (!why.empty()) throw PriorFileError(path.string(), 0, 0, "the " + what + " " + why);
+  return text;
 }
 
 void fail(const std::string& file, const YAML::Node& node, const std::string& message) {
@@ -21,6 +52,13 @@ void fail(const std::string& file, const YAML::Node& node, const std::string& me
 
 void require_keys(const std::string& file, const YAML::Node& node,
                   const std::set<std::string>& allowed, const std::string& what) {
+  // A list or a single value where a map belongs: said here, before anything looks up a key
+  // in it (yaml-cpp throws its own exception for a key looked up in a list or value).
+  if (node.IsScalar() || node.IsSequence()) {
+    fail(file, node,
+         "expected a map for " + what + " (keys and values), found " +
+             (node.IsScalar() ? "the value '" + node.Scalar() + "'" : std::string("a list")));
+  }
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
     if (allowed.count(key) == 0) {
@@ -53,6 +91,15 @@ double as_number(const std::string& file, const YAML::Node& node) {
   } catch (const std::exception&) {
     fail(file, node, "expected a number, found '" + text + "'");
   }
+}
+
+bool get_bool(const std::string& file, const YAML::Node& map, const std::string& key) {
+  const YAML::Node node = map[key];
+  if (!node) return false;
+  bool value = false;
+  if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value))
+    fail(file, node, "expected true or false for '" + key + "'");
+  return value;
 }
 
 double get_number(const std::string& file, const YAML::Node& map, const std::string& key) {

@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <set>
 #include <string>
 
@@ -11,8 +12,14 @@
 
 namespace onset::check::yaml_support {
 
-// Parses text; a syntax error becomes PriorFileError at the parser's position.
+// Parses text; a syntax error becomes PriorFileError at the parser's position, and so do text
+// beyond the limits of pk/text_input.hpp (not UTF-8, a line too long, nesting too deep, too
+// many nodes). A UTF-8 byte order mark and CRLF line ends are accepted.
 YAML::Node load(const std::string& text, const std::string& file);
+
+// The whole file (within pk::InputLimits::kMaxFileBytes); else a PriorFileError without a
+// position saying why ("the claim file cannot be opened for reading").
+std::string read_file(const std::filesystem::path& path, const std::string& what);
 
 // Throws PriorFileError at node's position (1-based line and column).
 [[noreturn]] void fail(const std::string& file, const YAML::Node& node, const std::string& message);
@@ -25,6 +32,8 @@ void require_keys(const std::string& file, const YAML::Node& node,
 // map[key] as a string; "" when absent and not required.
 std::string get_string(const std::string& file, const YAML::Node& map, const std::string& key,
                        bool required);
+// map[key] as true or false; false when absent.
+bool get_bool(const std::string& file, const YAML::Node& map, const std::string& key);
 // map[key] as a finite number (the key must exist).
 double get_number(const std::string& file, const YAML::Node& map, const std::string& key);
 double as_number(const std::string& file, const YAML::Node& node);

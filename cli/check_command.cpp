@@ -18,6 +18,7 @@
 #include "cli/output_file.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
+#include "pk/user_error.hpp"
 
 namespace onset::cli {
 
@@ -91,7 +92,7 @@ int run(const CheckArgs& args) {
   check::Claim claim;
   try {
     claim = check::load_claim(args.claim);
-  } catch (const std::exception& error) {
+  } catch (const UserError& error) {  // PriorFileError, or no data/ folder
     std::cerr << "onset check: " << error.what() << "\n";
     return kExitBadInput;
   }
@@ -121,6 +122,9 @@ int run(const CheckArgs& args) {
   try {
     report = check::run_check(claim, options);
   } catch (const std::invalid_argument& error) {
+    std::cerr << "onset check: " << error.what() << "\n";
+    return kExitBadInput;
+  } catch (const UserError& error) {  // a prior file or model read while checking
     std::cerr << "onset check: " << error.what() << "\n";
     return kExitBadInput;
   } catch (const std::exception& error) {

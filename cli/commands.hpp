@@ -5,10 +5,19 @@
 
 namespace onset::cli {
 
-// Exit codes shared by every command.
+// Exit codes shared by every command (README.md, "Exit codes"). Every failure prints one
+// message on stderr, never a stack trace:
+//   0    success
+//   1    analysis failed: a solver or fit did not converge; the message says why
+//   2    bad input: any onset::UserError (pk/user_error.hpp), a bad option, an output that
+//        cannot be written; "FILE:LINE:COLUMN: error: WHAT (expected ...) fix: ..."
+//   3    internal error: an exception onset did not expect ("internal error (a bug in
+//        onset, please report it): ..."); main() catches it
+//   130  interrupted by SIGINT/SIGTERM/SIGHUP (cli/interrupt.hpp); no output written
 inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitAnalysisFailed = 1;  // a solver or fit did not succeed
 inline constexpr int kExitBadInput = 2;        // the input could not be used
+inline constexpr int kExitInternalError = 3;   // an unexpected exception: a bug
 
 void register_reference_command(CLI::App& app);
 void register_simulate_command(CLI::App& app);

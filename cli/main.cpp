@@ -1,4 +1,6 @@
 // The `onset` command: one binary, one subcommand per job.
+#include <glog/logging.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
@@ -6,9 +8,14 @@
 #include "cli/commands.hpp"
 #include "cli/nca_command.hpp"
 #include "pk/distributed.hpp"
+#include "pk/user_error.hpp"
 
 int main(int argc, char** argv) {
   const onset::pk::MpiSession mpi(&argc, &argv);
+  // Ceres reports some terminations through glog at ERROR level even when told to be silent
+  // ("Terminating: Number of consecutive invalid steps ..."); every such outcome reaches the
+  // user once, in words, in the fit's status. Only a fatal glog message is still printed.
+  FLAGS_minloglevel = google::GLOG_FATAL;
   CLI::App app{
       "onset: pharmacokinetic and biodistribution modelling; when could an effect first appear?"};
   const std::string version =
@@ -37,6 +44,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {  // unknown option, missing argument, ...
     app.exit(error);
     return onset::cli::kExitBadInput;
+  } catch (const onset::UserError& error) {  // bad input a command did not catch itself
+    std::cerr << "onset: " << error.what() << "\n";
+    return onset::cli::kExitBadInput;
+  } catch (const std::exception& error) {  // not expected anywhere: a bug, said as such
+    std::cerr << "onset: internal error (a bug in onset, please report it): " << error.what()
+              << "\n";
+    return onset::cli::kExitInternalError;
+  } catch (...) {
+    std::cerr << "onset: internal error (a bug in onset, please report it): unknown exception\n";
+    return onset::cli::kExitInternalError;
   }
   return onset::cli::kExitSuccess;
 }

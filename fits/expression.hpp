@@ -18,21 +18,21 @@
 #include <string_view>
 #include <vector>
 
+#include "pk/user_error.hpp"
+
 namespace onset::fits {
 
 // A syntax error or an unknown name: the 1-based character column in the expression.
-class ExpressionError : public std::runtime_error {
+// what() reads "column N: error: MESSAGE".
+class ExpressionError : public UserError {
  public:
   ExpressionError(int column, const std::string& message)
-      : std::runtime_error("column " + std::to_string(column) + ": " + message),
-        column_(column),
-        message_(message) {}
+      : UserError("column " + std::to_string(column), message), column_(column) {}
   int column() const { return column_; }
-  const std::string& message() const { return message_; }
+  const std::string& message() const { return problem(); }
 
  private:
   int column_;
-  std::string message_;
 };
 
 class Expression {

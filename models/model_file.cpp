@@ -18,18 +18,17 @@
 #include <sstream>
 
 #include "models/units.hpp"
+#include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::models {
 
 ModelFileError::ModelFileError(std::string file, int line, int column, std::string expected,
                                std::string found)
-    : std::runtime_error(file + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                         ": expected " + expected + "; found " + found),
+    : UserError(UserError::location(file, line, column), "found " + found, std::move(expected)),
       file_(std::move(file)),
       line_(line),
       column_(column),
-      expected_(std::move(expected)),
       found_(std::move(found)) {}
 
 namespace {
@@ -52,40 +51,6 @@ std::string format_number(double value) {
   std::ostringstream out;
   out << value;
   return out.str();
-}
-
-// Where a YAML tree goes deeper than the nesting limit or holds more nodes (aliases counted
-// at each use) than the node limit: the node there, and which limit; nullopt when within.
-// Bounded work even for self-referencing aliases (`&a [*a]`) and alias bombs.
-struct YamlLimitHit {
-  YAML::Mark mark;
-  std::string what;
-};
-std::optional<YamlLimitHit> check_yaml_size(const YAML::Node& root) {
-  using pk::InputLimits;
-  std::vector<std::pair<YAML::Node, int>> pending{{root, 0}};
-  std::size_t visited = 0;
-  while (!pending.empty()) {
-    auto [node, depth] = pending.back();
-    pending.pop_back();
-    if (++visited > InputLimits::kMaxYamlNodes)
-      return YamlLimitHit{node.Mark(), "more than " + std::to_string(InputLimits::kMaxYamlNodes) +
-                                           " YAML nodes (counting each use of an alias)"};
-    if (!node.IsMap() && !node.IsSequence()) continue;
-    if (depth >= InputLimits::kMaxNestingDepth)
-      return YamlLimitHit{node.Mark(), "maps and lists nested more than " +
-                                           std::to_string(InputLimits::kMaxNestingDepth) +
-                                           " levels deep"};
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (node.IsMap()) {
-        pending.emplace_back(it->first, depth + 1);
-        pending.emplace_back(it->second, depth + 1);
-      } else {
-        pending.emplace_back(*it, depth + 1);
-      }
-    }
-  }
-  return std::nullopt;
 }
 
 std::string describe(const YAML::Node& node) {
@@ -174,6 +139,10 @@ class ModelFileCompiler {
           "a model file of at most " + std::to_string(InputLimits::kMaxNestingDepth) +
               " nested levels and " + std::to_string(InputLimits::kMaxYamlNodes) + " nodes",
           hit->what);
+    if (!root.IsDefined() || root.IsNull())  // no node, hence no position: point at the start
+      throw ModelFileError(source_, 1, 1,
+                           "a YAML map with keys name, parameters, compartments, ...",
+                           "an empty file (nothing but blank lines or comments)");
     if (!root.IsMap())
       fail(root, "a YAML map with keys name, parameters, compartments, ...", describe(root));
     check_keys(root, "the model file",
@@ -263,7 +232,7 @@ class ModelFileCompiler {
     try {
       return parse_unit(node.Scalar());
     } catch (const UnitError& error) {
-      fail(node, "a unit for " + what + " such as mg, L, 1/h, mg/L, particles", error.what());
+      fail(node, "a unit for " + what + " such as mg, L, 1/h, mg/L, particles", error.problem());
     }
   }
   double convert_or_fail(const YAML::Node& node, const Unit& from, const Unit& to,
@@ -271,7 +240,7 @@ class ModelFileCompiler {
     try {
       return conversion_factor(from, to, from_where, to_where);
     } catch (const UnitError& error) {
-      fail(node, "units that convert into each other", error.what());
+      fail(node, "units that convert into each other", error.problem());
     }
   }
 

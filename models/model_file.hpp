@@ -7,26 +7,27 @@
 #include <string>
 
 #include "models/file_model.hpp"
+#include "pk/user_error.hpp"
 
 namespace onset::models {
 
-// A model file that cannot be used: where (file, 1-based line and column), what was expected
-// and what was found. what() reads "file:line:column: expected ...; found ...".
-class ModelFileError : public std::runtime_error {
+// A model file that cannot be used: where (file, 1-based line and column; 0 when the problem
+// has no place, e.g. a file that cannot be read), what was expected and what was found.
+// what() reads "file:line:column: error: found ... (expected ...)", or "file: error: ..."
+// without a place.
+class ModelFileError : public UserError {
  public:
   ModelFileError(std::string file, int line, int column, std::string expected, std::string found);
 
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   int column() const { return column_; }
-  const std::string& expected() const { return expected_; }
   const std::string& found() const { return found_; }
 
  private:
   std::string file_;
   int line_;
   int column_;
-  std::string expected_;
   std::string found_;
 };
 

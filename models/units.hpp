@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "pk/user_error.hpp"
+
 namespace onset::models {
 
 enum class Dimension { kMass = 0, kAmount = 1, kLength = 2, kTime = 3, kCount = 4 };
@@ -39,10 +41,11 @@ struct Unit {
 };
 
 // A unit that cannot be parsed, or a conversion between incompatible units. The message names
-// both units and where they came from.
-class UnitError : public std::runtime_error {
+// both units and where they came from. It has no place of its own: a reader that catches it
+// reports problem() at the place of the unit in its file.
+class UnitError : public UserError {
  public:
-  using std::runtime_error::runtime_error;
+  explicit UnitError(const std::string& message) : UserError({}, message) {}
 };
 
 // Parses a unit string (see the grammar above). Throws UnitError naming the bad symbol.

@@ -17,10 +17,6 @@ namespace {
 constexpr std::array<std::string_view, kNumDosingFields> kFieldNames = {
     "ID", "TIME", "EVID", "AMT", "CMT", "RATE", "II", "ADDL", "SS", "DV", "MDV"};
 
-std::string location(const std::string& file, int line, int column, const std::string& message) {
-  return format_location(file, line, column, message);
-}
-
 struct Cell {
   std::string text;  // unquoted and trimmed
   int column = 0;    // 1-based character column where the cell starts
@@ -101,11 +97,10 @@ bool is_integer(double value) { return std::floor(value) == value && std::fabs(v
 }  // namespace
 
 DosingDataError::DosingDataError(std::string file, int line, int column, const std::string& message)
-    : std::runtime_error(location(file, line, column, message)),
+    : UserError(UserError::location(file, line, column), message),
       file_(std::move(file)),
       line_(line),
-      column_(column),
-      message_(message) {}
+      column_(column) {}
 
 std::string_view dosing_field_name(DosingField field) {
   return kFieldNames[static_cast<size_t>(field)];

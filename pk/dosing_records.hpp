@@ -21,10 +21,12 @@
 #include <string_view>
 #include <vector>
 
+#include "pk/user_error.hpp"
+
 namespace onset::pk {
 
 // Bad input in a data set: where (file:line:column, 1-based; 0 = not applicable) and what.
-class DosingDataError : public std::runtime_error {
+class DosingDataError : public UserError {
  public:
   DosingDataError(std::string file, int line, int column, const std::string& message);
 
@@ -32,13 +34,12 @@ class DosingDataError : public std::runtime_error {
   int line() const { return line_; }
   int column() const { return column_; }
   // The message without the location prefix.
-  const std::string& message() const { return message_; }
+  const std::string& message() const { return problem(); }
 
  private:
   std::string file_;
   int line_;
   int column_;
-  std::string message_;
 };
 
 // The standard NONMEM fields, in the order of DosingRecord::column.

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "pk/crossing_search.hpp"
@@ -177,8 +178,7 @@ class OdeintIntegrator final : public Integrator {
       }
       if (++steps_taken > options_.max_steps) {
         fail("too much work: more than " + std::to_string(options_.max_steps) +
-                 " steps before the next output; raise max_steps, loosen the tolerances or "
-                 "use a stiff solver (cvodes_bdf)",
+                 " steps before the next output; " + too_much_work_advice(),
              t_cur, 0);
         return AdvanceOutcome::kFailure;
       }
@@ -233,6 +233,62 @@ class OdeintIntegrator final : public Integrator {
     if (stepper_.current_time() >= t_stop_) at_stop_ = true;
     return true;
   }
+
+  // Why the steps ran out, in words. For the explicit Dormand-Prince method: a problem is
+  // stiff where the step size is held down by stability rather than accuracy, i.e. where
+  // h x rho(J) sits near the edge of the method's stability region (about 3.3 on the negative
+  // real axis, Hairer & Wanner, Solving ODEs II, sec. IV.2); rho(J), the fastest rate of the
+  // system at the current state, is estimated by power iteration on finite-difference
+  // Jacobian-vector products.
+  std::string too_much_work_advice() {
+    if constexpr (std::is_same_v<Stepper, DopriStepper>) {
+      const double h = std::fabs(stepper_.current_time_step());
+      const double rho = fastest_rate();
+      if (h * rho > kStiffStepTimesRate) {
+        return "the problem is stiff here: the step size " + format_hours(h) +
+               " is held down by stability, not accuracy (step x fastest rate " +
+               format_number(rho) + " /h = " + format_number(h * rho, 3) +
+               ", at the edge of what an explicit method can take); use a stiff solver: "
+               "--backend cvodes_bdf or onset_bdf";
+      }
+    }
+    return "raise max_steps, loosen the tolerances or use a stiff solver (cvodes_bdf)";
+  }
+
+  // Largest |eigenvalue| of df/dy at the current state, 1/h (power iteration, 30 steps).
+  double fastest_rate() {
+    const auto n = static_cast<size_t>(n_);
+    const double t = stepper_.current_time();
+    std::vector<double> y(n), f0(n), y1(n), f1(n), v(n);
+    stepper_.current_state(y.data());
+    system_.rhs(t, y, f0);
+    double y_norm = 0;
+    for (size_t i = 0; i < n; ++i) {
+      y_norm = std::max(y_norm, std::fabs(y[i]));
+      v[i] = 1.0 + 0.1 * static_cast<double>(i % 7);  // not orthogonal to any one mode
+    }
+    double rho = 0;
+    for (int iteration = 0; iteration < 30; ++iteration) {
+      double v_norm = 0;
+      for (double value : v) v_norm = std::max(v_norm, std::fabs(value));
+      if (!(v_norm > 0) || !std::isfinite(v_norm)) break;
+      const double eps = 1e-7 * std::max(1.0, y_norm) / v_norm;
+      for (size_t i = 0; i < n; ++i) y1[i] = y[i] + eps * v[i];
+      system_.rhs(t, y1, f1);
+      double jv_norm = 0;
+      for (size_t i = 0; i < n; ++i) {
+        v[i] = (f1[i] - f0[i]) / eps;
+        jv_norm = std::max(jv_norm, std::fabs(v[i]));
+      }
+      rho = jv_norm / v_norm;
+    }
+    return std::isfinite(rho) ? rho : 0.0;
+  }
+
+  // h x rho above which the steps are taken to be limited by stability (the Dormand-Prince
+  // stability region reaches about -3.3 on the real axis; accuracy-limited steps on a
+  // non-stiff problem sit well below 1).
+  static constexpr double kStiffStepTimesRate = 1.5;
 
   void state_at(double time, std::span<double> out) {
     if (at_stop_ && time >= stepper_.current_time()) {

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "pk/format.hpp"
+
 namespace onset::pk {
 
 namespace {
@@ -132,9 +134,26 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   size_t next_output = 0;
   size_t crossings_left = n_cross;
 
+  long negative_outputs = 0;
+  std::string negative_message;
   auto record = [&](double t) {
     traj.times_h.push_back(t);
-    if (request.record_states) traj.states.insert(traj.states.end(), y.begin(), y.end());
+    bool negative = false;
+    for (size_t i = 0; i < n; ++i) {
+      const double atol = options_.atol_of(static_cast<int>(i));
+      if (y[i] < -atol && !negative) {
+        negative = true;
+        if (negative_message.empty())
+          negative_message = "negative amount: state '" + model.states()[i].name +
+                             "' = " + format_number(y[i]) + " " + model.states()[i].unit +
+                             " at t = " + format_hours(t) + ", beyond its absolute tolerance " +
+                             format_number(atol) +
+                             " (a sign error in the model, or tolerances too loose for it)";
+      }
+      if (request.record_states)
+        traj.states.push_back(request.zero_within_atol && std::fabs(y[i]) <= atol ? 0.0 : y[i]);
+    }
+    negative_outputs += negative;
     const size_t offset = traj.observables.size();
     traj.observables.resize(offset + n_obs);
     model.observe(t, y, p_now, std::span<double>(traj.observables).subspan(offset, n_obs));
@@ -219,7 +238,13 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   const long restarts = traj.stats.restarts;
   traj.stats = integrator_->stats();
   traj.stats.restarts = restarts;
+  traj.stats.negative_outputs = negative_outputs;
   traj.status = status;
+  if (!negative_message.empty()) {
+    negative_message += " (" + std::to_string(negative_outputs) + " of " +
+                        std::to_string(traj.times_h.size()) + " outputs)";
+    traj.message = traj.message.empty() ? negative_message : traj.message + "; " + negative_message;
+  }
   return traj.ok();
 }
 

@@ -28,6 +28,13 @@ struct SimulationRequest {
   bool stop_when_crossed = false;
   // Keep the states on the output grid (besides the observables).
   bool record_states = true;
+  // Record a state within +-atol of zero as 0 (STYLE 5: rounding noise such as -3e-15 mg is
+  // not shown as an amount); the integrator's state is never changed, and observables are
+  // computed from it. false: record the integrated values as they are (conservation and
+  // accuracy checks). Either way, a state below -atol is recorded as it is, counted in
+  // stats.negative_outputs and, the first time, named with its time in the trajectory's
+  // message (a successful run keeps its status).
+  bool zero_within_atol = true;
   // An output at the time of a dose shows the state just before that dose (as a trough
   // sample); false: just after it.
   bool outputs_before_doses = true;
@@ -44,8 +51,8 @@ class Simulator {
   // failures are reported in out->status and out->message with the partial trajectory.
   // The regimen's parameter changes switch the parameter vector piece by piece; outputs and
   // crossings use the parameters in force at their time (at a change, the new ones).
-  bool run(const Regimen& regimen, std::span<const double> params,
-           const SimulationRequest& request, Trajectory* out);
+  bool run(const Regimen& regimen, std::span<const double> params, const SimulationRequest& request,
+           Trajectory* out);
 
   Backend backend_used() const { return backend_used_; }
   const std::string& backend_reason() const { return backend_reason_; }

@@ -25,6 +25,7 @@
 #include "pk/model.hpp"
 #include "pk/regimen.hpp"
 #include "pk/solver_options.hpp"
+#include "pk/user_error.hpp"
 
 namespace onset::pk {
 
@@ -48,9 +49,10 @@ struct SteadyStateOptions {
 };
 
 // The train has no steady state (no elimination), or it was not reached within the limits.
-class SteadyStateError : public std::runtime_error {
+// A problem with no solution as posed (the model or the dose train must change): a UserError.
+class SteadyStateError : public UserError {
  public:
-  using std::runtime_error::runtime_error;
+  explicit SteadyStateError(const std::string& message) : UserError({}, message) {}
 };
 
 class SteadyStateSolver {

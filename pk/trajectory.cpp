@@ -14,6 +14,7 @@ SolverStats& SolverStats::operator+=(const SolverStats& other) {
   nonlinear_failures += other.nonlinear_failures;
   root_evals += other.root_evals;
   restarts += other.restarts;
+  negative_outputs += other.negative_outputs;
   return *this;
 }
 

@@ -34,6 +34,11 @@ struct SolverStats {
   long nonlinear_failures = 0;
   long root_evals = 0;
   long restarts = 0;  // integration restarts at discontinuities
+  // Recorded outputs at which some state (an amount) was negative beyond its absolute
+  // tolerance: a real negative amount, not rounding. The first one is described in
+  // Trajectory::message (STYLE 5: values within +-atol are reported as zero, larger
+  // negatives are reported, the state itself is never changed).
+  long negative_outputs = 0;
   SolverStats& operator+=(const SolverStats& other);
 };
 

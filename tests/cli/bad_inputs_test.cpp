@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -102,7 +104,24 @@ TEST_P(BadInput, ExitCodeMessageAndFiles) {
     kept_text = read_all(kept_path);
   }
 
-  const auto result = run_onset(expand(item.arguments));
+  // Leading NAME=VALUE words (ONSET_DATA_DIR={dir}/priors/x) are set in the environment of
+  // this one run.
+  std::string arguments = expand(item.arguments);
+  std::vector<std::string> variables;
+  for (auto space = arguments.find(' '); space != std::string::npos; space = arguments.find(' ')) {
+    const std::string word = arguments.substr(0, space);
+    const auto equals = word.find('=');
+    if (equals == std::string::npos || equals == 0 ||
+        !std::all_of(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(equals), [](char ch) {
+          return std::isupper(static_cast<unsigned char>(ch)) || ch == '_';
+        }))
+      break;
+    ::setenv(word.substr(0, equals).c_str(), word.substr(equals + 1).c_str(), 1);
+    variables.push_back(word.substr(0, equals));
+    arguments.erase(0, space + 1);
+  }
+  const auto result = run_onset(arguments);
+  for (const auto& name : variables) ::unsetenv(name.c_str());
   SCOPED_TRACE("tests/bad_inputs/cases.tsv:" + std::to_string(item.line) + ": onset " +
                expand(item.arguments));
   EXPECT_EQ(result.exit_code, item.exit_code) << result.err;
@@ -112,6 +131,8 @@ TEST_P(BadInput, ExitCodeMessageAndFiles) {
   // A user error is a message, never a crash report.
   EXPECT_EQ(result.err.find("terminate called"), std::string::npos) << result.err;
   EXPECT_EQ(result.err.find("Sanitizer"), std::string::npos) << result.err;
+  // Nor a library's log line (Ceres through glog).
+  EXPECT_EQ(result.err.find("InitGoogleLogging"), std::string::npos) << result.err;
   if (item.after.rfind("absent:", 0) == 0) {
     const std::string path = expand(item.after.substr(7));
     EXPECT_FALSE(fs::exists(path)) << path << " was written by a failing run";
@@ -137,5 +158,16 @@ std::string case_name(const ::testing::TestParamInfo<BadInputCase>& info) {
 INSTANTIATE_TEST_SUITE_P(Cases, BadInput, ::testing::ValuesIn(read_cases()), case_name);
 
 TEST(BadInputs, AtLeastFortyCases) { EXPECT_GE(read_cases().size(), 40u); }
+
+// Claim files and the prior files they read are among the inputs a reviewer is handed.
+TEST(BadInputs, AtLeastTenClaimAndTenPriorFileCases) {
+  size_t claims = 0, priors = 0;
+  for (const auto& item : read_cases()) {
+    claims += item.name.rfind("claim_", 0) == 0;
+    priors += item.name.rfind("prior_", 0) == 0;
+  }
+  EXPECT_GE(claims, 10u);
+  EXPECT_GE(priors, 10u);
+}
 
 }  // namespace

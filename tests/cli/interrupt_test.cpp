@@ -137,4 +137,35 @@ TEST(Interrupt, SimulateInterruptedLeavesNoOutput) {
   fs::remove_all(dir);
 }
 
+// The real binary, killed by SIGINT during the Monte Carlo of `onset check --report`: no report
+// and no temporary file (the report is written, atomically, only after the run).
+TEST(Interrupt, CheckInterruptedLeavesNoReport) {
+  const fs::path dir = scratch("check");
+  const fs::path target = dir / "report.html";
+  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
+  const std::string claim =
+      std::string(ONSET_SOURCE_DIR) + "/tests/check/claims/one_compartment.yaml";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string out = target.string();
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execl(binary.c_str(), binary.c_str(), "check", claim.c_str(), "--draws", "2000000",
+            "--threads", "1", "--report", out.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::usleep(500 * 1000);
+  ::kill(child, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    GTEST_SKIP() << "the run finished before the signal";
+  }
+  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::cli::kExitInterrupted) << status;
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_TRUE(fs::is_empty(dir)) << "a temporary file was left behind";
+  fs::remove_all(dir);
+}
+
 }  // namespace

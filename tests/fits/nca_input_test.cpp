@@ -38,21 +38,21 @@ std::string error_of(F f) {
 
 TEST(NcaInput, EmptyFileIsAnError) {
   EXPECT_EQ(error_of([] { read(""); }),
-            "data.csv:1:1: the file is empty: expected a header line of column names");
+            "data.csv:1:1: error: the file is empty: expected a header line of column names");
   EXPECT_EQ(error_of([] { read("\n\n"); }),
-            "data.csv:1:1: the file is empty: expected a header line of column names");
+            "data.csv:1:1: error: the file is empty: expected a header line of column names");
 }
 
 TEST(NcaInput, HeaderWithoutRowsIsAnError) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n"); }),
-            "data.csv:2:1: no data rows after the header");
+            "data.csv:2:1: error: no data rows after the header");
 }
 
 TEST(NcaInput, MissingColumnNamesTheAvailableOnes) {
   DatasetOptions options = standard_columns();
   options.columns.concentration = "DV";
   EXPECT_EQ(error_of([&] { read("ID,TIME,CONC\n1,0,1\n", options); }),
-            "data.csv:1: no column 'DV' for the concentration; the header has 'ID', 'TIME', "
+            "data.csv:1: error: no column 'DV' for the concentration; the header has 'ID', 'TIME', "
             "'CONC'");
 }
 
@@ -64,33 +64,33 @@ TEST(NcaInput, ColumnNamesMatchCaseInsensitively) {
 
 TEST(NcaInput, NonNumericCellGivesLineAndColumn) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,1\n1,1h,2\n"); }),
-            "data.csv:3:3: expected a number (time) in column 'TIME', found '1h'");
+            "data.csv:3:3: error: expected a number (time) in column 'TIME', found '1h'");
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,1\n1,1,abc\n"); }),
-            "data.csv:3:5: expected a number (concentration) in column 'CONC', found 'abc'");
+            "data.csv:3:5: error: expected a number (concentration) in column 'CONC', found 'abc'");
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,,1\n"); }),
-            "data.csv:2:3: expected a number (time) in column 'TIME', found an empty cell");
+            "data.csv:2:3: error: expected a number (time) in column 'TIME', found an empty cell");
 }
 
 TEST(NcaInput, NegativeConcentrationIsAnError) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,-0.5\n"); }),
-            "data.csv:2:5: negative concentration -0.5 in column 'CONC': expected a value >= 0, "
+            "data.csv:2:5: error: negative concentration -0.5 in column 'CONC': expected a value >= 0, "
             "BLQ, or empty for missing");
 }
 
 TEST(NcaInput, RaggedRowIsAnError) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,1\n1,1\n"); }),
-            "data.csv:3:1: expected 3 comma-separated cells (as in the header), found 2");
+            "data.csv:3:1: error: expected 3 comma-separated cells (as in the header), found 2");
 }
 
 TEST(NcaInput, UnsortedTimesWithinASubjectAreAnError) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,0\n1,2,5\n1,1,3\n"); }),
-            "data.csv:4: time 1 for subject '1' is earlier than 2 on line 3: expected the rows "
+            "data.csv:4: error: time 1 for subject '1' is earlier than 2 on line 3: expected the rows "
             "of each subject sorted by time");
 }
 
 TEST(NcaInput, DuplicateTimesWithinASubjectAreAnError) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,0\n1,1,5\n1,1,3\n"); }),
-            "data.csv:4: duplicate time 1 for subject '1' (also on line 3): expected one sample "
+            "data.csv:4: error: duplicate time 1 for subject '1' (also on line 3): expected one sample "
             "per time");
 }
 
@@ -105,7 +105,7 @@ TEST(NcaInput, DoseChangingWithinASubjectIsAnError) {
   options.columns.dose = "AMT";
   options.dose.reset();
   EXPECT_EQ(error_of([&] { read("ID,TIME,CONC,AMT\n1,0,0,100\n1,1,5,50\n", options); }),
-            "data.csv:3: dose 50 for subject '1' differs from 100 on line 2: expected a single "
+            "data.csv:3: error: dose 50 for subject '1' differs from 100 on line 2: expected a single "
             "dose per subject");
   EXPECT_EQ(read("ID,TIME,CONC,AMT\n1,0,0,100\n1,1,5,.\n", options).front().dose, 100);
 }
@@ -125,12 +125,12 @@ TEST(NcaInput, QuotedCellsMayHoldCommas) {
 
 TEST(NcaInput, UnterminatedQuoteIsAnError) {
   EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n\"1,0,0\n"); }),
-            "data.csv:2:1: unterminated quoted cell: expected a closing '\"'");
+            "data.csv:2:1: error: unterminated quoted cell: expected a closing '\"'");
 }
 
 TEST(NcaInput, Utf16FileIsRejectedWithTheReason) {
   EXPECT_EQ(error_of([] { read(std::string("\xFF\xFEI\0D", 5)); }),
-            "data.csv:1:1: the file looks UTF-16 encoded: expected UTF-8 or ASCII text");
+            "data.csv:1:1: error: the file looks UTF-16 encoded: expected UTF-8 or ASCII text");
 }
 
 TEST(NcaInput, MissingAndBlqTokensAreRecognised) {
@@ -182,12 +182,12 @@ TEST(NcaInput, SparseAnimalSampledTwiceAtOneTimeIsAnError) {
               read_sparse_observations(
                   CsvTable::parse("ID,TIME,CONC\nA,1,5\nB,1,6\nA,1,4\n", "data.csv"), options);
             }),
-            "data.csv:4: animal 'A' sampled twice at time 1 (also on line 2)");
+            "data.csv:4: error: animal 'A' sampled twice at time 1 (also on line 2)");
 }
 
 TEST(NcaInput, UnreadableFileIsAnError) {
   EXPECT_EQ(error_of([] { CsvTable::read_file("/nonexistent/x.csv"); }),
-            "/nonexistent/x.csv: the file cannot be opened for reading");
+            "/nonexistent/x.csv: error: the file cannot be opened for reading");
 }
 
 }  // namespace

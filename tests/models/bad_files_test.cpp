@@ -57,7 +57,7 @@ TEST(BadModelFiles, EachGivesFileLineColumnExpectedAndFound) {
       EXPECT_NE(error.expected().find(bad.expected), std::string::npos) << error.what();
       EXPECT_NE(error.found().find(bad.found), std::string::npos) << error.what();
       const std::string prefix = dir + bad.file + ":" + std::to_string(bad.line) + ":" +
-                                 std::to_string(bad.column) + ": expected ";
+                                 std::to_string(bad.column) + ": error: found ";
       EXPECT_EQ(std::string(error.what()).rfind(prefix, 0), 0u) << error.what();
     }
   }

@@ -71,7 +71,7 @@ TEST(DosingRecords, NegativeAmountNamesLineAndColumn) {
   EXPECT_EQ(error.file(), "doses.csv");
   EXPECT_EQ(error.line(), 3);
   EXPECT_EQ(error.column(), 5);  // "-5" starts at character 5
-  EXPECT_NE(std::string(error.what()).find("doses.csv:3:5: AMT must not be negative"),
+  EXPECT_NE(std::string(error.what()).find("doses.csv:3:5: error: AMT must not be negative"),
             std::string::npos)
       << error.what();
 }
