@@ -22,6 +22,7 @@
 #include "pk/parallel.hpp"
 #include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"
+#include "pk/user_error.hpp"
 
 namespace onset::check {
 
@@ -127,8 +128,9 @@ struct Scenario {
   }
 };
 
+// The place of an effect check in its claim file ("file:line").
 std::string where(const Claim& claim, const EffectCheck& check) {
-  return claim.file + ":" + std::to_string(check.line) + ": ";
+  return UserError::location(claim.file, check.line, 0);
 }
 
 int add_dim(Scenario* s, int assumption) {
@@ -153,8 +155,17 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   std::unique_ptr<pk::Model> model;
   try {
     model = models::load_model(check.model);
-  } catch (const std::exception& e) {
-    throw std::invalid_argument(here + "model '" + check.model + "': " + e.what());
+  } catch (const UserError& e) {
+    const bool looks_like_file = check.model.find('/') != std::string::npos ||
+                                 check.model.ends_with(".yaml") || check.model.ends_with(".yml");
+    if (e.where() == check.model && looks_like_file)  // a model file that cannot be read
+      throw UserError(here, "model file '" + check.model + "': " + e.problem(), e.expected(),
+                      "give the path of a model file, relative to the claim file");
+    if (e.where() == check.model)  // not a library name, not a file
+      throw UserError(here, "model '" + check.model + "' is neither a library model nor a file",
+                      e.expected(), "name a library model (`onset models`) or a model file");
+    // An error inside a model file names its own place.
+    throw UserError(here, "model '" + check.model + "' cannot be used: " + e.what());
   }
   s.base_parameters = model->default_parameters();
   try {
@@ -164,9 +175,10 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
       if (bound.parameter < 0) {
         std::string names;
         for (const auto& p : model->parameters()) names += (names.empty() ? "" : ", ") + p.name;
-        throw std::invalid_argument(claim.file + ":" + std::to_string(b.line) + ":" +
-                                    std::to_string(b.column) + ": model " + check.model +
-                                    " has no parameter '" + b.parameter + "'; it has " + names);
+        throw UserError(
+            UserError::location(claim.file, b.line, b.column),
+            "model " + check.model + " has no parameter '" + b.parameter + "'", "one of " + names,
+            "check the spelling (`onset models show " + check.model + "` lists the parameters)");
       }
       const std::string& parameter_unit =
           model->parameters()[static_cast<size_t>(bound.parameter)].unit;
@@ -186,8 +198,9 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
     if (s.observable < 0) {
       std::string names;
       for (const auto& o : model->observables()) names += (names.empty() ? "" : ", ") + o.name;
-      throw std::invalid_argument(here + "model " + check.model + " has no observable '" +
-                                  check.observable + "'; it has " + names);
+      throw UserError(here,
+                      "model " + check.model + " has no observable '" + check.observable + "'",
+                      "one of " + names, "check the spelling of the observable");
     }
     s.observable_unit = model->observables()[static_cast<size_t>(s.observable)].unit;
     s.direction = check.direction;
@@ -223,15 +236,19 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
     for (const auto& d : check.doses) {
       const int state = model->state_index(d.compartment);
       if (state < 0) {
-        throw std::invalid_argument(here + "model " + check.model + " has no compartment '" +
-                                    d.compartment + "' to dose into");
+        std::string names;
+        for (const auto& st : model->states()) names += (names.empty() ? "" : ", ") + st.name;
+        throw UserError(
+            here,
+            "model " + check.model + " has no compartment '" + d.compartment + "' to dose into",
+            "one of " + names, "dose into a compartment of the model");
       }
       const std::string& unit = model->states()[static_cast<size_t>(state)].unit;
       s.regimen.doses.push_back(
           {d.time_h, state, d.amount * unit_factor(d.unit, unit, "dose"), d.duration_h});
     }
   } catch (const models::UnitError& e) {
-    throw std::invalid_argument(here + e.problem());
+    throw UserError(here, e.problem(), e.expected(), e.fix());
   }
   // Absolute tolerances scaled to each state's magnitude: a state in the unit of a dose gets
   // atol x the largest such dose (1e13 particles need no 1e-12-particle accuracy), others

@@ -93,7 +93,7 @@ int run(const CheckArgs& args) {
   try {
     claim = check::load_claim(args.claim);
   } catch (const UserError& error) {  // PriorFileError, or no data/ folder
-    std::cerr << "onset check: " << error.what() << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
     return kExitBadInput;
   }
   check::CheckOptions options;
@@ -115,23 +115,24 @@ int run(const CheckArgs& args) {
   }
   std::string why;
   if (!options.IsValid(&why)) {
-    std::cerr << "onset check: " << why << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << why << "\n";
     return kExitBadInput;
   }
   check::CheckReport report;
   try {
     report = check::run_check(claim, options);
   } catch (const std::invalid_argument& error) {
-    std::cerr << "onset check: " << error.what() << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
     return kExitBadInput;
   } catch (const UserError& error) {  // a prior file or model read while checking
-    std::cerr << "onset check: " << error.what() << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
     return kExitBadInput;
   } catch (const std::exception& error) {
-    std::cerr << "onset check: " << error.what() << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
     return kExitAnalysisFailed;
   }
-  // Under mpirun every rank holds the same report; rank 0 alone prints and writes.
+  // Under mpirun every rank holds the same report (and meets the same errors, all found
+  // before or after the distributed loops); rank 0 alone prints and writes.
   if (pk::mpi_rank() != 0) return kExitSuccess;
   if (args.format == "json") {
     std::cout << check::report_to_json(claim, report).dump(2) << "\n";

@@ -318,7 +318,14 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
     const size_t offset = result.observables.size();
     result.observables.resize(offset + n_obs);
     model.observe(t, y, params, std::span<double>(result.observables).subspan(offset, n_obs));
-    if (request.record_states) result.states.insert(result.states.end(), y.begin(), y.end());
+    // STYLE 5: a state within +-atol of zero is shown as 0 (rounding noise such as -3e-15 mg
+    // is not an amount); the integrated state is not changed, and observables use it as is.
+    if (request.record_states) {
+      for (size_t i = 0; i < y.size(); ++i) {
+        const double atol = options_.solver.atol_of(static_cast<int>(i));
+        result.states.push_back(request.zero_within_atol && std::fabs(y[i]) <= atol ? 0.0 : y[i]);
+      }
+    }
   };
 
   for (size_t s = 0; s < subjects.size(); ++s) {

@@ -54,6 +54,9 @@ struct DosingRequest {
   std::vector<double> grid_times_h;
   // Keep the states of every row besides the observables.
   bool record_states = false;
+  // Record a state within +-atol of zero as 0 (the integrator's state is not changed);
+  // false: the integrated values as they are (conservation checks).
+  bool zero_within_atol = true;
 };
 
 struct DosingRow {

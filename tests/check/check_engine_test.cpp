@@ -192,9 +192,11 @@ effects:
   try {
     run_check(bad_parameter, quick());
     FAIL() << "expected an error";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.yaml:12"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("NOPE"), std::string::npos);
+  } catch (const UserError& e) {
+    EXPECT_EQ(e.where(), "bad.yaml:12:28");
+    EXPECT_NE(e.problem().find("no parameter 'NOPE'"), std::string::npos) << e.what();
+    EXPECT_EQ(e.expected(), "one of CL, V");
+    EXPECT_NE(e.fix().find("onset models show one_compartment_iv"), std::string::npos);
   }
 }
 

@@ -157,5 +157,33 @@ INSTANTIATE_TEST_SUITE_P(Backends, B1ThroughDosing,
                                            Backend::kCvodesBdf),
                          [](const auto& info) { return std::string(backend_name(info.param)); });
 
+TEST(DosingSemantics, StatesWithinAtolOfZeroAreRecordedAsZeroWithoutChangingTheRun) {
+  // 100 mg bolus, then 1,000 h of elimination (k = 0.055/h): A2 = 100 exp(-55) = 1.3e-22 mg,
+  // far inside the absolute tolerance, so `onset simulate` shows 0 (STYLE 5); the raw request
+  // keeps the integrated value, and the observable is computed from the state either way.
+  const DosingData data = parse_dosing_csv(
+      kHeader + row("1,0,1,100,2,0,0,0,0") + row("1,1000,0,0,2,0,0,0,0"), "atol.csv");
+  test_models::NonmemDosingModel model;
+  DosingOptions options;
+  options.solver.backend = Backend::kCvodesBdf;
+  const double atol = options.solver.atol_of(1);
+  ASSERT_GT(atol, 1e-20);
+  DosingSimulator simulator(model, options);
+  DosingRequest shown;
+  shown.record_states = true;
+  DosingRequest raw = shown;
+  raw.zero_within_atol = false;
+  DosingResult zeroed, as_integrated;
+  ASSERT_TRUE(simulator.run(data, model.default_parameters(), shown, &zeroed)) << zeroed.message;
+  ASSERT_TRUE(simulator.run(data, model.default_parameters(), raw, &as_integrated));
+  const size_t n_states = zeroed.state_names.size();
+  const double integrated = as_integrated.states[1 * n_states + 1];
+  EXPECT_NE(integrated, 0.0);
+  EXPECT_LE(std::fabs(integrated), atol);
+  EXPECT_EQ(zeroed.states[1 * n_states + 1], 0.0);
+  EXPECT_EQ(zeroed.states[0 * n_states + 1], 100.0);  // the dose row: far above atol
+  EXPECT_EQ(zeroed.observable(1, 0), as_integrated.observable(1, 0));
+}
+
 }  // namespace
 }  // namespace onset::pk
