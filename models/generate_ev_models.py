@@ -37,6 +37,20 @@ def num(x):
     return f"{float(x):.6g}"
 
 
+# Natural bounds of the dimensionless parameters (a fit uses them; parameters with a physical
+# unit are positive by their unit, models/README.md): shares and fractions lie in [0, 1] (a
+# fitted fraction_to_liver of 2.23 has no meaning), a Hill coefficient is positive.
+FRACTIONS = {"macrophages_remaining", "max_target_repression", "hgf_max_labelling_index"}
+
+
+def natural_bounds(name):
+    if name.startswith("fraction_") or name.endswith("_fraction") or name in FRACTIONS:
+        return "bounds: [0, 1], "
+    if name.endswith("hill_coefficient"):
+        return "lower: 0, "
+    return ""
+
+
 class Priors:
     def __init__(self, *families):
         self.entries = []
@@ -59,7 +73,7 @@ class Priors:
         unit = unit_override or e["unit"]
         desc = e.get("description", name.replace("_", " "))
         desc = desc.replace('"', "'")
-        return (f'  {name}: {{value: {num(e["central"])}, unit: "{unit}", '
+        return (f'  {name}: {{value: {num(e["central"])}, unit: "{unit}", {natural_bounds(name)}'
                 f'description: "{desc} (prior {e["species"]} [{num(e["low"])}, '
                 f'{num(e["high"])}]{note})"}}')
 
