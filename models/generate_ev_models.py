@@ -37,18 +37,17 @@ def num(x):
     return f"{float(x):.6g}"
 
 
-# Natural bounds of the dimensionless parameters (a fit uses them; parameters with a physical
-# unit are positive by their unit, models/README.md): shares and fractions lie in [0, 1] (a
-# fitted fraction_to_liver of 2.23 has no meaning), a Hill coefficient is positive.
+# Natural bounds (a fit uses them, models/README.md): shares and fractions lie in [0, 1] (a
+# fitted fraction_to_liver of 2.23 has no meaning); every other EV parameter is a magnitude
+# (rates, counts, count ratios such as particles/cell, which are dimensionless and so not
+# positive by their unit, Hill coefficients): lower bound 0.
 FRACTIONS = {"macrophages_remaining", "max_target_repression", "hgf_max_labelling_index"}
 
 
 def natural_bounds(name):
     if name.startswith("fraction_") or name.endswith("_fraction") or name in FRACTIONS:
         return "bounds: [0, 1], "
-    if name.endswith("hill_coefficient"):
-        return "lower: 0, "
-    return ""
+    return "lower: 0, "
 
 
 class Priors:
