@@ -136,7 +136,9 @@ void print_json(const fits::FitSummary& summary, const std::vector<std::string>&
                            {"ci_high", number_or_null(p.ci_high)},
                            {"ci_df", number_or_null(p.ci_df)},
                            {"fixed", p.fixed},
-                           {"unit", p.unit}};
+                           {"unit", p.unit},
+                           {"bounds", {number_or_null(p.lower), number_or_null(p.upper)}}};
+    if (!p.fixed) item["identifiable"] = p.identifiable;
     if (!p.ci_note.empty() && !p.fixed) item["ci_note"] = p.ci_note;
     parameters.push_back(item);
   }

@@ -452,8 +452,8 @@ struct Worker {
 // through the two nearest points already solved.
 double profile_bound(FitObjective& objective, const std::vector<double>& theta_hat,
                      double objective_hat, size_t a, double direction, double wald_t,
-                     const std::vector<double>& slope, double target, const FitOptions& fit_options,
-                     std::string* note) {
+                     const std::vector<double>& slope, double target, bool log_scale,
+                     const FitOptions& fit_options, std::string* note, bool* open) {
   // Inner fits need the statistic to about 1e-6 (absolute, -2 log L units), not the last
   // digit: -2 log L moves by N times the relative change of the joint least-squares cost.
   FitOptions options = fit_options;
@@ -510,6 +510,28 @@ double profile_bound(FitObjective& objective, const std::vector<double>& theta_h
             " the estimate";
     return std::numeric_limits<double>::quiet_NaN();
   };
+  // The side is open: the profile stays below the threshold from the estimate out to the
+  // farthest point solved (`t_far`, where delta was at most `delta_far`), either up to the
+  // parameter's bound or until the model can no longer be evaluated or the steps run out (a flat
+  // profile: the data do not determine the parameter). The interval extends to the bound
+  // (-/+ infinity when there is none).
+  auto open_side = [&](double t_far, double delta_far, const std::string& why) {
+    *open = true;
+    auto natural = [&](double internal) { return log_scale ? std::exp(internal) : internal; };
+    const double near = natural(theta_hat[a]), far = natural(theta_hat[a] + direction * t_far);
+    *note = std::string("not identifiable from these data ") + (direction > 0 ? "above" : "below") +
+            " the estimate: -2 log L changes by < " + format_number(std::max(delta_far, 0.0), 3) +
+            " (threshold " + format_number(target, 4) + ") over [" +
+            format_number(std::min(near, far)) + ", " + format_number(std::max(near, far)) + "]" +
+            why;
+    return bound;
+  };
+  double delta_far = 0;  // the largest statistic seen while stepping out
+  if (std::isfinite(bound) &&
+      std::abs(bound - theta_hat[a]) <= 1e-9 * std::max(1.0, std::abs(theta_hat[a]))) {
+    *note = std::string("the estimate is at the ") + (direction > 0 ? "upper" : "lower") + " bound";
+    return bound;
+  }
   // Step out until z(t) >= root.
   double t_low = 0, z_low = 0, t_high = 0, z_high = 0;
   double t = wald_t;
@@ -521,7 +543,13 @@ double profile_bound(FitObjective& objective, const std::vector<double>& theta_h
       clipped = true;
     }
     double delta = 0;
-    if (!statistic(t, &delta)) return failed();
+    if (!statistic(t, &delta)) {
+      if (t_low > 0)
+        return open_side(t_low, delta_far,
+                         "; beyond, the model cannot be evaluated (open: the interval is "
+                         "unbounded on this side)");
+      return failed();
+    }
     if (std::abs(delta - target) <= tolerance) return theta_hat[a] + direction * t;
     const double z = signed_root(delta);
     if (z >= root) {
@@ -530,22 +558,19 @@ double profile_bound(FitObjective& objective, const std::vector<double>& theta_h
       bracketed = true;
       break;
     }
-    if (clipped) {
-      *note = std::string("profile stays below the threshold up to the ") +
-              (direction > 0 ? "upper" : "lower") + " bound";
-      return std::numeric_limits<double>::quiet_NaN();
-    }
+    delta_far = std::max(delta_far, delta);
+    if (clipped)
+      return open_side(t, delta_far,
+                       std::string(" (the ") + (direction > 0 ? "upper" : "lower") +
+                           " bound): the interval reaches the bound");
     double next = 4 * t;
     if (z > z_low) next = std::min(next, t + (root - z) * (t - t_low) / (z - z_low));
     t_low = t;
     z_low = z;
     t = std::max(next, t * (1 + 1e-3));
   }
-  if (!bracketed) {
-    *note = std::string("profile does not reach the threshold ") +
-            (direction > 0 ? "above" : "below") + " the estimate (flat: not identifiable)";
-    return std::numeric_limits<double>::quiet_NaN();
-  }
+  if (!bracketed)
+    return open_side(t_low, delta_far, " (open: the interval is unbounded on this side)");
   // Secant steps on z - root through the last two points, kept inside the bracket (else
   // Illinois regula falsi on the bracket).
   double f_low = z_low - root, f_high = z_high - root;
@@ -683,8 +708,21 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinV);
   const Eigen::VectorXd singular = svd.singularValues();
   const bool full_rank = singular.size() > 0 && singular(singular.size() - 1) > 1e-13 * singular(0);
+  // Rank deficient: the parameters with a component in the Jacobian's null space are not
+  // identifiable; the others (estimable: e_a in the row space) keep the covariance of the
+  // pseudo-inverse, which for them does not depend on how the null space is resolved.
+  Eigen::Index rank = 0;
+  for (Eigen::Index r = 0; r < singular.size(); ++r)
+    if (singular(r) > 1e-13 * singular(0)) ++rank;
+  std::vector<char> in_null_space(m, 0);
+  if (!full_rank) {
+    const Eigen::MatrixXd null_space = svd.matrixV().rightCols(static_cast<Eigen::Index>(m) - rank);
+    for (size_t a = 0; a < m; ++a)
+      in_null_space[a] = null_space.row(static_cast<Eigen::Index>(a)).norm() > 1e-8 ? 1 : 0;
+  }
+  // p: the rank of the Jacobian (the number of parameters when they are all identifiable).
   const double dof = options.degrees_of_freedom_correction
-                         ? static_cast<double>(n) - static_cast<double>(m)
+                         ? static_cast<double>(n) - static_cast<double>(rank)
                          : static_cast<double>(n);
   const double scale =
       dof > 0 ? stats.scaled_residual_sum / dof : std::numeric_limits<double>::quiet_NaN();
@@ -695,9 +733,30 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
     const Eigen::VectorXd inverse_squares = singular.array().square().inverse();
     covariance_internal =
         scale * svd.matrixV() * inverse_squares.asDiagonal() * svd.matrixV().transpose();
-  } else if (summary->status == FitStatus::kConverged) {
-    summary->status = FitStatus::kNotConverged;
-    summary->message += "; the Fisher information is singular: standard errors undefined";
+  } else {
+    if (summary->status == FitStatus::kConverged) {
+      summary->status = FitStatus::kNotConverged;
+      summary->message += "; the Fisher information is singular";
+    }
+    const Eigen::VectorXd inverse_squares = singular.head(rank).array().square().inverse().matrix();
+    const Eigen::MatrixXd v = svd.matrixV().leftCols(rank);
+    const Eigen::MatrixXd pseudo_inverse = scale * v * inverse_squares.asDiagonal() * v.transpose();
+    std::string names;
+    for (size_t a = 0; a < m; ++a) {
+      if (!in_null_space[a]) continue;
+      names += (names.empty() ? "" : ", ") +
+               (a < objective.num_structural()
+                    ? problem->parameters[static_cast<size_t>(objective.estimated()[a])].name
+                    : std::string("the combined-error ratio"));
+    }
+    for (size_t a = 0; a < m; ++a)
+      for (size_t b = 0; b < m; ++b)
+        if (!in_null_space[a] && !in_null_space[b])
+          covariance_internal(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) =
+              pseudo_inverse(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
+    summary->message += "; the Jacobian has rank " + std::to_string(rank) + " of " +
+                        std::to_string(m) + ": not identifiable from these data: " + names +
+                        " (no standard errors; the others' from the pseudo-inverse)";
   }
   summary->se_method =
       "Wald: Gauss-Newton approximation of the observed Fisher information of the profiled "
@@ -733,7 +792,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   // variances with several; the profile threshold c_a = (N / nu) nu_a log(1 + t^2 / nu_a).
   const bool t_calibration = options.calibration == IntervalCalibration::kStudentT;
   const double quantile_probability = 0.5 + options.confidence / 2;
-  const double residual_df = static_cast<double>(n) - static_cast<double>(m);  // N - p
+  const double residual_df = static_cast<double>(n) - static_cast<double>(rank);  // N - p
   const size_t num_blocks = problem->blocks.size();
   std::vector<double> df_of(ms, std::numeric_limits<double>::quiet_NaN());
   if (t_calibration && residual_df > 0) {
@@ -835,7 +894,22 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
       const double low = theta_hat[ua] - z * se_internal, high = theta_hat[ua] + z * se_internal;
       estimate.ci_low = parameter.log_scale ? std::exp(low) : low;
       estimate.ci_high = parameter.log_scale ? std::exp(high) : high;
+      if (in_null_space[ua]) {
+        estimate.identifiable = false;
+        estimate.ci_note = "not identifiable from these data (in the null space of the Jacobian)";
+      }
+      // The interval never leaves the parameter space (a fraction's upper end at most 1).
+      if (estimate.ci_high > parameter.upper || estimate.ci_low < parameter.lower) {
+        const bool high_side = estimate.ci_high > parameter.upper;
+        estimate.ci_low = std::max(estimate.ci_low, parameter.lower);
+        estimate.ci_high = std::min(estimate.ci_high, parameter.upper);
+        if (options.intervals == IntervalMethod::kWald)
+          estimate.ci_note =
+              std::string("Wald interval cut at the ") + (high_side ? "upper" : "lower") + " bound";
+      }
     }
+    estimate.lower = parameter.lower;
+    estimate.upper = parameter.upper;
     summary->parameters.push_back(estimate);
   }
 
@@ -844,6 +918,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
     struct Side {
       double value = std::numeric_limits<double>::quiet_NaN();
       std::string note;
+      bool open = false;  // the profile stays below the threshold out to the bound (or +-inf)
     };
     std::vector<Side> sides(2 * ms);
     pk::distributed_for(
@@ -874,17 +949,20 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           std::vector<double> slope(m, 0.0);
           for (size_t b = 0; b < m; ++b)
             slope[b] = covariance_internal(static_cast<Eigen::Index>(b), ia) / variance;
-          sides[task].value =
-              profile_bound(*worker.objective, theta_hat, objective_hat, a, direction, wald_t,
-                            slope, target, options, &sides[task].note);
+          const bool log_scale = problem->parameters[static_cast<size_t>(estimated[a])].log_scale;
+          sides[task].value = profile_bound(*worker.objective, theta_hat, objective_hat, a,
+                                            direction, wald_t, slope, target, log_scale, options,
+                                            &sides[task].note, &sides[task].open);
         },
         [&](size_t task, pk::ByteWriter& out) {
           out.put(sides[task].value);
           out.put(sides[task].note);
+          out.put(sides[task].open);
         },
         [&](size_t task, pk::ByteReader& in) {
           sides[task].value = in.get<double>();
           sides[task].note = in.get_string();
+          sides[task].open = in.get<bool>();
         });
     for (size_t a = 0; a < ms; ++a) {
       auto& estimate = summary->parameters[static_cast<size_t>(estimated[a])];
@@ -892,6 +970,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
       auto to_natural = [&](double value) { return log_scale ? std::exp(value) : value; };
       estimate.ci_low = to_natural(sides[2 * a].value);
       estimate.ci_high = to_natural(sides[2 * a + 1].value);
+      if (sides[2 * a].open || sides[2 * a + 1].open) estimate.identifiable = false;
       std::string note = sides[2 * a].note;
       if (!sides[2 * a + 1].note.empty())
         note += (note.empty() ? "" : "; ") + sides[2 * a + 1].note;

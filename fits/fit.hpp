@@ -55,6 +55,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -119,7 +120,14 @@ struct ParameterEstimate {
   double rse_pct = 0;  // 100 se / |estimate|
   double ci_low = 0;   // NaN when not found (profile not crossing within bounds)
   double ci_high = 0;
-  std::string ci_note;  // e.g. "profile does not reach the threshold below the upper bound"
+  std::string ci_note;  // e.g. "not identifiable from these data above the estimate: ..."
+  // False when the data do not determine the parameter: it lies in the null space of a
+  // rank-deficient Jacobian (no SE), or a profile side stays below the threshold out to the
+  // parameter's bound (that end of the interval is then the bound, -/+ infinity when none).
+  bool identifiable = true;
+  // The bounds the fit respected (natural scale; from the model, -/+ infinity when none).
+  double lower = -std::numeric_limits<double>::infinity();
+  double upper = std::numeric_limits<double>::infinity();
   // Degrees of freedom of the t calibration of the Wald and profile interval (N - p with one
   // observable, Satterthwaite with several); NaN for asymptotic calibration, fixed parameters.
   double ci_df = 0;

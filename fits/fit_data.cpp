@@ -241,6 +241,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     return std::make_shared<DosingPredictor>(model, data, std::move(subset));
   };
   const auto bounds = file_model->parameter_bounds();
+  std::string held_without_start;  // with explicit starts: the parameters not named
   for (size_t i = 0; i < model->parameters().size(); ++i) {
     const auto& info = model->parameters()[i];
     FitParameter parameter;
@@ -256,14 +257,27 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
       parameter.fixed = true;
     } else if (auto s = options.start.find(info.name); s != options.start.end()) {
       parameter.start = s->second;
+    } else if (!options.start.empty()) {
+      // With explicit starts, only the parameters named are estimated.
+      parameter.fixed = true;
+      held_without_start += (held_without_start.empty() ? "" : ", ") + info.name;
     } else if (info.value == 0) {
       parameter.fixed = true;
       loaded.notes.push_back(info.name + " held at its default 0 (give --start " + info.name +
                              "=VALUE to estimate it)");
-    } else if (!options.start.empty()) {
-      // With explicit starts, only the parameters named are estimated.
-      parameter.fixed = true;
     }
+    // A start or fixed value outside the model's bounds (a fraction above 1, a negative
+    // rate) is bad input, not something for the optimiser to walk back from.
+    const bool given = options.fixed.count(info.name) || options.start.count(info.name);
+    if (given && (parameter.start < parameter.lower || parameter.start > parameter.upper))
+      throw InputError(options.fixed.count(info.name) ? "--fix" : "--start", 0, 0,
+                       info.name + " = " + format_number(parameter.start) +
+                           " is outside the bounds " + std::string(model->name()) +
+                           " declares for it, [" + format_number(parameter.lower) + ", " +
+                           format_number(parameter.upper) + "]" +
+                           (info.unit == "1" ? "" : " " + info.unit));
+    // Bounded below by 0 (a fraction, or positive by its unit): log scale, so Wald intervals
+    // stay positive; an upper bound goes to Ceres as log(upper) (fits/README.md).
     parameter.log_scale = !parameter.fixed && parameter.start > 0 && parameter.lower >= 0;
     loaded.problem.parameters.push_back(parameter);
   }
@@ -272,7 +286,9 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
       if (model->parameter_index(name) < 0)
         throw InputError("--start", 0, 0,
                          "'" + name + "' is not a parameter of " + std::string(model->name()));
-    loaded.notes.push_back("parameters without --start are held at their values");
+    // Only when some parameter is actually held (every one named: no note).
+    if (!held_without_start.empty())
+      loaded.notes.push_back("held at their values (no --start): " + held_without_start);
   }
   for (const auto& [name, value] : options.fixed)
     if (model->parameter_index(name) < 0)

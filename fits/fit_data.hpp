@@ -19,8 +19,9 @@ struct ModelDataOptions {
   // Error model for every observable, unless given per observable in `error_by_observable`.
   ErrorKind error = ErrorKind::kAdditive;
   std::map<std::string, ErrorKind> error_by_observable;
-  // Starting values and fixed values by parameter name (others: the model's defaults;
-  // parameters whose default is 0 are held at 0 unless given a start).
+  // Starting values and fixed values by parameter name, within the model's bounds (else
+  // InputError). Others: with any start given, held at the model's defaults (one note names
+  // them); with none, estimated from the defaults, except those whose default is 0 (held).
   std::map<std::string, double> start;
   std::map<std::string, double> fixed;
   // Column naming the observable of each observation (names of the model's observables);

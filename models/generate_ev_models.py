@@ -37,6 +37,19 @@ def num(x):
     return f"{float(x):.6g}"
 
 
+# Natural bounds (a fit uses them, models/README.md): shares and fractions lie in [0, 1] (a
+# fitted fraction_to_liver of 2.23 has no meaning); every other EV parameter is a magnitude
+# (rates, counts, count ratios such as particles/cell, which are dimensionless and so not
+# positive by their unit, Hill coefficients): lower bound 0.
+FRACTIONS = {"macrophages_remaining", "max_target_repression", "hgf_max_labelling_index"}
+
+
+def natural_bounds(name):
+    if name.startswith("fraction_") or name.endswith("_fraction") or name in FRACTIONS:
+        return "bounds: [0, 1], "
+    return "lower: 0, "
+
+
 class Priors:
     def __init__(self, *families):
         self.entries = []
@@ -59,7 +72,7 @@ class Priors:
         unit = unit_override or e["unit"]
         desc = e.get("description", name.replace("_", " "))
         desc = desc.replace('"', "'")
-        return (f'  {name}: {{value: {num(e["central"])}, unit: "{unit}", '
+        return (f'  {name}: {{value: {num(e["central"])}, unit: "{unit}", {natural_bounds(name)}'
                 f'description: "{desc} (prior {e["species"]} [{num(e["low"])}, '
                 f'{num(e["high"])}]{note})"}}')
 

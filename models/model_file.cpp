@@ -308,6 +308,11 @@ class ModelFileCompiler {
       if (!std::isfinite(info.value))  // .inf is a bound, never a value
         fail(spec.IsMap() ? spec["value"] : spec, "a finite value for parameter '" + name + "'",
              describe(spec.IsMap() ? spec["value"] : spec));
+      // A physical quantity (a unit with a dimension: rate, volume, clearance, mass, count,
+      // time, concentration) is a magnitude: positive unless the file declares a lower bound
+      // (`lower: -.inf` for a signed one). Fits estimate such parameters on log scale.
+      const bool lower_declared = spec.IsMap() && (spec["lower"] || spec["bounds"]);
+      if (!lower_declared && !unit.dimensionless() && info.value >= 0) bounds.lower = 0;
       info.unit = unit.text;
       parameter_units_.push_back(unit);
       parameter_index_[name] = static_cast<int>(m_.parameters_.size());

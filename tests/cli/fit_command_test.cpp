@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/model_library.hpp"
 #include "models/tracer_labels.hpp"
 #include "models/tracer_observation.hpp"
 #include "pk/simulate.hpp"
@@ -298,6 +299,185 @@ TEST(FitCommand, PerSubjectTheophWithTwoStageSummary) {
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("standard two-stage summary"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("not converged: 0"), std::string::npos) << text.out;
+  std::remove(data.c_str());
+}
+
+// Observations of one observable at 8 times from a library model's defaults (NONMEM-style, with
+// OBS), multiplied by `scale` and a fixed +/-5 % pattern.
+std::string write_scaled_observable(const std::string& name, const std::string& model_name,
+                                    const std::string& observable, double dose, double scale) {
+  auto model = onset::models::load_model(model_name);
+  const std::vector<double> times = {0.1, 0.25, 0.5, 1, 2, 4, 8, 24};
+  onset::pk::Regimen regimen;
+  regimen.doses.push_back({0.0, 0, dose, 0});
+  onset::pk::SimulationRequest request;
+  request.output_times_h = times;
+  auto parameters = model->default_parameters();
+  parameters[static_cast<size_t>(model->parameter_index("dose_particles"))] = dose;
+  const auto traj = onset::pk::simulate(*model, regimen, parameters, request, {});
+  const int o = model->observable_index(observable);
+  const std::string path = std::string(ONSET_BINARY_DIR) + "/" + name;
+  std::ofstream out(path);
+  out.precision(10);
+  out << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS\n1,0,1," << dose << ",1,.,1,.\n";
+  for (size_t i = 0; i < times.size(); ++i)
+    out << "1," << times[i] << ",0,0,1,"
+        << traj.observable(i, static_cast<size_t>(o)) * scale * (i % 2 == 0 ? 1.05 : 0.95) << ",0,"
+        << observable << "\n";
+  return path;
+}
+
+const nlohmann::json& parameter_of(const nlohmann::json& json, const std::string& name) {
+  for (const auto& p : json["parameters"])
+    if (p["name"] == name) return p;
+  ADD_FAILURE() << "no parameter " << name;
+  return json;
+}
+
+TEST(FitCommand, FractionsStayWithinTheBoundsTheModelDeclares) {
+  // Liver %ID 2.5x what any liver share can give: without bounds the fit returned
+  // fraction_to_liver = 1.27 (Wald interval -0.39 to 2.93; profile upper end 6.6). ev_pbpk_human
+  // declares [0, 1]: the estimate stops at 1 and both interval kinds stay inside [0, 1].
+  const std::string data =
+      write_scaled_observable("fit_cli_fraction.csv", "ev_pbpk_human", "liver_pct", 1e13, 2.5);
+  const std::string command = "fit ev_pbpk_human --data " + data +
+                              " --error proportional --start fraction_to_liver=0.5 --format json";
+  for (const char* ci : {"wald", "profile"}) {
+    const auto result = run_onset(command + " --ci " + ci);
+    ASSERT_NE(result.exit_code, 2) << result.err;
+    const auto json = nlohmann::json::parse(result.out);
+    const auto& liver = parameter_of(json, "fraction_to_liver");
+    EXPECT_EQ(liver["bounds"][0].get<double>(), 0.0);
+    EXPECT_EQ(liver["bounds"][1].get<double>(), 1.0);
+    EXPECT_LE(liver["estimate"].get<double>(), 1.0) << ci;
+    EXPECT_GT(liver["estimate"].get<double>(), 0.9) << ci;  // pressed against the bound
+    EXPECT_LE(liver["ci_high"].get<double>(), 1.0) << ci;
+    EXPECT_GE(liver["ci_low"].get<double>(), 0.0) << ci;
+    EXPECT_LT(liver["ci_low"].get<double>(), liver["ci_high"].get<double>()) << ci;
+  }
+  // A start outside the bounds is bad input naming the parameter and its bounds.
+  const auto outside = run_onset(command + " --start fraction_to_spleen=1.5");
+  EXPECT_EQ(outside.exit_code, 2);
+  EXPECT_TRUE(outside.out.empty());
+  EXPECT_NE(outside.err.find("fraction_to_spleen = 1.5"), std::string::npos) << outside.err;
+  EXPECT_NE(outside.err.find("[0, 1]"), std::string::npos) << outside.err;
+  const auto negative_rate = run_onset(command + " --fix plasma_elimination_rate=-1");
+  EXPECT_EQ(negative_rate.exit_code, 2);
+  EXPECT_NE(negative_rate.err.find("plasma_elimination_rate"), std::string::npos)
+      << negative_rate.err;
+  EXPECT_NE(negative_rate.err.find("1/h"), std::string::npos) << negative_rate.err;
+  std::remove(data.c_str());
+}
+
+TEST(FitCommand, RatesWithoutDeclaredBoundsArePositiveByUnitAndGetLogScaleIntervals) {
+  // CL and V declare no bounds; their units (L/h, L) make them positive, so they are estimated
+  // on log scale: the Wald interval is exp(log CL -/+ t SE_log), positive, and its ends
+  // multiply to the estimate squared. (On the natural scale CL's interval was -0.67 to 2.31:
+  // three points, 1 df, RSE 92 %.)
+  const std::string model = std::string(ONSET_BINARY_DIR) + "/fit_cli_unbounded.yaml";
+  {
+    std::ofstream out(model);
+    out << "name: onecpt_unbounded\nparameters:\n  CL: {value: 1, unit: L/h}\n"
+           "  V: {value: 10, unit: L}\ncompartments:\n  central: {unit: mg, volume: V}\n"
+           "processes:\n  - {name: elimination, type: first_order, from: central, k: CL}\n"
+           "observables:\n  CP: {concentration: central, unit: mg/L}\n";
+  }
+  const std::string data = std::string(ONSET_BINARY_DIR) + "/fit_cli_unbounded.csv";
+  {
+    std::ofstream out(data);
+    out << "ID,TIME,EVID,AMT,CMT,DV,MDV\n1,0,1,100,1,.,1\n1,1,0,0,1,9.0,0\n1,2,0,0,1,10.5,0\n"
+           "1,4,0,0,1,7.0,0\n";
+  }
+  const auto result = run_onset("fit " + model + " --data " + data + " --format json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  for (const char* name : {"CL", "V"}) {
+    const auto& p = parameter_of(json, name);
+    EXPECT_EQ(p["bounds"][0].get<double>(), 0.0) << name;
+    const double estimate = p["estimate"].get<double>();
+    const double low = p["ci_low"].get<double>(), high = p["ci_high"].get<double>();
+    EXPECT_GT(low, 0.0) << name;
+    EXPECT_NEAR(low * high / (estimate * estimate), 1.0, 1e-9) << name;
+  }
+  EXPECT_GT(parameter_of(json, "CL")["rse_pct"].get<double>(), 50.0);  // wide: the point
+  std::remove(model.c_str());
+  std::remove(data.c_str());
+}
+
+TEST(FitCommand, NonIdentifiableParametersGetOpenIntervalsAndTheOthersFiniteOnes) {
+  // y = A B exp(-k t): only the product A B is determined. The Jacobian has rank 2 of 3; A and
+  // B are named, their profiles are flat (open on both sides: null in JSON), and k keeps its
+  // intervals, which equal those of the identifiable form C exp(-k t) (the same model, p = 2).
+  const std::string data = std::string(ONSET_BINARY_DIR) + "/fit_cli_product.csv";
+  {
+    std::ofstream out(data);
+    out.precision(10);
+    out << "t,y\n";
+    const double noise[] = {0.02, -0.03, 0.01, 0.04, -0.02, -0.01, 0.03, -0.04, 0.0, 0.01};
+    const double times[] = {0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 12};
+    for (int i = 0; i < 10; ++i)
+      out << times[i] << "," << 6 * std::exp(-0.3 * times[i]) + noise[i] << "\n";
+  }
+  const std::string product = "fit --expr \"A*B*exp(-k*t)\" --x t --y y --data " + data +
+                              " --start A=2 --start B=2 --start k=0.5 ";
+  const std::string reference = "fit --expr \"C*exp(-k*t)\" --x t --y y --data " + data +
+                                " --start C=4 --start k=0.5 --format json ";
+  for (const char* ci : {"wald", "profile"}) {
+    const auto result = run_onset(product + "--format json --ci " + ci);
+    EXPECT_EQ(result.exit_code, 1) << result.err;  // not converged: rank deficient
+    const auto json = nlohmann::json::parse(result.out);
+    const std::string message = json["message"];
+    EXPECT_NE(message.find("the Jacobian is rank deficient"), std::string::npos) << message;
+    EXPECT_NE(message.find("not identifiable from these data: A, B"), std::string::npos) << message;
+    for (const char* name : {"A", "B"}) {
+      const auto& p = parameter_of(json, name);
+      EXPECT_FALSE(p["identifiable"].get<bool>()) << name;
+      EXPECT_TRUE(p["se"].is_null()) << name;
+      EXPECT_TRUE(p["ci_low"].is_null()) << name << " " << ci;
+      EXPECT_TRUE(p["ci_high"].is_null()) << name << " " << ci;
+      EXPECT_NE(p["ci_note"].get<std::string>().find("not identifiable from these data"),
+                std::string::npos)
+          << p["ci_note"];
+    }
+    const auto expected = run_onset(reference + "--ci " + ci);
+    ASSERT_EQ(expected.exit_code, 0) << expected.err;
+    const auto& k = parameter_of(json, "k");
+    const auto expected_json = nlohmann::json::parse(expected.out);
+    const auto& k_reference = parameter_of(expected_json, "k");
+    EXPECT_TRUE(k["identifiable"].get<bool>());
+    for (const char* key : {"estimate", "se", "ci_low", "ci_high", "ci_df"})
+      EXPECT_NEAR(k[key].get<double>() / k_reference[key].get<double>(), 1.0, 1e-6)
+          << key << " " << ci;
+  }
+  // Text output says it too, with the profile's range.
+  const auto text = run_onset(product + "--ci profile");
+  EXPECT_NE(text.out.find("not identifiable from these data above the estimate: -2 log L "
+                          "changes by < "),
+            std::string::npos)
+      << text.out;
+  std::remove(data.c_str());
+}
+
+TEST(FitCommand, HeldNoteNamesOnlyParametersWithoutAStart) {
+  // Every parameter of one_compartment_oral given a start (ALAG's default is 0): nothing is
+  // held, so no note may say so. With three starts the note names ALAG alone.
+  const std::string data = write_theoph_nonmem();
+  const std::string command = "fit one_compartment_oral --data " + data +
+                              " --start KA=1.5 --start CL=3 --start V=30 --format json";
+  const auto all = run_onset(command + " --start ALAG=0.1");
+  ASSERT_NE(all.exit_code, 2) << all.err;
+  const auto all_json = nlohmann::json::parse(all.out);
+  for (const auto& note : all_json["notes"])
+    EXPECT_EQ(note.get<std::string>().find("held"), std::string::npos) << note;
+  const auto three = run_onset(command);
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  std::vector<std::string> held;
+  const auto three_json = nlohmann::json::parse(three.out);
+  for (const auto& note : three_json["notes"])
+    if (note.get<std::string>().find("held") != std::string::npos) held.push_back(note);
+  ASSERT_EQ(held.size(), 1u) << three.out;
+  EXPECT_NE(held[0].find(": ALAG"), std::string::npos) << held[0];
+  EXPECT_EQ(held[0].find("KA"), std::string::npos) << held[0];
   std::remove(data.c_str());
 }
 

@@ -151,6 +151,34 @@ TEST(EvPbpk, ModelFilesMatchTheDataTheyWereGeneratedFrom) {
   }
 }
 
+// Natural bounds (models/generate_ev_models.py): every share or fraction lies in [0, 1] (a fit
+// of liver data once returned fraction_to_liver = 2.23), every parameter with a physical unit
+// is positive (its unit makes it so: models/README.md), and the dimensionless rest is as
+// declared (a Hill coefficient >= 0).
+TEST(EvPbpk, FractionsAreBoundedToTheUnitIntervalAndPhysicalQuantitiesArePositive) {
+  for (const std::string name : {"ev_pbpk_mouse", "ev_pbpk_rat", "ev_pbpk_monkey", "ev_pbpk_human",
+                                 "ev_cargo_cascade_mouse", "ev_cargo_cascade_human"}) {
+    const auto model = load_file_model(name);
+    const auto bounds = model->parameter_bounds();
+    int fractions = 0;
+    for (size_t i = 0; i < model->parameters().size(); ++i) {
+      const auto& info = model->parameters()[i];
+      const bool fraction = info.name.starts_with("fraction_") ||
+                            info.name.ends_with("_fraction") ||
+                            info.name == "macrophages_remaining";
+      if (fraction) {
+        ++fractions;
+        EXPECT_EQ(info.unit, "1") << name << " " << info.name;
+        EXPECT_EQ(bounds[i].lower, 0.0) << name << " " << info.name;
+        EXPECT_EQ(bounds[i].upper, 1.0) << name << " " << info.name;
+      } else {
+        EXPECT_EQ(bounds[i].lower, 0.0) << name << " " << info.name << " [" << info.unit << "]";
+      }
+    }
+    EXPECT_GE(fractions, 7) << name;  // six fraction_* and macrophages_remaining
+  }
+}
+
 // Mouse, central priors, 1e10 particles IV bolus.
 TEST(EvPbpkMouse, PlasmaHalfLifeIsInsideThePublishedRange) {
   const double t_half_h = plasma_half_life("ev_pbpk_mouse", 1e10);

@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <cstdio>
+#include <fstream>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include "models/model_library.hpp"
@@ -106,6 +109,40 @@ TEST(Library, ListsTheStandardModels) {
   EXPECT_EQ(oral->state_index("central"), 1);
   EXPECT_GE(oral->parameter_index("KA"), 0);
   EXPECT_EQ(load_model("two_compartment_iv")->observables()[0].name, "CP");
+}
+
+// models/README.md, parameters: a parameter with a physical unit is a magnitude, positive
+// unless the file declares a lower bound (`lower: -.inf` for a signed one); a dimensionless one
+// is bounded only as declared; a negative default implies nothing.
+TEST(Library, ParametersWithAPhysicalUnitArePositiveUnlessDeclaredOtherwise) {
+  const std::string path = std::string(ONSET_BINARY_DIR) + "/library_test_positive.yaml";
+  {
+    std::ofstream out(path);
+    out << "name: positive_by_unit\nparameters:\n"
+           "  CL: {value: 1, unit: L/h}\n"
+           "  V: \"10 L\"\n"
+           "  SLOPE: {value: 0.5, unit: L/mg, lower: -.inf}\n"
+           "  SHIFT: {value: -2, unit: mg/L}\n"
+           "  E0: {value: 1, unit: \"1\"}\n"
+           "  FR: {value: 0.3, unit: \"1\", bounds: [0, 1]}\n"
+           "compartments:\n  central: {unit: mg, volume: V}\n"
+           "processes:\n  - {name: elimination, type: first_order, from: central, k: CL}\n"
+           "observables:\n  CP: {concentration: central, unit: mg/L}\n";
+  }
+  const auto model = load_file_model(path);
+  const auto bounds = model->parameter_bounds();
+  auto lower = [&](const char* name) {
+    return bounds[static_cast<size_t>(model->parameter_index(name))].lower;
+  };
+  EXPECT_EQ(lower("CL"), 0.0);
+  EXPECT_EQ(lower("V"), 0.0);  // the "value unit" shorthand too
+  EXPECT_EQ(lower("SLOPE"), -INFINITY);
+  EXPECT_EQ(lower("SHIFT"), -INFINITY);
+  EXPECT_EQ(lower("E0"), -INFINITY);
+  EXPECT_EQ(lower("FR"), 0.0);
+  EXPECT_EQ(bounds[static_cast<size_t>(model->parameter_index("FR"))].upper, 1.0);
+  EXPECT_EQ(bounds[static_cast<size_t>(model->parameter_index("CL"))].upper, INFINITY);
+  std::remove(path.c_str());
 }
 
 TEST(Library, OneCompartmentIvBolusAndInfusion) {
