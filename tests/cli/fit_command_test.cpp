@@ -14,6 +14,7 @@
 #include "models/tracer_observation.hpp"
 #include "pk/simulate.hpp"
 #include "tests/cli/run_command.hpp"
+#include "tests/per_test_path.hpp"
 
 namespace {
 
@@ -21,7 +22,7 @@ using onset::testing::run_onset;
 
 std::string write_theoph_nonmem() {
   std::ifstream in(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
-  const std::string path = std::string(ONSET_BINARY_DIR) + "/fit_cli_theoph.csv";
+  const std::string path = onset::testing_support::per_test_path("fit_cli_theoph.csv");
   std::ofstream out(path);
   out << "ID,TIME,EVID,AMT,CMT,DV,MDV\n";
   std::string line, previous;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fits/fit_data.hpp"
+#include "tests/per_test_path.hpp"
 
 namespace onset::fits {
 namespace {
@@ -41,7 +42,7 @@ std::vector<std::map<std::string, std::string>> read_csv(const std::string& name
 
 std::string write_theoph_nonmem() {
   std::ifstream in(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
-  const std::string path = std::string(ONSET_BINARY_DIR) + "/per_subject_theoph.csv";
+  const std::string path = testing_support::per_test_path("per_subject_theoph.csv");
   std::ofstream out(path);
   out << "ID,TIME,EVID,AMT,CMT,DV,MDV\n";
   std::string line, previous;

@@ -17,6 +17,7 @@
 #include "fits/fit_data.hpp"
 #include "fits/nca/input_error.hpp"
 #include "pk/parallel.hpp"
+#include "tests/per_test_path.hpp"
 
 namespace onset::fits {
 namespace {
@@ -34,7 +35,7 @@ const std::vector<double> kTruth = {6.93, 0.7, 0.045};  // ev_pbpk_mouse central
 const std::vector<double> kStart = {5, 0.55, 0.03};
 
 std::string write_tidy(const std::vector<double>& values) {
-  const std::string path = std::string(ONSET_BINARY_DIR) + "/tracer_fit_test.csv";
+  const std::string path = testing_support::per_test_path("tracer_fit_test.csv");
   std::ofstream out(path);
   out << "time,organ,value,unit,animal,blq\n";
   size_t k = 0;
