@@ -14,37 +14,19 @@
 #include "models/tracer_observation.hpp"
 #include "pk/simulate.hpp"
 #include "tests/cli/run_command.hpp"
-#include "tests/per_test_path.hpp"
 
 namespace {
 
 using onset::testing::run_onset;
 
-std::string write_theoph_nonmem() {
-  std::ifstream in(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
-  const std::string path = onset::testing_support::per_test_path("fit_cli_theoph.csv");
-  std::ofstream out(path);
-  out << "ID,TIME,EVID,AMT,CMT,DV,MDV\n";
-  std::string line, previous;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    // Subject,Wt,Dose,Time,conc; the dose is mg/kg: AMT = Dose x Wt.
-    std::vector<std::string> cells;
-    size_t start = 0;
-    for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
-      cells.push_back(line.substr(start, comma - start));
-    cells.push_back(line.substr(start));
-    if (cells[0] != previous) {
-      out << cells[0] << ",0,1," << std::stod(cells[2]) * std::stod(cells[1]) << ",1,.,1\n";
-      previous = cells[0];
-    }
-    out << cells[0] << "," << cells[3] << ",0,0,2," << cells[4] << ",0\n";
-  }
-  return path;
+// Theoph (shared/data/theoph.csv) as NONMEM-style records, AMT = Dose (mg/kg) x Wt (mg):
+// data/examples/theoph_nonmem.csv.
+std::string theoph_nonmem() {
+  return std::string(ONSET_SOURCE_DIR) + "/data/examples/theoph_nonmem.csv";
 }
 
 TEST(FitCommand, TheophJson) {
-  const std::string data = write_theoph_nonmem();
+  const std::string data = theoph_nonmem();
   const auto result =
       run_onset("fit one_compartment_oral --data " + data +
                 " --start KA=1.5 --start CL=3 --start V=30 --ci profile --format json");
@@ -61,7 +43,6 @@ TEST(FitCommand, TheophJson) {
   EXPECT_GT(ka["ci_high"].get<double>(), 1.5532);
   for (const char* key : {"name", "estimate", "se", "rse_pct", "ci_low", "ci_high"})
     EXPECT_TRUE(ka.contains(key)) << key;
-  std::remove(data.c_str());
 }
 
 // KA's 95 % profile bounds from R (tests/fits/reference/theoph_confint.R): columns
@@ -96,7 +77,7 @@ TEST(FitCommand, CalibrationFlagSelectsTOrAsymptoticProfileIntervals) {
   // Default: t calibration (R's confint.nls for one observable, N - p = 129 df); --calibration
   // asymptotic: the chi-square(1) threshold. Both against R's bounds (1e-5, as
   // tests/fits/theoph_fit_test.cpp), and the JSON says which was used.
-  const std::string data = write_theoph_nonmem();
+  const std::string data = theoph_nonmem();
   const std::string command = "fit one_compartment_oral --data " + data +
                               " --start KA=1.5 --start CL=3 --start V=30 --ci profile "
                               "--format json";
@@ -125,7 +106,6 @@ TEST(FitCommand, CalibrationFlagSelectsTOrAsymptoticProfileIntervals) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(bad.out.empty());
   EXPECT_NE(bad.err.find("--calibration: expected t or asymptotic"), std::string::npos) << bad.err;
-  std::remove(data.c_str());
 }
 
 // Ten points of 10 exp(-1.2 t) + 2 exp(-0.1 t) with 1-2 % fixed noise.
@@ -278,7 +258,7 @@ TEST(FitCommand, TracerDataNeedALabelAndFitTheLabelObservables) {
 }
 
 TEST(FitCommand, PerSubjectTheophWithTwoStageSummary) {
-  const std::string data = write_theoph_nonmem();
+  const std::string data = theoph_nonmem();
   const auto result = run_onset("fit one_compartment_oral --data " + data +
                                 " --start KA=1.5 --start CL=3 --start V=30 --per-subject "
                                 "--format json --threads 2");
@@ -300,7 +280,6 @@ TEST(FitCommand, PerSubjectTheophWithTwoStageSummary) {
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("standard two-stage summary"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("not converged: 0"), std::string::npos) << text.out;
-  std::remove(data.c_str());
 }
 
 // Observations of one observable at 8 times from a library model's defaults (NONMEM-style, with
@@ -462,7 +441,7 @@ TEST(FitCommand, NonIdentifiableParametersGetOpenIntervalsAndTheOthersFiniteOnes
 TEST(FitCommand, HeldNoteNamesOnlyParametersWithoutAStart) {
   // Every parameter of one_compartment_oral given a start (ALAG's default is 0): nothing is
   // held, so no note may say so. With three starts the note names ALAG alone.
-  const std::string data = write_theoph_nonmem();
+  const std::string data = theoph_nonmem();
   const std::string command = "fit one_compartment_oral --data " + data +
                               " --start KA=1.5 --start CL=3 --start V=30 --format json";
   const auto all = run_onset(command + " --start ALAG=0.1");
@@ -479,7 +458,6 @@ TEST(FitCommand, HeldNoteNamesOnlyParametersWithoutAStart) {
   ASSERT_EQ(held.size(), 1u) << three.out;
   EXPECT_NE(held[0].find(": ALAG"), std::string::npos) << held[0];
   EXPECT_EQ(held[0].find("KA"), std::string::npos) << held[0];
-  std::remove(data.c_str());
 }
 
 }  // namespace

@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "fits/fit_data.hpp"
-#include "tests/per_test_path.hpp"
 
 namespace onset::fits {
 namespace {
@@ -40,32 +39,16 @@ std::vector<std::map<std::string, std::string>> read_csv(const std::string& name
   return rows;
 }
 
-std::string write_theoph_nonmem() {
-  std::ifstream in(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
-  const std::string path = testing_support::per_test_path("per_subject_theoph.csv");
-  std::ofstream out(path);
-  out << "ID,TIME,EVID,AMT,CMT,DV,MDV\n";
-  std::string line, previous;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    // Subject,Wt,Dose,Time,conc; the dose is mg/kg: AMT = Dose x Wt (mg).
-    std::vector<std::string> cells;
-    std::stringstream fields(line);
-    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-    if (cells[0] != previous) {
-      out.precision(17);
-      out << cells[0] << ",0,1," << std::stod(cells[2]) * std::stod(cells[1]) << ",1,.,1\n";
-      previous = cells[0];
-    }
-    out << cells[0] << "," << cells[3] << ",0,0,2," << cells[4] << ",0\n";
-  }
-  return path;
+// Theoph (shared/data/theoph.csv) as NONMEM-style records, AMT = Dose (mg/kg) x Wt (mg):
+// data/examples/theoph_nonmem.csv.
+std::string theoph_nonmem() {
+  return std::string(ONSET_SOURCE_DIR) + "/data/examples/theoph_nonmem.csv";
 }
 
 LoadedProblem theoph() {
   ModelDataOptions options;
   options.start = {{"KA", 1.5}, {"CL", 3}, {"V", 30}};
-  return load_model_problem("one_compartment_oral", write_theoph_nonmem(), options);
+  return load_model_problem("one_compartment_oral", theoph_nonmem(), options);
 }
 
 PerSubjectSummary fit_per_subject(int threads) {
