@@ -362,7 +362,7 @@ int run(const FitArgs& args) {
     std::string why;
     if (!loaded.problem.IsValid(&why)) throw BadInput(why);
   } catch (const std::exception& error) {
-    std::cerr << "onset fit: " << error.what() << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
     return kExitBadInput;
   }
   if (args.per_subject) {
@@ -372,7 +372,7 @@ int run(const FitArgs& args) {
       subjects = fits::split_by_subject(loaded.problem, loaded.subset_predictor);
       fits::SolvePerSubject(options, &subjects, &per_subject);
     } catch (const std::exception& error) {
-      std::cerr << "onset fit: " << error.what() << "\n";
+      if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
       return kExitBadInput;
     }
     if (pk::mpi_rank() != 0)
@@ -387,7 +387,7 @@ int run(const FitArgs& args) {
   try {
     fits::Solve(options, &loaded.problem, &summary);
   } catch (const std::exception& error) {
-    std::cerr << "onset fit: " << error.what() << "\n";
+    if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
     return kExitBadInput;
   }
   // Under mpirun every rank holds the same summary; rank 0 alone prints and writes.
