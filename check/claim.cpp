@@ -11,6 +11,7 @@
 #include "check/clinical_scores.hpp"
 #include "check/data_dir.hpp"
 #include "check/yaml_support.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::check {
 
@@ -125,14 +126,9 @@ struct Reader {
     const std::string number_text = s.substr(0, space);
     std::string unit = space == std::string::npos ? "" : s.substr(space + 1);
     while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
-    try {
-      size_t used = 0;
-      const double value = std::stod(number_text, &used);
-      if (used != number_text.size() || !std::isfinite(value)) throw std::invalid_argument(s);
-      return {value, unit};
-    } catch (const std::exception&) {
-      fail(node, "expected a number with its unit, e.g. \"2.82 L/h\", found '" + s + "'");
-    }
+    const std::optional<double> value = pk::parse_finite_number(number_text);
+    if (!value) fail(node, "expected a number with its unit, e.g. \"2.82 L/h\", found '" + s + "'");
+    return {*value, unit};
   }
 
   std::pair<double, double> range(const YAML::Node& node) {

@@ -86,12 +86,6 @@ std::string Citation::text() const {
   return out.str();
 }
 
-PriorFileError::PriorFileError(std::string file, int line, int column, const std::string& message)
-    : UserError(UserError::location(file, line, column), message),
-      file_(std::move(file)),
-      line_(line),
-      column_(column) {}
-
 double Prior::log_mean() const {
   if (!is_lognormal()) return 0;
   const double z_low = standard_normal_quantile(quantile_low);

@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pk/user_error.hpp"
@@ -54,19 +55,12 @@ struct Citation {
 
 // A file that does not follow the schema: where (file:line:column, 1-based) and what was
 // expected.
-class PriorFileError : public UserError {
+class PriorFileError : public FileError {
  public:
-  PriorFileError(std::string file, int line, int column, const std::string& message);
-  const std::string& file() const { return file_; }
-  int line() const { return line_; }
-  int column() const { return column_; }
+  PriorFileError(std::string file, int line, int column, std::string message)
+      : FileError(std::move(file), line, column, std::move(message)) {}
   // The message without the "file:line:column: " prefix.
   const std::string& reason() const { return problem(); }
-
- private:
-  std::string file_;
-  int line_;
-  int column_;
 };
 
 // The region searched for a best case: one interval per parameter.

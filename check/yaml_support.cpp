@@ -83,14 +83,9 @@ std::string get_string(const std::string& file, const YAML::Node& map, const std
 double as_number(const std::string& file, const YAML::Node& node) {
   if (!node.IsScalar()) fail(file, node, "expected a number");
   const std::string& text = node.Scalar();
-  try {
-    std::size_t used = 0;
-    const double value = std::stod(text, &used);
-    if (used != text.size() || !std::isfinite(value)) throw std::invalid_argument(text);
-    return value;
-  } catch (const std::exception&) {
-    fail(file, node, "expected a number, found '" + text + "'");
-  }
+  const std::optional<double> value = pk::parse_finite_number(text);
+  if (!value) fail(file, node, "expected a number, found '" + text + "'");
+  return *value;
 }
 
 bool get_bool(const std::string& file, const YAML::Node& map, const std::string& key) {

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "models/tracer_labels.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::cli {
 
@@ -77,17 +79,11 @@ std::map<std::string, double> parse_assignments(const std::vector<std::string>& 
     if (equals == std::string::npos || equals == 0)
       throw BadInput(option + ": expected NAME=VALUE, found '" + item + "'");
     const std::string text = item.substr(equals + 1);
-    size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (text.empty() || used != text.size() || !std::isfinite(value))
+    const std::optional<double> value = pk::parse_finite_number(text);
+    if (!value)
       throw BadInput(option + " " + item.substr(0, equals) + ": expected a number, found '" + text +
                      "'");
-    values[item.substr(0, equals)] = value;
+    values[item.substr(0, equals)] = *value;
   }
   return values;
 }

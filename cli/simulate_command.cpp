@@ -18,6 +18,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -30,6 +31,7 @@
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
 #include "pk/simulate.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::cli {
 
@@ -55,16 +57,9 @@ struct BadInput : std::runtime_error {
 };
 
 double parse_double(const std::string& text, const std::string& what) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || !std::isfinite(value))
-    throw BadInput(what + ": expected a number, found '" + text + "'");
-  return value;
+  const std::optional<double> value = pk::parse_finite_number(text);
+  if (!value) throw BadInput(what + ": expected a number, found '" + text + "'");
+  return *value;
 }
 
 std::string format_number(double value);

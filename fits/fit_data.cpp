@@ -15,6 +15,7 @@
 #include "models/model_library.hpp"
 #include "models/tracer_observation.hpp"
 #include "pk/format.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::fits {
 
@@ -29,17 +30,11 @@ std::string lower(std::string text) {
 double cell_number(const CsvTable& table, size_t row, size_t column, const std::string& what) {
   const CsvCell& cell = table.cell(row, column);
   const std::string text(trimmed(cell.text));
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size())
+  const std::optional<double> value = pk::parse_finite_number(text);
+  if (!value)
     throw InputError(table.source_name(), cell.line, cell.column,
-                     "expected a number (" + what + "); found '" + text + "'");
-  return value;
+                     "expected a finite number (" + what + "); found '" + text + "'");
+  return *value;
 }
 
 std::optional<size_t> find_any(const CsvTable& table, std::initializer_list<const char*> names) {

@@ -25,10 +25,7 @@ namespace onset::models {
 
 ModelFileError::ModelFileError(std::string file, int line, int column, std::string expected,
                                std::string found)
-    : UserError(UserError::location(file, line, column), "found " + found, std::move(expected)),
-      file_(std::move(file)),
-      line_(line),
-      column_(column),
+    : FileError(std::move(file), line, column, "found " + found, std::move(expected)),
       found_(std::move(found)) {}
 
 namespace {

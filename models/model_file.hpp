@@ -15,19 +15,13 @@ namespace onset::models {
 // has no place, e.g. a file that cannot be read), what was expected and what was found.
 // what() reads "file:line:column: error: found ... (expected ...)", or "file: error: ..."
 // without a place.
-class ModelFileError : public UserError {
+class ModelFileError : public FileError {
  public:
   ModelFileError(std::string file, int line, int column, std::string expected, std::string found);
 
-  const std::string& file() const { return file_; }
-  int line() const { return line_; }
-  int column() const { return column_; }
   const std::string& found() const { return found_; }
 
  private:
-  std::string file_;
-  int line_;
-  int column_;
   std::string found_;
 };
 

@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "pk/text_input.hpp"
+
 namespace onset::models {
 
 namespace {
@@ -44,16 +46,9 @@ class Reader {
 
   double number(const YAML::Node& parent, const char* key, const std::string& what) const {
     const std::string value = text(parent, key, what);
-    size_t used = 0;
-    double x = 0;
-    try {
-      x = std::stod(value, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != value.size() || !std::isfinite(x))
-      fail(parent[key], std::string("a number for '") + key + "'", "'" + value + "'");
-    return x;
+    const std::optional<double> x = pk::parse_finite_number(value);
+    if (!x) fail(parent[key], std::string("a number for '") + key + "'", "'" + value + "'");
+    return *x;
   }
 
   // A source: a citation key of `references` or an assumption in words.

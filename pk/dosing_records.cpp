@@ -96,12 +96,6 @@ bool is_integer(double value) { return std::floor(value) == value && std::fabs(v
 
 }  // namespace
 
-DosingDataError::DosingDataError(std::string file, int line, int column, const std::string& message)
-    : UserError(UserError::location(file, line, column), message),
-      file_(std::move(file)),
-      line_(line),
-      column_(column) {}
-
 std::string_view dosing_field_name(DosingField field) {
   return kFieldNames[static_cast<size_t>(field)];
 }

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pk/user_error.hpp"
@@ -26,20 +27,13 @@
 namespace onset::pk {
 
 // Bad input in a data set: where (file:line:column, 1-based; 0 = not applicable) and what.
-class DosingDataError : public UserError {
+class DosingDataError : public FileError {
  public:
-  DosingDataError(std::string file, int line, int column, const std::string& message);
+  DosingDataError(std::string file, int line, int column, std::string message)
+      : FileError(std::move(file), line, column, std::move(message)) {}
 
-  const std::string& file() const { return file_; }
-  int line() const { return line_; }
-  int column() const { return column_; }
   // The message without the location prefix.
   const std::string& message() const { return problem(); }
-
- private:
-  std::string file_;
-  int line_;
-  int column_;
 };
 
 // The standard NONMEM fields, in the order of DosingRecord::column.

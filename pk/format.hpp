@@ -13,24 +13,6 @@ inline std::string format_number(double value, int significant = 6) {
   return buffer;
 }
 
-// "file:line:column: message" (line and column left out when 0, the file when empty): where
-// a message about an input file points.
-inline std::string format_location(const std::string& file, int line, int column,
-                                   const std::string& message) {
-  std::string where = file;
-  if (line > 0) {
-    where += ':';
-    where += std::to_string(line);
-  }
-  if (line > 0 && column > 0) {
-    where += ':';
-    where += std::to_string(column);
-  }
-  if (!where.empty()) where += ": ";
-  where += message;
-  return where;
-}
-
 // "3.2 h": a time in hours for messages.
 inline std::string format_hours(double t_h) { return format_number(t_h) + " h"; }
 

@@ -7,7 +7,9 @@
 // or the stack; a file beyond one is rejected with a message that names the limit.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -46,6 +48,21 @@ inline std::string read_text_file(const std::string& path, std::string* text,
   in.read(text->data(), size);
   if (in.gcount() != size) return "cannot be read completely";
   return {};
+}
+
+// The number `text` is as a whole (std::stod syntax), if finite; nullopt for empty text, text
+// with anything after the number, NaN, infinities, and values out of double's range.
+inline std::optional<double> parse_finite_number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
 }
 
 // A position in a text: 1-based line and byte column, and the byte found there.

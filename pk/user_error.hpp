@@ -69,4 +69,27 @@ class UserError : public std::runtime_error {
   std::string fix_;
 };
 
+// A UserError at a place in a text file (line and column 1-based; 0 = not applicable and left
+// out of the message). The readers' error types (DosingDataError, InputError, PriorFileError,
+// ModelFileError) are this with their own names.
+class FileError : public UserError {
+ public:
+  FileError(std::string file, int line, int column, std::string problem, std::string expected = {},
+            std::string fix = {})
+      : UserError(location(file, line, column), std::move(problem), std::move(expected),
+                  std::move(fix)),
+        file_(std::move(file)),
+        line_(line),
+        column_(column) {}
+
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  int column() const { return column_; }
+
+ private:
+  std::string file_;
+  int line_;
+  int column_;
+};
+
 }  // namespace onset

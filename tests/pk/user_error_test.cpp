@@ -10,6 +10,7 @@
 #include "models/units.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/steady_state.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset {
 namespace {
@@ -49,6 +50,27 @@ TEST(UserError, EveryReadersErrorIsAUserError) {
   const pk::DosingDataError data("d.csv", 2, 9, "RATE must be 0");
   EXPECT_STREQ(data.what(), "d.csv:2:9: error: RATE must be 0");
   EXPECT_EQ(data.message(), "RATE must be 0");
+}
+
+TEST(UserError, ReadersFileErrorsKeepTheirPlace) {
+  static_assert(std::is_base_of_v<FileError, pk::DosingDataError>);
+  static_assert(std::is_base_of_v<FileError, models::ModelFileError>);
+  const FileError error("m.yaml", 4, 14, "found '.nan'", "a number for parameter 'CL'");
+  EXPECT_EQ(error.file(), "m.yaml");
+  EXPECT_EQ(error.line(), 4);
+  EXPECT_EQ(error.column(), 14);
+  EXPECT_EQ(error.where(), "m.yaml:4:14");
+  EXPECT_STREQ(error.what(),
+               "m.yaml:4:14: error: found '.nan' (expected a number for parameter 'CL')");
+}
+
+// Numbers in data cells, claim, prior, label and model-option values: the whole text, finite.
+TEST(ParseFiniteNumber, TakesTheWholeTextAndOnlyFiniteValues) {
+  EXPECT_EQ(pk::parse_finite_number("1.5"), 1.5);
+  EXPECT_EQ(pk::parse_finite_number("-2e3"), -2000.0);
+  EXPECT_EQ(pk::parse_finite_number(".25"), 0.25);
+  for (const char* bad : {"", "1.5x", "1.5 ", "mg", "nan", "NaN", "inf", "-inf", "1e999"})
+    EXPECT_EQ(pk::parse_finite_number(bad), std::nullopt) << "'" << bad << "'";
 }
 
 // A model file that cannot be read has no position: none is printed (not "m.yaml:0:0").
