@@ -68,6 +68,12 @@ void ExpressionTable::load_parameters(const double* p) const {
     slots[static_cast<size_t>(derived_slot(d))] = eval(derived_expression[static_cast<size_t>(d)]);
 }
 
+void ExpressionTable::load(double t, std::span<const double> y, std::span<const double> p) const {
+  load_parameters(p.data());
+  std::copy(y.begin(), y.end(), slots.get() + state_slot(0));
+  slots[static_cast<size_t>(time_slot())] = t;
+}
+
 // ------------------------------------------------------------------------- FileModel
 FileModel::FileModel() = default;
 FileModel::~FileModel() = default;
@@ -250,9 +256,7 @@ void FileModel::rhs(double t, std::span<const double> y, std::span<const double>
     return;
   }
   const std::lock_guard<std::mutex> lock(table_.mutex);
-  table_.load_parameters(p.data());
-  std::copy(y.begin(), y.end(), table_.slots.get() + table_.state_slot(0));
-  table_.slots[static_cast<size_t>(table_.time_slot())] = t;
+  table_.load(t, y, p);
   rhs_impl(t, y.data(), p.data(), derived_values(), ydot.data());
 }
 
@@ -299,9 +303,7 @@ void FileModel::jacobian(double t, std::span<const double> y, std::span<const do
     return;
   }
   const std::lock_guard<std::mutex> lock(table_.mutex);
-  table_.load_parameters(p.data());
-  std::copy(y.begin(), y.end(), table_.slots.get() + table_.state_slot(0));
-  table_.slots[static_cast<size_t>(table_.time_slot())] = t;
+  table_.load(t, y, p);
   jacobian_impl(t, y.data(), p.data(), derived_values(), jac.data());
 }
 
@@ -320,9 +322,7 @@ void FileModel::observe(double t, std::span<const double> y, std::span<const dou
     return;
   }
   const std::lock_guard<std::mutex> lock(table_.mutex);
-  table_.load_parameters(p.data());
-  std::copy(y.begin(), y.end(), table_.slots.get() + table_.state_slot(0));
-  table_.slots[static_cast<size_t>(table_.time_slot())] = t;
+  table_.load(t, y, p);
   fill(derived_values());
 }
 

@@ -169,6 +169,8 @@ class ExpressionTable {
   double eval(int expression) const;  // NaN on a muparser error
   // Copies p into the parameter slots and evaluates the derived values in order.
   void load_parameters(const double* p) const;
+  // load_parameters(p), then the states y and the time t into their slots (under `mutex`).
+  void load(double t, std::span<const double> y, std::span<const double> p) const;
 };
 
 class FileModel final : public pk::Model {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // The cli suite does not link onset_cli; the one source under test is compiled in here.
 #include "cli/interrupt.hpp"
@@ -109,25 +110,38 @@ TEST(Interrupt, OutputNeverReplacesAnInput) {
   fs::remove_all(dir);
 }
 
+// Starts the real binary with `arguments` (its output to /dev/null), sends SIGINT after
+// `delay_ms` and returns the wait status.
+int run_interrupted(const std::vector<std::string>& arguments, int delay_ms) {
+  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
+  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+  ::kill(child, SIGINT);
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) return -1;
+  return status;
+}
+
 // The real binary, killed by SIGINT during a long simulation: no output file, no temporary file.
 TEST(Interrupt, SimulateInterruptedLeavesNoOutput) {
   const fs::path dir = scratch("simulate");
   std::ofstream(dir / "dose.csv") << "ID,TIME,AMT,DV\n1,0,100,.\n";
   const fs::path target = dir / "out.csv";
-  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const std::string data = (dir / "dose.csv").string(), out = target.string();
-    std::freopen("/dev/null", "w", stderr);
-    ::execl(binary.c_str(), binary.c_str(), "simulate", "b2_ev_cascade", "--data", data.c_str(),
-            "--times", "0:100000:0.01", "--out", out.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::usleep(300 * 1000);
-  ::kill(child, SIGINT);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const int status =
+      run_interrupted({"simulate", "b2_ev_cascade", "--data", (dir / "dose.csv").string(),
+                       "--times", "0:100000:0.01", "--out", target.string()},
+                      300);
+  ASSERT_NE(status, -1);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     GTEST_SKIP() << "the run finished before the signal";
   }
@@ -142,23 +156,11 @@ TEST(Interrupt, SimulateInterruptedLeavesNoOutput) {
 TEST(Interrupt, CheckInterruptedLeavesNoReport) {
   const fs::path dir = scratch("check");
   const fs::path target = dir / "report.html";
-  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
   const std::string claim =
       std::string(ONSET_SOURCE_DIR) + "/tests/check/claims/one_compartment.yaml";
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const std::string out = target.string();
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    ::execl(binary.c_str(), binary.c_str(), "check", claim.c_str(), "--draws", "2000000",
-            "--threads", "1", "--report", out.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::usleep(500 * 1000);
-  ::kill(child, SIGINT);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const int status = run_interrupted(
+      {"check", claim, "--draws", "2000000", "--threads", "1", "--report", target.string()}, 500);
+  ASSERT_NE(status, -1);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     GTEST_SKIP() << "the run finished before the signal";
   }
