@@ -2,6 +2,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <utility>
+
+#include "pk/user_error.hpp"
 
 namespace onset::cli {
 
@@ -18,6 +22,12 @@ inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitAnalysisFailed = 1;  // a solver or fit did not succeed
 inline constexpr int kExitBadInput = 2;        // the input could not be used
 inline constexpr int kExitInternalError = 3;   // an unexpected exception: a bug
+
+// A bad command-line value (an option's text, not a file): a UserError without a place,
+// exit code 2.
+struct BadInput : UserError {
+  explicit BadInput(std::string problem) : UserError({}, std::move(problem)) {}
+};
 
 void register_reference_command(CLI::App& app);
 void register_simulate_command(CLI::App& app);

@@ -67,10 +67,6 @@ struct FitArgs {
   bool per_subject = false;
 };
 
-struct BadInput : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 std::map<std::string, double> parse_assignments(const std::vector<std::string>& items,
                                                 const std::string& option) {
   std::map<std::string, double> values;

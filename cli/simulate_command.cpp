@@ -51,11 +51,6 @@ struct SimulateArgs {
   int threads = 0;  // 0: every core
 };
 
-// Thrown for bad command-line values; becomes exit code 2.
-struct BadInput : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 double parse_double(const std::string& text, const std::string& what) {
   const std::optional<double> value = pk::parse_finite_number(text);
   if (!value) throw BadInput(what + ": expected a number, found '" + text + "'");
