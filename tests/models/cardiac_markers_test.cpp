@@ -11,47 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "models/model_library.hpp"
-#include "pk/simulate.hpp"
+#include "tests/models/marker_run.hpp"
 
 namespace onset::models {
 namespace {
 
-struct MarkerRun {
-  std::unique_ptr<pk::Model> model;
-  std::vector<double> params;
-  pk::Regimen regimen;
-  pk::Trajectory traj;
-  explicit MarkerRun(const std::string& name)
-      : model(load_model(name)), params(model->default_parameters()) {}
-  int p(const std::string& name) const {
-    const int i = model->parameter_index(name);
-    EXPECT_GE(i, 0) << name;
-    return i;
-  }
-  double get(const std::string& name) const { return params[static_cast<size_t>(p(name))]; }
-  void set(const std::string& name, double v) { params[static_cast<size_t>(p(name))] = v; }
-  void run(std::vector<double> times) {
-    pk::SimulationRequest request;
-    request.output_times_h = std::move(times);
-    pk::SolverOptions options;
-    options.rtol = 1e-10;
-    options.atol = 1e-9;
-    traj = pk::simulate(*model, regimen, params, request, options);
-    ASSERT_TRUE(traj.ok()) << traj.message;
-  }
-  double obs(const std::string& name, size_t i) const {
-    const int o = model->observable_index(name);
-    EXPECT_GE(o, 0) << name;
-    return traj.observable(i, static_cast<size_t>(o));
-  }
-};
-
-std::vector<double> grid(double stop, double step) {
-  std::vector<double> t;
-  for (double x = 0; x <= stop + 1e-9; x += step) t.push_back(x);
-  return t;
-}
+using marker_test::excess_half_life;
+using marker_test::grid;
+using marker_test::MarkerRun;
 
 TEST(Troponin, RetransfusedTroponinIsEliminatedWithTheMeasuredHalfLife) {
   // Kristensen et al. 2024: after retransfusion of troponin-rich plasma the median elimination

@@ -11,55 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "models/model_library.hpp"
-#include "pk/simulate.hpp"
+#include "tests/models/marker_run.hpp"
 
 namespace onset::models {
 namespace {
 
-struct MarkerRun {
-  std::unique_ptr<pk::Model> model;
-  std::vector<double> params;
-  pk::Regimen regimen;
-  pk::Trajectory traj;
-  explicit MarkerRun(const std::string& name)
-      : model(load_model(name)), params(model->default_parameters()) {}
-  int p(const std::string& name) const {
-    const int i = model->parameter_index(name);
-    EXPECT_GE(i, 0) << name;
-    return i;
-  }
-  void set(const std::string& name, double v) { params[static_cast<size_t>(p(name))] = v; }
-  void change_at(double t, const std::string& name, double v) {
-    regimen.parameter_changes.push_back({t, p(name), v});
-  }
-  void run(std::vector<double> times) {
-    pk::SimulationRequest request;
-    request.output_times_h = std::move(times);
-    pk::SolverOptions options;
-    options.rtol = 1e-10;
-    options.atol = 1e-10;
-    traj = pk::simulate(*model, regimen, params, request, options);
-    ASSERT_TRUE(traj.ok()) << traj.message;
-  }
-  double obs(const std::string& name, size_t i) const {
-    const int o = model->observable_index(name);
-    EXPECT_GE(o, 0) << name;
-    return traj.observable(i, static_cast<size_t>(o));
-  }
-  // First output time at which `name` is at or below `level` (NaN if never).
-  double first_below(const std::string& name, double level, const std::vector<double>& times) {
-    for (size_t i = 0; i < times.size(); ++i)
-      if (obs(name, i) <= level) return times[i];
-    return std::nan("");
-  }
-};
-
-std::vector<double> grid(double stop, double step) {
-  std::vector<double> t;
-  for (double x = 0; x <= stop + 1e-9; x += step) t.push_back(x);
-  return t;
-}
+using marker_test::excess_half_life;
+using marker_test::grid;
+using marker_test::MarkerRun;
 
 TEST(Creatinine, BaselineIsASteadyStateOfTheDiseasedKidney) {
   MarkerRun r("creatinine");
