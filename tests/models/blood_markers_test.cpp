@@ -48,10 +48,11 @@ TEST(Haemoglobin, MarrowRecoveryRaisesItNoFasterThanMarrowOutputAllows) {
   r.set("marrow_output_multiple", 8);
   r.run({24, 48, 24 * 7, 24 * 14});
   const double bound_per_day = 8 * r.get("haemoglobin_normal") / (r.get("red_cell_lifespan") / 24);
-  std::printf("haemoglobin, marrow 8 x normal from t = 0: +%.3f (1 d) +%.3f (2 d) +%.2f (7 d) "
-              "+%.2f g/dL (14 d); bound %.2f g/dL/day\n",
-              r.obs("haemoglobin_rise", 0), r.obs("haemoglobin_rise", 1),
-              r.obs("haemoglobin_rise", 2), r.obs("haemoglobin_rise", 3), bound_per_day);
+  std::printf(
+      "haemoglobin, marrow 8 x normal from t = 0: +%.3f (1 d) +%.3f (2 d) +%.2f (7 d) "
+      "+%.2f g/dL (14 d); bound %.2f g/dL/day\n",
+      r.obs("haemoglobin_rise", 0), r.obs("haemoglobin_rise", 1), r.obs("haemoglobin_rise", 2),
+      r.obs("haemoglobin_rise", 3), bound_per_day);
   EXPECT_LT(r.obs("haemoglobin_rise", 0), 0.05);
   EXPECT_LT(r.obs("haemoglobin_rise", 1), 0.2);
   EXPECT_GT(r.obs("haemoglobin_rise", 2), 1.0);
@@ -87,10 +88,11 @@ TEST(Reticulocytes, RiseAfterThreeToFourDaysOfB12AndApproachTheirPeakInAWeek) {
   r.set("marrow_output_multiple", 4);
   r.run({0, 48, 96, 24 * 7, 24 * 14});
   const double base = r.obs("reticulocyte_count", 0);
-  std::printf("reticulocytes after B12: %.0f -> %.0f (2 d) -> %.0f (4 d) -> %.0f (7 d) -> %.0f "
-              "(14 d) x 10^9/L\n",
-              base, r.obs("reticulocyte_count", 1), r.obs("reticulocyte_count", 2),
-              r.obs("reticulocyte_count", 3), r.obs("reticulocyte_count", 4));
+  std::printf(
+      "reticulocytes after B12: %.0f -> %.0f (2 d) -> %.0f (4 d) -> %.0f (7 d) -> %.0f "
+      "(14 d) x 10^9/L\n",
+      base, r.obs("reticulocyte_count", 1), r.obs("reticulocyte_count", 2),
+      r.obs("reticulocyte_count", 3), r.obs("reticulocyte_count", 4));
   EXPECT_LT(r.obs("reticulocyte_count", 1), 2 * base);
   EXPECT_GT(r.obs("reticulocyte_count", 2), 2 * base);
   EXPECT_GT(r.obs("reticulocyte_count", 3) - base, 0.6 * (r.obs("reticulocyte_count", 4) - base));
@@ -104,8 +106,8 @@ TEST(Platelets, NormalTurnoverMatchesHarker) {
   r.set("platelet_count_baseline", r.get("platelet_count_normal"));
   r.set("consumption_rate_baseline", 0);
   r.run({0, 24 * 30});
-  const double turnover = r.get("platelet_count_normal") /
-                          (1 - r.get("splenic_pool_fraction")) / (r.get("platelet_lifespan") / 24);
+  const double turnover = r.get("platelet_count_normal") / (1 - r.get("splenic_pool_fraction")) /
+                          (r.get("platelet_lifespan") / 24);
   std::printf("platelets: normal turnover %.1f x 10^9/L/day (Harker 43.9 +/- 11.9)\n", turnover);
   EXPECT_NEAR(turnover, 43.9, 11.9);
   EXPECT_NEAR(r.obs("platelet_count", 1), r.get("platelet_count_normal"), 1e-6);

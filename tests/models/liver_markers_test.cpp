@@ -50,8 +50,9 @@ TEST(LiverEnzymes, DeclineAfterInjuryEndsFollowsThePublishedHalfLife) {
     MarkerRun r(c.model);
     const std::string name = c.model;
     const double c0 = r.get(name + "_baseline"), cn = r.get(name + "_normal");
-    r.set(name == "alp" ? "cholestasis_relieved" : name == "ggt" ? "induction_ended"
-                                                                   : "injury_ended",
+    r.set(name == "alp"   ? "cholestasis_relieved"
+          : name == "ggt" ? "induction_ended"
+                          : "injury_ended",
           1);
     const double t_half = time_to_fall(r, name, cn + 0.5 * (c0 - cn), 3 * c.published_half_life_h);
     std::printf("%s: excess halves %.1f h after injury ends (published %.1f h, %s)\n", c.model,
@@ -117,11 +118,11 @@ TEST(InrFactors, IntravenousVitaminKReversesWarfarinAsLubetskyObserved) {
   r.set("inr_baseline", 8);
   r.set("vitamin_k_given", 1);
   r.run({0, 2, 6, 12, 24});
-  std::printf("INR after IV vitamin K: 8 -> %.2f (2 h) -> %.2f (6 h) -> %.2f (12 h) -> %.2f (24 h); "
-              "factors at 24 h II %.2f VII %.2f X %.2f\n",
-              r.obs("inr", 1), r.obs("inr", 2), r.obs("inr", 3), r.obs("inr", 4),
-              r.obs("factor2_activity", 4), r.obs("factor7_activity", 4),
-              r.obs("factor10_activity", 4));
+  std::printf(
+      "INR after IV vitamin K: 8 -> %.2f (2 h) -> %.2f (6 h) -> %.2f (12 h) -> %.2f (24 h); "
+      "factors at 24 h II %.2f VII %.2f X %.2f\n",
+      r.obs("inr", 1), r.obs("inr", 2), r.obs("inr", 3), r.obs("inr", 4),
+      r.obs("factor2_activity", 4), r.obs("factor7_activity", 4), r.obs("factor10_activity", 4));
   EXPECT_GT(r.obs("inr", 2), 3.0);
   EXPECT_LT(r.obs("inr", 2), 5.5);
   EXPECT_NEAR(r.obs("inr", 4), 2.9, 0.8);

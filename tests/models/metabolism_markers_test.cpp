@@ -73,9 +73,10 @@ TEST(Glucose, InsulinCannotLowerGlucoseFasterThanItsActionAllows) {
   const double x_inf = r.get("insulin_sensitivity") * 3.47;  // 1/h
   const double sg = r.get("glucose_effectiveness");
   const double g10 = r.obs("plasma_glucose", 1), g1h = r.obs("plasma_glucose", 2);
-  std::printf("glucose, insulin excess 100 uU/mL from t = 0: 15 -> %.1f (10 min) -> %.1f (1 h) -> "
-              "%.1f mmol/L (4 h)\n",
-              g10, g1h, r.obs("plasma_glucose", 3));
+  std::printf(
+      "glucose, insulin excess 100 uU/mL from t = 0: 15 -> %.1f (10 min) -> %.1f (1 h) -> "
+      "%.1f mmol/L (4 h)\n",
+      g10, g1h, r.obs("plasma_glucose", 3));
   EXPECT_GT(g10, 15.0 * std::exp(-(sg + x_inf) / 6));  // the instant-action bound
   EXPECT_GT(g1h, 15.0 * std::exp(-(sg + x_inf) * 1));
   EXPECT_LT(g1h, 15.0);
@@ -105,8 +106,9 @@ TEST(Hba1c, HalfOfTheChangeWithinAMonthAsTaharaAndShimaFound) {
   r.run({0, 24 * 30, 24 * 60, 24 * 120, 24 * 400});
   const double start = r.obs("hba1c", 0), end = r.obs("hba1c", 4);
   auto share = [&](size_t i) { return (start - r.obs("hba1c", i)) / (start - end); };
-  std::printf("HbA1c 9 -> 7 %% glucose from t = 0: share of change at 30/60/120 d: %.2f %.2f %.2f\n",
-              share(1), share(2), share(3));
+  std::printf(
+      "HbA1c 9 -> 7 %% glucose from t = 0: share of change at 30/60/120 d: %.2f %.2f %.2f\n",
+      share(1), share(2), share(3));
   // The ADAG glucose for 7 % gives 7.1 %: glycation saturates a little (1 - exp(-k G a) per
   // cell), so the model's steady state sits just above the linear regression.
   EXPECT_NEAR(end, r.obs("hba1c_steady_state_after", 0), 1e-3);
@@ -223,9 +225,10 @@ TEST(Lactate, PostSeizureFallIsNoFasterThanProductionStoppingAllows) {
   r.set("perfusion_restored", 1);
   r.run({0, 1});
   const double at_1h = r.obs("blood_lactate", 1);
-  std::printf("lactate after a seizure, production normal from t = 0: 12.7 -> %.1f mmol/L at 1 h "
-              "(observed 6.6 +/- 0.7)\n",
-              at_1h);
+  std::printf(
+      "lactate after a seizure, production normal from t = 0: 12.7 -> %.1f mmol/L at 1 h "
+      "(observed 6.6 +/- 0.7)\n",
+      at_1h);
   EXPECT_LE(at_1h, 6.6 + 0.7);
   EXPECT_GT(at_1h, 2.0);
 }
