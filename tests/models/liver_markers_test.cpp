@@ -20,9 +20,7 @@ double time_to_fall(MarkerRun& r, const std::string& observable, double level, d
   std::vector<double> t;
   for (double x = 0; x <= t_max_h + 1e-9; x += 0.1) t.push_back(x);
   r.run(t);
-  for (size_t i = 0; i < t.size(); ++i)
-    if (r.obs(observable, i) <= level) return t[i];
-  return -1;
+  return r.first_time_at_or_below(observable, level);
 }
 
 struct EnzymeCase {

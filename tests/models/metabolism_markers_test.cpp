@@ -157,13 +157,7 @@ TEST(Lactate, HealthyHalfLifeAfterALoadMatchesWollAndRecord) {
   for (int s = 0; s <= 3600; s += 10) t.push_back(s / 3600.0);
   r.run(t);
   const double peak = r.obs("blood_lactate", 0), rest = r.get("lactate_normal");
-  double t_half = -1;
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (r.obs("blood_lactate", i) - rest <= 0.5 * (peak - rest)) {
-      t_half = 60 * t[i];
-      break;
-    }
-  }
+  const double t_half = 60 * r.first_time_at_or_below("blood_lactate", rest + 0.5 * (peak - rest));
   std::printf("lactate: 1 mmol/kg load, peak %.1f mmol/L, excess halved in %.1f min\n", peak,
               t_half);
   EXPECT_GT(t_half, 14.7 - 2 * 5.4);
@@ -201,14 +195,8 @@ TEST(Lactate, ClearanceMatchesSepticSurvivorsAndTheFallAfterExercise) {
   std::vector<double> t;
   for (int s = 0; s <= 3600; s += 10) t.push_back(s / 3600.0);
   exercise.run(t);
-  double t_half = -1;
   const double halfway = 0.5 * (5.3 + exercise.get("lactate_normal"));
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (exercise.obs("blood_lactate", i) <= halfway) {
-      t_half = 60 * t[i];
-      break;
-    }
-  }
+  const double t_half = 60 * exercise.first_time_at_or_below("blood_lactate", halfway);
   std::printf("lactate: septic clearance %.2f L/h/kg; after exercise halfway to rest in %.1f min\n",
               cl_per_kg, t_half);
   EXPECT_GT(t_half, 7);
