@@ -13,7 +13,7 @@
 namespace onset::models {
 namespace {
 
-using testing::MarkerRun;
+using marker_test::MarkerRun;
 
 TEST(Haemoglobin, BaselineIsASteadyState) {
   MarkerRun r("haemoglobin");

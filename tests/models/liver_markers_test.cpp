@@ -13,7 +13,7 @@
 namespace onset::models {
 namespace {
 
-using testing::MarkerRun;
+using marker_test::MarkerRun;
 
 // Time at which `observable` first falls to `level`, on a 0.1-h grid; -1 if not by t_max_h.
 double time_to_fall(MarkerRun& r, const std::string& observable, double level, double t_max_h) {

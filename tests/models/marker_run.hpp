@@ -53,12 +53,6 @@ struct MarkerRun {
     traj = pk::simulate(*model, regimen, params, request, options);
     ASSERT_TRUE(traj.ok()) << traj.message;
   }
-  // First output time (h) at which `name` is at or below `level`; -1 if none.
-  double first_time_at_or_below(const std::string& name, double level) const {
-    for (size_t i = 0; i < times.size(); ++i)
-      if (obs(name, i) <= level) return times[i];
-    return -1;
-  }
   double obs(const std::string& name, size_t i) const {
     const int o = model->observable_index(name);
     EXPECT_GE(o, 0) << name;

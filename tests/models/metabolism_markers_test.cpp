@@ -13,7 +13,7 @@
 namespace onset::models {
 namespace {
 
-using testing::MarkerRun;
+using marker_test::MarkerRun;
 
 constexpr double kUgPerUnitInsulin = 34.7;  // 1 IU human insulin = 0.0347 mg (diabetes-wiki.org)
 
@@ -152,6 +152,7 @@ TEST(Lactate, HealthyHalfLifeAfterALoadMatchesWollAndRecord) {
   // constant on the peak level, so this is a consistency check; the next tests are not.)
   MarkerRun r("lactate");
   r.set("lactate_baseline", 1.0);
+  r.outputs_before_doses = false;  // the output at t = 0 is the peak, just after the bolus
   r.dose("lactate", 70);
   std::vector<double> t;
   for (int s = 0; s <= 3600; s += 10) t.push_back(s / 3600.0);
