@@ -24,6 +24,8 @@ constexpr std::array<int, kNumDimensions> kVolume{0, 0, 3, 0, 0};
 constexpr std::array<int, kNumDimensions> kTime{0, 0, 0, 1, 0};
 constexpr std::array<int, kNumDimensions> kCount{0, 0, 0, 0, 1};
 constexpr std::array<int, kNumDimensions> kNone{0, 0, 0, 0, 0};
+// Catalytic activity (amount of substrate turned over per time).
+constexpr std::array<int, kNumDimensions> kActivity{0, 1, 0, -1, 0};
 
 constexpr Symbol kSymbols[] = {
     // mass
@@ -70,6 +72,11 @@ constexpr Symbol kSymbols[] = {
     {"days", 86400, kTime},
     {"week", 604800, kTime},
     {"wk", 604800, kTime},
+    // enzyme activity: 1 U = 1 IU = 1 umol substrate per minute (serum ALT, AST, ALP, GGT in U/L)
+    {"U", 1e-6 / 60, kActivity},
+    {"IU", 1e-6 / 60, kActivity},
+    {"kat", 1, kActivity},
+    {"ukat", 1e-6, kActivity},
     // counts
     {"particles", 1, kCount},
     {"particle", 1, kCount},

@@ -3,7 +3,8 @@
 // A unit is a scale factor to SI-like base units times a dimension vector
 // (mass, amount of substance, length, time, count). "L" is length^3 (1e-3 m^3); particles,
 // copies, cells and vesicles are all counts; "%", "%ID" and "1" are dimensionless (%ID is a
-// percentage of the dose, i.e. 0.01). Grammar: factors joined by '*' or '/', each a symbol
+// percentage of the dose, i.e. 0.01); enzyme activity U = IU = 1 umol/min (amount/time), kat =
+// 1 mol/s. Grammar: factors joined by '*' or '/', each a symbol
 // with an optional integer power ('^2'), parentheses allowed: "mg/L", "L/h", "1/h",
 // "mL/min/kg", "particles/(h*L)", "%ID/g", "umol/L".
 //
