@@ -22,6 +22,7 @@
 #include "pk/parallel.hpp"
 #include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"
+#include "pk/text_input.hpp"
 #include "pk/user_error.hpp"
 
 namespace onset::check {
@@ -46,7 +47,16 @@ bool CheckOptions::IsValid(std::string* why) const {
     return false;
   };
   if (draws < 1) return bad("draws must be at least 1");
+  if (draws > static_cast<size_t>(pk::RunLimits::kMaxDraws))
+    return bad(
+        "draws = " + std::to_string(draws) + " is " +
+        pk::limit_message(std::to_string(pk::RunLimits::kMaxDraws) + " Monte Carlo draws per check",
+                          "kMaxDraws", "use fewer draws"));
   if (threads < 0) return bad("threads must be >= 0 (0: every core)");
+  if (threads > pk::RunLimits::kMaxThreads)
+    return bad("threads = " + std::to_string(threads) + " is " +
+               pk::limit_message(std::to_string(pk::RunLimits::kMaxThreads) + " worker threads",
+                                 "kMaxThreads", "use 0 for one thread per core"));
   if (!(unlikely_below > 0 && unlikely_below < 1)) return bad("unlikely_below must be in (0, 1)");
   if (grid_points < 2) return bad("grid_points must be at least 2");
   if (best_case_evaluations < 10) return bad("best_case_evaluations must be at least 10");
@@ -1102,11 +1112,52 @@ int severity(Verdict v) {
   return 0;
 }
 
+// Refuses, before any simulation, a run whose memory would exceed RunLimits::kMaxMemoryBytes:
+// per worker thread a model and its stiff solver's workspace (dense n x n matrices unless the
+// model declares a narrow band) and its trajectory on the plot grid, and per check the onset
+// times kept (one per draw up to exact_onset_draws, with a sorted copy).
+void check_memory(const Claim& claim, const CheckOptions& options) {
+  double largest_solver = 0, onset_bytes = 0;
+  int largest_states = 0;
+  for (const auto& effect : claim.effects) {
+    if (!effect.not_assessable.empty()) continue;
+    for (const auto& check : effect.checks) {
+      std::unique_ptr<pk::Model> model;
+      try {
+        model = models::load_model(check.model);
+      } catch (const std::exception&) {
+        continue;  // run_one reports it, with the claim's line
+      }
+      const int n = model->num_states();
+      const pk::Bandwidth band = model->bandwidth();
+      const bool banded =
+          band.lower >= 0 && band.upper >= 0 && 2 * (band.lower + band.upper + 1) <= n;
+      const double solver =
+          pk::solver_memory_bytes(n, banded, banded ? 2.0 * band.lower + band.upper + 1 : 0) +
+          8.0 * options.grid_points * (n + model->num_observables());
+      if (solver > largest_solver) {
+        largest_solver = solver;
+        largest_states = n;
+      }
+      onset_bytes += 16.0 * static_cast<double>(std::min(options.draws, options.exact_onset_draws));
+    }
+  }
+  const int threads = pk::resolve_threads(options.threads);
+  const std::string refusal = pk::check_memory_estimate(
+      threads * largest_solver + onset_bytes,
+      std::to_string(threads) + " threads x " + pk::format_bytes(largest_solver) +
+          " of solver workspace for a " + std::to_string(largest_states) + "-state model, and " +
+          pk::format_bytes(onset_bytes) + " of onset times",
+      "use fewer --threads, or fewer --draws");
+  if (!refusal.empty()) throw std::invalid_argument(refusal);
+}
+
 }  // namespace
 
 CheckReport run_check(const Claim& claim, const CheckOptions& options) {
   std::string why;
   if (!options.IsValid(&why)) throw std::invalid_argument("check options: " + why);
+  check_memory(claim, options);
   const auto start = std::chrono::steady_clock::now();
   CheckReport report;
   report.seed = options.seed;

@@ -497,6 +497,29 @@ struct Reader {
     } else {
       fail(node, "missing 'falls_below' or 'rises_above' (the threshold of the effect)");
     }
+    if (check.threshold.kind == Threshold::Kind::kFractionOfInitial) {
+      // The observable starts at its initial value (an amount, concentration or level, not
+      // negative): falling below f times it needs 0 < f < 1 (f >= 1 holds already at t = 0,
+      // f <= 0 never), rising above it needs f > 1 (f <= 1 holds at t = 0).
+      const bool falling = check.direction == pk::Direction::kFalling;
+      const double f = check.threshold.fraction;
+      const YAML::Node at = node[falling ? "falls_below" : "rises_above"]["fraction_of_initial"];
+      if (falling && !(f > 0 && f < 1))
+        fail(at, "fraction_of_initial: " + ys::format(f) +
+                     " with falls_below is outside what the observable can do: it starts at its "
+                     "initial value, so falling below " +
+                     ys::format(f) + " times it " +
+                     (f >= 1 ? "is true at t = 0"
+                             : "is impossible for a quantity that is not "
+                               "negative") +
+                     " (expected a fraction between 0 and 1, e.g. 0.5)");
+      if (!falling && !(f > 1))
+        fail(at, "fraction_of_initial: " + ys::format(f) +
+                     " with rises_above is outside what the observable can do: it starts at its "
+                     "initial value, so rising above " +
+                     ys::format(f) +
+                     " times it is true at t = 0 (expected a factor above 1, e.g. 2)");
+    }
     if (node["baseline_above"] || node["baseline_below"]) {
       const bool above = static_cast<bool>(node["baseline_above"]);
       if (above != (check.direction == pk::Direction::kFalling)) {

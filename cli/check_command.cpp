@@ -15,6 +15,7 @@
 #include "check/report_html.hpp"
 #include "check/report_json.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_file.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
@@ -164,11 +165,16 @@ void register_check_command(CLI::App& app) {
       ->add_option("claim", args->claim, "claim file (YAML), e.g. data/claims/case-report-4h.yaml")
       ->required();
   command->add_option("--threads", args->threads, "worker threads (0: every core)")
+      ->transform(threads_option())
       ->capture_default_str();
   command->add_option("--seed", args->seed, "seed of the scrambled Sobol draws")
+      ->transform(seed_option())
       ->capture_default_str();
   command->add_option("--draws", args->draws, "Monte Carlo draws per check")
-      ->check(CLI::PositiveNumber)
+      ->transform(
+          count_option(1, pk::RunLimits::kMaxDraws,
+                       {std::to_string(pk::RunLimits::kMaxDraws) + " Monte Carlo draws per check",
+                        "kMaxDraws", "use fewer draws: 1e6 give P(within) to about +-0.001"}))
       ->capture_default_str();
   command->add_option("--format", args->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
@@ -178,6 +184,7 @@ void register_check_command(CLI::App& app) {
   command
       ->add_option("--unlikely-below", args->unlikely_below,
                    "P(within claim) below which a reachable claim is 'unlikely'")
+      ->transform(real_option(open_range(0, 1)))
       ->capture_default_str();
   command->callback([args] {
     const int code = run(*args);

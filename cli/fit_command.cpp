@@ -27,6 +27,7 @@
 
 #include "check/data_dir.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "fits/expression.hpp"
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
@@ -439,16 +440,32 @@ void register_fit_command(CLI::App& app) {
                       "write observed vs predicted and residual plots (FILE.svg or FILE.png)");
   command->add_option("--observable-column", args->observable_column,
                       "column naming each DV's observable (default OBS, OBSERVABLE or DVID)");
-  command->add_option("--dose", args->dose, "tidy tracer data: dose per animal at time 0");
+  command->add_option("--dose", args->dose, "tidy tracer data: dose per animal at time 0 (> 0)")
+      ->transform(real_option(above(0)));
   command->add_option("--dose-cmt", args->dose_cmt, "tidy tracer data: dose compartment (1-based)")
+      ->transform(count_option(1, static_cast<std::int64_t>(pk::InputLimits::kMaxStates)))
       ->capture_default_str();
   command
       ->add_option("--multistart", args->multistart,
                    "extra starts drawn from each parameter's box [start/10, 10 start]")
+      ->transform(
+          count_option(0, pk::RunLimits::kMaxMultistart,
+                       {std::to_string(pk::RunLimits::kMaxMultistart) + " extra starts per fit",
+                        "kMaxMultistart",
+                        "use fewer starts: each is a whole fit, and 10-100 starts find "
+                        "the global minimum of all but the most multimodal problems"}))
       ->capture_default_str();
-  command->add_option("--bootstrap", args->bootstrap, "--ci bootstrap: replicates")
+  command->add_option("--bootstrap", args->bootstrap, "--ci bootstrap: replicates (>= 10)")
+      ->transform(count_option(
+          10, pk::RunLimits::kMaxBootstrap,
+          {std::to_string(pk::RunLimits::kMaxBootstrap) + " bootstrap replicates per fit",
+           "kMaxBootstrap",
+           "use fewer replicates: 1,000-2,000 are enough for 95 % "
+           "percentile intervals"}))
       ->capture_default_str();
-  command->add_option("--seed", args->seed, "seed (multi-start, bootstrap)")->capture_default_str();
+  command->add_option("--seed", args->seed, "seed (multi-start, bootstrap)")
+      ->transform(seed_option())
+      ->capture_default_str();
   command->add_option("--label", args->label,
                       "tidy tracer data: the label measured (111In, 125I, 99mTc, 64Cu, 89Zr, "
                       "131I, DiR, luciferase; data/tracers/labels.yaml): organs map to label "
@@ -461,8 +478,10 @@ void register_fit_command(CLI::App& app) {
   command->add_flag("--per-subject", args->per_subject,
                     "fit each subject (ID) separately and give the standard two-stage summary "
                     "(not for destructive data: one time point per subject)");
-  command->add_option("--threads", args->threads,
-                      "worker threads (0: all cores); results do not depend on it");
+  command
+      ->add_option("--threads", args->threads,
+                   "worker threads (0: all cores); results do not depend on it")
+      ->transform(threads_option());
   command->callback([args] {
     const int code = run(*args);
     if (code != kExitSuccess) throw CLI::RuntimeError(code);

@@ -1,6 +1,5 @@
 #include "cli/nca_command.hpp"
 
-#include <charconv>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -10,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_file.hpp"
 #include "fits/nca/csv_table.hpp"
 #include "fits/nca/dataset.hpp"
@@ -67,15 +67,9 @@ Unit unit_or_fail(const std::string& text, Parse parse, const std::string& what,
 
 fits::PartialAucInterval parse_interval(const std::string& text) {
   const auto comma = text.find(',');
-  auto number = [&](std::string_view part) -> std::optional<double> {
-    double value = 0;
-    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (error != std::errc() || end != part.data() + part.size()) return std::nullopt;
-    return value;
-  };
-  if (comma != std::string::npos) {
-    const auto start = number(std::string_view(text).substr(0, comma));
-    const auto end = number(std::string_view(text).substr(comma + 1));
+  if (comma != std::string::npos) {  // finite numbers only: no nan, no inf
+    const auto start = pk::parse_finite_number(text.substr(0, comma));
+    const auto end = pk::parse_finite_number(text.substr(comma + 1));
     if (start && end) return {*start, *end};
   }
   bad_input("--interval '" + text + "': expected START,END in the data's time unit, e.g. 0,24");
@@ -162,11 +156,18 @@ void run(const NcaArgs& args) {
       };
     } else {
       auto results = std::make_shared<std::vector<fits::NcaResult>>();
-      const InterruptScope interruptible;  // Ctrl-C: stop between subjects, write nothing
-      for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
-        if (interrupt_requested()) throw CLI::RuntimeError(report_interrupted("onset nca"));
-        results->push_back(fits::run_nca(profile, options));
-        any_analysed |= !results->back().excluded;
+      // Ctrl-C: stop between subjects and inside a long one's lambda_z search; write nothing.
+      const InterruptScope interruptible;
+      fits::NcaOptions interruptible_options = options;
+      interruptible_options.cancelled = [] { return interrupt_requested(); };
+      try {
+        for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
+          if (interrupt_requested()) throw CLI::RuntimeError(report_interrupted("onset nca"));
+          results->push_back(fits::run_nca(profile, interruptible_options));
+          any_analysed |= !results->back().excluded;
+        }
+      } catch (const fits::NcaCancelled&) {
+        throw CLI::RuntimeError(report_interrupted("onset nca"));
       }
       write = [results, options, format](std::ostream& out) {
         fits::write_nca_report(out, *results, options, format);
@@ -210,7 +211,8 @@ void register_nca_command(CLI::App& app) {
   cmd->add_option("--conc", args->conc,
                   "concentration column (empty/./NA = missing; BLQ or <x = below LLOQ)")
       ->required();
-  auto* dose = cmd->add_option("--dose", args->dose, "dose for every subject (--dose-unit)");
+  auto* dose = cmd->add_option("--dose", args->dose, "dose for every subject (--dose-unit), > 0")
+                   ->transform(real_option(above(0)));
   auto* dose_column =
       cmd->add_option("--dose-col", args->dose_column, "per-subject dose column (--dose-unit)");
   dose->excludes(dose_column);
@@ -219,7 +221,8 @@ void register_nca_command(CLI::App& app) {
       ->check(CLI::IsMember({"bolus", "infusion", "extravascular"}));
   cmd->add_option("--duration", args->duration,
                   "infusion duration (--time-unit); needed for "
-                  "--route infusion");
+                  "--route infusion")
+      ->transform(real_option(at_least(0)));
   cmd->add_option("--auc", args->auc,
                   "trapezoid rule: linear; linear-up-log-down (log for every decline); "
                   "linear-log (log for declines after Tmax)")
@@ -238,7 +241,8 @@ void register_nca_command(CLI::App& app) {
       ->check(CLI::IsMember({"zero-before-tmax", "zero", "missing"}))
       ->capture_default_str();
   auto* lloq = cmd->add_option("--lloq", args->lloq,
-                               "lower limit of quantification for every row (--conc-unit)");
+                               "lower limit of quantification for every row (--conc-unit)")
+                   ->transform(real_option(at_least(0)));
   cmd->add_option("--lloq-col", args->lloq_column,
                   "per-row LLOQ column; an empty cell falls back to --lloq");
   (void)lloq;
@@ -256,20 +260,28 @@ void register_nca_command(CLI::App& app) {
   cmd->add_option("--interval", args->intervals,
                   "partial AUC over START,END (data time unit); repeat for several");
   auto* lz_start = cmd->add_option("--lambdaz-start", args->lambda_z_start,
-                                   "manual terminal phase: first time included");
+                                   "manual terminal phase: first time included")
+                       ->transform(real_option(any_finite()));
   auto* lz_end = cmd->add_option("--lambdaz-end", args->lambda_z_end,
-                                 "manual terminal phase: last time included");
-  auto* lz_points = cmd->add_option("--lambdaz-points", args->lambda_z_points,
-                                    "manual terminal phase: the last N positive points");
+                                 "manual terminal phase: last time included")
+                     ->transform(real_option(any_finite()));
+  // Two points define the log-linear line (fits/nca/lambda_z.hpp); fewer cannot.
+  auto* lz_points =
+      cmd->add_option("--lambdaz-points", args->lambda_z_points,
+                      "manual terminal phase: the last N positive points (N >= 2)")
+          ->transform(count_option(2, static_cast<std::int64_t>(pk::InputLimits::kMaxRecords)));
   lz_points->excludes(lz_start);
   lz_points->excludes(lz_end);
   cmd->add_option("--max-extrapolation", args->max_extrapolated,
                   "exclude AUCIFO-based results when AUCPEO exceeds this percentage")
+      ->transform(real_option(closed_range(0, 100)))
       ->capture_default_str();
   cmd->add_option("--min-r2adj", args->min_r2adj,
                   "exclude lambda_z-based results when the adjusted R2 is below this (0: off)")
+      ->transform(real_option(closed_range(0, 1)))
       ->capture_default_str();
   cmd->add_option("--conf-level", args->confidence, "confidence level of the sparse AUC intervals")
+      ->transform(real_option(open_range(0, 1)))
       ->capture_default_str();
   cmd->callback([args]() { run(*args); });
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_file.hpp"
 #include "models/reference_problems.hpp"
 #include "pk/simulate.hpp"
@@ -154,9 +155,14 @@ void register_reference_command(CLI::App& app) {
                    "auto, cvodes_bdf, cvodes_adams, odeint_dopri5, odeint_rosenbrock4, "
                    "exact_linear, onset_bdf")
       ->capture_default_str();
-  command->add_option("--rtol", args->rtol, "relative tolerance (default: the problem's, 1e-8)");
   command
-      ->add_option("--tol-factor", args->tol_factor, "scale rtol and atol together by this factor")
+      ->add_option("--rtol", args->rtol,
+                   "relative tolerance, in (0, 1) (default: the problem's, 1e-8)")
+      ->transform(rtol_option());
+  command
+      ->add_option("--tol-factor", args->tol_factor,
+                   "scale rtol and atol together by this factor (> 0)")
+      ->transform(real_option(above(0)))
       ->capture_default_str();
   command->add_option("--csv", args->csv, "write the trajectory to this CSV file");
   command->add_option("--format", args->format, "text or json")

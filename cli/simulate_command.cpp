@@ -13,6 +13,8 @@
 // input (model, data set, parameter, grid, an --out that names an input), with
 // file:line:column where there is one, and then no output file is written. Ctrl-C ends the
 // run at once and leaves no output (cli/interrupt.hpp).
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -25,11 +27,14 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_file.hpp"
 #include "models/model_library.hpp"
 #include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
+#include "pk/format.hpp"
+#include "pk/parallel.hpp"
 #include "pk/simulate.hpp"
 #include "pk/text_input.hpp"
 
@@ -46,8 +51,8 @@ struct SimulateArgs {
   std::string format = "csv";
   std::string out;
   std::string backend = "auto";
-  double rtol = 0;  // 0: the solver's default
-  double atol = 0;
+  std::optional<double> rtol;  // empty: the solver's default
+  std::optional<double> atol;
   int threads = 0;  // 0: every core
 };
 
@@ -102,7 +107,11 @@ std::vector<double> parse_grid(const std::string& text) {
   const double step = parse_double(text.substr(second + 1), "--times STEP");
   if (!(step > 0) || stop < start)
     throw BadInput("--times " + text + ": needs STEP > 0 and STOP >= START");
-  return pk::output_grid(start, stop, step);
+  try {
+    return pk::output_grid(start, stop, step);
+  } catch (const std::invalid_argument& error) {  // too many points, or points not distinct
+    throw BadInput("--times " + text + ": " + error.what());
+  }
 }
 
 std::string format_number(double value) {
@@ -113,12 +122,12 @@ std::string format_number(double value) {
 
 void write_csv(const pk::DosingResult& result, std::ostream& out) {
   out << "ID,TIME";
-  for (const auto& name : result.observable_names) out << ',' << name;
+  for (const auto& name : result.observable_names) out << ',' << csv_field(name);
   out << '\n';
   const size_t n_obs = result.observable_names.size();
   for (size_t k = 0; k < result.rows.size(); ++k) {
     const auto& row = result.rows[k];
-    out << result.subject_ids[row.subject] << ',' << format_number(row.time_h);
+    out << csv_field(result.subject_ids[row.subject]) << ',' << format_number(row.time_h);
     for (size_t j = 0; j < n_obs; ++j) out << ',' << format_number(result.observable(k, j));
     out << '\n';
   }
@@ -174,7 +183,51 @@ struct SubjectOutcome {
   std::vector<double> records;      // per row: record index in the whole data set, -1 for grid
   std::vector<double> times_h;      // per row
   std::vector<double> observables;  // rows x observables
+  int handover_backend = -1;        // exact_linear handed steps to this backend (-1: none)
+  std::string handover_reason;
 };
+
+bool request_rows(const SimulateArgs& args, const std::vector<double>& grid) {
+  return grid.empty() || args.with_records;
+}
+
+// RunLimits checked once the inputs are read, before any subject is simulated: the doses of
+// the data set after ADDL (pk::read_dosing_file checks them), and the memory the rows, their
+// text and the workers' solvers would take.
+void check_limits(const pk::Model& model, const pk::DosingData& data,
+                  const std::vector<double>& grid, bool record_rows, int threads) {
+  const auto subjects = static_cast<double>(pk::subject_ranges(data).size());
+  const double rows = (record_rows ? static_cast<double>(data.records.size()) : 0.0) +
+                      static_cast<double>(grid.size()) * subjects;
+  const double values = rows * (2.0 + model.num_observables());  // ID, TIME, observables
+  const double workers = std::min<double>(pk::resolve_threads(threads), subjects);
+  const double solver = pk::solver_memory_bytes(model.num_states());
+  const std::string refusal = pk::check_memory_estimate(
+      pk::output_memory_bytes(values) + workers * solver,
+      format_number(rows) + " output rows of " + std::to_string(model.num_observables() + 2) +
+          " values, and " + format_number(workers) + " workers' solvers",
+      "use a coarser or shorter --times grid, or split the data set by subject");
+  if (!refusal.empty()) throw BadInput(refusal);
+}
+
+// When exact_linear handed steps of some subjects to a BDF method (its accuracy bound was
+// above rtol: pk/exact_linear_integrator.cpp), the result says so: that backend, and why.
+void report_handovers(const pk::DosingData& data,
+                      const std::vector<std::array<size_t, 2>>& subjects,
+                      const std::vector<SubjectOutcome>& outcomes, pk::DosingResult* result) {
+  size_t count = 0;
+  std::string first;
+  for (size_t s = 0; s < outcomes.size(); ++s) {
+    if (outcomes[s].handover_backend < 0) continue;
+    if (count++ == 0) {
+      result->backend_used = static_cast<pk::Backend>(outcomes[s].handover_backend);
+      first = "subject " + data.records[subjects[s][0]].id + ": " + outcomes[s].handover_reason;
+    }
+  }
+  if (count > 0)
+    result->backend_reason = std::to_string(count) + " of " + std::to_string(outcomes.size()) +
+                             " subjects not solved exactly; first, " + first;
+}
 
 // One worker's own model instance and simulator, built on its first subject.
 struct SimulateWorker {
@@ -200,8 +253,9 @@ int run(const SimulateArgs& args) {
                      ": expected auto, cvodes_bdf, cvodes_adams, odeint_dopri5, "
                      "odeint_rosenbrock4, exact_linear or onset_bdf");
     options.solver.backend = *backend;
-    if (args.rtol > 0) options.solver.rtol = args.rtol;
-    if (args.atol > 0) options.solver.atol = args.atol;
+    if (args.rtol) options.solver.rtol = *args.rtol;
+    if (args.atol) options.solver.atol = *args.atol;
+    check_limits(*model, data, grid, request_rows(args, grid), args.threads);
   } catch (const std::exception& error) {  // ModelFileError, DosingDataError, BadInput
     if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
     return kExitBadInput;
@@ -219,7 +273,7 @@ int run(const SimulateArgs& args) {
   }
   pk::DosingRequest request;
   request.grid_times_h = grid;
-  request.record_rows = grid.empty() || args.with_records;
+  request.record_rows = request_rows(args, grid);
   const auto subjects = pk::subject_ranges(data);
   std::vector<SubjectOutcome> outcomes(subjects.size());
   pk::distributed_for(
@@ -247,6 +301,10 @@ int run(const SimulateArgs& args) {
             outcome.times_h.push_back(row.time_h);
           }
           outcome.observables = part.observables;
+          if (part.backend_used != result.backend_used) {
+            outcome.handover_backend = static_cast<int>(part.backend_used);
+            outcome.handover_reason = part.backend_reason;
+          }
         } catch (const std::exception& error) {  // DosingDataError, std::invalid_argument
           outcome.kind = SubjectOutcome::kBadInput;
           outcome.message = error.what();
@@ -259,6 +317,8 @@ int run(const SimulateArgs& args) {
         out.put(outcome.records);
         out.put(outcome.times_h);
         out.put(outcome.observables);
+        out.put(outcome.handover_backend);
+        out.put(outcome.handover_reason);
       },
       [&](size_t s, pk::ByteReader& in) {
         SubjectOutcome& outcome = outcomes[s];
@@ -267,6 +327,8 @@ int run(const SimulateArgs& args) {
         outcome.records = in.get_doubles();
         outcome.times_h = in.get_doubles();
         outcome.observables = in.get_doubles();
+        outcome.handover_backend = in.get<int>();
+        outcome.handover_reason = in.get_string();
       });
   // As a serial run: a bad record anywhere is reported before any simulation failure, and
   // of several, the first in file order.
@@ -279,6 +341,7 @@ int run(const SimulateArgs& args) {
       return kind == SubjectOutcome::kFailed ? kExitAnalysisFailed : kExitBadInput;
     }
   }
+  report_handovers(data, subjects, outcomes, &result);
   for (const auto& observable : model->observables())
     result.observable_names.push_back(observable.name);
   for (size_t s = 0; s < subjects.size(); ++s) {
@@ -340,13 +403,15 @@ void register_simulate_command(CLI::App& app) {
                    "auto, cvodes_bdf, cvodes_adams, odeint_dopri5, odeint_rosenbrock4, "
                    "exact_linear, onset_bdf")
       ->capture_default_str();
-  command->add_option("--rtol", args->rtol, "relative tolerance (default 1e-8)");
-  command->add_option("--atol", args->atol, "absolute tolerance, state units (default 1e-10)");
+  command->add_option("--rtol", args->rtol, "relative tolerance, in (0, 1) (default 1e-8)")
+      ->transform(rtol_option());
+  command->add_option("--atol", args->atol, "absolute tolerance, state units, >= 0 (default 1e-10)")
+      ->transform(atol_option());
   command
       ->add_option("--threads", args->threads,
                    "worker threads over subjects (0: every core); the output does not depend "
                    "on it")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(threads_option());
   command->callback([args] {
     const int code = run(*args);
     if (code != kExitSuccess) throw CLI::RuntimeError(code);

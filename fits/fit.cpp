@@ -15,6 +15,7 @@
 #include "fits/fit_objective.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::fits {
 
@@ -101,7 +102,22 @@ bool FitOptions::IsValid(std::string* why) const {
     return fail("tolerances must be >= 0");
   if (!(max_relative_offset > 0)) return fail("max_relative_offset must be > 0");
   if (multistart < 0) return fail("multistart must be >= 0");
+  if (multistart > pk::RunLimits::kMaxMultistart)
+    return fail(
+        "multistart = " + std::to_string(multistart) + " is " +
+        pk::limit_message(std::to_string(pk::RunLimits::kMaxMultistart) + " extra starts per fit",
+                          "kMaxMultistart", "use fewer starts"));
   if (threads < 0) return fail("threads must be >= 0");
+  if (threads > pk::RunLimits::kMaxThreads)
+    return fail("threads = " + std::to_string(threads) + " is " +
+                pk::limit_message(std::to_string(pk::RunLimits::kMaxThreads) + " worker threads",
+                                  "kMaxThreads", "use 0 for one thread per core"));
+  if (intervals == IntervalMethod::kBootstrap &&
+      bootstrap_replicates > pk::RunLimits::kMaxBootstrap)
+    return fail("bootstrap_replicates = " + std::to_string(bootstrap_replicates) + " is " +
+                pk::limit_message(
+                    std::to_string(pk::RunLimits::kMaxBootstrap) + " bootstrap replicates per fit",
+                    "kMaxBootstrap", "use fewer replicates"));
   if (!(confidence > 0 && confidence < 1)) return fail("confidence must be in (0, 1)");
   if (intervals == IntervalMethod::kBootstrap && bootstrap_replicates < 10)
     return fail("bootstrap_replicates must be >= 10");
@@ -201,6 +217,14 @@ class CeresResiduals final : public ceres::CostFunction {
   const std::vector<int>* free_;
   mutable std::vector<double> jacobian_;
 };
+
+// Why a fit whose objective is not a finite number failed, and what to do.
+std::string non_finite_objective_message(double objective) {
+  return "the objective (-2 log-likelihood) is " + format_number(objective) +
+         ", not a finite number: the residuals overflow double precision (values near 1e154 "
+         "or above square to infinity) or the model gives NaN; rescale the data (another "
+         "unit) or check the model";
+}
 
 struct SolveOutcome {
   bool evaluated = false;  // the start could be evaluated
@@ -359,6 +383,12 @@ SolveOutcome solve_from(FitObjective& objective, const std::vector<double>& thet
     return outcome;
   }
   outcome.objective = objective.profile_objective();
+  // An infinite or NaN objective (residuals beyond double range: DV = 1e300 squared) is no
+  // minimum, whatever the optimiser's tests said.
+  if (!std::isfinite(outcome.objective)) {
+    outcome.message = "the optimiser ended at a non-finite objective (" + ceres_message + ")";
+    return outcome;
+  }
   // Columns to test: free coordinates not pressed against a bound.
   std::vector<int> tested;
   int at_bound = 0;
@@ -699,6 +729,12 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   summary->bic = stats.minus_two_log_likelihood + std::log(static_cast<double>(n)) * k_total;
   summary->rss = stats.rss;
   summary->blocks = stats.blocks;
+  if (!std::isfinite(summary->minus_two_log_likelihood)) {
+    summary->status = FitStatus::kFailed;
+    summary->message = non_finite_objective_message(summary->minus_two_log_likelihood) +
+                       (winner.message.empty() ? "" : "; " + winner.message);
+    return;
+  }
 
   // Covariance on the internal scale: sum Q / (N - m) (J~'J~)^-1, by SVD.
   Eigen::MatrixXd j(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));

@@ -19,6 +19,8 @@
 #include <cmath>
 #include <limits>
 
+#include "pk/format.hpp"
+
 namespace onset::models {
 
 namespace {
@@ -100,6 +102,22 @@ double FileModel::scalar(const ScalarDef& def, const double* p, const double* co
     }
   }
   return kNaN;
+}
+
+std::string FileModel::check_parameters(std::span<const double> p) const {
+  if (positive_derived_.empty()) return {};
+  const std::lock_guard<std::mutex> lock(table_.mutex);
+  table_.load_parameters(p.data());
+  for (const auto& rule : positive_derived_) {
+    const double value = table_.slots[static_cast<size_t>(table_.derived_slot(rule.index))];
+    if (rule.zero_allowed ? value >= 0 : value > 0) continue;
+    return "the derived " + rule.role + " '" + rule.name + "' = " + format_number(value) + " " +
+           rule.unit + " is " + (rule.zero_allowed ? "negative" : "not positive") + " (" +
+           rule.where + ": " + rule.name + " = " + rule.expression + "); a " + rule.role +
+           " must be " + (rule.zero_allowed ? ">= 0" : "> 0") +
+           ": check the parameter values it is computed from";
+  }
+  return {};
 }
 
 void FileModel::initial_state(std::span<const double> p, std::span<double> y0) const {

@@ -127,6 +127,19 @@ struct CompartmentDoseDef {
   ScalarDef lag, bioavailability, rate, duration;
 };
 
+// A derived value that must stay positive: one that divides amounts (a compartment's volume,
+// an observable's divisor: > 0), or scales a first-order elimination or a flow (a clearance,
+// rate constant or flow: >= 0, zero shuts that route).
+struct PositiveDerived {
+  int index = 0;     // derived value
+  std::string role;  // "volume", "divisor", "clearance", "rate constant", "flow"
+  bool zero_allowed = false;
+  std::string name;        // as declared
+  std::string unit;        // as declared
+  std::string expression;  // as written
+  std::string where;       // model file:line:column of the expression
+};
+
 struct ParameterBounds {
   double lower = -std::numeric_limits<double>::infinity();
   double upper = std::numeric_limits<double>::infinity();
@@ -198,6 +211,8 @@ class FileModel final : public pk::Model {
                                    std::span<const double> covariates) const override;
   bool linear_system(std::span<const double> p, std::span<double> a,
                      std::span<double> b) const override;
+  // A derived volume or clearance that is not positive (or not a number) for p.
+  std::string check_parameters(std::span<const double> p) const override;
 
   const ModelDocumentation& documentation() const { return documentation_; }
   std::span<const ParameterBounds> parameter_bounds() const { return bounds_; }
@@ -267,6 +282,7 @@ class FileModel final : public pk::Model {
   std::vector<ScalarDef> initial_;
   std::vector<CompartmentDoseDef> dose_defs_;
   std::vector<std::string> covariates_;
+  std::vector<PositiveDerived> positive_derived_;
   pk::Bandwidth bandwidth_;
   bool linear_ = false;
   bool uses_expressions_ = false;  // rhs/jacobian/observe need the expression table

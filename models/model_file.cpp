@@ -510,6 +510,10 @@ class ModelFileCompiler {
           expression, expression.Scalar(), {Category::kParameter, Category::kDerived},
           "derived value '" + derived_names_[static_cast<size_t>(index)] + "'", &used);
       m_.table_.derived_expression.push_back(e);
+      const YAML::Mark mark = expression.Mark();
+      derived_places_.push_back(source_ + ":" + std::to_string(mark.line + 1) + ":" +
+                                std::to_string(mark.column + 1));
+      derived_texts_.push_back(expression.Scalar());
       for (int slot : used)
         if (category_of_slot(slot) == Category::kDerived)
           depends[static_cast<size_t>(index)].push_back(slot - m_.table_.num_params);
@@ -1365,6 +1369,43 @@ class ModelFileCompiler {
       m_.simple_terms_.insert(m_.simple_terms_.end(), simple_terms.begin(), simple_terms.end());
     }
     m_.linear_ = linear && !m_.uses_expressions_;
+    find_positive_derived();
+  }
+
+  // Derived values that divide amounts (a compartment's volume, an observable's divisor) must
+  // be > 0; those that scale a first-order elimination or a flow (a clearance, a rate
+  // constant, a flow) must be >= 0 (zero: that route is shut, a meaningful best case).
+  // FileModel::check_parameters tests them for each parameter set.
+  void find_positive_derived() {
+    std::map<int, PositiveDerived> rules;
+    auto add = [&](const ValueRef& ref, const std::string& role, bool zero_allowed) {
+      if (ref.kind != ValueRef::Kind::kDerived) return;
+      auto [it, added] = rules.try_emplace(ref.index);
+      PositiveDerived& rule = it->second;
+      if (!added && !rule.zero_allowed) return;  // already the strict kind
+      const auto d = static_cast<size_t>(ref.index);
+      rule = {ref.index,
+              role,
+              zero_allowed,
+              derived_names_[d],
+              derived_units_[d].text,
+              derived_texts_[d],
+              derived_places_[d]};
+    };
+    for (const Process& pr : m_.processes_) {
+      if (pr.has_volume) add(pr.volume, "volume", false);
+      if (pr.law == Law::kFlow) {
+        add(pr.volume2, "volume", false);
+        add(pr.k, "flow", true);
+      }
+      if (pr.law == Law::kFirstOrder)
+        add(pr.k, pr.has_volume ? "clearance" : "rate constant", true);
+    }
+    for (const ObservableTerm& term : m_.terms_) {
+      add(term.div1, "divisor", false);
+      add(term.div2, "divisor", false);
+    }
+    for (auto& [index, rule] : rules) m_.positive_derived_.push_back(std::move(rule));
   }
 
   void add_driver_columns(int o, std::vector<int>* columns) const {
@@ -1388,6 +1429,8 @@ class ModelFileCompiler {
   std::vector<Unit> parameter_units_, derived_units_;
   std::vector<YAML::Node> parameter_nodes_;
   std::vector<std::string> derived_names_;
+  std::vector<std::string> derived_places_;  // file:line:column of each derived expression
+  std::vector<std::string> derived_texts_;   // each derived expression as written
   std::vector<CompartmentInfo> compartments_;
   std::vector<ObservableDraft> observables_;
   size_t declared_observables_ = 0;

@@ -136,6 +136,7 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
 
   int line_number = 0;
   size_t pos = 0;
+  std::size_t doses = 0;  // after ADDL expansion
   constexpr size_t id_field = 0, time_field = 1, evid_field = 2, amt_field = 3, cmt_field = 4,
                    rate_field = 5, ii_field = 6, addl_field = 7, ss_field = 8, dv_field = 9,
                    mdv_field = 10;
@@ -288,6 +289,19 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       if (record.addl > 0 && record.ii_h == 0)
         fail(record.column_of(DosingField::kIi) > 0 ? ii_field : addl_field,
              "ADDL = " + std::to_string(record.addl) + " needs the dosing interval II > 0");
+    }
+    if (record.is_dose()) {
+      // Each dose record stands for 1 + ADDL doses, which the dose engine schedules.
+      doses += 1 + static_cast<std::size_t>(record.addl);
+      if (doses > RunLimits::kMaxDoses)
+        fail(record.addl > 0 ? addl_field : evid_field,
+             (record.addl > 0 ? "ADDL = " + std::to_string(record.addl) + " makes " : "makes ") +
+                 std::to_string(doses) + " doses in the data set so far, " +
+                 limit_message(std::to_string(RunLimits::kMaxDoses) +
+                                   " doses per data set once ADDL is expanded",
+                               "kMaxDoses",
+                               "give ADDL only up to the last time simulated, or split the data "
+                               "set by subject"));
     }
     const DosingRecord* previous = data.records.empty() ? nullptr : &data.records.back();
     if (previous && previous->id == record.id && record.time_h < previous->time_h)

@@ -86,7 +86,7 @@ DosingSimulator::DosingSimulator(const Model& model, DosingOptions options)
     : model_(model), options_(std::move(options)) {
   std::string why;
   if (!options_.solver.IsValid(&why)) throw std::invalid_argument(why);
-  backend_used_ = resolve_backend(model, options_.solver.backend, &backend_reason_);
+  backend_used_ = resolve_backend(model, &options_.solver, &backend_reason_);
   integrator_ = make_integrator(backend_used_, model, options_.solver);
   integrator_->set_crossings({});
   work_ = std::make_unique<Workspace>(model, options_);
@@ -219,6 +219,14 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
   result.backend_used = backend_used_;
   result.backend_reason = backend_reason_;
 
+  if (std::string why = model.check_parameters(params); !why.empty()) {
+    // Parameters do not change during a run: wrong from the first record on.
+    result.status = SolveStatus::kFailed;
+    result.message = data.source + ": at t = " +
+                     format_number(data.records.empty() ? 0.0 : data.records.front().time_h) +
+                     " h: " + why;
+    return false;
+  }
   integrator_->set_parameters(params);
   integrator_->reset_stats();
   long restarts = 0;
@@ -417,6 +425,10 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
   }
   result.stats = integrator_->stats();
   result.stats.restarts = restarts;
+  if (const Handover& handover = integrator_->handover(); handover.steps > 0) {
+    result.backend_used = handover.backend;
+    result.backend_reason = describe_handover(backend_reason_, handover);
+  }
   return result.ok();
 }
 

@@ -6,10 +6,29 @@
 // exponential per parameter set. Crossings: each output interval is split into
 // `exact_root_subdivisions` parts; a sign change in one is refined by regula falsi on the
 // exact solution (a crossing and re-crossing inside one part can be missed).
+//
+// Exact or declines. The relative condition number of exp(X) is at least ||X|| (equality for
+// normal X: Van Loan, "The sensitivity of the matrix exponential", SIAM J. Numer. Anal. 14
+// (1977) 971-981; Higham, Functions of Matrices, SIAM 2008, section 10.2), so no algorithm in
+// double precision promises better than a relative error of about u ||A dt|| (u = 2^-53) in
+// Phi. Scaling and squaring shows it concretely: it computes exp(A dt / 2^s) with 2^s about
+// ||A dt|| / 5.4 (Higham, SIAM J. Matrix Anal. Appl. 26 (2005) 1179-1193) and squares s
+// times; the slow part of a stiff system (a depot emptied at KA = 1e14 /h next to a 0.1 /h
+// elimination) is then a perturbation of the identity a few hundred u in size, carried with
+// a relative error near 1 % and amplified by the squarings (Moler and Van Loan, SIAM Review 45 (2003) 3-49, "Method 3"). Measured
+// (tests/pk/exact_linear_conditioning_test.cpp: depot-central-peripheral model, one 50 h step,
+// KA = 1e2 to 1e13 /h, against the closed form): the relative error of C(50 h) stays below
+// u ||A dt||_1, by a factor of 2 to 50, and grows with it (3.5e-9 at KA = 1e6 /h, 3.9e-3 at
+// 1e12 /h; issue 14 saw 11 % at 1e14 /h). So a step whose bound u ||A dt||_1 exceeds the
+// requested rtol is not taken exactly: from there to the end of the piece the run goes
+// to onset_bdf (cvodes_bdf above its 16 states), and handover() says so.
 #include <Eigen/Dense>
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
+#include <string>
 #include <unsupported/Eigen/MatrixFunctions>
 #include <vector>
 
@@ -21,9 +40,9 @@ namespace onset::pk {
 
 namespace {
 
-class ExactLinearIntegrator final : public Integrator {
+class ExactLinearCore final : public Integrator {
  public:
-  ExactLinearIntegrator(const Model& model, const SolverOptions& options)
+  ExactLinearCore(const Model& model, const SolverOptions& options)
       : model_(model), subdivisions_(options.exact_root_subdivisions), n_(model.num_states()) {
     const auto n = static_cast<size_t>(n_);
     a_flat_.resize(n * n);
@@ -48,6 +67,7 @@ class ExactLinearIntegrator final : public Integrator {
                                   "' is not linear for these parameters");
     a_ = Eigen::Map<const Eigen::MatrixXd>(a_flat_.data(), n_, n_);
     b_ = Eigen::Map<const Eigen::VectorXd>(b_flat_.data(), n_);
+    norm1_ = n_ == 0 ? 0.0 : a_.cwiseAbs().colwise().sum().maxCoeff();
     for (auto& entry : cache_) entry.dt = -1;
   }
 
@@ -134,6 +154,9 @@ class ExactLinearIntegrator final : public Integrator {
   void reset_stats() override { steps_ = exponentials_ = root_evals_ = 0; }
   const std::string& failure() const override { return failure_; }
 
+  // ||A||_1 of the current parameters (NaN or Inf when A is not finite).
+  double norm1() const { return norm1_; }
+
  private:
   struct Propagator {
     double dt = -1;
@@ -182,12 +205,122 @@ class ExactLinearIntegrator final : public Integrator {
   size_t next_slot_ = 0;
   CrossingFunctions crossings_;
   CrossingSearch search_;
-  double t_ = 0, t_stop_ = 0;
+  double t_ = 0, t_stop_ = 0, norm1_ = 0;
   long steps_ = 0, exponentials_ = 0, root_evals_ = 0;
   std::string failure_;
 };
 
+// ExactLinearCore where each step is within its accuracy, the fallback BDF elsewhere (see the
+// top of the file). A step handed over takes the rest of its piece with it: the fallback
+// restarts from the exact state at the step's start, and the next piece starts exact again.
+class ExactLinearIntegrator final : public Integrator {
+ public:
+  ExactLinearIntegrator(const Model& model, const SolverOptions& options)
+      : model_(model), options_(options), exact_(model, options) {
+    y_now_.resize(static_cast<size_t>(model.num_states()));
+  }
+
+  void set_parameters(std::span<const double> params) override {
+    exact_.set_parameters(params);
+    params_ = params;
+    if (fallback_) fallback_->set_parameters(params);
+  }
+
+  void set_crossings(std::span<const CrossingQuery> queries) override {
+    exact_.set_crossings(queries);
+    queries_.assign(queries.begin(), queries.end());
+    if (fallback_) fallback_->set_crossings(queries_);
+  }
+
+  void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
+               double t_stop) override {
+    on_fallback_ = false;
+    t_now_ = t0;
+    std::copy(y0.begin(), y0.end(), y_now_.begin());
+    input_rate_ = input_rate;
+    t_stop_ = t_stop;
+    exact_.restart(t0, y0, input_rate, t_stop);
+  }
+
+  AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
+                         std::span<char> crossed) override {
+    if (!on_fallback_) {
+      const double dt = std::min(t_out, t_stop_) - t_now_;
+      const double bound = exact_linear_error_bound(exact_.norm1(), dt);
+      if (bound <= options_.rtol) {
+        const AdvanceOutcome outcome = exact_.advance(t_out, y, t, crossed);
+        t_now_ = *t;
+        std::copy(y.begin(), y.end(), y_now_.begin());
+        return outcome;
+      }
+      hand_over(dt, bound);
+    }
+    return fallback_->advance(t_out, y, t, crossed);
+  }
+
+  SolverStats stats() const override {
+    SolverStats stats = exact_.stats();
+    if (fallback_) stats += fallback_->stats();
+    return stats;
+  }
+  void reset_stats() override {
+    exact_.reset_stats();
+    if (fallback_) fallback_->reset_stats();
+    handover_ = {};
+  }
+  const std::string& failure() const override {
+    return on_fallback_ ? fallback_->failure() : exact_.failure();
+  }
+  const Handover& handover() const override { return handover_; }
+
+ private:
+  void hand_over(double dt, double bound) {
+    if (!fallback_) {
+      fallback_ = make_onset_bdf_integrator(model_, options_);
+      fallback_backend_ = Backend::kOnsetBdf;
+      if (!fallback_) {
+        fallback_ = make_cvodes_integrator(model_, options_, false);
+        fallback_backend_ = Backend::kCvodesBdf;
+      }
+      fallback_->set_crossings(queries_);
+    }
+    fallback_->set_parameters(params_);
+    fallback_->restart(t_now_, y_now_, input_rate_, t_stop_);
+    on_fallback_ = true;
+    if (handover_.steps++ == 0) {
+      handover_.backend = fallback_backend_;
+      handover_.reason = "exact_linear declined the step of " + format_hours(dt) +
+                         " from t = " + format_hours(t_now_) +
+                         ": ||A dt||_1 = " + format_number(exact_.norm1() * dt) +
+                         " (stiffness), so the matrix exponential may be wrong by u ||A dt||_1 = " +
+                         format_number(bound) +
+                         ", more than rtol = " + format_number(options_.rtol) + "; solved with " +
+                         std::string(backend_name(fallback_backend_)) + " from there";
+    }
+  }
+
+  const Model& model_;
+  SolverOptions options_;
+  ExactLinearCore exact_;
+  std::unique_ptr<Integrator> fallback_;
+  Backend fallback_backend_ = Backend::kOnsetBdf;
+  bool on_fallback_ = false;
+  std::span<const double> params_, input_rate_;
+  std::vector<CrossingQuery> queries_;
+  std::vector<double> y_now_;
+  double t_now_ = 0, t_stop_ = 0;
+  Handover handover_;
+};
+
 }  // namespace
+
+double exact_linear_error_bound(double norm1_a, double dt_h) {
+  // A non-finite norm (NaN or Inf in A) gives a non-finite bound: handed over, and the BDF
+  // method reports the bad right-hand side.
+  constexpr double kUnitRoundoff = 0x1p-53;
+  if (!(dt_h > 0)) return 0;
+  return kUnitRoundoff * norm1_a * dt_h;
+}
 
 std::unique_ptr<Integrator> make_exact_linear_integrator(const Model& model,
                                                          const SolverOptions& options) {

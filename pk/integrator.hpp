@@ -53,6 +53,14 @@ class CrossingFunctions {
   mutable std::vector<double> observables_;
 };
 
+// Part of a run that a backend handed to another one: exact_linear gives a step it cannot
+// solve to the requested accuracy to a BDF method (pk/exact_linear_integrator.cpp).
+struct Handover {
+  Backend backend = Backend::kAuto;  // the backend that took over
+  std::string reason;                // why, in words, for the first step handed over
+  long steps = 0;                    // steps handed over since reset_stats()
+};
+
 enum class AdvanceOutcome {
   kReachedOutput,  // y holds y(t_out)
   kCrossing,       // y holds y(t) at a crossing; crossed[k] != 0 for each function that crossed
@@ -80,6 +88,11 @@ class Integrator {
   virtual void reset_stats() = 0;
   // After kFailure: what failed, where (time, offending state) and the backend's flag.
   virtual const std::string& failure() const = 0;
+  // What was handed to another backend since reset_stats() (steps == 0: nothing).
+  virtual const Handover& handover() const {
+    static const Handover kNone;
+    return kNone;
+  }
 };
 
 // Creates the integrator for `backend` (not kAuto). Throws std::invalid_argument when the
@@ -92,8 +105,14 @@ std::unique_ptr<Integrator> make_cvodes_integrator(const Model& model, const Sol
                                                    bool adams);
 std::unique_ptr<Integrator> make_odeint_integrator(const Model& model, const SolverOptions& options,
                                                    bool rosenbrock);
+// The exact solution (matrix exponential) for linear time-invariant models; a step whose
+// exponential cannot be computed to options.rtol (exact_linear_error_bound) goes to `fallback`
+// (onset_bdf, or cvodes_bdf for models too large for it), reported by handover().
 std::unique_ptr<Integrator> make_exact_linear_integrator(const Model& model,
                                                          const SolverOptions& options);
+// The relative error that scaling and squaring may commit in exp(A dt): u ||A dt||_1, with u
+// the unit roundoff 2^-53 (see pk/exact_linear_integrator.cpp for the reasoning and sources).
+double exact_linear_error_bound(double norm1_a, double dt_h);
 // Returns nullptr when the model has more states than onset's BDF is compiled for.
 std::unique_ptr<Integrator> make_onset_bdf_integrator(const Model& model,
                                                       const SolverOptions& options);

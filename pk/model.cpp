@@ -39,6 +39,8 @@ DoseModifiers Model::dose_modifiers(int /*state*/, std::span<const double> /*p*/
   return {};
 }
 
+std::string Model::check_parameters(std::span<const double> /*p*/) const { return {}; }
+
 bool Model::linear_system(std::span<const double> /*p*/, std::span<double> /*a*/,
                           std::span<double> /*b*/) const {
   return false;

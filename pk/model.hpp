@@ -95,6 +95,12 @@ class Model {
   virtual DoseModifiers dose_modifiers(int state, std::span<const double> p,
                                        std::span<const double> covariates) const;
 
+  // Empty when the model means something for these parameter values; else why not, in words
+  // (a model file's derived volume or clearance that is not positive, with its expression and
+  // place). Simulations check it at the start and at each parameter change, and fail with the
+  // time. Default: always meaningful (parameter bounds are checked where values are given).
+  virtual std::string check_parameters(std::span<const double> p) const;
+
   // For linear time-invariant models, f(t, y) = A y + b with A and b depending on p only.
   // Fills A (column-major n x n) and b and returns true; returns false for other models.
   virtual bool linear_system(std::span<const double> p, std::span<double> a,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pk/format.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::pk {
 
@@ -45,29 +46,50 @@ bool same_queries(const std::vector<CrossingQuery>& a, const std::vector<Crossin
 }
 
 constexpr int kOnsetBdfMaxStates = 16;
+// The largest linear model `auto` solves exactly: each exponential costs about 10 (2n)^3
+// flops and 4 (2n)^2 doubles (the augmented matrix [[A, I], [0, 0]]), about a millisecond at
+// 64 states but minutes and 1.2 GB at 2,000 (issue 14); above, CVODES' BDF solves it.
+constexpr int kExactLinearMaxStates = 64;
 
 }  // namespace
 
-Backend resolve_backend(const Model& model, Backend given, std::string* reason) {
+Backend resolve_backend(const Model& model, SolverOptions* options, std::string* reason) {
+  const Backend given = options->backend;
   if (given != Backend::kAuto) return given;
-  const auto n = static_cast<size_t>(model.num_states());
-  std::vector<double> a(n * n), b(n);
-  if (model.linear_system(model.default_parameters(), a, b)) {
+  const int n = model.num_states();
+  const auto size = static_cast<size_t>(n);
+  std::vector<double> a(size * size), b(size);
+  const bool linear = model.linear_system(model.default_parameters(), a, b);
+  if (linear && n <= kExactLinearMaxStates) {
     *reason = "auto: the model is linear time-invariant, so it is solved exactly";
     return Backend::kExactLinear;
   }
-  if (model.num_states() <= kOnsetBdfMaxStates) {
+  if (n <= kOnsetBdfMaxStates) {
     *reason = "auto: a small nonlinear model (" + std::to_string(n) + " states) goes to onset_bdf";
     return Backend::kOnsetBdf;
   }
   *reason = "auto: " + std::to_string(n) + " states is more than onset_bdf is compiled for (" +
-            std::to_string(kOnsetBdfMaxStates) + "), so cvodes_bdf";
+            std::to_string(kOnsetBdfMaxStates) + ")" +
+            (linear ? " and more than the exact solution is fast for (" +
+                          std::to_string(kExactLinearMaxStates) + ")"
+                    : std::string()) +
+            ", so cvodes_bdf";
+  // A banded Jacobian (compartments coupled to neighbours only: transit chains, tissue
+  // series) costs n (l + u + 1) doubles and O(n l (l + u)) per factorisation, instead of n^2
+  // and n^3 / 3: a 2,000-state chain needs 0.1 MB and microseconds, not 32 MB and seconds.
+  const Bandwidth band = model.bandwidth();
+  if (options->linear_solver == LinearSolverKind::kDense && band.lower >= 0 && band.upper >= 0 &&
+      2 * (band.lower + band.upper + 1) <= n) {
+    options->linear_solver = LinearSolverKind::kBanded;
+    *reason += " with a banded linear solver (bandwidths " + std::to_string(band.lower) + " and " +
+               std::to_string(band.upper) + ")";
+  }
   return Backend::kCvodesBdf;
 }
 
 Simulator::Simulator(const Model& model, SolverOptions options)
     : model_(&model), options_(std::move(options)) {
-  backend_used_ = resolve_backend(model, options_.backend, &backend_reason_);
+  backend_used_ = resolve_backend(model, &options_, &backend_reason_);
   integrator_ = make_integrator(backend_used_, model, options_);
   const auto n = static_cast<size_t>(model.num_states());
   y_.resize(n);
@@ -129,6 +151,11 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   traj.backend_reason = backend_reason_;
   traj.stats = {};
 
+  if (std::string why = model.check_parameters(p_now); !why.empty()) {
+    traj.status = SolveStatus::kFailed;
+    traj.message = "at t = " + format_hours(request.t_start_h) + ": " + why;
+    return false;
+  }
   std::span<double> y(y_);
   model.initial_state(params, y);  // before any parameter change
   size_t next_output = 0;
@@ -200,6 +227,11 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
       for (const auto& change : piece.parameter_changes)
         params_now_[static_cast<size_t>(change.parameter)] = change.value;
       integrator_->set_parameters(p_now);
+      if (std::string why = model.check_parameters(p_now); !why.empty()) {
+        traj.status = SolveStatus::kFailed;
+        traj.message = "at t = " + format_hours(piece.t_begin) + ": " + why;
+        break;
+      }
     }
     if (piece.reset_at_begin) model.initial_state(params, y);
     for (size_t i = 0; i < n; ++i) y[i] += piece.bolus[i];
@@ -240,12 +272,21 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   traj.stats.restarts = restarts;
   traj.stats.negative_outputs = negative_outputs;
   traj.status = status;
+  if (const Handover& handover = integrator_->handover(); handover.steps > 0) {
+    traj.backend_used = handover.backend;
+    traj.backend_reason = describe_handover(backend_reason_, handover);
+  }
   if (!negative_message.empty()) {
     negative_message += " (" + std::to_string(negative_outputs) + " of " +
                         std::to_string(traj.times_h.size()) + " outputs)";
     traj.message = traj.message.empty() ? negative_message : traj.message + "; " + negative_message;
   }
   return traj.ok();
+}
+
+std::string describe_handover(const std::string& chosen_because, const Handover& handover) {
+  return (chosen_because.empty() ? std::string() : chosen_because + "; ") + handover.reason +
+         (handover.steps > 1 ? " (" + std::to_string(handover.steps) + " steps handed over)" : "");
 }
 
 Trajectory simulate(const Model& model, const Regimen& regimen, std::span<const double> params,
@@ -257,12 +298,28 @@ Trajectory simulate(const Model& model, const Regimen& regimen, std::span<const 
 }
 
 std::vector<double> output_grid(double t_begin, double t_end, double step) {
-  if (!(step > 0) || !(t_end >= t_begin))
-    throw std::invalid_argument("output grid needs step > 0 and end >= begin");
+  if (!std::isfinite(t_begin) || !std::isfinite(t_end) || !std::isfinite(step) || !(step > 0) ||
+      !(t_end >= t_begin))
+    throw std::invalid_argument("output grid needs finite times, step > 0 and end >= begin");
+  // Counted in double first: (end - begin) / step may be far beyond size_t (0:1e20:1).
+  const double intervals = std::floor((t_end - t_begin) / step + 1e-9);
+  if (!(intervals < static_cast<double>(RunLimits::kMaxGridPoints)))
+    throw std::invalid_argument(
+        "the grid would have " + format_number(intervals + 1, 15) + " points, " +
+        limit_message(std::to_string(RunLimits::kMaxGridPoints) + " points per output grid",
+                      "kMaxGridPoints", "use a larger step or a shorter span"));
+  const auto count = static_cast<size_t>(intervals) + 1;
   std::vector<double> grid;
-  const auto count = static_cast<size_t>(std::floor((t_end - t_begin) / step + 1e-9)) + 1;
   grid.reserve(count);
-  for (size_t k = 0; k < count; ++k) grid.push_back(t_begin + step * static_cast<double>(k));
+  for (size_t k = 0; k < count; ++k) {
+    const double t = t_begin + step * static_cast<double>(k);
+    // A step below the spacing of doubles at these times (1 h near t = 1e17 h) repeats points.
+    if (k > 0 && !(t > grid.back()))
+      throw std::invalid_argument("the step " + format_number(step) +
+                                  " h is too small to tell grid points apart near t = " +
+                                  format_hours(t) + " (double precision): use a larger step");
+    grid.push_back(t);
+  }
   return grid;
 }
 

@@ -71,10 +71,14 @@ class Simulator {
   std::vector<Piece> pieces_;
 };
 
-// The backend for `given` and this model: kAuto becomes the exact solution for linear
-// time-invariant models, onset's compiled BDF for small ones, else CVODES; *reason says why.
-// Any other backend is returned as given.
-Backend resolve_backend(const Model& model, Backend given, std::string* reason);
+// The backend for options->backend and this model: kAuto becomes the exact solution for
+// linear time-invariant models of up to 64 states, onset's compiled BDF for small ones, else
+// CVODES (with a banded linear solver, set in *options, when the model declares a narrow
+// band); *reason says why. Any other backend is returned as given.
+Backend resolve_backend(const Model& model, SolverOptions* options, std::string* reason);
+
+// backend_reason of a run part of which exact_linear handed to another backend.
+std::string describe_handover(const std::string& chosen_because, const Handover& handover);
 
 // Convenience: one simulation with a fresh Simulator.
 Trajectory simulate(const Model& model, const Regimen& regimen, std::span<const double> params,

@@ -35,7 +35,7 @@ bool SolverOptions::IsValid(std::string* why) const {
     if (why) *why = std::move(message);
     return false;
   };
-  if (!(rtol > 0) || !std::isfinite(rtol)) return fail("rtol must be a positive number");
+  if (!(rtol > 0) || !(rtol < 1)) return fail("rtol must be a number in (0, 1)");
   if (rtol < 1e-15)
     return fail("rtol = " + std::to_string(rtol) +
                 " is below what double precision can deliver (about 1e-15); use rtol >= 1e-14");

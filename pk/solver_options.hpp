@@ -9,13 +9,14 @@
 namespace onset::pk {
 
 enum class Backend {
-  kAuto,               // exact linear if the model is linear, else onset's BDF for small models,
-                       // else CVODES BDF
+  kAuto,               // exact linear if the model is linear (up to 64 states), else onset's
+                       // BDF for small models, else CVODES BDF (banded for a narrow band)
   kCvodesBdf,          // SUNDIALS CVODES, BDF + Newton, dense or banded direct solver (stiff)
   kCvodesAdams,        // SUNDIALS CVODES, Adams-Moulton + fixed point (non-stiff)
   kOdeintDopri5,       // Boost.Odeint Dormand-Prince 5(4), dense output (non-stiff)
   kOdeintRosenbrock4,  // Boost.Odeint Rosenbrock4, dense output (stiff; needs a Jacobian)
-  kExactLinear,        // matrix exponential through Eigen (linear time-invariant models only)
+  kExactLinear,        // matrix exponential through Eigen (linear time-invariant models only;
+                       // a step too stiff for it to be exact goes to onset_bdf or cvodes_bdf)
   kOnsetBdf,           // onset's fixed-size BDF (CVODE's method, compiled for n <= 16 states)
 };
 
@@ -31,7 +32,9 @@ enum class LinearSolverKind {
 struct SolverOptions {
   // Which integrator. kAuto picks by model size and linearity (see Backend).
   Backend backend = Backend::kAuto;
-  // Relative tolerance (dimensionless), for every backend except kExactLinear.
+  // Relative tolerance (dimensionless), in (0, 1). kExactLinear takes a step exactly only when
+  // its error bound u ||A dt||_1 is within it, and hands the step to a BDF method otherwise
+  // (pk/exact_linear_integrator.cpp).
   double rtol = 1e-8;
   // Absolute tolerance, in each state's own unit; used for every state unless
   // atol_per_state is given.

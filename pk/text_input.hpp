@@ -4,11 +4,15 @@
 // reader can reject them with its own error type and file:line:column.
 //
 // The limits are far above any real data set or model and far below what would exhaust memory
-// or the stack; a file beyond one is rejected with a message that names the limit.
+// or the stack; a file beyond one is rejected with a message that names the limit. The limits
+// of a run (draws, threads, starts, replicates, grid points, doses, memory) are here too
+// (RunLimits), so that every limit of onset is in this one file.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +33,77 @@ struct InputLimits {
   static constexpr std::size_t kMaxYamlNodes = 200'000;  // nodes of a YAML file, aliases expanded
   static constexpr std::size_t kMaxStates = 2'000;       // states (compartments) of a model
 };
+
+// What one run may ask for, checked before any work starts (an option, or what the inputs
+// imply), so that a typing slip (`--draws 1e12`, `ADDL=999999999`) is refused at once instead
+// of running for hours or ending in std::bad_alloc. Each is far above what a real analysis
+// needs; a refusal names the limit and how to get under it (cli/option_checks.hpp). To raise
+// one, change it here and rebuild (the README lists them).
+struct RunLimits {
+  // Monte Carlo draws of one `onset check` (10,000 by default; 1e6 give P(within) to about
+  // +-0.001). Memory does not grow with the draws (check/check.hpp); time does, linearly.
+  static constexpr std::int64_t kMaxDraws = 100'000'000;
+  // Worker threads of one process (--threads); 0 means every core.
+  static constexpr std::int64_t kMaxThreads = 1024;
+  // Extra starting points of one fit (--multistart); each is a full fit.
+  static constexpr std::int64_t kMaxMultistart = 10'000;
+  // Bootstrap replicates of one fit (--bootstrap; 200 by default, 1,000-2,000 for 95 %
+  // percentile intervals (Efron and Tibshirani 1993, section 13.3)); each is a full fit.
+  static constexpr std::int64_t kMaxBootstrap = 100'000;
+  // Points of an output grid (`onset simulate --times`), per subject.
+  static constexpr std::size_t kMaxGridPoints = 20'000'000;
+  // Doses of one data set once ADDL is expanded (each record's 1 + ADDL); the dose engine
+  // keeps a subject's pending doses in memory.
+  static constexpr std::size_t kMaxDoses = 10'000'000;
+  // Estimated memory of what one run keeps (output rows and their text, solver workspaces
+  // per thread, onset times): the estimate is made before the run (memory_estimate_bytes).
+  static constexpr std::size_t kMaxMemoryBytes = std::size_t{4} << 30;
+};
+
+// A limit of RunLimits as a message names it: what is limited, the constant, and how to get
+// under it, e.g. limit_message("100000000 Monte Carlo draws per check", "kMaxDraws", "use fewer
+// draws: 1e6 give P(within) to about +-0.001").
+inline std::string limit_message(const std::string& limit, const std::string& constant,
+                                 const std::string& advice) {
+  return "more than the limit of " + limit + " (" + advice +
+         "; the limit is RunLimits::" + constant +
+         " in pk/text_input.hpp: raise it there and rebuild to go beyond it)";
+}
+
+// Bytes kept for `values` output numbers: the double, its share of the row bookkeeping and
+// its text (up to about 16 characters), with the text held once in a buffer before it is
+// written (outputs are written whole or not at all).
+inline double output_memory_bytes(double values) { return values * (8.0 + 8.0 + 16.0); }
+
+// Bytes of a stiff solver's workspace for a model of `states` states: the dense Jacobian,
+// its LU factors and the Newton matrix (3 n^2 doubles), unless `banded` (then a band of
+// `band_width` diagonals each), plus the history arrays (about 20 vectors).
+inline double solver_memory_bytes(double states, bool banded = false, double band_width = 0) {
+  const double columns = banded ? band_width : states;
+  return 8.0 * (3.0 * states * columns + 20.0 * states);
+}
+
+// "8.6 GB" style size, for the memory limit's messages.
+inline std::string format_bytes(double bytes) {
+  constexpr double kGb = 1024.0 * 1024.0 * 1024.0, kMb = 1024.0 * 1024.0;
+  char text[32];
+  if (bytes >= kGb)
+    std::snprintf(text, sizeof text, "%.1f GB", bytes / kGb);
+  else
+    std::snprintf(text, sizeof text, "%.0f MB", bytes / kMb);
+  return text;
+}
+
+// Empty when a run estimated to keep `bytes` (made of `breakdown`, in words) is within
+// RunLimits::kMaxMemoryBytes; else the refusal, with `advice` on how to need less.
+inline std::string check_memory_estimate(double bytes, const std::string& breakdown,
+                                         const std::string& advice) {
+  if (bytes <= static_cast<double>(RunLimits::kMaxMemoryBytes)) return {};
+  return "the run would keep about " + format_bytes(bytes) + " (" + breakdown + "), " +
+         limit_message(
+             format_bytes(static_cast<double>(RunLimits::kMaxMemoryBytes)) + " of estimated memory",
+             "kMaxMemoryBytes", advice);
+}
 
 // Reads the whole file at `path` into *text. Returns an empty string on success, else why
 // not in words ("cannot be opened", "is 300 MB, above the limit of 64 MB").

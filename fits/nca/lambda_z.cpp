@@ -73,7 +73,8 @@ LambdaZFit fit_log_linear(const std::vector<double>& times, const std::vector<do
 
 LambdaZFit estimate_lambda_z(const std::vector<double>& times, const std::vector<double>& concs,
                              double tmax, bool include_tmax, const LambdaZSelection& selection,
-                             int min_points, double adjusted_r2_tolerance) {
+                             int min_points, double adjusted_r2_tolerance,
+                             const std::function<bool()>& cancelled) {
   std::vector<double> t;
   std::vector<double> c;
   using Mode = LambdaZSelection::Mode;
@@ -120,32 +121,47 @@ LambdaZFit estimate_lambda_z(const std::vector<double>& times, const std::vector
                  std::to_string(t.size()) + ")";
     return fit;
   }
-  std::vector<LambdaZFit> fits;
-  for (std::size_t n = min_n; n <= t.size(); ++n) {
-    const auto offset = static_cast<std::ptrdiff_t>(t.size() - n);
-    fits.push_back(fit_log_linear(std::vector<double>(t.begin() + offset, t.end()),
-                                  std::vector<double>(c.begin() + offset, c.end())));
+  // Every candidate (the last n points, n = min_n .. all) from running sums, one point added
+  // at a time from the end: Welford/West updates of the means and centred co-moments (stable
+  // when the times are large relative to their spread), O(points) in all where refitting each
+  // candidate was O(points^2) (minutes for 1e6 points). The chosen candidate is then fitted
+  // again by fit_log_linear (two-pass sums), so its numbers are those of a direct fit.
+  const std::size_t count = t.size();
+  std::vector<double> adjusted(count + 1, kNaN);  // by number of points; NaN: no negative slope
+  double mean_t = 0, mean_y = 0, sxx = 0, sxy = 0, syy = 0;
+  for (std::size_t n = 1; n <= count; ++n) {
+    if (cancelled && (n & 0xFFFF) == 0 && cancelled()) throw NcaCancelled();
+    const double x = t[count - n];
+    const double y = std::log(c[count - n]);
+    const double dx = x - mean_t, dy = y - mean_y;
+    mean_t += dx / static_cast<double>(n);
+    mean_y += dy / static_cast<double>(n);
+    sxx += dx * (x - mean_t);
+    sxy += dx * (y - mean_y);
+    syy += dy * (y - mean_y);
+    if (n < min_n || n < 3 || !(sxx > 0) || !(-sxy / sxx > 0)) continue;
+    const double r_squared = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0.0;
+    adjusted[n] = 1.0 - (1.0 - r_squared) * static_cast<double>(n - 1) / static_cast<double>(n - 2);
   }
   double best_adjusted = -std::numeric_limits<double>::infinity();
-  for (const auto& fit : fits) {
-    if (fit.estimated && fit.adjusted_r_squared > best_adjusted) {
-      best_adjusted = fit.adjusted_r_squared;
-    }
-  }
-  const LambdaZFit* chosen = nullptr;
-  for (const auto& fit : fits) {  // increasing n: the last qualifying fit has the most points
-    if (fit.estimated && fit.adjusted_r_squared >= best_adjusted - adjusted_r2_tolerance) {
-      chosen = &fit;
-    }
-  }
-  if (chosen == nullptr) {
-    LambdaZFit fit = fits.back();
+  for (std::size_t n = min_n; n <= count; ++n)
+    if (adjusted[n] > best_adjusted) best_adjusted = adjusted[n];
+  std::size_t chosen = 0;  // increasing n: the last qualifying fit has the most points
+  for (std::size_t n = min_n; n <= count; ++n)
+    if (adjusted[n] >= best_adjusted - adjusted_r2_tolerance) chosen = n;
+  auto last_points = [&](std::size_t n) {
+    const auto offset = static_cast<std::ptrdiff_t>(count - n);
+    return fit_log_linear(std::vector<double>(t.begin() + offset, t.end()),
+                          std::vector<double>(c.begin() + offset, c.end()));
+  };
+  if (chosen == 0) {
+    LambdaZFit fit = last_points(count);
     fit.estimated = false;
     fit.reason = "LAMZ not estimable: no regression on the last " + std::to_string(min_n) +
                  " or more points after Cmax has a negative slope";
     return fit;
   }
-  return *chosen;
+  return last_points(chosen);
 }
 
 }  // namespace onset::fits

@@ -9,6 +9,8 @@
 //   R^2_adj = 1 - (1 - R^2)(n - 1)/(n - 2)
 #pragma once
 
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,11 +48,18 @@ struct LambdaZFit {
 // Least squares of ln(conc) on time, all points used. Needs >= 2 points with conc > 0.
 LambdaZFit fit_log_linear(const std::vector<double>& times, const std::vector<double>& concs);
 
+// Thrown by estimate_lambda_z (and run_nca) when `cancelled` returned true (Ctrl-C).
+struct NcaCancelled : std::runtime_error {
+  NcaCancelled() : std::runtime_error("NCA cancelled") {}
+};
+
 // Selects and fits the terminal phase. `times`/`concs` are the subject's usable observations in
 // time order; `tmax` its Tmax; `include_tmax` true for an IV bolus. Only positive concentrations
-// are used.
+// are used. The best-fit search costs O(points) and asks `cancelled` (when set) every 65,536
+// points whether to stop, throwing NcaCancelled.
 LambdaZFit estimate_lambda_z(const std::vector<double>& times, const std::vector<double>& concs,
                              double tmax, bool include_tmax, const LambdaZSelection& selection,
-                             int min_points, double adjusted_r2_tolerance);
+                             int min_points, double adjusted_r2_tolerance,
+                             const std::function<bool()>& cancelled = {});
 
 }  // namespace onset::fits

@@ -383,7 +383,7 @@ NcaResult run_nca(const Profile& profile, const NcaOptions& options) {
   selection.end_time *= time_factor;
   const LambdaZFit fit =
       estimate_lambda_z(times, concs, tmax, bolus, selection, options.lambda_z_min_points,
-                        options.adjusted_r2_tolerance);
+                        options.adjusted_r2_tolerance, options.cancelled);
   result.lambda_z = fit;
   const bool has_lambda = fit.estimated;
   const double lambda_z = has_lambda ? fit.lambda_z : kNaN;

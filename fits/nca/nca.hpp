@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -70,6 +71,9 @@ struct NcaOptions {
   std::vector<PartialAucInterval> partial_aucs;
   // Units of the data and of the results.
   NcaUnits units;
+  // Asked now and then during a long profile (the lambda_z search); returning true stops
+  // run_nca with NcaCancelled (the CLI passes its Ctrl-C flag). Empty: never asked.
+  std::function<bool()> cancelled;
 
   bool IsValid(std::string* why) const;
 };

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pk/format.hpp"
+
 namespace onset::fits {
 namespace {
 
@@ -16,17 +18,6 @@ std::string format(double value, int digits) {
   char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
   return buffer;
-}
-
-// A CSV cell, quoted when needed.
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char ch : text) {
-    if (ch == '"') quoted += '"';
-    quoted += ch;
-  }
-  return quoted + "\"";
 }
 
 json number_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
@@ -64,14 +55,15 @@ json subject_json(const NcaResult& result) {
 
 void write_csv_rows(std::ostream& out, const NcaResult& result, const std::string& group) {
   if (result.excluded && result.parameters.empty()) {
-    out << csv_cell(result.subject) << ',' << csv_cell(group) << ",,,,excluded,"
-        << csv_cell(result.exclusion_reason) << '\n';
+    out << onset::csv_field(result.subject) << ',' << onset::csv_field(group) << ",,,,excluded,"
+        << onset::csv_field(result.exclusion_reason) << '\n';
   }
   for (const NcaParameter& parameter : result.parameters) {
     const char* status = parameter.excluded ? "excluded" : (parameter.usable() ? "ok" : "missing");
-    out << csv_cell(result.subject) << ',' << csv_cell(group) << ',' << csv_cell(parameter.key())
-        << ',' << format(parameter.value, 15) << ',' << csv_cell(parameter.unit) << ',' << status
-        << ',' << csv_cell(parameter.note) << '\n';
+    out << onset::csv_field(result.subject) << ',' << onset::csv_field(group) << ','
+        << onset::csv_field(parameter.key()) << ',' << format(parameter.value, 15) << ','
+        << onset::csv_field(parameter.unit) << ',' << status << ','
+        << onset::csv_field(parameter.note) << '\n';
   }
 }
 
@@ -197,9 +189,10 @@ void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>
             {"SPARSE_NJLO", auc.nj_z_lower}, {"SPARSE_NJHI", auc.nj_z_upper}};
         for (const auto& [code, value] : rows) {
           const bool is_df = std::string(code) == "SPARSE_DF";
-          out << "mean," << csv_cell(result.group) << ',' << code << ',' << fits::format(value, 15)
-              << ',' << (is_df ? "" : auc_unit) << ',' << (value == value ? "ok" : "missing") << ','
-              << csv_cell(value == value ? "" : auc.reason) << '\n';
+          out << "mean," << onset::csv_field(result.group) << ',' << code << ','
+              << fits::format(value, 15) << ',' << (is_df ? "" : auc_unit) << ','
+              << (value == value ? "ok" : "missing") << ','
+              << onset::csv_field(value == value ? "" : auc.reason) << '\n';
         }
       }
       return;

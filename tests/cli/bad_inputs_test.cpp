@@ -84,6 +84,24 @@ void generate_inputs(const fs::path& tmp) {
   for (int k = 0; k < 2001; ++k) states << "  c" << k << ": {unit: mg, volume: V}\n";
   std::ofstream ids(tmp / "long_id.csv");
   ids << "ID,TIME,AMT,DV\n" << std::string(2000, 'x') << ",0,100,.\n";
+  // 2,000 compartments (the limit) in a ring: not banded, so a stiff solver's workspace is
+  // three dense 2,000 x 2,000 matrices (96 MB) per thread; and a claim checking it.
+  std::ofstream dense(tmp / "dense_ring.yaml");
+  dense << "name: dense_ring\nparameters:\n  k: {value: 1, unit: 1/h}\ncompartments:\n";
+  for (int k = 0; k < 2000; ++k) dense << "  c" << k << ": {unit: mg}\n";
+  dense << "processes:\n";
+  for (int k = 0; k < 2000; ++k)
+    dense << "  - {type: first_order, from: c" << k << ", to: c" << (k + 1) % 2000 << ", k: k}\n";
+  dense << "observables:\n  A: {amount: c0, unit: mg}\n";
+  std::ofstream claim(tmp / "dense_claim.yaml");
+  claim << "id: dense\ntitle: t\nstatement: s\nsubject: {species: human}\n"
+           "intervention: {agent: drug, dose: \"100 mg\", route: iv_bolus, duration_h: 0}\n"
+           "assumptions:\n  rate: {central: 1, low: 0.5, high: 2, distribution: uniform, unit: "
+           "1/h, assumption: \"test\"}\n"
+           "effects:\n  - id: falls\n    statement: s\n    measurable: m\n    within_h: 10\n"
+           "    checks:\n      - kind: mechanism_free\n        model: dense_ring.yaml\n"
+           "        dose_intervention_into: c0\n        parameters:\n          k: {assumption: "
+           "rate}\n        observable: A\n        falls_below: \"1 mg\"\n";
 }
 
 class BadInput : public ::testing::TestWithParam<BadInputCase> {};
