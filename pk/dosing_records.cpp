@@ -7,6 +7,8 @@
 #include <limits>
 #include <optional>
 
+#include "io/input_file.hpp"
+#include "io/names.hpp"
 #include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
@@ -166,6 +168,10 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
           throw DosingDataError(source, line_number, header[k].column,
                                 "a column name longer than " +
                                     std::to_string(InputLimits::kMaxNameBytes) + " characters");
+        if (const std::string problem = io::label_problem(header[k].text); !problem.empty())
+          throw DosingDataError(source, line_number, header[k].column,
+                                "column name '" + io::excerpt(header[k].text) + "': " + problem +
+                                    " (expected " + io::kLabelRule + ")");
         for (size_t j = 0; j < k; ++j)
           if (upper(header[j].text) == name)
             throw DosingDataError(source, line_number, header[k].column,

@@ -1,7 +1,9 @@
-// Outputs under signals and over inputs (cli/output_file.hpp, cli/interrupt.hpp): a run
+// Outputs under signals and over inputs (io/output_file.hpp, io/interrupt.hpp): a run
 // interrupted while writing leaves neither the target nor the temporary file; inside an
 // InterruptScope the first signal abandons the write cleanly; an output never replaces an input.
 // Each signal test runs in a forked child, so the handler never touches the test process.
+#include "io/interrupt.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,9 +15,7 @@
 #include <string>
 #include <vector>
 
-// The cli suite does not link onset_cli; the one source under test is compiled in here.
-#include "cli/interrupt.hpp"
-#include "cli/output_file.cpp"
+#include "io/output_file.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -45,7 +45,7 @@ TEST(Interrupt, SignalWhileWritingLeavesNoFile) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    onset::cli::write_file_atomically(target.string(), [](std::ostream& out) {
+    onset::io::write_file_atomically(target.string(), [](std::ostream& out) {
       out << "ID,TIME\n1,0\n";
       out.flush();
       std::raise(SIGINT);  // as Ctrl-C halfway through the output
@@ -67,22 +67,22 @@ TEST(Interrupt, SignalInsideScopeAbandonsTheWrite) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    const onset::cli::InterruptScope interruptible;
+    const onset::io::InterruptScope interruptible;
     try {
-      onset::cli::write_file_atomically(target.string(), [](std::ostream& out) {
+      onset::io::write_file_atomically(target.string(), [](std::ostream& out) {
         out << "ID,TIME\n";
         std::raise(SIGINT);  // sets the flag only
         out << "1,0\n";
       });
     } catch (const std::runtime_error&) {
-      ::_exit(onset::cli::interrupt_requested() ? onset::cli::kExitInterrupted : 3);
+      ::_exit(onset::io::interrupt_requested() ? onset::io::kExitInterrupted : 3);
     }
     ::_exit(4);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), onset::cli::kExitInterrupted);
+  EXPECT_EQ(WEXITSTATUS(status), onset::io::kExitInterrupted);
   EXPECT_FALSE(fs::exists(target));
   EXPECT_TRUE(fs::is_empty(dir)) << "the temporary file was left behind";
   fs::remove_all(dir);
@@ -97,15 +97,15 @@ TEST(Interrupt, OutputNeverReplacesAnInput) {
   const fs::path hard = dir / "hard.csv";
   fs::create_hard_link(input, hard);
   for (const fs::path& target : {input, link, hard}) {
-    EXPECT_THROW(onset::cli::write_file_atomically(
+    EXPECT_THROW(onset::io::write_file_atomically(
                      target.string(), [](std::ostream& out) { out << "x\n"; }, {input.string()}),
                  std::runtime_error)
         << target;
   }
   EXPECT_EQ(onset::testing::read_all(input.string()), "ID,TIME\n1,0\n");
   // Another file is written as before.
-  onset::cli::write_file_atomically((dir / "out.csv").string(),
-                                    [](std::ostream& out) { out << "x\n"; }, {input.string()});
+  onset::io::write_file_atomically((dir / "out.csv").string(),
+                                   [](std::ostream& out) { out << "x\n"; }, {input.string()});
   EXPECT_EQ(onset::testing::read_all((dir / "out.csv").string()), "x\n");
   fs::remove_all(dir);
 }
@@ -145,7 +145,7 @@ TEST(Interrupt, SimulateInterruptedLeavesNoOutput) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     GTEST_SKIP() << "the run finished before the signal";
   }
-  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::cli::kExitInterrupted) << status;
+  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::io::kExitInterrupted) << status;
   EXPECT_FALSE(fs::exists(target));
   EXPECT_TRUE(only_file_is(dir, "dose.csv")) << "a temporary file was left behind";
   fs::remove_all(dir);
@@ -164,7 +164,7 @@ TEST(Interrupt, CheckInterruptedLeavesNoReport) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     GTEST_SKIP() << "the run finished before the signal";
   }
-  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::cli::kExitInterrupted) << status;
+  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::io::kExitInterrupted) << status;
   EXPECT_FALSE(fs::exists(target));
   EXPECT_TRUE(fs::is_empty(dir)) << "a temporary file was left behind";
   fs::remove_all(dir);
