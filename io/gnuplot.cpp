@@ -211,7 +211,7 @@ std::string gnuplot_script_problem(std::string_view script) {
     const std::string_view body = continued ? line.substr(0, line.size() - 1) : line;
     for (std::size_t i = 0; i < body.size();) {
       const char ch = body[i];
-      if (ch == '\'') {  // a quoted string: label characters, '' for a quote, closed here
+      if (ch == '\'') {  // a string: label characters or '?', '' for a quote, closed here
         std::size_t j = i + 1;
         for (;; ++j) {
           if (j >= body.size()) return problem("a string that is not closed");
@@ -223,7 +223,7 @@ std::string gnuplot_script_problem(std::string_view script) {
             break;
           }
           const auto byte = static_cast<unsigned char>(body[j]);
-          if (byte < 0x80 && !is_label_ascii(body[j]))
+          if (byte < 0x80 && !is_label_ascii(body[j]) && body[j] != '?')
             return problem(quoted('\'', excerpt(std::string_view(&body[j], 1))) + " in a string");
         }
         i = j + 1;

@@ -56,8 +56,9 @@ std::string gnuplot_problem();
 // ends in a backslash); outside single-quoted strings there are only numbers, the words of
 // onset's plots (no `system`, `load`, `call`, `eval`, `print`, `output`, ...) and the
 // punctuation [ ] ( ) : , . / * - +; a quoted string closes on its own line and holds only the
-// label characters. run_gnuplot refuses a script that breaks this, so a text that escaped the
-// filter (a bug in a script's making) still never runs.
+// label characters and '?' (what gnuplot_text puts for the others). run_gnuplot refuses a script
+// that breaks this, so a text that escaped the filter (a bug in a script's making) still never
+// runs.
 std::string gnuplot_script_problem(std::string_view script);
 
 // Runs the job in a private temporary folder (removed afterwards) and returns the file gnuplot

@@ -220,9 +220,9 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       bool bad = false;
       auto value = parse_number(cell.text, &bad);
       if (bad)
-        throw DosingDataError(
-            source, line_number, cell.column,
-            std::string(kFieldNames[f]) + " must be a number, found '" + cell.text + "'");
+        throw DosingDataError(source, line_number, cell.column,
+                              std::string(kFieldNames[f]) + " must be a number, found '" +
+                                  io::excerpt(cell.text) + "'");
       return value;
     };
     auto integer = [&](size_t f, int fallback) {
@@ -231,7 +231,8 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       if (!is_integer(*value))
         throw DosingDataError(source, line_number, record.column[f],
                               std::string(kFieldNames[f]) + " must be a whole number, found '" +
-                                  cells[static_cast<size_t>(field_index[f])].text + "'");
+                                  io::excerpt(cells[static_cast<size_t>(field_index[f])].text) +
+                                  "'");
       return static_cast<int>(*value);
     };
     auto fail = [&](size_t f, const std::string& message) {

@@ -4,7 +4,7 @@
 // assumption name of the claim in its places, finite numbers) and rendered with a renderer
 // that checks each gnuplot job instead of running gnuplot:
 //  - the script passes io::gnuplot_script_problem (onset's own commands, words and strings);
-//  - every quoted label of a data file holds only label characters;
+//  - every quoted label of a data file holds only label characters (or '?' for the others);
 //  - the page holds no element that a claim's text could have opened (its text is escaped: no
 //    "<script", "<img", "<iframe", "<object" from the claim).
 // Bad input must end in PriorFileError (the claim reader's error type).
@@ -95,7 +95,7 @@ void check_data_file(const std::string& content) {
     if (close == std::string::npos) __builtin_trap();
     for (std::size_t i = 1; i < close; ++i) {
       const auto byte = static_cast<unsigned char>(line[i]);
-      if (byte < 0x80 && !onset::io::is_label_ascii(line[i])) __builtin_trap();
+      if (byte < 0x80 && !onset::io::is_label_ascii(line[i]) && line[i] != '?') __builtin_trap();
     }
     if (line.find('"', close + 1) != std::string::npos) __builtin_trap();
   }

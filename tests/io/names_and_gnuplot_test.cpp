@@ -59,6 +59,9 @@ TEST(Gnuplot, OnsetsOwnScriptPassesTheCheck) {
       "  '+' using (4):(2.5) every ::0::0 with points pt 7 ps 1.5 title 'claimed point'\n"
       "set xtics rotate by -30 left font ',9'\nunset multiplot\nplot 1/0 notitle\n";
   EXPECT_EQ(gnuplot_script_problem(script), "");
+  // Whatever the filter makes of a text passes.
+  const std::string hostile = "x'\nsystem 'touch P'\n`id` @m $v \\ \"q\" ; | <cmd \x01";
+  EXPECT_EQ(gnuplot_script_problem("set title " + gnuplot_text(hostile) + "\n"), "");
 }
 
 TEST(Gnuplot, ScriptCheckRefusesAnythingElse) {
