@@ -32,8 +32,12 @@ ModelFileError::ModelFileError(std::string file, int line, int column, std::stri
 
 namespace {
 
+// A name of the model's own (parameter, compartment, derived value, observable, covariate):
+// letters, digits and '_', not starting with a digit, at most 64 bytes (muparser refuses names
+// longer than 100; found by the model_file fuzz target).
 bool is_identifier(const std::string& text) {
-  if (text.empty() || !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_'))
+  if (text.empty() || text.size() > io::kMaxIdentifierBytes ||
+      !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_'))
     return false;
   return std::all_of(text.begin(), text.end(), [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
@@ -255,7 +259,8 @@ class ModelFileCompiler {
   // ------------------------------------------------------------------ declarations
   void ensure_new_name(const YAML::Node& node, const std::string& name, const std::string& what) {
     if (!is_identifier(name))
-      fail(node, "a name for " + what + " (letters, digits, _; not starting with a digit)",
+      fail(node,
+           "a name for " + what + " (at most 64 letters, digits, _; not starting with a digit)",
            "'" + io::excerpt(name) + "'");
     if (name == "t") fail(node, "a name other than 't' (the time, hours)", "'t'");
     const auto it = kinds_.find(name);

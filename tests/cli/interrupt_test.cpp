@@ -110,26 +110,9 @@ TEST(Interrupt, OutputNeverReplacesAnInput) {
   fs::remove_all(dir);
 }
 
-// Starts the real binary with `arguments` (its output to /dev/null), sends SIGINT after
-// `delay_ms` and returns the wait status.
+// The real binary, SIGINT after `delay_ms`: the wait status.
 int run_interrupted(const std::vector<std::string>& arguments, int delay_ms) {
-  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
-  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) return -1;
-  if (child == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
-  ::kill(child, SIGINT);
-  int status = 0;
-  if (::waitpid(child, &status, 0) != child) return -1;
-  return status;
+  return onset::testing::run_signalled(arguments, SIGINT, delay_ms);
 }
 
 // The real binary, killed by SIGINT during a long simulation: no output file, no temporary file.

@@ -410,25 +410,12 @@ TEST(Security, ClaimModelFilesStayInsideTheClaimsFolder) {
 
 // ---------------------------------------------------------------- signals
 
-// Starts the binary, sends `signal_number` after `delay_ms` and returns what a shell reports:
-// the exit code, or 128 + the signal that ended it.
+// What a shell reports for the binary ended by `signal_number` after `delay_ms`: the exit
+// code, or 128 + the signal that ended it.
 int shell_code_after_signal(const std::vector<std::string>& arguments, int signal_number,
                             int delay_ms) {
-  std::vector<char*> argv{const_cast<char*>(kOnset.c_str())};
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) return -1;
-  if (child == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    ::execv(kOnset.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
-  ::kill(child, signal_number);
-  int status = 0;
-  if (::waitpid(child, &status, 0) != child) return -1;
+  const int status = onset::testing::run_signalled(arguments, signal_number, delay_ms);
+  if (status == -1) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
