@@ -102,9 +102,7 @@ int run(const CheckArgs& args) {
   // written is refused at once, not after the Monte Carlo.
   if (!args.report.empty()) {
     try {
-      io::check_output_target(args.report, claim.input_files);
-      if (const std::string problem = io::gnuplot_problem(); !problem.empty())
-        throw io::OutputError(args.report, "cannot draw the report's plots: " + problem);
+      io::check_plot_target(args.report, claim.input_files);
     } catch (const UserError& error) {
       if (pk::mpi_rank() == 0) std::cerr << "onset check: --report: " << error.what() << "\n";
       return kExitBadInput;

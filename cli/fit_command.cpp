@@ -320,9 +320,7 @@ int run(const FitArgs& args) {
   // The plot's target and gnuplot are checked before anything is read or fitted.
   if (!args.plot.empty()) {
     try {
-      io::check_output_target(args.plot, input_files(args));
-      if (const std::string problem = io::gnuplot_problem(); !problem.empty())
-        throw io::OutputError(args.plot, "cannot draw the plot: " + problem);
+      io::check_plot_target(args.plot, input_files(args));
     } catch (const UserError& error) {
       if (pk::mpi_rank() == 0) std::cerr << "onset fit: --plot: " << error.what() << "\n";
       return kExitBadInput;

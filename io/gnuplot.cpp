@@ -17,6 +17,7 @@
 
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/output_file.hpp"
 
 extern char** environ;
 
@@ -250,6 +251,12 @@ std::string gnuplot_script_problem(std::string_view script) {
     }
   }
   return {};
+}
+
+void check_plot_target(const std::string& path, const std::vector<std::string>& inputs) {
+  check_output_target(path, inputs);
+  if (const std::string problem = gnuplot_problem(); !problem.empty())
+    throw OutputError(path, "cannot draw the plots: " + problem);
 }
 
 std::string run_gnuplot(const GnuplotJob& job) {

@@ -61,6 +61,11 @@ std::string gnuplot_problem();
 // runs.
 std::string gnuplot_script_problem(std::string_view script);
 
+// Before the work of a command that will draw into `path`: the target as any output
+// (io::check_output_target, never one of `inputs`), and gnuplot runs. Throws io::OutputError
+// naming the path and what is wrong.
+void check_plot_target(const std::string& path, const std::vector<std::string>& inputs);
+
 // Runs the job in a private temporary folder (removed afterwards) and returns the file gnuplot
 // wrote. Throws GnuplotError with gnuplot's messages when it fails or writes nothing.
 std::string run_gnuplot(const GnuplotJob& job);
