@@ -431,7 +431,7 @@ TEST(Security, SignalsEndARunWithTheDocumentedCode) {
         table << id << row;
   }
   const std::vector<std::string> check = {
-      "check", kBad + "/claims/ok.yaml", "--draws", "200000000", "--threads", "1"};
+      "check", kBad + "/claims/ok.yaml", "--draws", "100000000", "--threads", "1"};
   const std::vector<std::string> nca = {
       "nca",    dir / "many.csv", "--subject", "ID",  "--time",  "TIME",
       "--conc", "CONC",           "--dose",    "100", "--route", "bolus"};
