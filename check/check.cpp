@@ -27,20 +27,6 @@
 
 namespace onset::check {
 
-std::string verdict_name(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kImplausible:
-      return "implausible";
-    case Verdict::kUnlikely:
-      return "unlikely";
-    case Verdict::kPlausible:
-      return "plausible";
-    case Verdict::kNotAssessable:
-      return "not_assessable";
-  }
-  return "not_assessable";
-}
-
 bool CheckOptions::IsValid(std::string* why) const {
   auto bad = [&](const std::string& reason) {
     if (why != nullptr) *why = reason;

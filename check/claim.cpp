@@ -11,6 +11,8 @@
 #include "check/clinical_scores.hpp"
 #include "check/data_dir.hpp"
 #include "check/yaml_support.hpp"
+#include "io/input_file.hpp"
+#include "io/names.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::check {
@@ -65,7 +67,7 @@ struct Reader {
                        });
     if (!plain) {
       fail(where, "expected a prior family name of letters, digits, '_' and '-' (a file in " +
-                      priors_dir.string() + "), found '" + family + "'");
+                      priors_dir.string() + "), found '" + io::excerpt(family) + "'");
     }
     const auto path = priors_dir / (family + ".yaml");
     std::error_code ignored;
@@ -73,6 +75,7 @@ struct Reader {
       fail(where, "no prior file for family '" + family + "' (looked for " + path.string() + ")");
     }
     auto set = std::make_unique<PriorSet>(PriorSet::load(path));
+    claim.input_files.push_back(path.string());
     const PriorSet& ref = *set;
     prior_sets.emplace(family, std::move(set));
     return ref;
@@ -87,7 +90,7 @@ struct Reader {
       fail(where,
            "expected a prior reference 'family/name' (e.g. bilirubin/icterus_threshold), "
            "found '" +
-               reference + "'");
+               io::excerpt(reference) + "'");
     }
     const std::string family = reference.substr(0, slash);
     const std::string name = reference.substr(slash + 1);
@@ -96,14 +99,23 @@ struct Reader {
     if (prior == nullptr) {
       std::string names;
       for (const auto& n : set.names()) names += (names.empty() ? "" : ", ") + n;
-      fail(where, "no prior '" + name + "' for species '" + species + "' in " + set.file() +
-                      "; it has: " + names);
+      fail(where, "no prior '" + io::excerpt(name) + "' for species '" + species + "' in " +
+                      set.file() + "; it has: " + names);
     }
     Assumption assumption;
     assumption.name = reference;
     assumption.prior = *prior;
     assumption.origin = "prior file " + set.file();
     return assumption;
+  }
+
+  // Ids and names shown in reports, plots and messages: io/names.hpp's identifier set.
+  void require_identifier(const YAML::Node& node, const std::string& what,
+                          const std::string& value) {
+    const std::string problem = io::identifier_problem(value);
+    if (!problem.empty())
+      fail(node, "expected " + what + " of " + io::kIdentifierRule + ", found '" +
+                     io::excerpt(value) + "': " + problem);
   }
 
   static std::string scalar(const YAML::Node& node) { return node.IsScalar() ? node.Scalar() : ""; }
@@ -127,7 +139,9 @@ struct Reader {
     std::string unit = space == std::string::npos ? "" : s.substr(space + 1);
     while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
     const std::optional<double> value = pk::parse_finite_number(number_text);
-    if (!value) fail(node, "expected a number with its unit, e.g. \"2.82 L/h\", found '" + s + "'");
+    if (!value)
+      fail(node,
+           "expected a number with its unit, e.g. \"2.82 L/h\", found '" + io::excerpt(s) + "'");
     return {*value, unit};
   }
 
@@ -148,6 +162,7 @@ struct Reader {
                       "time_origin", "assumptions", "effects"},
                      "claim file");
     claim.id = text(root, "id", true);
+    require_identifier(root["id"], "a claim id", claim.id);
     claim.title = text(root, "title");
     claim.statement = text(root, "statement", true);
     if (root["source"]) claim.source = ys::parse_citation(file, root["source"], "");
@@ -157,7 +172,8 @@ struct Reader {
       if (subject["species"]) claim.subject.species = text(subject, "species");
       bool known = false;
       for (const auto& s : known_species()) known = known || s == claim.subject.species;
-      if (!known) fail(subject["species"], "unknown species '" + claim.subject.species + "'");
+      if (!known)
+        fail(subject["species"], "unknown species '" + io::excerpt(claim.subject.species) + "'");
       if (subject["weight_kg"]) claim.subject.weight_kg = number(subject["weight_kg"]);
       if (subject["age_years"]) claim.subject.age_years = number(subject["age_years"]);
       claim.subject.sex = text(subject, "sex");
@@ -186,8 +202,8 @@ struct Reader {
     } else if (claim.time_origin == "end_of_infusion") {
       claim.time_origin_h = claim.intervention.duration_h;
     } else {
-      fail(root["time_origin"],
-           "expected time_origin 'start' or 'end_of_infusion', found '" + claim.time_origin + "'");
+      fail(root["time_origin"], "expected time_origin 'start' or 'end_of_infusion', found '" +
+                                    io::excerpt(claim.time_origin) + "'");
     }
   }
 
@@ -209,8 +225,8 @@ struct Reader {
     if (node["derivation"]) prior->derivation = text(node, "derivation");
     if (defining && prior->unit.empty()) fail(node, "missing 'unit'");
     if (prior->distribution != "uniform" && prior->distribution != "lognormal") {
-      fail(node,
-           "expected distribution 'uniform' or 'lognormal', found '" + prior->distribution + "'");
+      fail(node, "expected distribution 'uniform' or 'lognormal', found '" +
+                     io::excerpt(prior->distribution) + "'");
     }
     if (!(prior->low <= prior->central && prior->central <= prior->high)) {
       fail(node, "expected low <= central <= high");
@@ -300,7 +316,7 @@ struct Reader {
     for (const auto& entry : node) {
       const std::string name = entry.first.Scalar();
       const YAML::Node body = entry.second;
-      if (!body.IsMap()) fail(body, "expected a map for assumption '" + name + "'");
+      if (!body.IsMap()) fail(body, "expected a map for assumption '" + io::excerpt(name) + "'");
       ys::require_keys(
           file, body,
           {"prior", "reason", "description", "central", "low", "high", "distribution", "unit",
@@ -354,7 +370,8 @@ struct Reader {
     if (node["assumption"]) {
       const std::string name = text(node, "assumption");
       const int index = claim.assumption_index(name);
-      if (index < 0) fail(node["assumption"], "no assumption '" + name + "' in 'assumptions'");
+      if (index < 0)
+        fail(node["assumption"], "no assumption '" + io::excerpt(name) + "' in 'assumptions'");
       return index;
     }
     const std::string reference = text(node, "prior", true);
@@ -385,7 +402,7 @@ struct Reader {
         fail(node["as"],
              "expected 'as' to be value, rate_from_half_life or "
              "rate_from_time_constant, found '" +
-                 as + "'");
+                 io::excerpt(as) + "'");
       }
       return b;
     }
@@ -430,14 +447,26 @@ struct Reader {
     } else if (kind == "mechanism") {
       check.kind = BoundKind::kMechanism;
     } else {
-      fail(node["kind"], "expected kind 'mechanism_free' or 'mechanism', found '" + kind + "'");
+      fail(node["kind"],
+           "expected kind 'mechanism_free' or 'mechanism', found '" + io::excerpt(kind) + "'");
     }
     check.description = text(node, "description");
     check.model = text(node, "model", true);
     const bool looks_like_path = check.model.find('/') != std::string::npos ||
                                  check.model.ends_with(".yaml") || check.model.ends_with(".yml");
-    if (looks_like_path && std::filesystem::path(check.model).is_relative()) {
-      check.model = (base_dir / check.model).lexically_normal().string();
+    if (looks_like_path) {
+      // A model file lies in the claim's folder or below it, and nowhere else.
+      std::string why;
+      const std::filesystem::path inside = io::resolve_inside_folder(base_dir, check.model, &why);
+      if (inside.empty())
+        fail(node["model"], "model file '" + io::excerpt(check.model) +
+                                "' is not inside the claim's folder: " + why +
+                                "; expected a path relative to the claim file, without '..', "
+                                "to a model file in its folder or below (or a library model)");
+      check.model = inside.string();
+      claim.input_files.push_back(check.model);
+    } else {
+      require_identifier(node["model"], "a library model name", check.model);
     }
     if (node["dose_intervention_into"]) {
       DoseSpec dose;
@@ -549,6 +578,7 @@ struct Reader {
       ClaimedEffect effect;
       effect.line = e.Mark().line + 1;
       effect.id = text(e, "id", true);
+      require_identifier(e["id"], "an effect id", effect.id);
       for (const auto& other : claim.effects) {
         if (other.id == effect.id) fail(e["id"], "duplicate effect id '" + effect.id + "'");
       }
@@ -602,7 +632,9 @@ Claim parse_claim(const std::string& text, const std::string& file_name,
 
 Claim load_claim(const std::filesystem::path& file, const std::filesystem::path& priors_dir) {
   const std::string text = ys::read_file(file, "claim file");
-  return parse_claim(text, file.string(), file.parent_path(), priors_dir);
+  Claim claim = parse_claim(text, file.string(), file.parent_path(), priors_dir);
+  claim.input_files.insert(claim.input_files.begin(), file.string());
+  return claim;
 }
 
 }  // namespace onset::check

@@ -133,13 +133,19 @@ struct Claim {
   double time_origin_h = 0;  // t at which claimed windows start
   std::vector<Assumption> assumptions;
   std::vector<ClaimedEffect> effects;
+  // Every file the claim was read from: the claim file (load_claim), its model files and the
+  // prior files it uses. An output must never replace one of them.
+  std::vector<std::string> input_files;
 
   // Index of the assumption called `name`; -1 if none.
   int assumption_index(const std::string& name) const;
 };
 
 // Reads a claim file. Prior references are resolved in `priors_dir` (default: data_dir()/
-// priors); relative model paths are relative to the claim file. Throws PriorFileError.
+// priors). A model is a library model (its name, an identifier of io/names.hpp) or a model file
+// given relative to the claim file, inside the claim's folder (no absolute path, no "..", no
+// symbolic link leading out: io::resolve_inside_folder). The claim's id and its effects' ids
+// are identifiers. Throws PriorFileError with file:line:column.
 Claim load_claim(const std::filesystem::path& file, const std::filesystem::path& priors_dir = {});
 Claim parse_claim(const std::string& text, const std::string& file_name,
                   const std::filesystem::path& base_dir, const std::filesystem::path& priors_dir);

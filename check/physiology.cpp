@@ -1,7 +1,5 @@
 #include "check/physiology.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "check/yaml_support.hpp"
@@ -81,11 +79,7 @@ PhysiologyValue parse_value(const Context& ctx, const YAML::Node& map, const std
 }  // namespace
 
 PhysiologyTable PhysiologyTable::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw PriorFileError(file.string(), 0, 0, "cannot open the physiology file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), file.string());
+  return parse(yaml_support::read_file(file, "physiology file"), file.string());
 }
 
 PhysiologyTable PhysiologyTable::parse(const std::string& text, const std::string& file_name) {

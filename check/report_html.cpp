@@ -1,16 +1,12 @@
 #include "check/report_html.hpp"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <sstream>
-#include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "pk/format.hpp"
 
@@ -49,128 +45,95 @@ std::string html(const std::string& text) {
   return out;
 }
 
-// A gnuplot single-quoted string ('' escapes a quote).
-std::string gq(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'')
-      out += "''";
-    else
-      out += c;
-  }
-  return out + "'";
+// The SVG element of a drawn plot (gnuplot's file starts with an XML prolog).
+std::string svg_element(const std::string& drawn) {
+  const auto start = drawn.find("<svg");
+  if (start == std::string::npos) throw io::GnuplotError("gnuplot drew no SVG");
+  return drawn.substr(start);
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
+// Every plot of the page: an SVG drawn by `draw` from onset's own script, its texts through
+// io::gnuplot_text and its data in files.
 class Plotter {
  public:
-  Plotter() {
-    std::string pattern = (fs::temp_directory_path() / "onset-report-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot make a temp dir");
-    dir_ = pattern;
-  }
-  ~Plotter() {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  Plotter(const Plotter&) = delete;
-  Plotter& operator=(const Plotter&) = delete;
+  explicit Plotter(const PlotRenderer& draw) : draw_(draw) {}
 
-  fs::path file(const std::string& name) const { return dir_ / name; }
-
-  // Runs a gnuplot script that writes `out.svg`; returns the SVG element.
-  std::string run(const std::string& script) {
-    const fs::path script_path = dir_ / ("plot" + std::to_string(count_++) + ".gp");
-    const fs::path svg = dir_ / "out.svg";
-    const fs::path err = dir_ / "err.txt";
-    {
-      std::ofstream out(script_path);
-      out << "set terminal svg size 760,380 dynamic noenhanced font 'sans,11' background "
-             "'#ffffff'\n"
-          << "set output " << gq(svg.string()) << "\n"
-          << script << "\nunset output\n";
-    }
-    const std::string command =
-        gnuplot_command() + " " + script_path.string() + " 2> " + err.string();
-    const int status = std::system(command.c_str());
-    if (status != 0) {
-      throw std::runtime_error("gnuplot failed (" + gnuplot_command() +
-                               "; install Debian's gnuplot-nox): " + read_file(err));
-    }
-    std::string text = read_file(svg);
-    const auto start = text.find("<svg");
-    if (start == std::string::npos) throw std::runtime_error("gnuplot wrote no SVG");
-    return text.substr(start);
+  std::string run(std::string script, std::vector<std::pair<std::string, std::string>> data) {
+    io::GnuplotJob job;
+    job.terminal = "svg size 760,380 dynamic noenhanced font 'sans,11' background '#ffffff'";
+    job.script = std::move(script);
+    job.data_files = std::move(data);
+    return svg_element(draw_(job));
   }
 
  private:
-  fs::path dir_;
-  int count_ = 0;
+  const PlotRenderer& draw_;
 };
 
-std::string trajectory_plot(Plotter* plotter, const EffectReport& effect, const CheckResult& c,
-                            int index) {
+std::string number_text(double value) {
+  std::ostringstream out;
+  out.precision(10);
+  out << value;
+  return out.str();
+}
+
+std::string trajectory_plot(Plotter* plotter, const EffectReport& effect, const CheckResult& c) {
   const Band& b = c.band;
-  const fs::path data = plotter->file("traj" + std::to_string(index) + ".dat");
-  {
-    std::ofstream out(data);
-    out.precision(10);
-    for (size_t i = 0; i < b.times_h.size(); ++i) {
-      auto at = [&](const std::vector<double>& v) {
-        return i < v.size() && std::isfinite(v[i]) ? v[i] : NAN;
-      };
-      out << b.times_h[i] << ' ' << at(b.p05) << ' ' << at(b.p50) << ' ' << at(b.p95) << ' '
-          << at(b.best_case) << ' ' << at(b.median_draw) << '\n';
-    }
+  std::ostringstream data;
+  data.precision(10);
+  for (size_t i = 0; i < b.times_h.size(); ++i) {
+    auto at = [&](const std::vector<double>& v) {
+      return i < v.size() && std::isfinite(v[i]) ? v[i] : NAN;
+    };
+    data << b.times_h[i] << ' ' << at(b.p05) << ' ' << at(b.p50) << ' ' << at(b.p95) << ' '
+         << at(b.best_case) << ' ' << at(b.median_draw) << '\n';
   }
+  const std::string claimed = number_text(effect.claimed_time_h);
+  const std::string threshold = number_text(b.threshold_best);
   std::ostringstream s;
-  s << "set title " << gq(effect.id + ": " + c.observable + " (" + bound_kind_name(c.kind) + ")")
+  s << "set title "
+    << io::gnuplot_text(effect.id + ": " + c.observable + " (" + bound_kind_name(c.kind) + ")")
     << "\nset xlabel 'time since start of the intervention (h)'\nset ylabel "
-    << gq(c.observable + " (" + b.unit + ")") << "\nset key outside right top vertical"
-    << "\nset grid\nset xrange [0:" << b.times_h.back() << "]\n"
-    << "set arrow from " << effect.claimed_time_h << ", graph 0 to " << effect.claimed_time_h
+    << io::gnuplot_text(c.observable + " (" + b.unit + ")")
+    << "\nset key outside right top vertical"
+    << "\nset grid\nset xrange [0:" << number_text(b.times_h.empty() ? 1.0 : b.times_h.back())
+    << "]\n"
+    << "set arrow from " << claimed << ", graph 0 to " << claimed
     << ", graph 1 nohead dt 2 lc rgb '#aa0000'\n"
-    << "set label 'claimed' at " << effect.claimed_time_h
-    << ", graph 0.95 offset 0.5,0 tc rgb '#aa0000'\n"
-    << "plot " << gq(data.string())
-    << " using 1:2:4 with filledcurves fc rgb '#9ecae1' fs transparent solid 0.5 title '5-95 % of "
-       "draws', \\\n"
+    << "set label 'claimed' at " << claimed << ", graph 0.95 offset 0.5,0 tc rgb '#aa0000'\n"
+    << "plot 'traj.dat' using 1:2:4 with filledcurves fc rgb '#9ecae1' fs transparent solid 0.5 "
+       "title '5-95 % of draws', \\\n"
     << "  '' using 1:3 with lines lw 2 lc rgb '#3182bd' title 'median of draws', \\\n"
     << "  '' using 1:5 with lines lw 2 lc rgb '#31a354' title 'best case', \\\n";
   if (!b.median_draw.empty()) {
     s << "  '' using 1:6 with lines lw 1 dt 3 lc rgb '#636363' title 'median-onset draw', \\\n";
   }
-  s << "  " << b.threshold_best
+  s << "  " << threshold
     << " with lines lw 1.5 dt 4 lc rgb '#e6550d' title 'threshold (best case)', \\\n"
-    << "  '+' using (" << effect.claimed_time_h << "):(" << b.threshold_best
+    << "  '+' using (" << claimed << "):(" << threshold
     << ") every ::0::0 with points pt 7 ps 1.5 lc rgb '#aa0000' title 'claimed point'\n";
-  return plotter->run(s.str());
+  return plotter->run(s.str(), {{"traj.dat", data.str()}});
 }
 
-std::string onset_plot(Plotter* plotter, const EffectReport& effect, const CheckResult& c,
-                       int index) {
+std::string onset_plot(Plotter* plotter, const EffectReport& effect, const CheckResult& c) {
   std::vector<double> times;
   for (const double t : c.onset_times_h) {
     if (std::isfinite(t)) times.push_back(std::max(t, 1e-3));
   }
+  const std::string claimed = number_text(effect.claimed_time_h);
   std::ostringstream s;
   s << "set title "
-    << gq(effect.id + ": onset time over " + std::to_string(c.onset_times_h.size()) +
-          " draws (never within " + fmt(c.horizon_h) + " h: " + fmt(100 * c.fraction_never) + " %)")
+    << io::gnuplot_text(effect.id + ": onset time over " + std::to_string(c.onset_times_h.size()) +
+                        " draws (never within " + fmt(c.horizon_h) +
+                        " h: " + fmt(100 * c.fraction_never) + " %)")
     << "\nset xlabel 'onset time (h, log scale)'\nset ylabel 'fraction of draws'\nset grid\n"
     << "set logscale x\nset key top left\n";
   if (times.empty()) {
-    s << "set xrange [0.1:" << c.horizon_h << "]\nset yrange [0:1]\n"
+    s << "set xrange [0.1:" << number_text(c.horizon_h) << "]\nset yrange [0:1]\n"
       << "set label 'no draw reaches the threshold within the horizon' at graph 0.2, graph 0.5\n"
-      << "set arrow from " << effect.claimed_time_h << ", graph 0 to " << effect.claimed_time_h
+      << "set arrow from " << claimed << ", graph 0 to " << claimed
       << ", graph 1 nohead lw 2 lc rgb '#aa0000'\nplot 1/0 notitle\n";
-    return plotter->run(s.str());
+    return plotter->run(s.str(), {});
   }
   const double lo = std::log10(*std::min_element(times.begin(), times.end()));
   double hi = std::log10(*std::max_element(times.begin(), times.end()));
@@ -181,53 +144,44 @@ std::string onset_plot(Plotter* plotter, const EffectReport& effect, const Check
     int k = static_cast<int>((std::log10(t) - lo) / (hi - lo) * bins);
     counts[static_cast<size_t>(std::clamp(k, 0, bins - 1))] += 1;
   }
-  const fs::path data = plotter->file("onset" + std::to_string(index) + ".dat");
-  {
-    std::ofstream out(data);
-    out.precision(10);
-    const double total = static_cast<double>(c.onset_times_h.size());
-    for (int k = 0; k < bins; ++k) {
-      const double a = std::pow(10, lo + (hi - lo) * k / bins);
-      const double z = std::pow(10, lo + (hi - lo) * (k + 1) / bins);
-      out << std::sqrt(a * z) << ' ' << counts[static_cast<size_t>(k)] / total << ' ' << a << ' '
-          << z << '\n';
-    }
+  std::ostringstream data;
+  data.precision(10);
+  const double total = static_cast<double>(c.onset_times_h.size());
+  for (int k = 0; k < bins; ++k) {
+    const double a = std::pow(10, lo + (hi - lo) * k / bins);
+    const double z = std::pow(10, lo + (hi - lo) * (k + 1) / bins);
+    data << std::sqrt(a * z) << ' ' << counts[static_cast<size_t>(k)] / total << ' ' << a << ' '
+         << z << '\n';
   }
   const double x_lo = std::min(std::pow(10, lo), effect.claimed_time_h) / 1.5;
   const double x_hi = std::max(std::pow(10, hi), effect.claimed_time_h) * 1.5;
-  s << "set xrange [" << x_lo << ":" << x_hi << "]\nset yrange [0:*]\n"
-    << "set arrow from " << effect.claimed_time_h << ", graph 0 to " << effect.claimed_time_h
+  s << "set xrange [" << number_text(x_lo) << ":" << number_text(x_hi) << "]\nset yrange [0:*]\n"
+    << "set arrow from " << claimed << ", graph 0 to " << claimed
     << ", graph 1 nohead lw 2 lc rgb '#aa0000'\n"
-    << "set label 'claimed' at " << effect.claimed_time_h
-    << ", graph 0.92 offset 0.5,0 tc rgb '#aa0000'\n";
+    << "set label 'claimed' at " << claimed << ", graph 0.92 offset 0.5,0 tc rgb '#aa0000'\n";
   if (c.best_case_onset_h) {
-    s << "set arrow from " << std::max(*c.best_case_onset_h, 1e-3) << ", graph 0 to "
-      << std::max(*c.best_case_onset_h, 1e-3) << ", graph 1 nohead lw 2 dt 2 lc rgb '#31a354'\n"
-      << "set label 'best case' at " << std::max(*c.best_case_onset_h, 1e-3)
-      << ", graph 0.84 offset 0.5,0 tc rgb '#31a354'\n";
+    const std::string best = number_text(std::max(*c.best_case_onset_h, 1e-3));
+    s << "set arrow from " << best << ", graph 0 to " << best
+      << ", graph 1 nohead lw 2 dt 2 lc rgb '#31a354'\n"
+      << "set label 'best case' at " << best << ", graph 0.84 offset 0.5,0 tc rgb '#31a354'\n";
   }
-  s << "plot " << gq(data.string())
-    << " using 1:2:3:4 with boxes fs solid 0.6 lc rgb '#3182bd' title 'draws'\n";
   // boxes with 4 columns reads x:y:x_low:x_high in gnuplot 5.4 (boxxyerror otherwise)
-  return plotter->run(s.str());
+  s << "plot 'onset.dat' using 1:2:3:4 with boxes fs solid 0.6 lc rgb '#3182bd' title 'draws'\n";
+  return plotter->run(s.str(), {{"onset.dat", data.str()}});
 }
 
-std::string elasticity_plot(Plotter* plotter, const EffectReport& effect, const CheckResult& c,
-                            int index) {
-  const fs::path data = plotter->file("el" + std::to_string(index) + ".dat");
+std::string elasticity_plot(Plotter* plotter, const EffectReport& effect, const CheckResult& c) {
+  std::ostringstream data;
+  data.precision(10);
   size_t shown = 0;
-  {
-    std::ofstream out(data);
-    out.precision(10);
-    for (const auto& e : c.elasticities) {
-      if (shown >= 12) break;
-      out << '"' << e.assumption << "\" " << e.at_best_case << ' '
-          << (e.at_median ? *e.at_median : 0.0) << '\n';
-      ++shown;
-    }
+  for (const auto& e : c.elasticities) {
+    if (shown >= 12) break;
+    data << io::gnuplot_data_label(e.assumption) << ' ' << e.at_best_case << ' '
+         << (e.at_median ? *e.at_median : 0.0) << '\n';
+    ++shown;
   }
   std::ostringstream s;
-  s << "set title " << gq(effect.id + ": elasticity d ln t / d ln p") << "\n"
+  s << "set title " << io::gnuplot_text(effect.id + ": elasticity d ln t / d ln p") << "\n"
     << "set style data histograms\nset style histogram clustered gap 1\n"
     << "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset grid ytics\n"
     << "set xtics rotate by -30 left font ',9'\nset key top right\nset ylabel 'elasticity'\n"
@@ -235,12 +189,11 @@ std::string elasticity_plot(Plotter* plotter, const EffectReport& effect, const 
   if (shown == 0) {
     s << "set label 'no assumption varies in this check' at graph 0.3, graph 0.5\nplot 1/0 "
          "notitle\n";
-  } else {
-    s << "plot " << gq(data.string())
-      << " using 2:xtic(1) lc rgb '#31a354' title 'at the best case', '' using 3 lc rgb "
-         "'#3182bd' title 'at the median draw'\n";
+    return plotter->run(s.str(), {});
   }
-  return plotter->run(s.str());
+  s << "plot 'elasticity.dat' using 2:xtic(1) lc rgb '#31a354' title 'at the best case', '' "
+       "using 3 lc rgb '#3182bd' title 'at the median draw'\n";
+  return plotter->run(s.str(), {{"elasticity.dat", data.str()}});
 }
 
 const char* kStyle = R"(
@@ -259,18 +212,9 @@ blockquote{border-left:4px solid #ccc;margin:.5em 0;padding:.3em 1em;background:
 
 }  // namespace
 
-std::string gnuplot_command() {
-  const char* env = std::getenv("ONSET_GNUPLOT");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string("gnuplot");
-}
-
-std::string render_html_report(const Claim& claim, const CheckReport& report) {
-  if (std::system((gnuplot_command() + " --version > /dev/null 2>&1").c_str()) != 0) {
-    throw std::runtime_error("gnuplot not found ('" + gnuplot_command() +
-                             "'); install Debian's gnuplot-nox (scripts/setup does) or set "
-                             "ONSET_GNUPLOT");
-  }
-  Plotter plotter;
+std::string render_html_report(const Claim& claim, const CheckReport& report,
+                               const PlotRenderer& draw) {
+  Plotter plotter(draw);
   auto is_deciding = [&](const std::string& name) {
     return std::find(report.deciding_assumptions.begin(), report.deciding_assumptions.end(),
                      name) != report.deciding_assumptions.end();
@@ -326,7 +270,6 @@ std::string render_html_report(const Claim& claim, const CheckReport& report) {
   }
   o << "</table>\n";
 
-  int plot_index = 0;
   for (const auto& e : report.effects) {
     const std::string v = verdict_name(e.verdict);
     o << "<h2 id=\"" << html(e.id) << "\">" << html(e.id) << ": <span class=\"" << v << "\">" << v
@@ -372,10 +315,9 @@ std::string render_html_report(const Claim& claim, const CheckReport& report) {
         for (const auto& t : c.tipping_points) o << "<li>" << html(t.text) << "</li>";
         o << "</ul>\n";
       }
-      o << "<div class=\"plot\">" << trajectory_plot(&plotter, e, c, plot_index) << "</div>\n";
-      o << "<div class=\"plot\">" << onset_plot(&plotter, e, c, plot_index) << "</div>\n";
-      o << "<div class=\"plot\">" << elasticity_plot(&plotter, e, c, plot_index) << "</div>\n";
-      ++plot_index;
+      o << "<div class=\"plot\">" << trajectory_plot(&plotter, e, c) << "</div>\n";
+      o << "<div class=\"plot\">" << onset_plot(&plotter, e, c) << "</div>\n";
+      o << "<div class=\"plot\">" << elasticity_plot(&plotter, e, c) << "</div>\n";
     }
   }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
 
@@ -34,6 +35,9 @@ YAML::Node load(const std::string& text, const std::string& file) {
   }
   if (const auto hit = models::check_yaml_size(root))
     throw PriorFileError(file, hit->mark.line + 1, hit->mark.column + 1, hit->what);
+  if (const auto duplicate = models::find_duplicate_key(root))
+    throw PriorFileError(file, duplicate->mark.line + 1, duplicate->mark.column + 1,
+                         duplicate->what());
   return root;
 }
 
@@ -57,14 +61,16 @@ void require_keys(const std::string& file, const YAML::Node& node,
   if (node.IsScalar() || node.IsSequence()) {
     fail(file, node,
          "expected a map for " + what + " (keys and values), found " +
-             (node.IsScalar() ? "the value '" + node.Scalar() + "'" : std::string("a list")));
+             (node.IsScalar() ? "the value '" + io::excerpt(node.Scalar()) + "'"
+                              : std::string("a list")));
   }
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
     if (allowed.count(key) == 0) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      fail(file, entry.first, "unknown key '" + key + "' in " + what + "; expected one of " + list);
+      fail(file, entry.first,
+           "unknown key '" + io::excerpt(key) + "' in " + what + "; expected one of " + list);
     }
   }
 }
@@ -84,7 +90,7 @@ double as_number(const std::string& file, const YAML::Node& node) {
   if (!node.IsScalar()) fail(file, node, "expected a number");
   const std::string& text = node.Scalar();
   const std::optional<double> value = pk::parse_finite_number(text);
-  if (!value) fail(file, node, "expected a number, found '" + text + "'");
+  if (!value) fail(file, node, "expected a number, found '" + io::excerpt(text) + "'");
   return *value;
 }
 
@@ -109,7 +115,8 @@ void check_doi(const std::string& file, const YAML::Node& node, const std::strin
   if (doi.empty()) return;
   if (doi.rfind("10.", 0) != 0 || doi.find('/') == std::string::npos ||
       doi.find(' ') != std::string::npos) {
-    fail(file, node, "expected a bare DOI such as 10.1172/JCI106184, found '" + doi + "'");
+    fail(file, node,
+         "expected a bare DOI such as 10.1172/JCI106184, found '" + io::excerpt(doi) + "'");
   }
 }
 
@@ -128,7 +135,8 @@ Citation parse_citation(const std::string& file, const YAML::Node& node, const s
   if (!node["year"]) fail(file, node, "citation has no 'year'");
   const double year = get_number(file, node, "year");
   if (year < 1800 || year > 2100 || year != std::floor(year)) {
-    fail(file, node["year"], "expected a publication year, found '" + node["year"].Scalar() + "'");
+    fail(file, node["year"],
+         "expected a publication year, found '" + io::excerpt(node["year"].Scalar()) + "'");
   }
   c.year = static_cast<int>(year);
   c.title = get_string(file, node, "title", false);

@@ -16,7 +16,8 @@
 #include "check/report_json.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
+#include "io/gnuplot.hpp"
+#include "io/output_file.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
 #include "pk/user_error.hpp"
@@ -97,6 +98,16 @@ int run(const CheckArgs& args) {
     if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
     return kExitBadInput;
   }
+  // The report's target and gnuplot are checked before the work: a report that cannot be
+  // written is refused at once, not after the Monte Carlo.
+  if (!args.report.empty()) {
+    try {
+      io::check_plot_target(args.report, claim.input_files);
+    } catch (const UserError& error) {
+      if (pk::mpi_rank() == 0) std::cerr << "onset check: --report: " << error.what() << "\n";
+      return kExitBadInput;
+    }
+  }
   check::CheckOptions options;
   options.draws = args.draws;
   options.seed = args.seed;
@@ -142,11 +153,11 @@ int run(const CheckArgs& args) {
   }
   if (!args.report.empty()) {
     try {
-      const std::string page = check::render_html_report(claim, report);
-      write_file_atomically(args.report, [&](std::ostream& out) { out << page; });
-    } catch (const std::exception& error) {
-      std::cerr << "onset check: report: " << error.what() << "\n";
-      return kExitAnalysisFailed;
+      io::write_file_atomically(args.report, check::render_html_report(claim, report),
+                                claim.input_files);
+    } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
+      std::cerr << "onset check: --report: " << error.what() << "\n";
+      return kExitBadInput;
     }
     if (args.format != "json") std::cout << "\nreport written to " << args.report << "\n";
   }
@@ -179,8 +190,9 @@ void register_check_command(CLI::App& app) {
   command->add_option("--format", args->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  command->add_option("--report", args->report,
-                      "write a self-contained HTML report with plots (needs gnuplot)");
+  command->add_option(
+      "--report", args->report,
+      "write a self-contained HTML report with plots (needs gnuplot); never over an input");
   command
       ->add_option("--unlikely-below", args->unlikely_below,
                    "P(within claim) below which a reachable claim is 'unlikely'")

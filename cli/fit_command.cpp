@@ -33,6 +33,8 @@
 #include "fits/fit_data.hpp"
 #include "fits/fit_plot.hpp"
 #include "fits/per_subject.hpp"
+#include "io/gnuplot.hpp"
+#include "io/output_file.hpp"
 #include "models/tracer_labels.hpp"
 #include "pk/distributed.hpp"
 #include "pk/format.hpp"
@@ -303,9 +305,27 @@ void apply_label(const FitArgs& args, fits::ModelDataOptions* options) {
   options->label = *label;
 }
 
+// The files a fit reads (an output must never replace one): the data, a model file, the
+// label table.
+std::vector<std::string> input_files(const FitArgs& args) {
+  std::vector<std::string> inputs{args.data, args.model};
+  if (!args.label.empty() && args.label != "none-intact")
+    inputs.push_back((check::data_dir() / "tracers" / "labels.yaml").string());
+  return inputs;
+}
+
 int run(const FitArgs& args) {
   fits::LoadedProblem loaded;
   fits::FitOptions options;
+  // The plot's target and gnuplot are checked before anything is read or fitted.
+  if (!args.plot.empty()) {
+    try {
+      io::check_plot_target(args.plot, input_files(args));
+    } catch (const UserError& error) {
+      if (pk::mpi_rank() == 0) std::cerr << "onset fit: --plot: " << error.what() << "\n";
+      return kExitBadInput;
+    }
+  }
   try {
     const auto start = parse_assignments(args.start, "--start");
     const auto fixed = parse_assignments(args.fix, "--fix");
@@ -354,6 +374,7 @@ int run(const FitArgs& args) {
       throw BadInput("--per-subject needs a MODEL and data with subject IDs (not --expr)");
     std::string why;
     if (!loaded.problem.IsValid(&why)) throw BadInput(why);
+
   } catch (const std::exception& error) {
     if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
     return kExitBadInput;
@@ -392,10 +413,12 @@ int run(const FitArgs& args) {
   }
   if (!args.plot.empty() && summary.status != fits::FitStatus::kFailed) {
     try {
-      fits::write_fit_plot(loaded.problem, summary, args.plot);
-    } catch (const std::exception& error) {
-      std::cerr << "onset fit: --plot " << args.plot << ": " << error.what() << "\n";
-      return kExitAnalysisFailed;
+      const bool png = args.plot.ends_with(".png");
+      io::write_file_atomically(args.plot, fits::draw_fit_plot(loaded.problem, summary, png),
+                                input_files(args));
+    } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
+      std::cerr << "onset fit: --plot: " << error.what() << "\n";
+      return kExitBadInput;
     }
   }
   return summary.converged() ? kExitSuccess : kExitAnalysisFailed;

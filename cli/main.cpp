@@ -7,11 +7,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/nca_command.hpp"
+#include "io/output_file.hpp"
 #include "pk/distributed.hpp"
 #include "pk/user_error.hpp"
 
-int main(int argc, char** argv) {
-  const onset::pk::MpiSession mpi(&argc, &argv);
+namespace {
+
+int run_command(int argc, char** argv) {
   // Ceres reports some terminations through glog at ERROR level even when told to be silent
   // ("Terminating: Number of consecutive invalid steps ..."); every such outcome reaches the
   // user once, in words, in the fit's status. Only a fatal glog message is still printed.
@@ -56,4 +58,22 @@ int main(int argc, char** argv) {
     return onset::cli::kExitInternalError;
   }
   return onset::cli::kExitSuccess;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before anything opens a file: a closed stdin, stdout or stderr is held by /dev/null
+  // (read-only), and a file-size limit makes writes fail instead of killing the process.
+  onset::io::prepare_standard_streams();
+  const onset::pk::MpiSession mpi(&argc, &argv);
+  int code = run_command(argc, argv);
+  // Output lost on the way to standard output (closed, a full disk, a file-size limit) is a
+  // failure, said on stderr, never a silent success.
+  if (const std::string lost = onset::io::finish_standard_output(); !lost.empty()) {
+    std::cerr << "onset: the output could not be written to standard output: " << lost << "\n";
+    if (code == onset::cli::kExitSuccess || code == onset::cli::kExitAnalysisFailed)
+      code = onset::cli::kExitBadInput;
+  }
+  return code;
 }

@@ -8,15 +8,15 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "cli/interrupt.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
 #include "fits/nca/csv_table.hpp"
 #include "fits/nca/dataset.hpp"
 #include "fits/nca/input_error.hpp"
 #include "fits/nca/nca.hpp"
 #include "fits/nca/report.hpp"
 #include "fits/nca/sparse.hpp"
+#include "io/interrupt.hpp"
+#include "io/output_file.hpp"
 
 namespace onset::cli {
 namespace {
@@ -127,6 +127,13 @@ void run(const NcaArgs& args) {
   }
   const fits::NcaOptions options = build_options(args);
   const fits::ReportFormat format = *fits::parse_report_format(args.format);
+  if (!args.output.empty()) {  // refused before the work
+    try {
+      io::check_output_target(args.output, {args.file});
+    } catch (const UserError& error) {
+      bad_input(error.what());
+    }
+  }
 
   fits::DatasetOptions dataset;
   dataset.columns.subject = args.subject;
@@ -157,17 +164,17 @@ void run(const NcaArgs& args) {
     } else {
       auto results = std::make_shared<std::vector<fits::NcaResult>>();
       // Ctrl-C: stop between subjects and inside a long one's lambda_z search; write nothing.
-      const InterruptScope interruptible;
+      const io::InterruptScope interruptible;
       fits::NcaOptions interruptible_options = options;
-      interruptible_options.cancelled = [] { return interrupt_requested(); };
+      interruptible_options.cancelled = [] { return io::interrupt_requested(); };
       try {
         for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
-          if (interrupt_requested()) throw CLI::RuntimeError(report_interrupted("onset nca"));
+          if (io::interrupt_requested()) throw CLI::RuntimeError(io::report_interrupted("onset nca"));
           results->push_back(fits::run_nca(profile, interruptible_options));
           any_analysed |= !results->back().excluded;
         }
       } catch (const fits::NcaCancelled&) {
-        throw CLI::RuntimeError(report_interrupted("onset nca"));
+        throw CLI::RuntimeError(io::report_interrupted("onset nca"));
       }
       write = [results, options, format](std::ostream& out) {
         fits::write_nca_report(out, *results, options, format);
@@ -177,13 +184,13 @@ void run(const NcaArgs& args) {
     bad_input(error.what());
   }
 
-  if (interrupt_requested()) throw CLI::RuntimeError(report_interrupted("onset nca"));
+  if (io::interrupt_requested()) throw CLI::RuntimeError(io::report_interrupted("onset nca"));
   if (args.output.empty()) {
     write(std::cout);
     std::cout.flush();
   } else {
     try {
-      write_file_atomically(args.output, write, {args.file});
+      io::write_file_atomically(args.output, write, {args.file});
     } catch (const std::runtime_error& error) {
       std::cerr << "onset nca: " << error.what() << '\n';
       throw CLI::RuntimeError(kExitBadInput);  // an output that cannot (or must not) be written

@@ -13,7 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
+#include "io/output_file.hpp"
 #include "models/reference_problems.hpp"
 #include "pk/simulate.hpp"
 
@@ -89,6 +89,14 @@ int run(const ReferenceArgs& args) {
                  "odeint_rosenbrock4, exact_linear or onset_bdf\n";
     return kExitBadInput;
   }
+  if (!args.csv.empty()) {  // refused before the work
+    try {
+      io::check_output_target(args.csv);
+    } catch (const UserError& error) {
+      std::cerr << "onset reference: " << error.what() << '\n';
+      return kExitBadInput;
+    }
+  }
   pk::SolverOptions options = reference.options;
   options.backend = *backend;
   if (args.rtol > 0) options.rtol = args.rtol;
@@ -126,7 +134,8 @@ int run(const ReferenceArgs& args) {
   out["wall_ms_one_solve"] = seconds * 1e3;
   if (!args.csv.empty()) {
     try {
-      write_file_atomically(args.csv, [&](std::ostream& stream) { pk::write_csv(traj, stream); });
+      io::write_file_atomically(args.csv,
+                                [&](std::ostream& stream) { pk::write_csv(traj, stream); });
     } catch (const std::exception& error) {
       std::cerr << "onset reference: " << error.what() << '\n';
       return kExitBadInput;

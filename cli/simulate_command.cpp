@@ -12,7 +12,7 @@
 // Exit codes: 0 success; 1 when the simulation failed (solver or steady state); 2 for bad
 // input (model, data set, parameter, grid, an --out that names an input), with
 // file:line:column where there is one, and then no output file is written. Ctrl-C ends the
-// run at once and leaves no output (cli/interrupt.hpp).
+// run at once and leaves no output (io/interrupt.hpp).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -28,7 +28,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
+#include "io/output_file.hpp"
 #include "models/model_library.hpp"
 #include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
@@ -243,6 +243,7 @@ int run(const SimulateArgs& args) {
   std::vector<double> params, grid;
   pk::DosingOptions options;
   try {
+    if (!args.out.empty()) io::check_output_target(args.out, {args.model, args.data});
     model = models::load_model(args.model);
     data = pk::read_dosing_file(args.data);
     params = parse_params(*model, args.params);
@@ -368,7 +369,7 @@ int run(const SimulateArgs& args) {
     return kExitSuccess;
   }
   try {
-    write_file_atomically(args.out, write, {args.model, args.data});
+    io::write_file_atomically(args.out, write, {args.model, args.data});
   } catch (const std::exception& error) {
     std::cerr << prefix << error.what() << '\n';
     return kExitBadInput;

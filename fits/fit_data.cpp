@@ -12,6 +12,7 @@
 #include "fits/expression_predictor.hpp"
 #include "fits/nca/csv_table.hpp"
 #include "fits/nca/input_error.hpp"
+#include "io/input_file.hpp"
 #include "models/model_library.hpp"
 #include "models/tracer_observation.hpp"
 #include "pk/format.hpp"
@@ -33,7 +34,7 @@ double cell_number(const CsvTable& table, size_t row, size_t column, const std::
   const std::optional<double> value = pk::parse_finite_number(text);
   if (!value)
     throw InputError(table.source_name(), cell.line, cell.column,
-                     "expected a finite number (" + what + "); found '" + text + "'");
+                     "expected a finite number (" + what + "); found '" + io::excerpt(text) + "'");
   return *value;
 }
 

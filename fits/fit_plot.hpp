@@ -1,17 +1,24 @@
 // `onset fit --plot FILE`: observed vs predicted over time per observable and residual plots,
-// drawn by gnuplot (Debian gnuplot-nox): the data and a gnuplot script go to a temporary
-// folder, gnuplot renders with the svg (FILE.svg) or pngcairo (FILE.png) terminal to a
-// temporary file beside FILE, which is then renamed over it.
+// drawn by gnuplot (Debian gnuplot-nox) through io/gnuplot.hpp: onset's own script, the
+// observable and column names filtered to the label characters, the data in files, gnuplot run
+// without a shell in a private temporary folder. The svg (FILE.svg) or pngcairo (FILE.png)
+// terminal; the caller writes the bytes (io::write_file_atomically), so gnuplot never sees the
+// user's path.
 #pragma once
 
 #include <string>
 
 #include "fits/fit.hpp"
 #include "fits/fit_problem.hpp"
+#include "io/gnuplot.hpp"
 
 namespace onset::fits {
 
-// Throws std::runtime_error when gnuplot is missing or fails (with its message).
-void write_fit_plot(const FitProblem& problem, const FitSummary& summary, const std::string& path);
+// The gnuplot job of the plot: an SVG, or a PNG when `png`.
+io::GnuplotJob fit_plot_job(const FitProblem& problem, const FitSummary& summary, bool png);
+
+// The plot drawn (io::run_gnuplot). Throws io::GnuplotError when gnuplot is missing or fails
+// (with its message).
+std::string draw_fit_plot(const FitProblem& problem, const FitSummary& summary, bool png);
 
 }  // namespace onset::fits

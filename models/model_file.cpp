@@ -17,6 +17,8 @@
 #include <set>
 #include <sstream>
 
+#include "io/input_file.hpp"
+#include "io/names.hpp"
 #include "models/units.hpp"
 #include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
@@ -30,8 +32,12 @@ ModelFileError::ModelFileError(std::string file, int line, int column, std::stri
 
 namespace {
 
+// A name of the model's own (parameter, compartment, derived value, observable, covariate):
+// letters, digits and '_', not starting with a digit, at most 64 bytes (muparser refuses names
+// longer than 100; found by the model_file fuzz target).
 bool is_identifier(const std::string& text) {
-  if (text.empty() || !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_'))
+  if (text.empty() || text.size() > io::kMaxIdentifierBytes ||
+      !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_'))
     return false;
   return std::all_of(text.begin(), text.end(), [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
@@ -52,7 +58,7 @@ std::string format_number(double value) {
 
 std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar()) return "'" + io::excerpt(node.Scalar()) + "'";
   if (node.IsSequence()) return "a list";
   return "a map";
 }
@@ -136,6 +142,12 @@ class ModelFileCompiler {
           "a model file of at most " + std::to_string(InputLimits::kMaxNestingDepth) +
               " nested levels and " + std::to_string(InputLimits::kMaxYamlNodes) + " nodes",
           hit->what);
+    if (const auto duplicate = find_duplicate_key(root))
+      throw ModelFileError(source_, duplicate->mark.line + 1, duplicate->mark.column + 1,
+                           "each key once in a map",
+                           "duplicate key '" + io::excerpt(duplicate->key) + "' (first at line " +
+                               std::to_string(duplicate->first_line) + ", column " +
+                               std::to_string(duplicate->first_column) + ")");
     if (!root.IsDefined() || root.IsNull())  // no node, hence no position: point at the start
       throw ModelFileError(source_, 1, 1,
                            "a YAML map with keys name, parameters, compartments, ...",
@@ -146,6 +158,9 @@ class ModelFileCompiler {
                {"name", "description", "equations", "covariates", "parameters", "derived",
                 "compartments", "processes", "observables", "time_unit"});
     m_.name_ = required_string(root, "name", "the model");
+    if (const std::string problem = io::identifier_problem(m_.name_); !problem.empty())
+      fail(root["name"], std::string("a model name of ") + io::kIdentifierRule,
+           "'" + io::excerpt(m_.name_) + "': " + problem);
     m_.documentation_.description = optional_string(root["description"]);
     m_.documentation_.equations = optional_string(root["equations"]);
     m_.documentation_.source = source_;
@@ -189,7 +204,7 @@ class ModelFileCompiler {
       const std::string key = it->first.Scalar();
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
         fail(it->first, "one of the keys of " + what + ": " + join(allowed),
-             "unknown key '" + key + "'");
+             "unknown key '" + io::excerpt(key) + "'");
     }
   }
 
@@ -244,8 +259,9 @@ class ModelFileCompiler {
   // ------------------------------------------------------------------ declarations
   void ensure_new_name(const YAML::Node& node, const std::string& name, const std::string& what) {
     if (!is_identifier(name))
-      fail(node, "a name for " + what + " (letters, digits, _; not starting with a digit)",
-           "'" + name + "'");
+      fail(node,
+           "a name for " + what + " (at most 64 letters, digits, _; not starting with a digit)",
+           "'" + io::excerpt(name) + "'");
     if (name == "t") fail(node, "a name other than 't' (the time, hours)", "'t'");
     const auto it = kinds_.find(name);
     if (it != kinds_.end())
@@ -592,7 +608,7 @@ class ModelFileCompiler {
     fail(node,
          "a parameter, a derived value or a number with a unit for " + what +
              " (declare an expression under 'derived:' with its unit)",
-         "'" + text + "'");
+         "'" + io::excerpt(text) + "'");
   }
 
   // A value that must have a unit (a bare number is an error), converted into `want` if given.

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::models {
@@ -28,7 +28,10 @@ class Reader {
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& expected,
                          const std::string& found) const {
-    const YAML::Mark mark = node.Mark();
+    fail_at(node.Mark(), expected, found);
+  }
+  [[noreturn]] void fail_at(const YAML::Mark& mark, const std::string& expected,
+                            const std::string& found) const {
     std::ostringstream out;
     out << source_ << ":" << (mark.line >= 0 ? mark.line + 1 : 0) << ":"
         << (mark.column >= 0 ? mark.column + 1 : 0) << ": expected " << expected << "; found "
@@ -166,6 +169,10 @@ LabelTable parse_label_table(const std::string& text, const std::string& source)
                          std::to_string(error.mark.column + 1) + ": expected YAML; " + error.msg);
   }
   Reader reader(source);
+  if (const auto hit = check_yaml_size(root))
+    reader.fail_at(hit->mark, "a label file within the limits", hit->what);
+  if (const auto duplicate = find_duplicate_key(root))
+    reader.fail_at(duplicate->mark, "each key once in a map", duplicate->what());
   if (!root.IsMap()) reader.fail(root, "a map with references, free_label and labels", "other");
   reader.read_references(root);
   std::map<std::string, FreeLabelKinetics> free;
@@ -249,11 +256,11 @@ LabelTable parse_label_table(const std::string& text, const std::string& source)
 }
 
 LabelTable read_label_table(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw LabelFileError(path + ":0:0: expected a readable label file; found none");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_label_table(text.str(), path);
+  std::string text;
+  const std::string why = pk::read_text_file(path, &text);
+  if (!why.empty())
+    throw LabelFileError(path + ": expected a readable label file; found one that " + why);
+  return parse_label_table(text, path);
 }
 
 }  // namespace onset::models

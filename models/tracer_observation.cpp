@@ -3,13 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <vector>
 
 #include "models/model_file.hpp"
 #include "models/model_library.hpp"
+#include "models/yaml_limits.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::models {
 
@@ -85,6 +86,14 @@ std::string tracer_model_text(const std::string& base_text, const std::string& b
     throw ModelFileError(base_source, error.mark.line + 1, error.mark.column + 1, "YAML",
                          error.msg);
   }
+  // Limits and duplicate keys here, at the base model's own lines (the text made from it is
+  // written anew and would lose both).
+  if (const auto hit = check_yaml_size(root))
+    throw ModelFileError(base_source, hit->mark.line + 1, hit->mark.column + 1,
+                         "a model file within the limits", hit->what);
+  if (const auto duplicate = find_duplicate_key(root))
+    throw ModelFileError(base_source, duplicate->mark.line + 1, duplicate->mark.column + 1,
+                         "each key once in a map", duplicate->what());
   const std::string name = root["name"] ? root["name"].Scalar() : "model";
   YAML::Node compartments = root["compartments"];
   YAML::Node processes = root["processes"];
@@ -305,13 +314,10 @@ std::unique_ptr<FileModel> load_tracer_model(const std::string& name_or_path,
   std::string text = library_model_text(name_or_path);
   std::string source = "library:" + name_or_path + ".yaml";
   if (text.empty()) {
-    std::ifstream file(name_or_path);
-    if (!file)
+    const std::string why = pk::read_text_file(name_or_path, &text);
+    if (!why.empty())
       throw ModelFileError(name_or_path, 0, 0, "a library vesicle model or a model file",
-                           "'" + name_or_path + "'");
-    std::ostringstream buffer;
-    buffer << file.rdbuf();
-    text = buffer.str();
+                           "'" + name_or_path + "', a file that " + why);
     source = name_or_path;
   }
   return compile_model_text(tracer_model_text(text, source, label, options),

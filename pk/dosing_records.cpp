@@ -7,6 +7,8 @@
 #include <limits>
 #include <optional>
 
+#include "io/input_file.hpp"
+#include "io/names.hpp"
 #include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
@@ -166,6 +168,10 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
           throw DosingDataError(source, line_number, header[k].column,
                                 "a column name longer than " +
                                     std::to_string(InputLimits::kMaxNameBytes) + " characters");
+        if (const std::string problem = io::label_problem(header[k].text); !problem.empty())
+          throw DosingDataError(source, line_number, header[k].column,
+                                "column name '" + io::excerpt(header[k].text) + "': " + problem +
+                                    " (expected " + io::kLabelRule + ")");
         for (size_t j = 0; j < k; ++j)
           if (upper(header[j].text) == name)
             throw DosingDataError(source, line_number, header[k].column,
@@ -214,9 +220,9 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       bool bad = false;
       auto value = parse_number(cell.text, &bad);
       if (bad)
-        throw DosingDataError(
-            source, line_number, cell.column,
-            std::string(kFieldNames[f]) + " must be a number, found '" + cell.text + "'");
+        throw DosingDataError(source, line_number, cell.column,
+                              std::string(kFieldNames[f]) + " must be a number, found '" +
+                                  io::excerpt(cell.text) + "'");
       return value;
     };
     auto integer = [&](size_t f, int fallback) {
@@ -225,7 +231,8 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       if (!is_integer(*value))
         throw DosingDataError(source, line_number, record.column[f],
                               std::string(kFieldNames[f]) + " must be a whole number, found '" +
-                                  cells[static_cast<size_t>(field_index[f])].text + "'");
+                                  io::excerpt(cells[static_cast<size_t>(field_index[f])].text) +
+                                  "'");
       return static_cast<int>(*value);
     };
     auto fail = [&](size_t f, const std::string& message) {

@@ -14,11 +14,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "io/input_file.hpp"
 
 namespace onset::pk {
 
@@ -105,24 +105,13 @@ inline std::string check_memory_estimate(double bytes, const std::string& breakd
              "kMaxMemoryBytes", advice);
 }
 
-// Reads the whole file at `path` into *text. Returns an empty string on success, else why
-// not in words ("cannot be opened", "is 300 MB, above the limit of 64 MB").
+// Reads the whole regular file at `path` into *text (io/input_file.hpp: a folder, FIFO, device
+// or socket is refused at once). Returns an empty string on success, else why not in words
+// ("cannot be opened for reading", "is a FIFO (named pipe), not a regular file", "is 300 MB,
+// above the limit of 64 MB").
 inline std::string read_text_file(const std::string& path, std::string* text,
                                   std::size_t max_bytes = InputLimits::kMaxFileBytes) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) return "is a folder, not a file";
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return "cannot be opened for reading";
-  const std::streamoff size = in.tellg();
-  if (size < 0) return "cannot be read (not a regular file?)";
-  if (static_cast<std::size_t>(size) > max_bytes)
-    return "is " + std::to_string(static_cast<std::size_t>(size) >> 20) +
-           " MB, above the limit of " + std::to_string(max_bytes >> 20) + " MB for one input file";
-  in.seekg(0);
-  text->assign(static_cast<std::size_t>(size), '\0');
-  in.read(text->data(), size);
-  if (in.gcount() != size) return "cannot be read completely";
-  return {};
+  return io::read_text_file(path, text, max_bytes);
 }
 
 // The number `text` is as a whole (std::stod syntax), if finite; nullopt for empty text, text

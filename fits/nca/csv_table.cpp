@@ -5,6 +5,8 @@
 #include <iterator>
 
 #include "fits/nca/input_error.hpp"
+#include "io/input_file.hpp"
+#include "io/names.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::fits {
@@ -192,6 +194,10 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) 
                        "a column name longer than " + std::to_string(InputLimits::kMaxNameBytes) +
                            " characters");
     }
+    if (const std::string problem = io::label_problem(name.text); !problem.empty())
+      throw InputError(source_name, name.line, name.column,
+                       "column name '" + io::excerpt(name.text) + "': " + problem + " (expected " +
+                           io::kLabelRule + ")");
     for (std::size_t d = 0; d < c; ++d) {
       if (table.header_[d].text == name.text) {
         throw InputError(source_name, name.line, name.column,

@@ -2,6 +2,7 @@
 // fragment of the message, and what must hold of the files afterwards (no partial output,
 // inputs untouched). One GoogleTest per case, named after it.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,6 +103,9 @@ void generate_inputs(const fs::path& tmp) {
            "    checks:\n      - kind: mechanism_free\n        model: dense_ring.yaml\n"
            "        dose_intervention_into: c0\n        parameters:\n          k: {assumption: "
            "rate}\n        observable: A\n        falls_below: \"1 mg\"\n";
+  // A FIFO with no writer: as an input it must be refused at once (not hang), as an output
+  // refused and left a FIFO.
+  ::mkfifo((tmp / "fifo").c_str(), 0600);
 }
 
 class BadInput : public ::testing::TestWithParam<BadInputCase> {};

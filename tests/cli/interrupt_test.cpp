@@ -1,7 +1,9 @@
-// Outputs under signals and over inputs (cli/output_file.hpp, cli/interrupt.hpp): a run
+// Outputs under signals and over inputs (io/output_file.hpp, io/interrupt.hpp): a run
 // interrupted while writing leaves neither the target nor the temporary file; inside an
 // InterruptScope the first signal abandons the write cleanly; an output never replaces an input.
 // Each signal test runs in a forked child, so the handler never touches the test process.
+#include "io/interrupt.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,9 +15,7 @@
 #include <string>
 #include <vector>
 
-// The cli suite does not link onset_cli; the one source under test is compiled in here.
-#include "cli/interrupt.hpp"
-#include "cli/output_file.cpp"
+#include "io/output_file.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -45,7 +45,7 @@ TEST(Interrupt, SignalWhileWritingLeavesNoFile) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    onset::cli::write_file_atomically(target.string(), [](std::ostream& out) {
+    onset::io::write_file_atomically(target.string(), [](std::ostream& out) {
       out << "ID,TIME\n1,0\n";
       out.flush();
       std::raise(SIGINT);  // as Ctrl-C halfway through the output
@@ -67,22 +67,22 @@ TEST(Interrupt, SignalInsideScopeAbandonsTheWrite) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    const onset::cli::InterruptScope interruptible;
+    const onset::io::InterruptScope interruptible;
     try {
-      onset::cli::write_file_atomically(target.string(), [](std::ostream& out) {
+      onset::io::write_file_atomically(target.string(), [](std::ostream& out) {
         out << "ID,TIME\n";
         std::raise(SIGINT);  // sets the flag only
         out << "1,0\n";
       });
     } catch (const std::runtime_error&) {
-      ::_exit(onset::cli::interrupt_requested() ? onset::cli::kExitInterrupted : 3);
+      ::_exit(onset::io::interrupt_requested() ? onset::io::kExitInterrupted : 3);
     }
     ::_exit(4);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), onset::cli::kExitInterrupted);
+  EXPECT_EQ(WEXITSTATUS(status), onset::io::kExitInterrupted);
   EXPECT_FALSE(fs::exists(target));
   EXPECT_TRUE(fs::is_empty(dir)) << "the temporary file was left behind";
   fs::remove_all(dir);
@@ -97,39 +97,22 @@ TEST(Interrupt, OutputNeverReplacesAnInput) {
   const fs::path hard = dir / "hard.csv";
   fs::create_hard_link(input, hard);
   for (const fs::path& target : {input, link, hard}) {
-    EXPECT_THROW(onset::cli::write_file_atomically(
+    EXPECT_THROW(onset::io::write_file_atomically(
                      target.string(), [](std::ostream& out) { out << "x\n"; }, {input.string()}),
                  std::runtime_error)
         << target;
   }
   EXPECT_EQ(onset::testing::read_all(input.string()), "ID,TIME\n1,0\n");
   // Another file is written as before.
-  onset::cli::write_file_atomically((dir / "out.csv").string(),
-                                    [](std::ostream& out) { out << "x\n"; }, {input.string()});
+  onset::io::write_file_atomically((dir / "out.csv").string(),
+                                   [](std::ostream& out) { out << "x\n"; }, {input.string()});
   EXPECT_EQ(onset::testing::read_all((dir / "out.csv").string()), "x\n");
   fs::remove_all(dir);
 }
 
-// Starts the real binary with `arguments` (its output to /dev/null), sends SIGINT after
-// `delay_ms` and returns the wait status.
+// The real binary, SIGINT after `delay_ms`: the wait status.
 int run_interrupted(const std::vector<std::string>& arguments, int delay_ms) {
-  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
-  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) return -1;
-  if (child == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
-  ::kill(child, SIGINT);
-  int status = 0;
-  if (::waitpid(child, &status, 0) != child) return -1;
-  return status;
+  return onset::testing::run_signalled(arguments, SIGINT, delay_ms);
 }
 
 // The real binary, killed by SIGINT during a long simulation: no output file, no temporary file.
@@ -145,7 +128,7 @@ TEST(Interrupt, SimulateInterruptedLeavesNoOutput) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     GTEST_SKIP() << "the run finished before the signal";
   }
-  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::cli::kExitInterrupted) << status;
+  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::io::kExitInterrupted) << status;
   EXPECT_FALSE(fs::exists(target));
   EXPECT_TRUE(only_file_is(dir, "dose.csv")) << "a temporary file was left behind";
   fs::remove_all(dir);
@@ -164,7 +147,7 @@ TEST(Interrupt, CheckInterruptedLeavesNoReport) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     GTEST_SKIP() << "the run finished before the signal";
   }
-  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::cli::kExitInterrupted) << status;
+  EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == onset::io::kExitInterrupted) << status;
   EXPECT_FALSE(fs::exists(target));
   EXPECT_TRUE(fs::is_empty(dir)) << "a temporary file was left behind";
   fs::remove_all(dir);

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace onset::testing {
 
@@ -38,6 +41,29 @@ inline CommandResult run_onset(const std::string& arguments) {
   std::remove((stem + ".out").c_str());
   std::remove((stem + ".err").c_str());
   return result;
+}
+
+// Starts the real binary with `arguments` (its output to /dev/null), sends `signal_number`
+// after `delay_ms` and returns the wait status (-1 when it cannot be started or waited for).
+inline int run_signalled(const std::vector<std::string>& arguments, int signal_number,
+                         int delay_ms) {
+  const std::string binary = std::string(ONSET_BINARY_DIR) + "/bin/onset";
+  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+  ::kill(child, signal_number);
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) return -1;
+  return status;
 }
 
 }  // namespace onset::testing

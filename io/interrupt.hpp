@@ -1,20 +1,21 @@
 // Ctrl-C (SIGINT), SIGTERM and SIGHUP during a run of `onset`: an interrupted run leaves no
-// partial output and never touches an input.
+// partial output and never touches an input, and ends as a shell reports a process ended by
+// that signal: 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 //
 // Outside an InterruptScope a signal ends the process at once, as it would without onset's
-// handler, after removing the temporary file of an output being written (output_file.hpp
+// handler, after removing the temporary file of an output being written (io/output_file.hpp
 // writes to a temporary file and renames it, so a target file is either complete or absent).
 //
 // A command with a long loop that can stop cleanly (subjects, Monte Carlo draws, fit
 // iterations, bootstrap replicates) holds an InterruptScope around it and checks
 // interrupt_requested() at each iteration. The first signal then only sets the flag: the loop
 // stops, the command writes nothing, says "interrupted" on stderr and returns
-// kExitInterrupted. A second signal ends the process at once. For `onset check` and
-// `onset fit`:
+// interrupt_exit_code() (128 + the signal's number). A second signal ends the process at
+// once. For example (`onset nca` does this between subjects):
 //
-//     const cli::InterruptScope interruptible;
+//     const io::InterruptScope interruptible;
 //     for (...) {
-//       if (cli::interrupt_requested()) return cli::report_interrupted("onset check");
+//       if (io::interrupt_requested()) return io::report_interrupted("onset nca");
 //       ...
 //     }
 //
@@ -31,9 +32,10 @@
 #include <iostream>
 #include <string>
 
-namespace onset::cli {
+namespace onset::io {
 
-// 128 + SIGINT, as a shell reports a process ended by Ctrl-C.
+// 128 + SIGINT, as a shell reports a process ended by Ctrl-C; SIGTERM gives 143, SIGHUP 129
+// (interrupt_exit_code()).
 inline constexpr int kExitInterrupted = 130;
 
 namespace interrupt_detail {
@@ -87,25 +89,42 @@ class InterruptScope {
   InterruptScope& operator=(const InterruptScope&) = delete;
 };
 
-// "<command>: interrupted; no output written" on stderr; returns kExitInterrupted.
-inline int report_interrupted(const std::string& command) {
-  std::cerr << command << ": interrupted; no output written\n";
-  return kExitInterrupted;
+// The exit code of a run stopped by the signal that arrived in a scope: 128 + its number, as
+// a shell reports a process that the signal ended (130 for SIGINT, 143 SIGTERM, 129 SIGHUP).
+inline int interrupt_exit_code() {
+  const int signal_number = interrupt_detail::requested_signal;
+  return signal_number > 0 ? 128 + signal_number : kExitInterrupted;
 }
 
-// The temporary file an atomic write is filling (output_file.cpp): removed if a signal ends
-// the process before the rename. Paths longer than the buffer are not registered.
+// "<command>: interrupted; no output written" on stderr; returns interrupt_exit_code().
+inline int report_interrupted(const std::string& command) {
+  std::cerr << command << ": interrupted; no output written\n";
+  return interrupt_exit_code();
+}
+
+// The temporary file an atomic write is filling (io/output_file.cpp): removed if a signal ends
+// the process before the rename. Paths longer than the buffer are not registered. A write
+// inside another (nested guards) registers its own file and gives the outer one back after.
 class TemporaryFileGuard {
  public:
   explicit TemporaryFileGuard(const std::string& path) {
     interrupt_detail::install_handlers();
-    if (path.size() >= sizeof interrupt_detail::temporary_path) return;
+    if (interrupt_detail::has_temporary) outer_ = interrupt_detail::temporary_path;
+    set(path);
+  }
+  ~TemporaryFileGuard() { set(outer_); }
+  TemporaryFileGuard(const TemporaryFileGuard&) = delete;
+  TemporaryFileGuard& operator=(const TemporaryFileGuard&) = delete;
+
+ private:
+  static void set(const std::string& path) {
+    interrupt_detail::has_temporary = 0;  // the handler never reads a half-copied path
+    if (path.empty() || path.size() >= sizeof interrupt_detail::temporary_path) return;
     std::memcpy(interrupt_detail::temporary_path, path.c_str(), path.size() + 1);
     interrupt_detail::has_temporary = 1;
   }
-  ~TemporaryFileGuard() { interrupt_detail::has_temporary = 0; }
-  TemporaryFileGuard(const TemporaryFileGuard&) = delete;
-  TemporaryFileGuard& operator=(const TemporaryFileGuard&) = delete;
+
+  std::string outer_;  // the file of an enclosing write, or ""
 };
 
-}  // namespace onset::cli
+}  // namespace onset::io
