@@ -19,6 +19,7 @@
 #include "io/names.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
+#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::check {
@@ -59,6 +60,12 @@ class Linter {
       root = ys::load(text, file_);
     } catch (const UserError& e) {
       add_at(e.where(), true, "yaml", e.problem(), e.expected(), e.fix());
+      return std::move(findings_);
+    }
+    if (root.IsNull()) {
+      add_at(UserError::location(file_, 1, 1), true, "yaml",
+             "the claim file is empty (nothing but blank lines or comments)",
+             "a map with id, statement, subject, effects, ...", "start from `onset claim new`");
       return std::move(findings_);
     }
     if (!root.IsMap()) {
@@ -624,6 +631,13 @@ class Linter {
     try {
       if (!model->check_parameters(p).empty()) return;  // check reports it with its place
       model->initial_state(p, y0);
+      for (const auto& d : check.doses) {  // boluses at t = 0 count as the start, as in check
+        const int state = model->state_index(d.compartment);
+        if (state < 0 || d.time_h != 0 || d.duration_h != 0) continue;
+        const std::string& unit = model->states()[static_cast<size_t>(state)].unit;
+        y0[static_cast<size_t>(state)] +=
+            d.amount * (d.unit.empty() || d.unit == unit ? 1 : models::conversion_factor(d.unit, unit));
+      }
       model->observe(0, y0, p, obs);
     } catch (const std::exception&) {
       return;
@@ -636,7 +650,7 @@ class Linter {
       add(t_node, true, "threshold-start",
           std::string(falls ? "falls_below " : "rises_above ") + fmt(*threshold) + " " + obs_unit +
               (equal ? " equals " : (falls ? " is above " : " is below ")) + check.observable +
-              " at t = 0 (" + fmt(initial) + " " + obs_unit +
+              " at t = 0 (" + onset::format_number(initial, 4) + " " + obs_unit +
               ", nominal values): the effect would hold before any treatment",
           std::string("a threshold ") + (falls ? "below" : "above") + " the starting value",
           "check the baseline (the level the source reports before treatment) and the "
@@ -668,7 +682,8 @@ class Linter {
       add(t_node, false, "threshold-normal-range",
           "the threshold " + fmt(*threshold) + " " + obs_unit + " is " +
               (falls ? "at or below " : "at or above ") + "the level " + check.observable +
-              " settles at once restored (" + marker->settles_at + " = " + fmt(settles) + " " +
+              " settles at once restored (" + marker->settles_at + " = " +
+              onset::format_number(settles, 4) + " " +
               obs_unit + ", nominal values): it approaches it and may never cross it",
           std::string("a threshold ") + (falls ? "above" : "below") + " the normal level",
           "test the upper reference limit (`onset claim new --threshold normal`) or a change "

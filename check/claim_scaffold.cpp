@@ -47,17 +47,29 @@ std::string comment_text(const std::string& text, size_t max = 160) {
 }
 
 // Text wrapped into "# " comment lines of at most 95 columns.
-void write_comment(std::ostream& out, const std::string& text, const std::string& indent = "") {
+void write_comment(std::ostream& out, const std::string& text, const std::string& indent = "",
+                   const std::string& hang = "", const std::string& lead = "") {
   std::istringstream words(comment_text(text, 4000));
   std::string word, line;
+  bool first = true;
+  auto flush = [&] {
+    out << indent << "# " << (first ? lead : hang) << line << "\n";
+    first = false;
+    line.clear();
+  };
   for (; words >> word;) {
-    if (!line.empty() && indent.size() + 2 + line.size() + 1 + word.size() > 95) {
-      out << indent << "# " << line << "\n";
-      line.clear();
-    }
+    if (!line.empty() && indent.size() + 2 + std::max(hang.size(), lead.size()) + line.size() + 1 +
+                                 word.size() >
+                             95)
+      flush();
     line += (line.empty() ? "" : " ") + word;
   }
-  if (!line.empty()) out << indent << "# " << line << "\n";
+  if (!line.empty()) flush();
+}
+
+// "#   - TEXT" with continuation lines under TEXT.
+void write_bullet(std::ostream& out, const std::string& text) {
+  write_comment(out, "- " + text, "", "    ", "  ");
 }
 
 const std::regex& number_pattern() {
@@ -317,7 +329,7 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
   std::replace(effect_id.begin(), effect_id.end(), '-', '_');
 
   // The threshold.
-  std::string threshold_yaml, threshold_words, threshold_reference;
+  std::string threshold_yaml, threshold_words, threshold_reference, threshold_note;
   const Prior* threshold_prior = nullptr;
   switch (q.threshold.kind) {
     case ThresholdSpec::Kind::kNormal: {
@@ -330,6 +342,7 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
         bad("--threshold", "no prior " + marker->normal_prior + " for species " + q.species);
       threshold_reference = r.reference;
       threshold_prior = r.prior;
+      threshold_note = r.note;
       threshold_yaml = "{prior: " + r.reference + "}";
       threshold_words = "below the upper reference limit (prior " + r.reference + ": " +
                         fmt(r.prior->low) + "-" + fmt(r.prior->high) + " " + r.prior->unit + ")";
@@ -344,6 +357,7 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
             "prior:FAMILY/NAME of data/priors");
       threshold_reference = r.reference;
       threshold_prior = r.prior;
+      threshold_note = r.note;
       threshold_yaml = "{prior: " + r.reference + "}";
       threshold_words = std::string(falls ? "below " : "above ") + "prior " + r.reference + " (" +
                         fmt(r.prior->low) + "-" + fmt(r.prior->high) + " " + r.prior->unit + ")";
@@ -370,9 +384,10 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
 
   std::ostringstream out;
   out << "# Claim written by `onset claim new` (check/README.md, \"Checking a new claim\").\n";
-  out << "# Marker: " << marker->model << " (" << marker->organ << "), library model `"
-      << marker->model << "` (`onset models show " << marker->model << "`); priors "
-      << "data/priors/" << marker->model << ".yaml.\n#\n";
+  write_comment(out, "Marker: " + marker->model + " (" + marker->organ + "), library model `" +
+                         marker->model + "` (`onset models show " + marker->model +
+                         "`); priors data/priors/" + marker->model + ".yaml.");
+  out << "#\n";
   write_comment(out, "The bound: " + marker->physiology);
   write_comment(out, std::string("The check sets the switch ") +
                          (marker->switch_parameter.empty() ? std::string("through its prior")
@@ -382,18 +397,19 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
                          ". If even that best case cannot reach the threshold in time, no "
                          "treatment can, whatever its mechanism.");
   out << "#\n# Review before `onset claim lint` and `onset check`:\n";
-  out << "#   - statement, source and subject: as the source gives them"
-      << (q.source_authors.empty() ? " (no source given: add `source:`, lint warns)" : "")
-      << ";\n";
-  out << "#   - " << marker->baseline_parameter
-      << ": the level the source reports before treatment;\n";
-  out << "#   - the threshold (" << comment_text(threshold_words, 120) << ");\n";
-  out << "#   - each prior: its range and source are in the comment above its line;\n";
-  out << "#   - the parameters left at the model's value (listed under `parameters`).\n";
+  write_bullet(out, std::string("statement, source and subject: as the source gives them") +
+                        (q.source_authors.empty() ? " (no source given: add `source:`; lint warns)"
+                                                  : "") +
+                        ";");
+  write_bullet(out, marker->baseline_parameter + ": the level the source reports before treatment;");
+  write_bullet(out, "the threshold: " + threshold_words + ";");
+  write_bullet(out, "each prior: its range and source are in the comment above its line;");
+  write_bullet(out, "the parameters left at the model's value (listed under `parameters`).");
   out << "id: " << id << "\n";
   const std::string title =
-      q.title.empty() ? marker->observable + " " + threshold_words + " within " +
-                            (q.within_written.empty() ? fmt(q.within_h) + " h" : q.within_written)
+      q.title.empty() ? marker->model + " " + verb + " within " +
+                            (q.within_written.empty() ? fmt(q.within_h) + " h" : q.within_written) +
+                            ": " + io::excerpt(q.statement, 100)
                       : q.title;
   out << "title: " << yaml_quoted(title) << "\n";
   if (!q.source_authors.empty()) {
@@ -485,6 +501,7 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
     write_comment(out, "Left at the model's value (no prior; review): " + list, "          ");
   }
   out << "        observable: " << marker->observable << "\n";
+  if (!threshold_note.empty()) write_comment(out, "The threshold: " + threshold_note, "        ");
   out << "        " << (falls ? "falls_below: " : "rises_above: ") << threshold_yaml << "\n";
   const double horizon = std::max(720.0, 4 * q.within_h);
   out << "        horizon_h: " << fmt(horizon)
