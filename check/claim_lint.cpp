@@ -52,7 +52,9 @@ std::string fmt(double value) { return ys::format(value); }
 class Linter {
  public:
   Linter(std::string file, std::filesystem::path base_dir, std::filesystem::path priors_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), priors_dir_(std::move(priors_dir)) {}
+      : file_(std::move(file)),
+        base_dir_(std::move(base_dir)),
+        priors_dir_(std::move(priors_dir)) {}
 
   std::vector<LintFinding> run(const std::string& text) {
     YAML::Node root;
@@ -79,7 +81,10 @@ class Linter {
     try {
       claim = parse_claim(text, file_, base_dir_, priors_dir_);
     } catch (const UserError& e) {
-      add_at(e.where(), true, "check-refuses", e.problem(), e.expected(), e.fix());
+      add_at(e.where(), true, "check-refuses", e.problem(),
+             e.expected().empty() ? "a claim that `onset check` reads" : e.expected(),
+             e.fix().empty() ? "correct it as the message says (check/README.md, \"Claim files\")"
+                             : e.fix());
       return std::move(findings_);
     }
     const YAML::Node effects = root["effects"];
@@ -112,9 +117,8 @@ class Linter {
     findings_.push_back({error, kind, place.empty() ? file_ : place, problem, expected, fix});
   }
 
-  void add(const YAML::Node& node, bool error, const std::string& kind,
-           const std::string& problem, const std::string& expected = {},
-           const std::string& fix = {}) {
+  void add(const YAML::Node& node, bool error, const std::string& kind, const std::string& problem,
+           const std::string& expected = {}, const std::string& fix = {}) {
     add_at(where(node), error, kind, problem, expected, fix);
   }
 
@@ -140,9 +144,8 @@ class Linter {
       if (allowed.count(key)) continue;
       std::string list;
       for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
-      add(entry.first, true, "unknown-key",
-          "unknown key '" + io::excerpt(key) + "' in " + what, "one of " + list,
-          "check the spelling (check/README.md lists every key)");
+      add(entry.first, true, "unknown-key", "unknown key '" + io::excerpt(key) + "' in " + what,
+          "one of " + list, "check the spelling (check/README.md lists every key)");
     }
   }
 
@@ -203,8 +206,9 @@ class Linter {
     try {
       models::parse_unit(unit);
     } catch (const models::UnitError& e) {
-      add(node, true, "unit-mismatch", "the unit '" + io::excerpt(unit) + "' cannot be read: " +
-          e.problem(), "a unit such as mg/dL, mmol/L, U/L, ng/L, h, \"1\"",
+      add(node, true, "unit-mismatch",
+          "the unit '" + io::excerpt(unit) + "' cannot be read: " + e.problem(),
+          "a unit such as mg/dL, mmol/L, U/L, ng/L, h, \"1\"",
           "write the unit as models/README.md (\"Values and units\") lists them");
     }
   }
@@ -217,13 +221,14 @@ class Linter {
           "assumptions", "effects"},
          "claim file");
     if (!root["id"]) {
-      add(root, true, "id", "the claim has no id", "id: a name of " + std::string(io::kIdentifierRule),
-          "add `id: my-claim-6h` at the top");
+      add(root, true, "id", "the claim has no id",
+          "id: a name of " + std::string(io::kIdentifierRule), "add `id: my-claim-6h` at the top");
     } else if (const std::string problem = io::identifier_problem(scalar(root["id"]));
                !problem.empty()) {
-      add(root["id"], true, "id", "the claim id '" + io::excerpt(scalar(root["id"])) + "' " +
-          problem.substr(problem.find(' ') + 1), io::kIdentifierRule,
-          "use letters, digits, '-', '_' or '.' only");
+      add(root["id"], true, "id",
+          "the claim id '" + io::excerpt(scalar(root["id"])) + "' " +
+              problem.substr(problem.find(' ') + 1),
+          io::kIdentifierRule, "use letters, digits, '-', '_' or '.' only");
     }
     if (!root["statement"] || blank(scalar(root["statement"]))) {
       add(root["statement"] ? root["statement"] : root, true, "statement-missing",
@@ -265,14 +270,14 @@ class Linter {
       std::optional<double> low = number(body["low"]), high = number(body["high"]),
                             central = number(body["central"]);
       if (body["prior"]) {
-        const std::string species =
-            body["species"] ? scalar(body["species"]) : species_;
+        const std::string species = body["species"] ? scalar(body["species"]) : species_;
         const Prior* prior = prior_reference(body["prior"], species);
         const bool changes = body["low"] || body["high"] || body["central"] ||
                              body["distribution"] || body["quantiles"];
         if (changes && !body["reason"]) {
           add(body, true, "change-without-reason",
-              "assumption '" + io::excerpt(name) + "' changes the range of a prior without a reason",
+              "assumption '" + io::excerpt(name) +
+                  "' changes the range of a prior without a reason",
               "reason: why the claim's range differs from the prior file's",
               "add `reason: \"...\"` or remove the changed keys");
         }
@@ -336,8 +341,7 @@ class Linter {
     } else if (auto found = seen->find(id); found != seen->end()) {
       const YAML::Mark first = found->second.Mark();
       add(e["id"], true, "duplicate-id",
-          "duplicate effect id '" + id + "' (first at line " + std::to_string(first.line + 1) +
-              ")",
+          "duplicate effect id '" + id + "' (first at line " + std::to_string(first.line + 1) + ")",
           "a different id for each effect", "rename one of them, e.g. '" + id + "_2'");
     } else {
       seen->emplace(id, e["id"]);
@@ -439,10 +443,13 @@ class Linter {
       const bool falls = std::string(key) == "falls_below";
       if (falls && !(*f > 0 && *f < 1)) {
         add(t["fraction_of_initial"], true, "threshold-range",
-            "falls_below {fraction_of_initial: " + fmt(*f) + "} is outside what the observable "
+            "falls_below {fraction_of_initial: " + fmt(*f) +
+                "} is outside what the observable "
                 "can do: it starts at 1 x its value, " +
-                (*f >= 1 ? "so it holds at t = 0" : "and a level that is not negative cannot "
-                                                   "fall to " + fmt(*f) + " x"),
+                (*f >= 1 ? "so it holds at t = 0"
+                         : "and a level that is not negative cannot "
+                           "fall to " +
+                               fmt(*f) + " x"),
             "a fraction between 0 and 1, e.g. 0.5 for 'halved'",
             "for a rise use rises_above with a factor above 1");
       }
@@ -457,8 +464,8 @@ class Linter {
 
   void model_known(const YAML::Node& node) {
     const std::string model = scalar(node);
-    const bool looks_like_path = model.find('/') != std::string::npos ||
-                                 model.ends_with(".yaml") || model.ends_with(".yml");
+    const bool looks_like_path =
+        model.find('/') != std::string::npos || model.ends_with(".yaml") || model.ends_with(".yml");
     if (looks_like_path) {
       std::string why;
       const auto inside = io::resolve_inside_folder(base_dir_, model, &why);
@@ -520,7 +527,8 @@ class Linter {
     if (check.horizon_h < effect.claimed_time_h) {
       add(node["horizon_h"] ? node["horizon_h"] : node, true, "window-order",
           "horizon_h " + fmt(check.horizon_h) + " h ends before the claimed window (" +
-              fmt(effect.claimed_time_h) + " h from the start): every onset after the horizon "
+              fmt(effect.claimed_time_h) +
+              " h from the start): every onset after the horizon "
               "counts as never",
           "horizon_h > within_h (and > the infusion for time_origin end_of_infusion)",
           "set horizon_h to several times the window, e.g. " +
@@ -551,8 +559,8 @@ class Linter {
         continue;
       }
       const Assumption& a = claim.assumptions[static_cast<size_t>(b.assumption)];
-      const std::string from = b.transform == Transform::kValue ? a.prior.unit
-                                                                : "1/(" + a.prior.unit + ")";
+      const std::string from =
+          b.transform == Transform::kValue ? a.prior.unit : "1/(" + a.prior.unit + ")";
       const Scale s = convert_unit(from, unit, place, what + " from assumption '" + a.name + "'",
                                    "bind a prior in a unit of the parameter's kind (" + unit +
                                        "), or use `as:` for a half-life or time constant");
@@ -607,8 +615,8 @@ class Linter {
         const Assumption& a = claim.assumptions[static_cast<size_t>(check.threshold.assumption)];
         const Scale s = convert_unit(a.prior.unit, obs_unit, t_place,
                                      "the threshold '" + a.name + "' (" + a.prior.unit +
-                                         ") does not match observable " + check.observable +
-                                         " (" + obs_unit + ")",
+                                         ") does not match observable " + check.observable + " (" +
+                                         obs_unit + ")",
                                      "use a threshold in the observable's unit");
         if (s.ok) threshold = a.prior.central * s.factor;
         break;
@@ -621,7 +629,8 @@ class Linter {
       add(t_node, true, "threshold-range",
           "falls_below " + fmt(*threshold) + " " + obs_unit + ": " + check.observable +
               " is a level that is not negative, so it " +
-              (*threshold < 0 ? "can never fall below it" : "only approaches 0 and never crosses it"),
+              (*threshold < 0 ? "can never fall below it"
+                              : "only approaches 0 and never crosses it"),
           "a threshold above 0 " + obs_unit, "give the level the source calls normal or reached");
       return;
     }
@@ -636,7 +645,8 @@ class Linter {
         if (state < 0 || d.time_h != 0 || d.duration_h != 0) continue;
         const std::string& unit = model->states()[static_cast<size_t>(state)].unit;
         y0[static_cast<size_t>(state)] +=
-            d.amount * (d.unit.empty() || d.unit == unit ? 1 : models::conversion_factor(d.unit, unit));
+            d.amount *
+            (d.unit.empty() || d.unit == unit ? 1 : models::conversion_factor(d.unit, unit));
       }
       model->observe(0, y0, p, obs);
     } catch (const std::exception&) {
@@ -683,8 +693,8 @@ class Linter {
           "the threshold " + fmt(*threshold) + " " + obs_unit + " is " +
               (falls ? "at or below " : "at or above ") + "the level " + check.observable +
               " settles at once restored (" + marker->settles_at + " = " +
-              onset::format_number(settles, 4) + " " +
-              obs_unit + ", nominal values): it approaches it and may never cross it",
+              onset::format_number(settles, 4) + " " + obs_unit +
+              ", nominal values): it approaches it and may never cross it",
           std::string("a threshold ") + (falls ? "above" : "below") + " the normal level",
           "test the upper reference limit (`onset claim new --threshold normal`) or a change "
           "from the baseline");

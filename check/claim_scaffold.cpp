@@ -58,9 +58,8 @@ void write_comment(std::ostream& out, const std::string& text, const std::string
     line.clear();
   };
   for (; words >> word;) {
-    if (!line.empty() && indent.size() + 2 + std::max(hang.size(), lead.size()) + line.size() + 1 +
-                                 word.size() >
-                             95)
+    if (!line.empty() &&
+        indent.size() + 2 + std::max(hang.size(), lead.size()) + line.size() + 1 + word.size() > 95)
       flush();
     line += (line.empty() ? "" : " ") + word;
   }
@@ -205,7 +204,8 @@ void parse_baseline(const std::string& text, const std::string& option, Scaffold
     bad(option, "'" + io::excerpt(text) + "' is not a range from low to high", expected);
   if (unit.empty())
     bad(option, "'" + io::excerpt(text) + "' has no unit", expected,
-        "write the unit the source uses, e.g. mg/dL, umol/L, mg/L, U/L, g/dL, %; \"1\" for the INR");
+        "write the unit the source uses, e.g. mg/dL, umol/L, mg/L, U/L, g/dL, %; \"1\" for the "
+        "INR");
   if (!models::is_unit(unit))
     bad(option, "the unit '" + io::excerpt(unit) + "' cannot be read", expected,
         "write it as models/README.md lists units (mg/dL, mmol/L, ng/L, U/L, cells/nL, ...)");
@@ -268,9 +268,9 @@ double parse_window_h(const std::string& raw, const std::string& option) {
     bad(option, "'" + io::excerpt(text) + "' has no unit", expected,
         "say whether it is hours or days: --within \"" + io::excerpt(text) + " h\"");
   static const std::map<std::string, std::string> words = {
-      {"hour", "h"}, {"hours", "h"}, {"hr", "h"},      {"hrs", "h"},      {"minute", "min"},
-      {"minutes", "min"}, {"mins", "min"}, {"days", "day"}, {"d", "day"}, {"weeks", "week"},
-      {"wk", "week"}, {"month", "month"}, {"months", "month"}};
+      {"hour", "h"},      {"hours", "h"},     {"hr", "h"},        {"hrs", "h"}, {"minute", "min"},
+      {"minutes", "min"}, {"mins", "min"},    {"days", "day"},    {"d", "day"}, {"weeks", "week"},
+      {"wk", "week"},     {"month", "month"}, {"months", "month"}};
   if (auto w = words.find(unit); w != words.end()) unit = w->second;
   double hours = 0;
   if (unit == "month") {
@@ -311,8 +311,8 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
   bool any_for_species = false;
   for (const auto& n : family->names()) any_for_species |= family->find(n, q.species) != nullptr;
   if (!any_for_species)
-    bad("--species", "the priors of " + marker->model + " are not for species '" +
-                         io::excerpt(q.species) + "'",
+    bad("--species",
+        "the priors of " + marker->model + " are not for species '" + io::excerpt(q.species) + "'",
         "a species of " + family->file(), "the biomarker priors are for adult humans");
   const auto model = models::load_file_model(marker->model);
   const bool falls = q.falls.value_or(marker->falls);
@@ -352,8 +352,8 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
     case ThresholdSpec::Kind::kPrior: {
       const Resolved r = priors.resolve(marker->model, q.threshold.prior);
       if (r.prior == nullptr)
-        bad("--threshold", "no prior '" + io::excerpt(q.threshold.prior) + "' for species " +
-                               q.species,
+        bad("--threshold",
+            "no prior '" + io::excerpt(q.threshold.prior) + "' for species " + q.species,
             "prior:FAMILY/NAME of data/priors");
       threshold_reference = r.reference;
       threshold_prior = r.prior;
@@ -390,18 +390,19 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
   out << "#\n";
   write_comment(out, "The bound: " + marker->physiology);
   write_comment(out, std::string("The check sets the switch ") +
-                         (marker->switch_parameter.empty() ? std::string("through its prior")
-                                                           : marker->switch_parameter + " = " +
-                                                                 marker->switch_value) +
+                         (marker->switch_parameter.empty()
+                              ? std::string("through its prior")
+                              : marker->switch_parameter + " = " + marker->switch_value) +
                          ": " + marker->switch_words +
                          ". If even that best case cannot reach the threshold in time, no "
                          "treatment can, whatever its mechanism.");
   out << "#\n# Review before `onset claim lint` and `onset check`:\n";
-  write_bullet(out, std::string("statement, source and subject: as the source gives them") +
-                        (q.source_authors.empty() ? " (no source given: add `source:`; lint warns)"
-                                                  : "") +
-                        ";");
-  write_bullet(out, marker->baseline_parameter + ": the level the source reports before treatment;");
+  write_bullet(
+      out, std::string("statement, source and subject: as the source gives them") +
+               (q.source_authors.empty() ? " (no source given: add `source:`; lint warns)" : "") +
+               ";");
+  write_bullet(out,
+               marker->baseline_parameter + ": the level the source reports before treatment;");
   write_bullet(out, "the threshold: " + threshold_words + ";");
   write_bullet(out, "each prior: its range and source are in the comment above its line;");
   write_bullet(out, "the parameters left at the model's value (listed under `parameters`).");
@@ -449,16 +450,16 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
   out << "  - id: " << effect_id << "\n";
   out << "    statement: " << yaml_quoted(q.statement) << "\n";
   out << "    measurable: "
-      << yaml_quoted(marker->observable + " " + threshold_words + " within " +
-                     fmt(q.within_h) + " h of the start of the intervention")
+      << yaml_quoted(marker->observable + " " + threshold_words + " within " + fmt(q.within_h) +
+                     " h of the start of the intervention")
       << "\n";
   out << "    within_h: " << fmt(q.within_h) << "       # "
       << comment_text(q.within_written.empty() ? fmt(q.within_h) + " h" : q.within_written, 40)
       << ", in hours\n";
   out << "    checks:\n";
   out << "      - kind: " << marker->kind << "\n";
-  out << "        description: "
-      << yaml_quoted(marker->model + " model, " + marker->switch_words) << "\n";
+  out << "        description: " << yaml_quoted(marker->model + " model, " + marker->switch_words)
+      << "\n";
   out << "        model: " << marker->model << "\n";
   if (!q.dose_into.empty()) out << "        dose_intervention_into: " << q.dose_into << "\n";
   out << "        parameters:\n";

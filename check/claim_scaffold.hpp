@@ -25,9 +25,9 @@ struct ThresholdSpec {
 };
 
 struct ScaffoldRequest {
-  std::string marker;  // a library biomarker model (marker_catalogue)
-  std::string id;      // claim id (identifier); default "<marker>-<threshold>-<window>"
-  std::string title;   // default from the statement
+  std::string marker;     // a library biomarker model (marker_catalogue)
+  std::string id;         // claim id (identifier); default "<marker>-<threshold>-<window>"
+  std::string title;      // default from the statement
   std::string statement;  // the claim, verbatim (required)
   std::string species = "human";
   std::string sex;        // "", "male" or "female": chooses sex-specific priors

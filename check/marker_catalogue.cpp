@@ -68,13 +68,13 @@ std::vector<MarkerEntry> build() {
                         "blockade, which raises IL-6."));
   all.back().normal_prior = "il6_upper_reference";
   all.back().settles_at = "il6_normal";
-  all.push_back(falling(
-      "ferritin", "inflammation", "serum_ferritin", "ferritin_baseline", "inflammatory_stimulus",
-      "0", "leak and secretion back to normal at t = 0",
-      "Tissue ferritin leaking from damaged cells is cleared in minutes, the glycosylated "
-      "(secreted) form over 10-72 h; a high ferritin falls first fast, then slowly."));
-  all.back().renamed_priors = {{"glycosylated_fraction_baseline",
-                                "glycosylated_fraction_hyperferritinaemia"}};
+  all.push_back(
+      falling("ferritin", "inflammation", "serum_ferritin", "ferritin_baseline",
+              "inflammatory_stimulus", "0", "leak and secretion back to normal at t = 0",
+              "Tissue ferritin leaking from damaged cells is cleared in minutes, the glycosylated "
+              "(secreted) form over 10-72 h; a high ferritin falls first fast, then slowly."));
+  all.back().renamed_priors = {
+      {"glycosylated_fraction_baseline", "glycosylated_fraction_hyperferritinaemia"}};
   all.back().settles_at = "ferritin_normal";
   // Heart.
   all.push_back(falling(
@@ -86,20 +86,20 @@ std::vector<MarkerEntry> build() {
   all.back().normal_prior = "troponin_url";
   all.back().normal_parameters = {"troponin_url"};
   all.back().settles_at = "troponin_normal";
-  all.push_back(falling("ntprobnp", "heart", "plasma_ntprobnp", "ntprobnp_baseline",
-                        "wall_stress", "0", "wall stress normal at t = 0",
+  all.push_back(falling("ntprobnp", "heart", "plasma_ntprobnp", "ntprobnp_baseline", "wall_stress",
+                        "0", "wall stress normal at t = 0",
                         "NT-proBNP is secreted in proportion to wall stress and cleared with a "
                         "half-life of 25-120 min, so once the stress is gone it falls within "
                         "hours."));
   all.back().settles_at = "ntprobnp_normal";
   // Metabolism.
   {
-    MarkerEntry e = falling(
-        "hba1c", "metabolism", "hba1c", "hba1c_baseline", "", "",
-        "mean glucose at the level of people without diabetes from t = 0",
-        "Haemoglobin is glycated over a red cell's life; red cells made before t = 0 keep "
-        "their HbA1c, so even if glucose were normal at once HbA1c falls only as they are "
-        "replaced (lifespan 85-127 days).");
+    MarkerEntry e =
+        falling("hba1c", "metabolism", "hba1c", "hba1c_baseline", "", "",
+                "mean glucose at the level of people without diabetes from t = 0",
+                "Haemoglobin is glycated over a red cell's life; red cells made before t = 0 keep "
+                "their HbA1c, so even if glucose were normal at once HbA1c falls only as they are "
+                "replaced (lifespan 85-127 days).");
     e.renamed_priors = {{"mean_glucose_after", "normal_mean_glucose"}};
     e.settles_at = "hba1c_steady_state_after";
     all.push_back(e);
@@ -114,12 +114,12 @@ std::vector<MarkerEntry> build() {
   all.back().settles_at = "lactate_normal";
   // Blood.
   {
-    MarkerEntry e = falling(
-        "haemoglobin", "blood", "haemoglobin", "haemoglobin_baseline", "marrow_recovered", "1",
-        "the marrow at its stimulated maximum output from t = 0 (no transfusion)",
-        "New haemoglobin reaches the blood only inside new red cells, after the erythroid "
-        "maturation time (days); without a transfusion it cannot rise faster than marrow "
-        "output allows.");
+    MarkerEntry e =
+        falling("haemoglobin", "blood", "haemoglobin", "haemoglobin_baseline", "marrow_recovered",
+                "1", "the marrow at its stimulated maximum output from t = 0 (no transfusion)",
+                "New haemoglobin reaches the blood only inside new red cells, after the erythroid "
+                "maturation time (days); without a transfusion it cannot rise faster than marrow "
+                "output allows.");
     e.falls = false;
     e.renamed_priors = {{"marrow_output_multiple", "marrow_output_multiple_max"}};
     e.settles_at = "haemoglobin_normal";
@@ -127,8 +127,8 @@ std::vector<MarkerEntry> build() {
   }
   {
     MarkerEntry e = falling(
-        "platelets", "blood", "platelet_count", "platelet_count_baseline", "disease_resolved",
-        "1", "consumption stopped at t = 0 and megakaryocyte output at its stimulated maximum",
+        "platelets", "blood", "platelet_count", "platelet_count_baseline", "disease_resolved", "1",
+        "consumption stopped at t = 0 and megakaryocyte output at its stimulated maximum",
         "When consumption stops, platelets already released survive their lifespan; new ones "
         "come only after the megakaryocyte maturation time (days).");
     e.falls = false;
@@ -176,8 +176,8 @@ std::vector<MarkerEntry> build() {
     all.push_back(e);
   }
   all.push_back(falling(
-      "bilirubin", "liver", "total_bilirubin", "baseline_total_bilirubin", "hepatic_function",
-      "1", "liver function normal at t = 0",
+      "bilirubin", "liver", "total_bilirubin", "baseline_total_bilirubin", "hepatic_function", "1",
+      "liver function normal at t = 0",
       "Even a liver repaired at once clears unconjugated and conjugated bilirubin in hours but "
       "albumin-bound delta bilirubin only with albumin's half-life (14-21 days)."));
   {

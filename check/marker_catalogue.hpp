@@ -18,14 +18,14 @@
 namespace onset::check {
 
 struct MarkerEntry {
-  std::string model;       // library model (and prior family) name
-  std::string organ;       // kidney, inflammation, heart, metabolism, blood, liver
-  std::string observable;  // the observable a claim tests
-  bool falls = true;       // the usual direction of a claimed improvement
-  std::string baseline_parameter;  // the level at t = 0 (from the claim's --baseline)
-  std::string switch_parameter;    // "organ restored" switch; empty when a prior sets it
-  std::string switch_value;        // its mechanism-free value (a number, its unit "1")
-  std::string switch_words;        // what that value means
+  std::string model;                    // library model (and prior family) name
+  std::string organ;                    // kidney, inflammation, heart, metabolism, blood, liver
+  std::string observable;               // the observable a claim tests
+  bool falls = true;                    // the usual direction of a claimed improvement
+  std::string baseline_parameter;       // the level at t = 0 (from the claim's --baseline)
+  std::string switch_parameter;         // "organ restored" switch; empty when a prior sets it
+  std::string switch_value;             // its mechanism-free value (a number, its unit "1")
+  std::string switch_words;             // what that value means
   std::string kind = "mechanism_free";  // or "mechanism" (e.g. vitamin K given)
   std::string physiology;               // why the bound holds, in words (a comment)
   // Parameters bound to a prior of another name ("family/name" or a name in the family;

@@ -94,17 +94,21 @@ void ask_missing(NewArgs* a) {
       if (index >= 0) unit = model->parameters()[static_cast<size_t>(index)].unit;
     }
     while (a->baseline.empty())
-      a->baseline = ask(m.observable + " before treatment, with its unit (a value or a range, e.g. "
-                        "\"3-5 " + unit + "\")");
+      a->baseline = ask(m.observable +
+                        " before treatment, with its unit (a value or a range, e.g. "
+                        "\"3-5 " +
+                        unit + "\")");
   }
   if (a->direction.empty())
-    a->direction = ask("Direction of the claimed change (falls or rises)",
-                       m.falls ? "falls" : "rises");
+    a->direction =
+        ask("Direction of the claimed change (falls or rises)", m.falls ? "falls" : "rises");
   if (a->threshold.empty())
-    a->threshold = ask("Threshold (normal, half, 0.5x, 1.25x, prior:FAMILY/NAME or a value with "
-                       "its unit)",
-                       m.normal_prior.empty() ? "" : "normal");
-  while (a->within.empty()) a->within = ask("Claimed window from the start (e.g. \"6 h\", \"3 days\")");
+    a->threshold =
+        ask("Threshold (normal, half, 0.5x, 1.25x, prior:FAMILY/NAME or a value with "
+            "its unit)",
+            m.normal_prior.empty() ? "" : "normal");
+  while (a->within.empty())
+    a->within = ask("Claimed window from the start (e.g. \"6 h\", \"3 days\")");
   if (a->out.empty()) a->out = ask("Write the claim to", a->marker + "-claim.yaml");
 }
 
@@ -170,8 +174,8 @@ int run_new(NewArgs a) {
       return kExitSuccess;
     }
     io::write_file_atomically(a.out, text);
-    std::cout << "wrote " << a.out << "\nnext: onset claim lint " << a.out
-              << " && onset check " << a.out << "\n";
+    std::cout << "wrote " << a.out << "\nnext: onset claim lint " << a.out << " && onset check "
+              << a.out << "\n";
   } catch (const UserError& error) {
     std::cerr << "onset claim new: " << error.what() << "\n";
     return kExitBadInput;
@@ -253,7 +257,8 @@ void register_claim_command(CLI::App& app) {
 
   auto l = std::make_shared<LintArgs>();
   CLI::App* lint = claim->add_subcommand(
-      "lint", "List what is missing or suspicious in a claim file (file:line:column, expected, fix)");
+      "lint",
+      "List what is missing or suspicious in a claim file (file:line:column, expected, fix)");
   lint->add_option("file", l->file, "claim file (YAML)")->required();
   lint->add_flag("--strict", l->strict, "count warnings as errors (exit 2)");
   lint->callback([l] {
