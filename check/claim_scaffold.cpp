@@ -316,7 +316,13 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
         "a species of " + family->file(), "the biomarker priors are for adult humans");
   const auto model = models::load_file_model(marker->model);
   const bool falls = q.falls.value_or(marker->falls);
-  const std::string claim_window = fmt(q.within_h) + "h";
+  // The window as written ("6 h" -> "6h", "3 months" -> "3months") names the claim and effect.
+  std::string claim_window;
+  for (char c : q.within_written) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') claim_window += c;
+  }
+  if (claim_window.empty() || !std::isdigit(static_cast<unsigned char>(claim_window[0])))
+    claim_window = fmt(q.within_h) + "h";
   const std::string verb = verb_for(q.threshold, falls);
   std::string id = q.id;
   if (id.empty()) {
