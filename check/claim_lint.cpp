@@ -573,6 +573,26 @@ class Linter {
       if (b.transform == Transform::kRateFromTimeConstant) x = 1 / x;
       p[static_cast<size_t>(index)] = x * s.factor;
     }
+    for (const auto& d : check.doses) {
+      const int state = model->state_index(d.compartment);
+      if (state < 0) {
+        std::string names;
+        for (const auto& st : model->states()) names += (names.empty() ? "" : ", ") + st.name;
+        add(node["doses"] ? node["doses"] : node["dose_intervention_into"], true,
+            "unknown-compartment",
+            "model " + std::string(model->name()) + " has no compartment '" +
+                io::excerpt(d.compartment) + "' to dose into",
+            "one of " + names, "dose into a compartment of the model");
+        nominal_ok = false;
+        continue;
+      }
+      const std::string& unit = model->states()[static_cast<size_t>(state)].unit;
+      if (!convert_unit(d.unit, unit, where(node["doses"] ? node["doses"] : node),
+                        "the dose into " + d.compartment,
+                        "give the dose in " + unit + " or a unit convertible to it")
+               .ok)
+        nominal_ok = false;
+    }
     const int observable = model->observable_index(check.observable);
     if (observable < 0) {
       std::string names;

@@ -24,6 +24,7 @@
 //   unknown-model           error     `model:` neither a library model nor a model file
 //   unknown-parameter       error     a parameter the model lacks
 //   unknown-observable      error     an observable the model lacks
+//   unknown-compartment     error     a dose into a compartment the model lacks
 //   unit-mismatch           error     a unit that does not convert to the parameter's or the
 //                                     observable's unit, or that cannot be read
 //   unit-missing            warning   a threshold without a unit for an observable that has one

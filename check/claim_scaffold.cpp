@@ -521,8 +521,7 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
   const auto findings = lint_claim_text(text, out_file, out_path.parent_path(), {priors_dir});
   for (const auto& f : findings) {
     if (f.error)
-      throw UserError("onset claim new", "the claim as asked cannot be checked: " + f.problem,
-                      f.expected, f.fix);
+      throw UserError({}, "the claim as asked cannot be checked: " + f.problem, f.expected, f.fix);
   }
   return text;
 }

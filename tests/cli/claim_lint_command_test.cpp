@@ -284,6 +284,16 @@ TEST(ClaimLint, UnknownObservable) {
                  "unknown-observable");
 }
 
+TEST(ClaimLint, DoseIntoACompartmentTheModelLacks) {
+  const std::string path =
+      claim_with("unknown_compartment", "        parameters:\n",
+                 "        doses: [{into: liver, amount: \"10 mg/L\"}]\n        parameters:\n");
+  expect_finding(lint(path), 2,
+                 "unknown_compartment.yaml:28:16: error: model crp has no compartment 'liver' to "
+                 "dose into (expected one of crp)",
+                 "unknown-compartment");
+}
+
 TEST(ClaimLint, ParameterUnitDoesNotMatch) {
   const std::string path = claim_with("parameter_unit", "    unit: mg/L\n", "    unit: h\n");
   expect_finding(lint(path), 2,
