@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/claim_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/nca_command.hpp"
 #include "io/output_file.hpp"
@@ -33,6 +34,7 @@ int run_command(int argc, char** argv) {
   onset::cli::register_check_command(app);
   onset::cli::register_fit_command(app);
   onset::cli::register_nca_command(app);
+  onset::cli::register_claim_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
