@@ -89,8 +89,8 @@ void solve(benchmark::State& state, const std::string& problem, pk::Backend back
 // summary (median, 5th and 95th percentiles), like the peers' B4. Draw i takes its numbers
 // from task_rng(1, i), so the draws are the same for any thread count; one Simulator per
 // worker thread.
-void monte_carlo(benchmark::State& state, pk::Backend backend, int threads) {
-  constexpr int kDraws = 10000;
+void monte_carlo(benchmark::State& state, pk::Backend backend, int threads, size_t draws = 10000) {
+  const size_t kDraws = draws;
   constexpr int kRandom[10] = {1, 2, 3, 4, 5, 6, 10, 13, 14, 15};
   models::ReferenceCase reference = models::make_reference_case("B2");
   reference.options.backend = backend;
@@ -124,13 +124,13 @@ void monte_carlo(benchmark::State& state, pk::Backend backend, int threads) {
         });
     std::sort(times.begin(), times.end());
     auto quantile = [&](double q) {  // inverted CDF (R type 1), as the peers
-      return times[static_cast<size_t>(std::ceil(q * kDraws)) - 1];
+      return times[static_cast<size_t>(std::ceil(q * static_cast<double>(kDraws))) - 1];
     };
     p05 = quantile(0.05);
     median = quantile(0.5);
     p95 = quantile(0.95);
   }
-  state.counters["draws"] = kDraws;
+  state.counters["draws"] = static_cast<double>(kDraws);
   state.counters["threads"] = pk::resolve_threads(threads);
   state.counters["tF090_p05"] = p05;
   state.counters["tF090_median"] = median;
@@ -180,7 +180,7 @@ void mpi_gather(benchmark::State& state) {
     benchmark::DoNotOptimize(all.data());
   }
   state.counters["ranks"] = pk::mpi_size();
-  state.counters["draws"] = kDraws;
+  state.counters["draws"] = static_cast<double>(kDraws);
 }
 
 // The MPI reduction of a large Monte Carlo run as check does it (check/check.cpp,
@@ -246,8 +246,8 @@ std::unique_ptr<models::FileModel> saturable_chain(int n) {
   text << "processes:\n";
   for (int i = 0; i < n; ++i) {
     if (i + 1 < n)
-      text << "  - {name: t" << i << ", type: michaelis_menten, from: A" << i << ", to: A"
-           << i + 1 << ", vmax: V" << i << ", km: Km}\n";
+      text << "  - {name: t" << i << ", type: michaelis_menten, from: A" << i << ", to: A" << i + 1
+           << ", vmax: V" << i << ", km: Km}\n";
     text << "  - {name: l" << i << ", type: first_order, from: A" << i << ", k: kloss}\n";
   }
   text << "  - {name: back, type: first_order, from: A" << n - 1
@@ -455,6 +455,18 @@ void register_all() {
         ->Unit(benchmark::kSecond)
         ->Iterations(1)
         ->UseRealTime();
+  // For bench/scaling.sh: the C++ B4 loop at more threads and draws (not run by bench/compare).
+  for (size_t draws : {size_t{10000}, size_t{1000000}})
+    for (int threads : {1, 2, 4, 8, 16})
+      benchmark::RegisterBenchmark(("Scaling/B4/onset_bdf/draws:" + std::to_string(draws) +
+                                    "/threads:" + std::to_string(threads))
+                                       .c_str(),
+                                   [threads, draws](benchmark::State& state) {
+                                     monte_carlo(state, pk::Backend::kOnsetBdf, threads, draws);
+                                   })
+          ->Unit(benchmark::kSecond)
+          ->Iterations(1)
+          ->UseRealTime();
   benchmark::RegisterBenchmark(
       "B4/cvodes_bdf/threads:1",
       [](benchmark::State& state) { monte_carlo(state, pk::Backend::kCvodesBdf, 1); })

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -58,28 +59,66 @@ void EvaluationPlan::build(const FileModel& model) {
   tapes_ = model.table_.tapes;
   derived_tape_ = model.table_.derived_expression;
   derived_order_ = model.table_.derived_order;
+  auto expression_states = [&](const std::vector<int>& states) {
+    expression_states_.push_back(states);
+    return static_cast<int>(expression_states_.size() - 1);
+  };
 
-  // Observables: linear terms get a weight slot each.
+  // Observables: the terms of linear ones in flat arrays (weights in the workspace).
   for (const ObservableDef& def : model.observables_) {
     ObservablePlan o;
     o.kind = def.kind;
     o.numerator = def.numerator;
     o.denominator = def.denominator;
     o.expression = def.expression;
-    o.expression_states = def.expression_states;
     o.factor = def.factor;
+    if (def.kind == ObservableKind::kExpression)
+      o.expression_states = expression_states(def.expression_states);
     if (def.kind == ObservableKind::kLinear) {
-      o.first_term = static_cast<int>(terms_.size());
+      o.first_term = static_cast<int>(term_state_.size());
       o.num_terms = def.num_terms;
       for (int k = def.first_term; k < def.first_term + def.num_terms; ++k) {
         const ObservableTerm& term = model.terms_[static_cast<size_t>(k)];
-        terms_.push_back({term.state, term});
+        term_state_.push_back(term.state);
+        term_observable_.push_back(static_cast<int>(observables_.size()));
+        term_definition_.push_back(term);
       }
     }
-    observables_.push_back(std::move(o));
+    term_range_.push_back(o.first_term);
+    term_range_.push_back(o.first_term + o.num_terms);
+    linear_observable_.push_back(def.kind == ObservableKind::kLinear ? 1 : 0);
+    observables_.push_back(o);
   }
+  // Declared observables come first (hidden effect drivers after them), so their terms are a
+  // prefix of the term arrays.
+  declared_ = model.observable_infos_.size();
+  for (size_t o = 0; o < declared_; ++o) {
+    const int first = term_range_[2 * o], end = term_range_[2 * o + 1];
+    if (!linear_observable_[o])
+      declared_other_.push_back(static_cast<int>(o));
+    else if (end - first == 1)
+      declared_single_.push_back(
+          {static_cast<int>(o), term_state_[static_cast<size_t>(first)], first});
+    else
+      declared_multi_.push_back(static_cast<int>(o));
+  }
+  // The states an observable reads (for the Jacobian's pattern).
+  std::function<void(int, std::vector<int>*)> columns_of = [&](int o, std::vector<int>* columns) {
+    const ObservablePlan& def = observables_[static_cast<size_t>(o)];
+    if (def.kind == ObservableKind::kLinear) {
+      for (int t = def.first_term; t < def.first_term + def.num_terms; ++t)
+        columns->push_back(term_state_[static_cast<size_t>(t)]);
+    } else if (def.kind == ObservableKind::kRatio) {
+      columns_of(def.numerator, columns);
+      columns_of(def.denominator, columns);
+    } else {
+      const auto& states = expression_states_[static_cast<size_t>(def.expression_states)];
+      columns->insert(columns->end(), states.begin(), states.end());
+    }
+  };
 
-  // Processes: linear ones (no effect; first-order, flow, zero-order) merge into entries.
+  // Processes: linear ones (no effect; first-order, flow, zero-order) merge into entries; each
+  // other one becomes a kernel.
   std::map<std::pair<int, int>, int> entry_of;
   auto entry = [&](int row, int column) {
     if (row < 0 || column < 0) return -1;
@@ -88,47 +127,59 @@ void EvaluationPlan::build(const FileModel& model) {
     return it->second;
   };
   std::set<std::pair<int, int>> pattern;  // (column, row)
-  int coefficients = 0;
+  size_t coefficients = 0;
   for (const Process& pr : model.processes_) {
     const bool linear_law =
         pr.law == Law::kFirstOrder || pr.law == Law::kFlow || pr.law == Law::kZeroOrder;
     if (linear_law && pr.effect.kind == EffectKind::kNone) {
-      Kernel lp;
+      ProcessDefinition lp;
       lp.process = pr;
-      lp.entries = {entry(pr.from, pr.substrate), entry(pr.to, pr.substrate),
-                    entry(pr.from, pr.second), entry(pr.to, pr.second)};
-      if (pr.law == Law::kZeroOrder) lp.entries = {-1, -1, -1, -1};
+      if (pr.law != Law::kZeroOrder)
+        lp.entries = {entry(pr.from, pr.substrate), entry(pr.to, pr.substrate),
+                      entry(pr.from, pr.second), entry(pr.to, pr.second)};
       linear_.push_back(std::move(lp));
       continue;
     }
-    Kernel k;
-    k.process = pr;
-    k.coefficients = coefficients;
+    if (pr.law == Law::kZeroOrder && pr.effect.kind == EffectKind::kLinear &&
+        linear_observable_[static_cast<size_t>(pr.effect.driver)]) {
+      ProcessDefinition lp;
+      lp.process = pr;
+      const int* range = term_range_.data() + 2 * pr.effect.driver;
+      for (int t = range[0]; t < range[1]; ++t) {
+        const int state = term_state_[static_cast<size_t>(t)];
+        lp.driver_entries.push_back({entry(pr.from, state), entry(pr.to, state)});
+      }
+      linear_.push_back(std::move(lp));
+      continue;
+    }
+    ProcessDefinition definition;
+    definition.process = pr;
+    definition.coefficients = static_cast<int>(coefficients);
     coefficients += kCoefficients;
+    Kernel k;
+    k.law = pr.law;
+    k.effect = pr.effect.kind;
+    k.unit_hill = pr.unit_hill;
+    k.effect_unit_hill = pr.effect.unit_hill;
+    k.from = pr.from;
+    k.to = pr.to;
+    k.substrate = pr.substrate;
+    k.second = pr.second;
+    k.coefficients = definition.coefficients;  // made a workspace offset below
+    k.driver = pr.effect.driver;
+    k.driver_factor = pr.effect.driver_factor;
+    k.expression = pr.expression;
+    if (pr.law == Law::kExpression) k.expression_states = expression_states(pr.expression_states);
     std::vector<int> columns;
     if (pr.substrate >= 0) columns.push_back(pr.substrate);
     if (pr.second >= 0) columns.push_back(pr.second);
     for (int s : pr.expression_states) columns.push_back(s);
-    if (pr.effect.kind != EffectKind::kNone) {
-      std::vector<int> stack{pr.effect.driver};
-      while (!stack.empty()) {
-        const ObservablePlan& o = observables_[static_cast<size_t>(stack.back())];
-        stack.pop_back();
-        if (o.kind == ObservableKind::kLinear) {
-          for (int t = o.first_term; t < o.first_term + o.num_terms; ++t)
-            columns.push_back(terms_[static_cast<size_t>(t)].state);
-        } else if (o.kind == ObservableKind::kRatio) {
-          stack.push_back(o.numerator);
-          stack.push_back(o.denominator);
-        } else {
-          columns.insert(columns.end(), o.expression_states.begin(), o.expression_states.end());
-        }
-      }
-    }
+    if (pr.effect.kind != EffectKind::kNone) columns_of(pr.effect.driver, &columns);
     for (int row : {pr.from, pr.to})
       if (row >= 0)
         for (int column : columns) pattern.insert({column, row});
-    kernels_.push_back(std::move(k));
+    nonlinear_.push_back(std::move(definition));
+    kernels_.push_back(k);
   }
   entry_row_.assign(entry_of.size(), 0);
   entry_column_.assign(entry_of.size(), 0);
@@ -156,13 +207,13 @@ void EvaluationPlan::build(const FileModel& model) {
   derived_at_ = at;
   at += static_cast<size_t>(num_derived_);
   coefficients_at_ = at;
-  at += static_cast<size_t>(coefficients);
+  at += coefficients;
   entries_at_ = at;
   at += entry_row_.size();
   inputs_at_ = at;
   at += static_cast<size_t>(n_);
   weights_at_ = at;
-  at += terms_.size();
+  at += term_state_.size();
   registers_at_ = at;
   at += longest_tape;
   adjoints_at_ = at;
@@ -170,6 +221,7 @@ void EvaluationPlan::build(const FileModel& model) {
   gradient_at_ = at;
   at += static_cast<size_t>(n_);
   workspace_size_ = at;
+  for (Kernel& k : kernels_) k.coefficients += static_cast<int>(coefficients_at_);
 }
 
 TapeInputs EvaluationPlan::inputs(double t, const double* y, const double* p,
@@ -190,8 +242,21 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
     derived[d] = tapes_[static_cast<size_t>(derived_tape_[static_cast<size_t>(d)])].evaluate(
         inputs(0, nullptr, p, w), registers);
 
-  // Nonlinear processes: their coefficients.
-  for (const Kernel& k : kernels_) {
+  // Linear observables: their weights.
+  double* weights = w + weights_at_;
+  for (size_t t = 0; t < term_definition_.size(); ++t) {
+    const ObservableTerm& term = term_definition_[t];
+    const double factor = observables_[static_cast<size_t>(term_observable_[t])].factor;
+    weights[t] = factor * (term.constant_weight ? term.constant
+                                                : term.constant / (value(term.div1, p, derived) *
+                                                                   value(term.div2, p, derived)));
+  }
+
+  // Nonlinear processes: their coefficients, with unit factors folded in: [0] the rate
+  // coefficient (k, k/V, Vmax, Q/V), [1] the second one (per-volume factor of a saturable law,
+  // -Q f/(V2 Kp) of a flow, 1/capacity), [2] K, [3] Hill, [4] yield, [5..7] the effect's
+  // magnitude, potency and Hill coefficient.
+  for (const ProcessDefinition& k : nonlinear_) {
     const Process& pr = k.process;
     double* c = w + coefficients_at_ + k.coefficients;
     switch (pr.law) {
@@ -232,7 +297,7 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
   // Linear processes: summed into the entries and the constant inputs.
   double* entries = w + entries_at_;
   double* constant = w + inputs_at_;
-  for (const Kernel& lp : linear_) {
+  for (const ProcessDefinition& lp : linear_) {
     const Process& pr = lp.process;
     const double yield = pr.to >= 0 ? value(pr.yield, p, derived) : 0.0;
     auto add = [&](int e, double v) {
@@ -243,6 +308,15 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
         const double v = value(pr.k, p, derived);
         if (pr.from >= 0) constant[pr.from] -= v;
         if (pr.to >= 0) constant[pr.to] += yield * v;
+        if (!lp.driver_entries.empty()) {  // affine: v (1 + s x), x linear in the states
+          const double slope = v * value(pr.effect.magnitude, p, derived) * pr.effect.driver_factor;
+          const int first = term_range_[2 * static_cast<size_t>(pr.effect.driver)];
+          for (size_t t = 0; t < lp.driver_entries.size(); ++t) {
+            const double c = slope * weights[static_cast<size_t>(first) + t];
+            add(lp.driver_entries[t][0], -c);
+            add(lp.driver_entries[t][1], yield * c);
+          }
+        }
         break;
       }
       case Law::kFirstOrder: {
@@ -267,38 +341,18 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
         break;
     }
   }
-
-  // Linear observables: their weights.
-  double* weights = w + weights_at_;
-  for (size_t t = 0; t < terms_.size(); ++t) {
-    const ObservableTerm& term = terms_[t].definition;
-    weights[t] =
-        term.constant_weight
-            ? term.constant
-            : term.constant / (value(term.div1, p, derived) * value(term.div2, p, derived));
-  }
 }
 
 double EvaluationPlan::observable_value(int o, double t, const double* y, const double* p,
                                         double* w) const {
+  if (linear_observable_[static_cast<size_t>(o)]) return linear_value(o, y, w);
   const ObservablePlan& def = observables_[static_cast<size_t>(o)];
-  switch (def.kind) {
-    case ObservableKind::kLinear: {
-      const double* weights = w + weights_at_;
-      double sum = 0;
-      for (int k = def.first_term; k < def.first_term + def.num_terms; ++k)
-        sum += weights[k] * y[terms_[static_cast<size_t>(k)].state];
-      return sum * def.factor;
-    }
-    case ObservableKind::kRatio:
-      return def.factor * observable_value(def.numerator, t, y, p, w) /
-             observable_value(def.denominator, t, y, p, w);
-    case ObservableKind::kExpression:
-      return tapes_[static_cast<size_t>(def.expression)].evaluate(
-                 inputs(t, y, p, w), {w + registers_at_, adjoints_at_ - registers_at_}) *
-             def.factor;
-  }
-  return kNaN;
+  if (def.kind == ObservableKind::kRatio)
+    return def.factor * observable_value(def.numerator, t, y, p, w) /
+           observable_value(def.denominator, t, y, p, w);
+  return tapes_[static_cast<size_t>(def.expression)].evaluate(
+             inputs(t, y, p, w), {w + registers_at_, adjoints_at_ - registers_at_}) *
+         def.factor;
 }
 
 template <typename Add>
@@ -309,7 +363,7 @@ void EvaluationPlan::add_observable_gradient(int o, double coef, int row, double
     case ObservableKind::kLinear: {
       const double* weights = w + weights_at_;
       for (int k = def.first_term; k < def.first_term + def.num_terms; ++k)
-        add(row, terms_[static_cast<size_t>(k)].state, coef * def.factor * weights[k]);
+        add(row, term_state_[static_cast<size_t>(k)], coef * weights[k]);
       return;
     }
     case ObservableKind::kRatio: {
@@ -322,66 +376,119 @@ void EvaluationPlan::add_observable_gradient(int o, double coef, int row, double
     }
     case ObservableKind::kExpression: {
       double* gradient = w + gradient_at_;
-      for (int s : def.expression_states) gradient[s] = 0;
+      const auto& states = expression_states_[static_cast<size_t>(def.expression_states)];
+      for (int s : states) gradient[s] = 0;
       tapes_[static_cast<size_t>(def.expression)].gradient(
           inputs(t, y, p, w), coef * def.factor, {gradient, static_cast<size_t>(n_)},
           {w + registers_at_, adjoints_at_ - registers_at_},
           {w + adjoints_at_, gradient_at_ - adjoints_at_});
-      for (int s : def.expression_states) add(row, s, gradient[s]);
+      for (int s : states) add(row, s, gradient[s]);
       return;
     }
   }
 }
 
-double EvaluationPlan::effect_factor(const Kernel& k, double t, const double* y, const double* p,
-                                     double* w, double* ds_dx) const {
-  const Effect& effect = k.process.effect;
-  const double* c = w + coefficients_at_ + k.coefficients;
-  const double x = observable_value(effect.driver, t, y, p, w) * effect.driver_factor;
+inline double EvaluationPlan::effect_factor(const Kernel& k, double t, const double* y,
+                                            const double* p, double* w, double* ds_dx) const {
+  const double* c = w + k.coefficients;
+  const double x =
+      (linear_observable_[static_cast<size_t>(k.driver)] ? linear_value(k.driver, y, w)
+                                                         : observable_value(k.driver, t, y, p, w)) *
+      k.driver_factor;
   const double magnitude = c[5];
-  if (effect.kind == EffectKind::kLinear) {
-    *ds_dx = magnitude * effect.driver_factor;
+  if (k.effect == EffectKind::kLinear) {
+    *ds_dx = magnitude * k.driver_factor;
     return 1 + magnitude * x;
   }
   double dfrac = 0;
-  const double fraction = hill_fraction(x, c[6], c[7], effect.unit_hill, &dfrac);
-  const double sign = effect.kind == EffectKind::kEmax ? 1.0 : -1.0;
-  *ds_dx = sign * magnitude * dfrac * effect.driver_factor;
+  const double fraction = hill_fraction(x, c[6], c[7], k.effect_unit_hill, &dfrac);
+  const double sign = k.effect == EffectKind::kEmax ? 1.0 : -1.0;
+  *ds_dx = sign * magnitude * dfrac * k.driver_factor;
   return 1 + sign * magnitude * fraction;
 }
 
-double EvaluationPlan::kernel_rate(const Kernel& k, double t, const double* y, const double* p,
-                                   double* w, double* d_substrate, double* d_second) const {
-  const Process& pr = k.process;
-  const double* c = w + coefficients_at_ + k.coefficients;
+inline double EvaluationPlan::kernel_value(const Kernel& k, double t, const double* y,
+                                           const double* p, double* w) const {
+  const double* c = w + k.coefficients;
+  double v = 0;
+  switch (k.law) {
+    case Law::kZeroOrder:
+      v = c[0];
+      break;
+    case Law::kFirstOrder:
+      v = c[0] * y[k.substrate];
+      break;
+    case Law::kSaturable: {
+      const double x = y[k.substrate] * c[1];
+      if (k.unit_hill) {
+        v = c[0] * x / (c[2] + x);
+      } else {
+        double dfrac;
+        v = c[0] * hill_fraction(x, c[2], c[3], false, &dfrac);
+      }
+      break;
+    }
+    case Law::kFlow:
+      v = c[0] * y[k.substrate] + c[1] * y[k.second];
+      break;
+    case Law::kCapacity: {
+      const double free = 1 - y[k.second] * c[1];
+      v = free <= 0 ? 0.0 : c[0] * y[k.substrate] * free;
+      break;
+    }
+    case Law::kExpression:
+      v = tapes_[static_cast<size_t>(k.expression)].evaluate(
+              inputs(t, y, p, w), {w + registers_at_, adjoints_at_ - registers_at_}) *
+          c[0];
+      break;
+  }
+  if (k.effect == EffectKind::kNone) return v;
+  const double x =
+      (linear_observable_[static_cast<size_t>(k.driver)] ? linear_value(k.driver, y, w)
+                                                         : observable_value(k.driver, t, y, p, w)) *
+      k.driver_factor;
+  if (k.effect == EffectKind::kLinear) return v * (1 + c[5] * x);
+  double fraction;
+  if (k.effect_unit_hill) {
+    fraction = x / (c[6] + x);
+  } else {
+    double dfrac;
+    fraction = hill_fraction(x, c[6], c[7], false, &dfrac);
+  }
+  return v * (1 + (k.effect == EffectKind::kEmax ? c[5] : -c[5]) * fraction);
+}
+
+inline double EvaluationPlan::kernel_rate(const Kernel& k, double t, const double* y,
+                                          const double* p, double* w, double* d_substrate,
+                                          double* d_second) const {
+  const double* c = w + k.coefficients;
   *d_substrate = 0;
   *d_second = 0;
-  switch (pr.law) {
+  switch (k.law) {
     case Law::kZeroOrder:
       return c[0];
     case Law::kFirstOrder:
       *d_substrate = c[0];
-      return c[0] * y[pr.substrate];
+      return c[0] * y[k.substrate];
     case Law::kSaturable: {
       double dfrac = 0;
-      const double fraction =
-          hill_fraction(y[pr.substrate] * c[1], c[2], c[3], pr.unit_hill, &dfrac);
+      const double fraction = hill_fraction(y[k.substrate] * c[1], c[2], c[3], k.unit_hill, &dfrac);
       *d_substrate = c[0] * dfrac * c[1];
       return c[0] * fraction;
     }
     case Law::kFlow:
       *d_substrate = c[0];
       *d_second = c[1];
-      return c[0] * y[pr.substrate] + c[1] * y[pr.second];
+      return c[0] * y[k.substrate] + c[1] * y[k.second];
     case Law::kCapacity: {
-      const double free = 1 - y[pr.second] * c[1];
+      const double free = 1 - y[k.second] * c[1];
       if (free <= 0) return 0;
       *d_substrate = c[0] * free;
-      *d_second = -c[0] * y[pr.substrate] * c[1];
-      return c[0] * y[pr.substrate] * free;
+      *d_second = -c[0] * y[k.substrate] * c[1];
+      return c[0] * y[k.substrate] * free;
     }
     case Law::kExpression:
-      return tapes_[static_cast<size_t>(pr.expression)].evaluate(
+      return tapes_[static_cast<size_t>(k.expression)].evaluate(
                  inputs(t, y, p, w), {w + registers_at_, adjoints_at_ - registers_at_}) *
              c[0];
   }
@@ -398,16 +505,9 @@ void EvaluationPlan::rhs(double t, const double* y, const double* p, double* w,
   const int* columns = entry_column_.data();
   for (size_t e = 0; e < count; ++e) ydot[rows[e]] += entries[e] * y[columns[e]];
   for (const Kernel& k : kernels_) {
-    const Process& pr = k.process;
-    double d1, d2;
-    double v = kernel_rate(k, t, y, p, w, &d1, &d2);
-    if (pr.effect.kind != EffectKind::kNone) {
-      double ds;
-      v *= effect_factor(k, t, y, p, w, &ds);
-    }
-    if (pr.from >= 0) ydot[pr.from] -= v;
-    if (pr.to >= 0)
-      ydot[pr.to] += w[coefficients_at_ + static_cast<size_t>(k.coefficients) + 4] * v;
+    const double v = kernel_value(k, t, y, p, w);
+    if (k.from >= 0) ydot[k.from] -= v;
+    if (k.to >= 0) ydot[k.to] += w[k.coefficients + 4] * v;
   }
 }
 
@@ -417,36 +517,34 @@ void EvaluationPlan::jacobian_into(double t, const double* y, const double* p, d
   const double* entries = w + entries_at_;
   for (size_t e = 0; e < entry_row_.size(); ++e) add(entry_row_[e], entry_column_[e], entries[e]);
   for (const Kernel& k : kernels_) {
-    const Process& pr = k.process;
-    const double stoich = w[coefficients_at_ + static_cast<size_t>(k.coefficients) + 4];
+    const double stoich = w[k.coefficients + 4];
     auto add_column = [&](int column, double dv) {
-      if (pr.from >= 0) add(pr.from, column, -dv);
-      if (pr.to >= 0) add(pr.to, column, stoich * dv);
+      if (k.from >= 0) add(k.from, column, -dv);
+      if (k.to >= 0) add(k.to, column, stoich * dv);
     };
     double ds = 0, s = 1;
-    if (pr.effect.kind != EffectKind::kNone) s = effect_factor(k, t, y, p, w, &ds);
+    if (k.effect != EffectKind::kNone) s = effect_factor(k, t, y, p, w, &ds);
     double v = 0;
-    if (pr.law == Law::kExpression) {
+    if (k.law == Law::kExpression) {
       double* gradient = w + gradient_at_;
-      for (int state : pr.expression_states) gradient[state] = 0;
-      const double factor = w[coefficients_at_ + static_cast<size_t>(k.coefficients)];
-      v = tapes_[static_cast<size_t>(pr.expression)].gradient(
+      const auto& states = expression_states_[static_cast<size_t>(k.expression_states)];
+      for (int state : states) gradient[state] = 0;
+      const double factor = w[k.coefficients];
+      v = tapes_[static_cast<size_t>(k.expression)].gradient(
               inputs(t, y, p, w), 1.0, {gradient, static_cast<size_t>(n_)},
               {w + registers_at_, adjoints_at_ - registers_at_},
               {w + adjoints_at_, gradient_at_ - adjoints_at_}) *
           factor;
-      for (int state : pr.expression_states) add_column(state, s * factor * gradient[state]);
+      for (int state : states) add_column(state, s * factor * gradient[state]);
     } else {
       double d1, d2;
       v = kernel_rate(k, t, y, p, w, &d1, &d2);
-      if (pr.substrate >= 0 && d1 != 0) add_column(pr.substrate, s * d1);
-      if (pr.second >= 0 && d2 != 0) add_column(pr.second, s * d2);
+      if (k.substrate >= 0 && d1 != 0) add_column(k.substrate, s * d1);
+      if (k.second >= 0 && d2 != 0) add_column(k.second, s * d2);
     }
     if (ds != 0 && v != 0) {
-      if (pr.from >= 0)
-        add_observable_gradient(pr.effect.driver, -v * ds, pr.from, t, y, p, w, add);
-      if (pr.to >= 0)
-        add_observable_gradient(pr.effect.driver, stoich * v * ds, pr.to, t, y, p, w, add);
+      if (k.from >= 0) add_observable_gradient(k.driver, -v * ds, k.from, t, y, p, w, add);
+      if (k.to >= 0) add_observable_gradient(k.driver, stoich * v * ds, k.to, t, y, p, w, add);
     }
   }
 }
@@ -476,7 +574,15 @@ void EvaluationPlan::jacobian_sparse(double t, const double* y, const double* p,
 
 void EvaluationPlan::observe(double t, const double* y, const double* p, double* w, double* out,
                              size_t count) const {
-  for (size_t o = 0; o < count; ++o) out[o] = observable_value(static_cast<int>(o), t, y, p, w);
+  if (count != declared_) {  // not the declared set: one by one
+    for (size_t o = 0; o < count; ++o) out[o] = observable_value(static_cast<int>(o), t, y, p, w);
+    return;
+  }
+  const double* weights = w + weights_at_;
+  for (const SingleTerm& single : declared_single_)
+    out[single.observable] = weights[single.term] * y[single.state];
+  for (int o : declared_multi_) out[o] = linear_value(o, y, w);
+  for (int o : declared_other_) out[o] = observable_value(o, t, y, p, w);
 }
 
 double EvaluationPlan::scalar(const ScalarDef& def, const double* p, const double* covariates,

@@ -97,6 +97,12 @@ void FileModel::observe_prepared(double t, std::span<const double> y, std::span<
   plan_->observe(t, y.data(), p.data(), workspace.data(), out.data(), out.size());
 }
 
+double FileModel::observable_prepared(int o, double t, std::span<const double> y,
+                                      std::span<const double> p, std::span<double> workspace,
+                                      std::span<double> /*scratch*/) const {
+  return plan_->observable_value(o, t, y.data(), p.data(), workspace.data());
+}
+
 void FileModel::jacobian_sparse_prepared(double t, std::span<const double> y,
                                          std::span<const double> p, std::span<double> workspace,
                                          std::span<double> values) const {

@@ -226,6 +226,8 @@ class FileModel final : public pk::Model {
                          std::span<double> workspace, std::span<double> jac) const override;
   void observe_prepared(double t, std::span<const double> y, std::span<const double> p,
                         std::span<double> workspace, std::span<double> out) const override;
+  double observable_prepared(int o, double t, std::span<const double> y, std::span<const double> p,
+                             std::span<double> workspace, std::span<double> scratch) const override;
   void jacobian_sparse_prepared(double t, std::span<const double> y, std::span<const double> p,
                                 std::span<double> workspace,
                                 std::span<double> values) const override;

@@ -30,6 +30,10 @@ void CrossingFunctions::evaluate(double t, std::span<const double> y,
 void CrossingFunctions::evaluate(double t, std::span<const double> y, PreparedModel& prepared,
                                  std::span<double> g) const {
   if (queries_.empty()) return;
+  if (queries_.size() == 1) {  // one observable: the model may compute it alone
+    g[0] = prepared.observable(queries_[0].observable, t, y, observables_) - queries_[0].value;
+    return;
+  }
   prepared.observe(t, y, observables_);
   for (size_t k = 0; k < queries_.size(); ++k)
     g[k] = observables_[static_cast<size_t>(queries_[k].observable)] - queries_[k].value;

@@ -116,6 +116,14 @@ class Model {
                                 std::span<double> /*workspace*/, std::span<double> out) const {
     observe(t, y, p, out);
   }
+  // Observable o alone (for crossing functions). Default: every observable into `scratch`
+  // (num_observables() doubles), then o.
+  virtual double observable_prepared(int o, double t, std::span<const double> y,
+                                     std::span<const double> p, std::span<double> workspace,
+                                     std::span<double> scratch) const {
+    observe_prepared(t, y, p, workspace, scratch);
+    return scratch[static_cast<size_t>(o)];
+  }
   // The Jacobian's entries in the order of jacobian_pattern() (`values` arrives zeroed), after
   // prepare(). Only for models with a pattern and an analytic Jacobian.
   virtual void jacobian_sparse_prepared(double t, std::span<const double> y,
@@ -171,6 +179,10 @@ class PreparedModel {
   }
   void observe(double t, std::span<const double> y, std::span<double> out) {
     model_->observe_prepared(t, y, params_, workspace_, out);
+  }
+  // Observable o alone; `scratch` holds num_observables() doubles.
+  double observable(int o, double t, std::span<const double> y, std::span<double> scratch) {
+    return model_->observable_prepared(o, t, y, params_, workspace_, scratch);
   }
   // `values` (one per entry of the model's jacobian_pattern()) arrives zeroed.
   void jacobian_sparse(double t, std::span<const double> y, std::span<double> values) {
