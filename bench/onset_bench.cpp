@@ -456,7 +456,7 @@ void register_all() {
         ->Iterations(1)
         ->UseRealTime();
   // For bench/scaling.sh: the C++ B4 loop at more threads and draws (not run by bench/compare).
-  for (size_t draws : {size_t{10000}, size_t{1000000}})
+  for (size_t draws : {size_t{10000}, size_t{30000}, size_t{100000}, size_t{1000000}})
     for (int threads : {1, 2, 4, 8, 16})
       benchmark::RegisterBenchmark(("Scaling/B4/onset_bdf/draws:" + std::to_string(draws) +
                                     "/threads:" + std::to_string(threads))
