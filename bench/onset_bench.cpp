@@ -12,12 +12,14 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "fits/ev_biodistribution_problem.hpp"
 #include "fits/fit.hpp"
 #include "fits/theoph_problem.hpp"
+#include "models/model_file.hpp"
 #include "models/model_library.hpp"
 #include "models/reference_problems.hpp"
 #include "pk/distributed.hpp"
@@ -87,8 +89,8 @@ void solve(benchmark::State& state, const std::string& problem, pk::Backend back
 // summary (median, 5th and 95th percentiles), like the peers' B4. Draw i takes its numbers
 // from task_rng(1, i), so the draws are the same for any thread count; one Simulator per
 // worker thread.
-void monte_carlo(benchmark::State& state, pk::Backend backend, int threads) {
-  constexpr int kDraws = 10000;
+void monte_carlo(benchmark::State& state, pk::Backend backend, int threads, size_t draws = 10000) {
+  const size_t kDraws = draws;
   constexpr int kRandom[10] = {1, 2, 3, 4, 5, 6, 10, 13, 14, 15};
   models::ReferenceCase reference = models::make_reference_case("B2");
   reference.options.backend = backend;
@@ -122,13 +124,13 @@ void monte_carlo(benchmark::State& state, pk::Backend backend, int threads) {
         });
     std::sort(times.begin(), times.end());
     auto quantile = [&](double q) {  // inverted CDF (R type 1), as the peers
-      return times[static_cast<size_t>(std::ceil(q * kDraws)) - 1];
+      return times[static_cast<size_t>(std::ceil(q * static_cast<double>(kDraws))) - 1];
     };
     p05 = quantile(0.05);
     median = quantile(0.5);
     p95 = quantile(0.95);
   }
-  state.counters["draws"] = kDraws;
+  state.counters["draws"] = static_cast<double>(kDraws);
   state.counters["threads"] = pk::resolve_threads(threads);
   state.counters["tF090_p05"] = p05;
   state.counters["tF090_median"] = median;
@@ -178,7 +180,7 @@ void mpi_gather(benchmark::State& state) {
     benchmark::DoNotOptimize(all.data());
   }
   state.counters["ranks"] = pk::mpi_size();
-  state.counters["draws"] = kDraws;
+  state.counters["draws"] = static_cast<double>(kDraws);
 }
 
 // The MPI reduction of a large Monte Carlo run as check does it (check/check.cpp,
@@ -225,6 +227,101 @@ void mpi_reduce_summaries(benchmark::State& state) {
   }
   state.counters["ranks"] = pk::mpi_size();
   state.counters["bytes_per_rank"] = static_cast<double>(bytes);
+}
+
+// Model size (issue 19): a chain of n compartments read from a generated model file, each
+// moving to the next by Michaelis-Menten transfer (Vmax 100 x 0.9^i mg/h, Km 5 mg), all losing
+// 1 %/h, the last returning 5 %/h to the first: nonlinear, stiff, banded but for one corner.
+// 1000 mg over 1 h into the first; outputs every 4 h to 48 h; rtol 1e-8, atol 1e-6 mg. Rows:
+// onset_bdf with dense LU (fixed-size kernels up to 16 states), with KLU, and CVODES (dense):
+// the dense/sparse crossover of kOnsetBdfSparseMinStates comes from these rows.
+std::unique_ptr<models::FileModel> saturable_chain(int n) {
+  std::ostringstream text;  // (a stream: GCC 12 warns falsely on "A" + std::to_string(i))
+  text << "name: saturable_chain\nparameters:\n  Km: {value: 5, unit: mg}\n";
+  for (int i = 0; i < n; ++i)
+    text << "  V" << i << ": {value: " << 100 * std::pow(0.9, i) << ", unit: mg/h}\n";
+  text << "  kloss: {value: 0.01, unit: 1/h}\n  kreturn: {value: 0.05, unit: 1/h}\n";
+  text << "compartments:\n";
+  for (int i = 0; i < n; ++i) text << "  A" << i << ": {unit: mg}\n";
+  text << "processes:\n";
+  for (int i = 0; i < n; ++i) {
+    if (i + 1 < n)
+      text << "  - {name: t" << i << ", type: michaelis_menten, from: A" << i << ", to: A" << i + 1
+           << ", vmax: V" << i << ", km: Km}\n";
+    text << "  - {name: l" << i << ", type: first_order, from: A" << i << ", k: kloss}\n";
+  }
+  text << "  - {name: back, type: first_order, from: A" << n - 1
+       << ", to: A0, k: kreturn}\nobservables:\n  A1: {amount: A1}\n";
+  return models::compile_model_text(text.str(), "saturable_chain");
+}
+
+void solve_chain(benchmark::State& state, int n, pk::Backend backend, pk::LinearSolverKind kind) {
+  const auto model = saturable_chain(n);
+  pk::Regimen regimen;
+  regimen.doses.push_back({0, 0, 1000, 1});
+  pk::SimulationRequest request;
+  request.output_times_h = pk::output_grid(0, 48, 4);
+  request.record_states = false;
+  pk::SolverOptions options;
+  options.backend = backend;
+  options.linear_solver = kind;
+  options.atol = 1e-6;
+  pk::Simulator simulator(*model, options);
+  const auto params = model->default_parameters();
+  pk::Trajectory traj;
+  for (auto _ : state) {
+    simulator.run(regimen, params, request, &traj);
+    benchmark::DoNotOptimize(traj.observables.data());
+  }
+  if (!traj.ok()) state.SkipWithError(traj.message.c_str());
+  state.counters["steps"] = static_cast<double>(traj.stats.steps);
+}
+
+// ev_cargo_cascade_human (36 states) as `onset check` solves it (check/check.cpp): rtol 1e-6,
+// atol 1e-9 x each state's scale (the 1e13-particle dose for particle states, else max(1, |y0|)),
+// 1e13 particles over 1 h, to 336 h (outputs every 4 h). err_max: the largest difference of any
+// observable from CVODES at rtol 1e-10 (atol 1e-13 x scale), relative to that observable's range.
+void solve_cascade(benchmark::State& state, pk::Backend backend) {
+  const auto model = models::load_model("ev_cargo_cascade_human");
+  const auto params = model->default_parameters();
+  pk::Regimen regimen;
+  regimen.doses.push_back({0, model->state_index("plasma"), 1e13, 1});
+  pk::SimulationRequest request;
+  request.output_times_h = pk::output_grid(0, 336, 4);
+  request.record_states = false;
+  auto options_at = [&](pk::Backend which, double rtol, double atol) {
+    pk::SolverOptions options;
+    options.backend = which;
+    options.rtol = rtol;
+    std::vector<double> y0(static_cast<size_t>(model->num_states()));
+    model->initial_state(params, y0);
+    for (size_t i = 0; i < y0.size(); ++i) {
+      const double scale =
+          model->states()[i].unit == "particles" ? 1e13 : std::max(1.0, std::fabs(y0[i]));
+      options.atol_per_state.push_back(atol * scale);
+    }
+    return options;
+  };
+  pk::Simulator simulator(*model, options_at(backend, 1e-6, 1e-9));
+  pk::Trajectory traj;
+  for (auto _ : state) {
+    simulator.run(regimen, params, request, &traj);
+    benchmark::DoNotOptimize(traj.observables.data());
+  }
+  if (!traj.ok()) state.SkipWithError(traj.message.c_str());
+  const pk::Trajectory reference = pk::simulate(*model, regimen, params, request,
+                                                options_at(pk::Backend::kCvodesBdf, 1e-10, 1e-13));
+  double worst = 0;
+  for (size_t o = 0; o < traj.observable_names.size(); ++o) {
+    double range = 0, diff = 0;
+    for (size_t k = 0; k < traj.num_times(); ++k) {
+      range = std::max(range, std::fabs(reference.observable(k, o)));
+      diff = std::max(diff, std::fabs(traj.observable(k, o) - reference.observable(k, o)));
+    }
+    if (range > 0) worst = std::max(worst, diff / range);
+  }
+  state.counters["err_max"] = worst;
+  state.counters["steps"] = static_cast<double>(traj.stats.steps);
 }
 
 // CPU seconds of the whole process, every thread (Google Benchmark's CPU column counts the
@@ -330,6 +427,27 @@ void register_all() {
   benchmark::RegisterBenchmark("B2/model_file/onset_bdf", [](benchmark::State& state) {
     solve(state, "B2", pk::Backend::kOnsetBdf, 1, "b2_ev_cascade");
   })->Unit(benchmark::kMillisecond);
+  for (int n : {4, 8, 13, 16, 17, 24, 32, 40, 48, 64, 96, 128, 256}) {
+    const std::string size = "Size/chain/n:" + std::to_string(n);
+    benchmark::RegisterBenchmark((size + "/onset_bdf_dense").c_str(), [n](benchmark::State& state) {
+      solve_chain(state, n, pk::Backend::kOnsetBdf, pk::LinearSolverKind::kDense);
+    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((size + "/onset_bdf_klu").c_str(), [n](benchmark::State& state) {
+      solve_chain(state, n, pk::Backend::kOnsetBdf, pk::LinearSolverKind::kSparse);
+    })->Unit(benchmark::kMillisecond);
+    if (n <= 64)
+      benchmark::RegisterBenchmark((size + "/cvodes_bdf").c_str(), [n](benchmark::State& state) {
+        solve_chain(state, n, pk::Backend::kCvodesBdf, pk::LinearSolverKind::kDense);
+      })->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark(
+      "Cascade/ev_cargo_cascade_human/check_tolerances/onset_bdf",
+      [](benchmark::State& state) { solve_cascade(state, pk::Backend::kOnsetBdf); })
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(
+      "Cascade/ev_cargo_cascade_human/check_tolerances/cvodes_bdf",
+      [](benchmark::State& state) { solve_cascade(state, pk::Backend::kCvodesBdf); })
+      ->Unit(benchmark::kMillisecond);
   for (int threads : {1, 2})
     benchmark::RegisterBenchmark(
         ("B4/onset_bdf/threads:" + std::to_string(threads)).c_str(),
@@ -337,6 +455,18 @@ void register_all() {
         ->Unit(benchmark::kSecond)
         ->Iterations(1)
         ->UseRealTime();
+  // For bench/scaling.sh: the C++ B4 loop at more threads and draws (not run by bench/compare).
+  for (size_t draws : {size_t{10000}, size_t{30000}, size_t{100000}, size_t{1000000}})
+    for (int threads : {1, 2, 4, 8, 16})
+      benchmark::RegisterBenchmark(("Scaling/B4/onset_bdf/draws:" + std::to_string(draws) +
+                                    "/threads:" + std::to_string(threads))
+                                       .c_str(),
+                                   [threads, draws](benchmark::State& state) {
+                                     monte_carlo(state, pk::Backend::kOnsetBdf, threads, draws);
+                                   })
+          ->Unit(benchmark::kSecond)
+          ->Iterations(1)
+          ->UseRealTime();
   benchmark::RegisterBenchmark(
       "B4/cvodes_bdf/threads:1",
       [](benchmark::State& state) { monte_carlo(state, pk::Backend::kCvodesBdf, 1); })

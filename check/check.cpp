@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -88,6 +89,9 @@ struct Scenario {
   double baseline_factor = 1;
   double horizon_h = 0;
   double claimed_time_h = 0;
+  // The model, loaded once and shared by every worker (models are immutable; each worker keeps
+  // its own workspace in its Simulator).
+  std::shared_ptr<const pk::Model> model;
   std::vector<double> grid;  // plot grid, 0..t_plot
   // Output times of runs that only need the onset (search, Monte Carlo beyond the band draws):
   // log-spaced from claimed/64 to the horizon, so roots are bracketed near the claimed time.
@@ -263,6 +267,7 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
       s.solver.atol_per_state[i] = options.atol * scale;
     }
   }
+  s.model = std::move(model);
   s.horizon_h = check.horizon_h;
   s.claimed_time_h = claimed_time_h;
   const double t_plot = std::min(check.horizon_h, 3 * claimed_time_h);
@@ -297,7 +302,7 @@ class Evaluator {
  public:
   explicit Evaluator(const Scenario& scenario)
       : s_(&scenario),
-        model_(models::load_model(scenario.check->model)),
+        model_(scenario.model),
         simulator_(std::make_unique<pk::Simulator>(*model_, scenario.solver)) {
     params_ = scenario.base_parameters;
     y0_.resize(static_cast<size_t>(model_->num_states()));
@@ -416,7 +421,7 @@ class Evaluator {
 
  private:
   const Scenario* s_;
-  std::unique_ptr<pk::Model> model_;
+  std::shared_ptr<const pk::Model> model_;
   std::unique_ptr<pk::Simulator> simulator_;
   std::vector<double> params_, y0_, obs_;
   pk::SimulationRequest request_;
@@ -600,9 +605,8 @@ struct MonteCarloSummary {
       bands.emplace_back(kBandSketchSize, static_cast<uint64_t>(g));
   }
 
-  // Folds draw i: row = onset, failed, simulations; band = its trajectory on the grid
-  // (nullptr when it is not a band draw).
-  void add(size_t i, double claimed_h, const double* row, const double* band) {
+  // Folds a draw's row (onset, failed, simulations) into the counts.
+  void add_counts(double claimed_h, const double* row) {
     const double onset = row[0];
     failed += row[1] > 0 ? 1 : 0;
     simulations += static_cast<long>(row[2]);
@@ -611,13 +615,22 @@ struct MonteCarloSummary {
       if (onset <= claimed_h) ++hits;
       if (!std::isfinite(onset)) ++never;
     }
-    if (exact_onsets)
-      onset_times.push_back(onset);
-    else if (!std::isnan(onset))
-      onset_sketch.add(i, onset);
-    if (band != nullptr)
-      for (size_t g = 0; g < bands.size(); ++g)
-        if (!std::isnan(band[g])) bands[g].add(i, band[g]);
+  }
+  // Folds band draw i's trajectory on the grid.
+  void add_band(size_t i, const double* band) {
+    for (size_t g = 0; g < bands.size(); ++g)
+      if (!std::isnan(band[g])) bands[g].add(i, band[g]);
+  }
+  // Adds a worker's partial summary (counts and sketches; exact onset times are written at
+  // their index directly).
+  void merge(const MonteCarloSummary& other) {
+    failed += other.failed;
+    simulations += other.simulations;
+    hits += other.hits;
+    never += other.never;
+    consistent += other.consistent;
+    for (size_t g = 0; g < bands.size(); ++g) bands[g].merge(other.bands[g]);
+    if (!exact_onsets) onset_sketch.merge(other.onset_sketch);
   }
 
   // Merges the summaries of all ranks (each holds its block of the `draws` draws) on every
@@ -829,65 +842,96 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
   r.horizon_h = s.horizon_h;
   for (size_t d = 0; d < n; ++d) r.assumptions.push_back(s.assumption(d).name);
 
+  auto dim_of = [&](const std::string& name) {
+    for (size_t d = 0; d < n; ++d) {
+      if (s.assumption(d).name == name) return d;
+    }
+    return n;
+  };
+
+  // The search chain: the best case, its trajectory, the elasticities at it and the tipping
+  // points. The Monte Carlo draws do not depend on it, so it runs beside them on one worker
+  // thread (the others draw, and it draws too once done): no phase leaves cores idle while
+  // draws remain. It uses its own evaluator, `main`, as it always did, so its numbers do not
+  // depend on the threads.
   Evaluator main(s);
-  // Best case.
-  const std::vector<double> best_u = best_case_search(s, &main, options);
   std::vector<double> best(n);
-  for (size_t d = 0; d < n; ++d) best[d] = s.box_value(d, best_u[d]);
-  r.best_case_values = best;
-  const Outcome best_outcome = main.evaluate(best, true);
-  r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
-  r.band.observable = check.observable;
-  r.band.unit = s.observable_unit;
-  r.band.times_h = s.grid;
-  r.band.threshold_best = best_outcome.threshold;
-  {
-    const pk::Trajectory& t = main.trajectory();
-    for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
-      r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
+  Outcome best_outcome;
+  auto search_chain = [&] {
+    const std::vector<double> best_u = best_case_search(s, &main, options);
+    for (size_t d = 0; d < n; ++d) best[d] = s.box_value(d, best_u[d]);
+    r.best_case_values = best;
+    best_outcome = main.evaluate(best, true);
+    r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
+    r.band.observable = check.observable;
+    r.band.unit = s.observable_unit;
+    r.band.times_h = s.grid;
+    r.band.threshold_best = best_outcome.threshold;
+    {
+      const pk::Trajectory& t = main.trajectory();
+      for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
+        r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
+      }
     }
-  }
-  for (size_t d = 0; d < n; ++d) {
-    const Prior& p = s.prior(d);
-    if (p.low == p.high) continue;
-    if (best_u[d] <= 1e-6)
-      r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
-    if (best_u[d] >= 1 - 1e-6) {
-      r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
+    for (size_t d = 0; d < n; ++d) {
+      const Prior& p = s.prior(d);
+      if (p.low == p.high) continue;
+      if (best_u[d] <= 1e-6)
+        r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
+      if (best_u[d] >= 1 - 1e-6) {
+        r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
+      }
     }
-  }
-  {
-    std::vector<double> central(n);
-    for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
-    r.band.threshold_central = main.evaluate(central, false).threshold;
-  }
+    {
+      std::vector<double> central(n);
+      for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
+      r.band.threshold_central = main.evaluate(central, false).threshold;
+    }
+    // Elasticities at the best case (those at the median draw follow the Monte Carlo).
+    for (size_t d = 0; d < n; ++d) {
+      if (s.prior(d).low == s.prior(d).high) continue;
+      r.elasticities.push_back(elasticity_at(s, &main, best, d));
+    }
+    std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
+                     [](const Elasticity& a, const Elasticity& b) {
+                       return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
+                     });
+    // Tipping points.
+    int taken = 0;
+    for (const auto& e : r.elasticities) {
+      if (taken >= options.tipping_points) break;
+      if (std::fabs(e.at_best_case) < 1e-3) continue;
+      const size_t d = dim_of(e.assumption);
+      r.tipping_points.push_back(
+          tipping_point(s, &main, best, d, e.at_best_case, best_outcome.objective));
+      ++taken;
+    }
+  };
 
   // Monte Carlo.
   const size_t draws = n == 0 ? 1 : options.draws;
   // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
-  // contiguous blocks of draws (pk/distributed.hpp) and run them over threads in chunks of
-  // `chunk_draws` draws; each chunk is folded into a fixed-size summary: counts, per grid
-  // point a band sketch of the first `band_draws` draws' trajectories, and the onset times
-  // (one number per draw up to `exact_onset_draws` draws, a bottom-k sketch above). The
-  // ranks' summaries are then merged on every rank. Each part of the summary is independent of how
-  // the draws are split, so the report is the same for any thread or rank count.
+  // contiguous blocks of draws (pk/distributed.hpp); inside a rank, workers take blocks of
+  // consecutive draws (at most `chunk_draws`, fewer near the end) from a shared counter and
+  // fold each draw at once into their own fixed-size partial summary: counts, per grid point a
+  // band sketch of the first `band_draws` draws' trajectories, and the onset times (one number
+  // per draw up to `exact_onset_draws` draws, written at the draw's index; a bottom-k sketch
+  // above). No worker waits for another until the last draw; the partial summaries are then
+  // merged, and the ranks' summaries merged on every rank. Each part of the summary is
+  // independent of how the draws are split, so the report is the same for any thread or rank
+  // count.
   std::atomic<size_t> done{0};
   const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
   const size_t band_draws = std::min(options.band_draws, draws);
   const size_t grid_points = s.grid.size();
   const bool exact_onsets = draws <= options.exact_onset_draws;
-  // One worker per thread, kept across chunks.
-  std::vector<std::shared_ptr<Worker>> pool(
-      static_cast<size_t>(pk::resolve_threads(options.threads)));
-  auto make_worker = [&] {
-    auto& slot = pool[static_cast<size_t>(omp_get_thread_num())];
-    if (!slot) slot = std::make_shared<Worker>(s, options.seed);
-    return slot;
-  };
-  // Row: onset (h; +inf never; NaN inconsistent with the reported baseline), failed (0/1),
-  // simulations run; for band draws, `band` gets the observable on the grid (NaN when
-  // unusable).
-  auto draw = [&](size_t i, Worker& w, std::span<double> row, std::span<double> band) {
+  const int threads = pk::resolve_threads(options.threads);
+  // One worker and one partial summary per thread, each created (so allocated) by its thread.
+  std::vector<std::unique_ptr<Worker>> pool(static_cast<size_t>(threads));
+  std::vector<std::unique_ptr<MonteCarloSummary>> partials(static_cast<size_t>(threads));
+  // Onset (h; +inf never; NaN inconsistent with the reported baseline), failed, simulations
+  // run; for band draws, `band` gets the observable on the grid (NaN when unusable).
+  auto draw = [&](size_t i, Worker& w, double* row, std::span<double> band) {
     w.points.point(i, w.u);
     for (size_t d = 0; d < n; ++d) w.values[d] = s.sample_value(d, w.u[d]);
     const bool record = !band.empty();
@@ -910,26 +954,57 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     }
   };
   MonteCarloSummary summary(grid_points, exact_onsets, options.onset_sample);
-  {
-    const auto [begin, end] = pk::rank_block(draws, pk::mpi_rank(), pk::mpi_size());
-    std::vector<double> rows, bands;
-    for (size_t first = begin; first < end; first += options.chunk_draws) {
-      const size_t last = std::min(end, first + options.chunk_draws);
-      const size_t band_last = std::clamp(band_draws, first, last);
-      rows.assign((last - first) * 3, 0.0);
-      bands.assign((band_last - first) * grid_points, 0.0);
-      pk::parallel_for(
-          last - first, options.threads, make_worker, [&](size_t k, std::shared_ptr<Worker>& w) {
-            const size_t i = first + k;
-            draw(i, *w, std::span<double>(rows).subspan(k * 3, 3),
-                 i < band_last ? std::span<double>(bands).subspan(k * grid_points, grid_points)
-                               : std::span<double>());
-          });
-      for (size_t k = 0; k < last - first; ++k)
-        summary.add(first + k, effect.claimed_time_h, &rows[k * 3],
-                    first + k < band_last ? &bands[k * grid_points] : nullptr);
+  const auto [begin, end] = pk::rank_block(draws, pk::mpi_rank(), pk::mpi_size());
+  if (exact_onsets) summary.onset_times.assign(end - begin, 0.0);
+  const size_t block = std::clamp<size_t>((end - begin) / (8 * static_cast<size_t>(threads)), 1,
+                                          std::max<size_t>(options.chunk_draws, 1));
+  std::atomic<size_t> next{begin};
+  auto monte_carlo = [&](int thread) {
+    auto& worker = pool[static_cast<size_t>(thread)];
+    if (!worker) worker = std::make_unique<Worker>(s, options.seed);
+    auto& partial = partials[static_cast<size_t>(thread)];
+    if (!partial)
+      partial = std::make_unique<MonteCarloSummary>(grid_points, false, options.onset_sample);
+    std::vector<double> band(grid_points);
+    double row[3];
+    for (;;) {
+      const size_t first = next.fetch_add(block);
+      if (first >= end) return;
+      const size_t last = std::min(end, first + block);
+      for (size_t i = first; i < last; ++i) {
+        const bool band_draw = i < band_draws;
+        draw(i, *worker, row, band_draw ? std::span<double>(band) : std::span<double>());
+        partial->add_counts(effect.claimed_time_h, row);
+        if (exact_onsets)
+          summary.onset_times[i - begin] = row[0];
+        else if (!std::isnan(row[0]))
+          partial->onset_sketch.add(i, row[0]);
+        if (band_draw) partial->add_band(i, band.data());
+      }
     }
+  };
+  {
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto guarded = [&](auto&& work) {
+      try {
+        work();
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next.store(end);  // the other workers stop drawing
+      }
+    };
+#pragma omp parallel num_threads(threads)
+    {
+      const int thread = omp_get_thread_num();
+      if (thread == threads - 1) guarded(search_chain);  // the last worker searches first
+      guarded([&] { monte_carlo(thread); });
+    }
+    if (failure) std::rethrow_exception(failure);
   }
+  for (const auto& partial : partials)
+    if (partial) summary.merge(*partial);
   summary.merge_ranks(draws);
   if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
   const long monte_carlo_simulations = summary.simulations;
@@ -992,25 +1067,10 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     }
   }
 
-  // Elasticities.
-  for (size_t d = 0; d < n; ++d) {
-    if (s.prior(d).low == s.prior(d).high) continue;
-    Elasticity e = elasticity_at(s, &main, best, d);
-    if (median_values) {
-      e.at_median = elasticity_at(s, &main, *median_values, d).at_best_case;
-    }
-    r.elasticities.push_back(e);
-  }
-  std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
-                   [](const Elasticity& a, const Elasticity& b) {
-                     return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
-                   });
-  auto dim_of = [&](const std::string& name) {
-    for (size_t d = 0; d < n; ++d) {
-      if (s.assumption(d).name == name) return d;
-    }
-    return n;
-  };
+  // Elasticities at the median draw (those at the best case came with the search).
+  if (median_values)
+    for (auto& e : r.elasticities)
+      e.at_median = elasticity_at(s, &main, *median_values, dim_of(e.assumption)).at_best_case;
   auto named = [&](size_t d) {
     const Prior& p = s.prior(d);
     return p.description.empty() ? s.assumption(d).name
@@ -1046,16 +1106,6 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     }
   }
 
-  // Tipping points.
-  int taken = 0;
-  for (const auto& e : r.elasticities) {
-    if (taken >= options.tipping_points) break;
-    if (std::fabs(e.at_best_case) < 1e-3) continue;
-    const size_t d = dim_of(e.assumption);
-    r.tipping_points.push_back(
-        tipping_point(s, &main, best, d, e.at_best_case, best_outcome.objective));
-    ++taken;
-  }
   r.simulations = main.simulations + monte_carlo_simulations;
 
   // Verdict.

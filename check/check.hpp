@@ -11,13 +11,16 @@
 //  - Monte Carlo: `draws` points of a scrambled Sobol sequence (Joe and Kuo direction numbers,
 //    Boost.Random; scrambled by a digital shift drawn from the seed), mapped through each
 //    prior's inverse CDF; draw i depends only on (seed, i), and draws run in parallel over
-//    `threads` workers, so the answer is the same for any thread count.
+//    `threads` workers, so the answer is the same for any thread count. The best-case search,
+//    elasticities and tipping points (which the draws do not need) run beside the draws on
+//    one of the workers, which then joins the draws.
 //    P(onset <= claimed time) with a 95 % Wilson interval; onset quantiles (exact, from one
 //    number per draw, up to `exact_onset_draws` = 2^22 draws; above, from a bottom-k sample
 //    of `onset_sample` = 65,536 onset times, pk/quantile_sketch.hpp). Trajectory bands (5/50/95 %)
 //    come from the first `band_draws` draws, through per-grid-point sketches of 4,096 values (exact
-//    below that). Draws run in fixed-size chunks folded into these summaries, and MPI ranks merge
-//    their summaries, so memory does not grow with the draws (beyond the onset times).
+//    below that). Each worker folds its draws into its own fixed-size summary as they finish;
+//    the workers' and then the MPI ranks' summaries are merged, so memory does not grow with
+//    the draws (beyond the onset times).
 //  - Elasticities d ln t / d ln p at the best case and at the median draw (central
 //    differences, +-2 % in p); the rate-limiting step is the assumption with the largest
 //    |elasticity|, and the longest time constant on the path is the slowest time-like
@@ -57,8 +60,10 @@ struct CheckOptions {
   double unlikely_below = 0.05;
   // Draws (the first ones of the sequence) whose trajectories make the 5-95 % bands.
   size_t band_draws = 1024;
-  // Draws run in chunks of this many (per rank), each folded into the summary and dropped.
-  size_t chunk_draws = 16384;
+  // Most consecutive draws a worker takes at a time (fewer when draws / (8 x threads) is
+  // smaller); each draw is folded at once into the worker's fixed-size partial summary. Small
+  // blocks keep every worker busy to the end; the answer does not depend on it.
+  size_t chunk_draws = 16;
   // Up to this many draws, onset quantiles are exact (one onset time per draw is kept);
   // above, they come from a bottom-k sample of `onset_sample` onset times (rank standard
   // error of a p-quantile sqrt(p (1 - p) / onset_sample): 0.20 percentile points at the

@@ -12,9 +12,12 @@ namespace onset::fits {
 
 namespace {
 constexpr const char* kSensitivityMethod =
+    "onset_bdf forward sensitivities (CVODES's staggered direct method, analytic Jacobian, "
+    "error-controlled)";
+constexpr const char* kCvodesSensitivityMethod =
     "CVODES forward sensitivities (staggered, difference-quotient sensitivity right-hand side, "
     "error-controlled)";
-}
+}  // namespace
 
 DosingPredictor::DosingPredictor(std::shared_ptr<const pk::Model> model,
                                  std::shared_ptr<const pk::DosingData> data,
@@ -80,10 +83,12 @@ bool DosingPredictor::predict(std::span<const double> params, std::span<const in
     const bool ok = predict_sensitivities(params, jacobian.empty() ? std::span<const int>() : wrt,
                                           f, jacobian, why);
     if (ok && !jacobian.empty()) {
-      last_method_ = (relaxed_ ? relaxed_sensitivity_ : sensitivity_)->last_run_exact()
+      const pk::SensitivitySimulator& used = *(relaxed_ ? relaxed_sensitivity_ : sensitivity_);
+      last_method_ = used.last_run_exact()
                          ? "exact: state and sensitivities of the linear model by matrix "
                            "exponential (Eigen)"
-                         : kSensitivityMethod;
+                     : std::string(used.solver_name()) == "cvodes_bdf" ? kCvodesSensitivityMethod
+                                                                       : kSensitivityMethod;
     }
     return ok;
   }
@@ -134,7 +139,8 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
       relaxed_ ? relaxed_sensitivity_ : sensitivity_;
   if (!simulator) {
     pk::SolverOptions options = solver_;
-    options.backend = pk::Backend::kCvodesBdf;
+    // onset_bdf unless the caller asked for CVODES (the reference).
+    if (options.backend != pk::Backend::kCvodesBdf) options.backend = pk::Backend::kOnsetBdf;
     if (relaxed_) {
       options.rtol *= kRelaxedToleranceFactor;
       options.atol *= kRelaxedToleranceFactor;

@@ -1,6 +1,7 @@
 // An ODE (or closed-form) model over NONMEM-style dosing records: each fitted observation is
 // one observable of the model at one observation record of the data set. Derivatives from
-// CVODES forward sensitivities (pk/sensitivity.hpp) when the doses do not depend on the
+// onset_bdf's forward sensitivities (pk/sensitivity.hpp; CVODES's when the solver options ask
+// for backend cvodes_bdf) when the doses do not depend on the
 // estimated parameters and the records are plain doses (bolus, infusion, ADDL) and
 // observations; otherwise (SS, resets, modelled rates, a lag or F that is estimated) central
 // finite differences through the dosing engine, and gradient_method() says so.

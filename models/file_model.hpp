@@ -1,24 +1,27 @@
-// A model read from a model file (models/README.md), compiled into a flat representation:
-// arrays of typed processes, observables and references into the parameter vector, read by
-// rhs(), jacobian() and observe() without allocating.
+// A model read from a model file (models/README.md): arrays of typed processes, observables and
+// references into the parameter vector (filled by the reader, models/model_file.cpp), compiled
+// at load into an evaluation plan (models/evaluation_plan.hpp) that rhs(), jacobian() and
+// observe() run without allocating or locking. The model is immutable after load, so one
+// instance serves every thread; the per-parameter work (derived values, folded coefficients)
+// goes into a workspace the caller owns (pk::PreparedModel), or, for the plain calls, into a
+// scratch buffer of the calling thread.
 //
-// Everything typed (first-order, flow, Michaelis-Menten, Hill, zero-order, capacity-limited,
-// turnover, transit, Emax/Imax/linear effects, linear and ratio observables) has analytic
-// derivatives. General expressions (derived values, `expression` processes and observables,
-// initial values, dose modifiers) go through muparser: its parsers share one variable buffer,
-// so evaluating them is serialised by a mutex (typed-only models never take it), and the
-// Jacobian column of an `expression` process (or of an effect driven by an `expression`
-// observable) comes from central finite differences, for that process only.
+// Everything has analytic derivatives: typed laws (first-order, flow, Michaelis-Menten, Hill,
+// zero-order, capacity-limited, turnover, transit, Emax/Imax/linear effects, linear and ratio
+// observables) by hand, general expressions (derived values, `expression` processes and
+// observables, initial values, dose modifiers) by a reverse sweep over their tapes
+// (models/expression_tape.hpp). muparser parses and checks every expression at load; the tapes
+// evaluate them.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "models/expression_tape.hpp"
 #include "pk/model.hpp"
 
 namespace mu {
@@ -156,8 +159,9 @@ struct ModelDocumentation {
   std::vector<std::string> process_notes;     // per process: one line
 };
 
-// The muparser side: one variable buffer [params | derived | covariates | states | t] and
-// the parsed expressions reading it.
+// The expressions of a model: muparser's parsers over one variable buffer
+// [params | derived | covariates | states | t] (used at load, to parse and check), and the
+// tapes compiled from them (used to evaluate), at the same indices.
 class ExpressionTable {
  public:
   ExpressionTable();
@@ -171,7 +175,7 @@ class ExpressionTable {
   std::vector<std::unique_ptr<mu::Parser>> parsers;
   std::vector<int> derived_expression;  // derived value i is parsers[derived_expression[i]]
   std::vector<int> derived_order;       // derived values in evaluation order (dependencies first)
-  mutable std::mutex mutex;
+  std::vector<ExpressionTape> tapes;    // tapes[i] evaluates parsers[i]
 
   int param_slot(int i) const { return i; }
   int derived_slot(int i) const { return num_params + i; }
@@ -179,12 +183,11 @@ class ExpressionTable {
   int state_slot(int i) const { return num_params + num_derived + num_covariates + i; }
   int time_slot() const { return num_params + num_derived + num_covariates + num_states; }
   void allocate_slots();
-  double eval(int expression) const;  // NaN on a muparser error
-  // Copies p into the parameter slots and evaluates the derived values in order.
-  void load_parameters(const double* p) const;
-  // load_parameters(p), then the states y and the time t into their slots (under `mutex`).
-  void load(double t, std::span<const double> y, std::span<const double> p) const;
+  // What a slot is, for a tape.
+  TapeVariable variable(int slot) const;
 };
+
+class EvaluationPlan;
 
 class FileModel final : public pk::Model {
  public:
@@ -204,6 +207,7 @@ class FileModel final : public pk::Model {
   void jacobian(double t, std::span<const double> y, std::span<const double> p,
                 std::span<double> jac) const override;
   pk::Bandwidth bandwidth() const override { return bandwidth_; }
+  const pk::JacobianPattern* jacobian_pattern() const override;
   void observe(double t, std::span<const double> y, std::span<const double> p,
                std::span<double> out) const override;
   std::span<const std::string> covariates() const override { return covariates_; }
@@ -214,61 +218,35 @@ class FileModel final : public pk::Model {
   // A derived volume or clearance that is not positive (or not a number) for p.
   std::string check_parameters(std::span<const double> p) const override;
 
+  size_t workspace_size() const override;
+  void prepare(std::span<const double> p, std::span<double> workspace) const override;
+  void rhs_prepared(double t, std::span<const double> y, std::span<const double> p,
+                    std::span<double> workspace, std::span<double> ydot) const override;
+  void jacobian_prepared(double t, std::span<const double> y, std::span<const double> p,
+                         std::span<double> workspace, std::span<double> jac) const override;
+  void observe_prepared(double t, std::span<const double> y, std::span<const double> p,
+                        std::span<double> workspace, std::span<double> out) const override;
+  double observable_prepared(int o, double t, std::span<const double> y, std::span<const double> p,
+                             std::span<double> workspace, std::span<double> scratch) const override;
+  void jacobian_sparse_prepared(double t, std::span<const double> y, std::span<const double> p,
+                                std::span<double> workspace,
+                                std::span<double> values) const override;
+
   const ModelDocumentation& documentation() const { return documentation_; }
   std::span<const ParameterBounds> parameter_bounds() const { return bounds_; }
   std::span<const Process> processes() const { return processes_; }
   bool uses_expressions() const { return uses_expressions_; }
+  // The expressions: muparser's parsers and their tapes (tests compare the two).
+  const ExpressionTable& expression_table() const { return table_; }
+  // Builds the evaluation plan; called once, when the reader is done.
+  void build_plan();
 
  private:
   friend class ModelFileCompiler;
+  friend class EvaluationPlan;
 
-  double value(const ValueRef& ref, const double* p, const double* derived) const {
-    switch (ref.kind) {
-      case ValueRef::Kind::kConstant:
-        return ref.value;
-      case ValueRef::Kind::kParameter:
-        return p[ref.index] * ref.factor;
-      case ValueRef::Kind::kDerived:
-        return derived[ref.index] * ref.factor;
-    }
-    return 0;
-  }
-  double scalar(const ScalarDef& def, const double* p, const double* covariates) const;
-  // Observable value (declared or hidden), natural unit times factor.
-  double observable_value(int o, const double* y, const double* p, const double* derived) const;
-  double linear_value(const ObservableDef& def, const double* y, const double* p,
-                      const double* derived) const {
-    double sum = 0;
-    if (def.simple) {
-      const SimpleTerm* term = simple_terms_.data() + def.first_simple;
-      for (int k = 0; k < def.num_terms; ++k, ++term)
-        sum += term->div_param < 0 ? term->weight * y[term->state]
-                                   : term->weight * y[term->state] / p[term->div_param];
-      return sum;
-    }
-    for (int k = def.first_term; k < def.first_term + def.num_terms; ++k) {
-      const ObservableTerm& term = terms_[static_cast<size_t>(k)];
-      sum += term.constant_weight
-                 ? term.constant * y[term.state]
-                 : term.constant * y[term.state] /
-                       (value(term.div1, p, derived) * value(term.div2, p, derived));
-    }
-    return sum * def.factor;
-  }
-  // Adds coef * d(observable o)/dy to row `row` of jac (finite differences for expressions).
-  void add_observable_gradient(int o, double coef, int row, const double* y, const double* p,
-                               const double* derived, double* jac) const;
-  // Effect factor S and dS/dx.
-  double effect_factor(const Effect& effect, const double* y, const double* p,
-                       const double* derived, double* ds_dx) const;
-  // Unmodulated rate of a process and its partials with respect to `substrate` and `second`.
-  double base_rate(const Process& process, const double* y, const double* p, const double* derived,
-                   double* d_substrate, double* d_second) const;
-  void rhs_impl(double t, const double* y, const double* p, const double* derived,
-                double* ydot) const;
-  void jacobian_impl(double t, const double* y, const double* p, const double* derived,
-                     double* jac) const;
-  const double* derived_values() const;
+  // The plan prepared for p in a scratch buffer of the calling thread (for the plain calls).
+  std::span<double> prepared_scratch(std::span<const double> p) const;
 
   std::string name_;
   std::vector<pk::StateInfo> states_;
@@ -288,6 +266,7 @@ class FileModel final : public pk::Model {
   bool uses_expressions_ = false;  // rhs/jacobian/observe need the expression table
   bool rhs_expressions_ = false;   // derived values or expression processes/observables
   ExpressionTable table_;
+  std::unique_ptr<EvaluationPlan> plan_;
   ModelDocumentation documentation_;
 };
 

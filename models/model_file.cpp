@@ -509,6 +509,20 @@ class ModelFileCompiler {
       fail_at(node, offset, "a valid expression for " + what + " (muparser syntax)",
               error.GetMsg());
     }
+    // The tape that evaluates it (muparser has checked names and syntax; the tape compiler
+    // refuses what muparser would accept but a model must not do, such as assignments).
+    try {
+      table.tapes.push_back(
+          ExpressionTape::compile(text, [&](const std::string& name, TapeVariable* variable) {
+            const auto known = std::find(table.names.begin(), table.names.end(), name);
+            if (known == table.names.end()) return false;
+            *variable = table.variable(static_cast<int>(known - table.names.begin()));
+            return true;
+          }));
+    } catch (const TapeError& error) {
+      fail_at(node, static_cast<int>(error.offset()), std::string(error.what()) + " in " + what,
+              "'" + text + "'");
+    }
     table.parsers.push_back(std::move(parser));
     return static_cast<int>(table.parsers.size() - 1);
   }
@@ -1455,6 +1469,7 @@ class ModelFileCompiler {
 std::unique_ptr<FileModel> compile_model_text(const std::string& text, const std::string& source) {
   auto model = std::make_unique<FileModel>();
   ModelFileCompiler(source, *model).compile(text);
+  model->build_plan();
   return model;
 }
 

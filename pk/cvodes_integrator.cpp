@@ -39,7 +39,10 @@ using sundials::VectorDeleter;
 class CvodesIntegrator final : public Integrator {
  public:
   CvodesIntegrator(const Model& model, const SolverOptions& options, bool adams)
-      : model_(model), options_(options), n_(model.num_states()) {
+      : model_(model), options_(options), n_(model.num_states()), prepared_(model) {
+    if (options.linear_solver == LinearSolverKind::kSparse && !adams)
+      throw std::invalid_argument(
+          "cvodes_bdf has dense and banded linear solvers only: use onset_bdf for a sparse one");
     SUNContext raw_context = nullptr;
     check(SUNContext_Create(nullptr, &raw_context), "SUNContext_Create");
     context_.reset(raw_context);
@@ -67,7 +70,7 @@ class CvodesIntegrator final : public Integrator {
     }
   }
 
-  void set_parameters(std::span<const double> params) override { rhs_.params = params; }
+  void set_parameters(std::span<const double> params) override { prepared_.set_parameters(params); }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
     crossings_ = CrossingFunctions(model_, queries);
@@ -91,7 +94,7 @@ class CvodesIntegrator final : public Integrator {
   void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
                double t_stop) override {
     accumulate_piece_stats();
-    rhs_.input_rate = input_rate;
+    input_rate_ = input_rate;
     std::copy(y0.begin(), y0.end(), NV_DATA_S(y_.get()));
     check(CVodeReInit(memory_.get(), t0, y_.get()), "CVodeReInit");
     check(CVodeSetStopTime(memory_.get(), t_stop), "CVodeSetStopTime");
@@ -133,7 +136,8 @@ class CvodesIntegrator final : public Integrator {
     auto* self = static_cast<CvodesIntegrator*>(user_data);
     const auto n = static_cast<size_t>(self->n_);
     std::span<double> out(NV_DATA_S(ydot), n);
-    self->rhs_(t, std::span<const double>(NV_DATA_S(y), n), out);
+    self->prepared_.rhs(t, std::span<const double>(NV_DATA_S(y), n), out);
+    for (size_t i = 0; i < self->input_rate_.size() && i < n; ++i) out[i] += self->input_rate_[i];
     for (size_t i = 0; i < n; ++i)
       if (!std::isfinite(out[i])) {
         self->bad_rhs_state_ = static_cast<int>(i);
@@ -147,8 +151,8 @@ class CvodesIntegrator final : public Integrator {
                                      N_Vector, N_Vector, N_Vector) {
     auto* self = static_cast<CvodesIntegrator*>(user_data);
     const auto n = static_cast<size_t>(self->n_);
-    self->model_.jacobian(t, std::span<const double>(NV_DATA_S(y), n), self->rhs_.params,
-                          std::span<double>(SM_DATA_D(jac), n * n));
+    self->prepared_.jacobian(t, std::span<const double>(NV_DATA_S(y), n),
+                             std::span<double>(SM_DATA_D(jac), n * n));
     return 0;
   }
 
@@ -157,8 +161,8 @@ class CvodesIntegrator final : public Integrator {
     auto* self = static_cast<CvodesIntegrator*>(user_data);
     const int n = self->n_;
     std::fill(self->dense_scratch_.begin(), self->dense_scratch_.end(), 0.0);
-    self->model_.jacobian(t, std::span<const double>(NV_DATA_S(y), static_cast<size_t>(n)),
-                          self->rhs_.params, self->dense_scratch_);
+    self->prepared_.jacobian(t, std::span<const double>(NV_DATA_S(y), static_cast<size_t>(n)),
+                             self->dense_scratch_);
     const sunindextype mu = SM_UBAND_B(jac), ml = SM_LBAND_B(jac);
     for (int j = 0; j < n; ++j)
       for (int i = std::max(0, j - static_cast<int>(mu));
@@ -170,7 +174,7 @@ class CvodesIntegrator final : public Integrator {
   static int root_callback(double t, N_Vector y, double* g, void* user_data) {
     auto* self = static_cast<CvodesIntegrator*>(user_data);
     const auto n = static_cast<size_t>(self->n_);
-    self->crossings_.evaluate(t, std::span<const double>(NV_DATA_S(y), n), self->rhs_.params,
+    self->crossings_.evaluate(t, std::span<const double>(NV_DATA_S(y), n), self->prepared_,
                               std::span<double>(g, static_cast<size_t>(self->crossings_.size())));
     return 0;
   }
@@ -297,7 +301,8 @@ class CvodesIntegrator final : public Integrator {
   const Model& model_;
   SolverOptions options_;
   int n_;
-  RhsView rhs_{&model_, {}, {}};
+  PreparedModel prepared_;
+  std::span<const double> input_rate_;
   CrossingFunctions crossings_;
   std::vector<int> root_info_;
   std::vector<double> dense_scratch_;

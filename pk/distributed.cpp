@@ -4,9 +4,13 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #ifdef ONSET_WITH_MPI
-#include <mpi.h>
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
 #endif
 
 namespace onset::pk {
@@ -14,6 +18,7 @@ namespace onset::pk {
 #ifdef ONSET_WITH_MPI
 
 namespace {
+
 // Whether this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx).
 // MPI_Init costs about 0.3 s with Open MPI; a plain start skips it and runs as one process.
 bool launched_by_mpi() {
@@ -21,43 +26,113 @@ bool launched_by_mpi() {
     if (std::getenv(variable) != nullptr) return true;
   return false;
 }
+
+// Open MPI behind pk/mpi_plugin.cpp (libonset_mpi.so), loaded by MpiSession only under an MPI
+// launcher, so that a plain start maps none of MPI's libraries. Loaded once, at the start of
+// main, and read-only afterwards.
+struct MpiLibrary {
+  void* handle = nullptr;
+  int (*init)(int*, char***) = nullptr;
+  void (*finalize)() = nullptr;
+  int (*world)(int*, int*) = nullptr;
+  int (*allgather_int)(int, int*) = nullptr;
+  int (*allgatherv_doubles)(const double*, int, double*, const int*, const int*) = nullptr;
+  int (*allgatherv_bytes)(const char*, int, char*, const int*, const int*) = nullptr;
+  int (*send_bytes)(const char*, int, int, int) = nullptr;
+  int (*probe_bytes)(int, int, int*) = nullptr;
+  int (*recv_bytes)(char*, int, int, int) = nullptr;
+  int (*bcast_bytes)(void*, int, int) = nullptr;
+  int success = 0;
+};
+
+MpiLibrary& library() {
+  static MpiLibrary mpi;
+  return mpi;
+}
+
+// libonset_mpi.so next to the running program (build/lib beside build/bin), else by the
+// dynamic linker's search path; ONSET_MPI_PLUGIN names it explicitly.
+void load_library() {
+  MpiLibrary& mpi = library();
+  std::string tried;
+  auto attempt = [&](const std::string& path) {
+    if (mpi.handle == nullptr) mpi.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (mpi.handle == nullptr) {
+      const char* why = dlerror();
+      tried += "\n  " + path + ": " + (why ? why : "not found");
+    }
+  };
+  if (const char* path = std::getenv("ONSET_MPI_PLUGIN")) attempt(path);
+  char self[PATH_MAX] = {};
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length > 0) {
+    std::string dir(self, static_cast<size_t>(length));
+    dir = dir.substr(0, dir.rfind('/'));
+    attempt(dir + "/../lib/libonset_mpi.so");
+    attempt(dir + "/libonset_mpi.so");
+  }
+  attempt("libonset_mpi.so");
+  if (mpi.handle == nullptr)
+    throw std::runtime_error(
+        "started by an MPI launcher, but onset's MPI library could not be "
+        "loaded (set ONSET_MPI_PLUGIN to its path):" +
+        tried);
+  auto symbol = [&](auto& function, const char* name) {
+    function =
+        reinterpret_cast<std::remove_reference_t<decltype(function)>>(dlsym(mpi.handle, name));
+    if (function == nullptr)
+      throw std::runtime_error(std::string("onset's MPI library lacks ") + name);
+  };
+  symbol(mpi.init, "onset_mpi_init");
+  symbol(mpi.finalize, "onset_mpi_finalize");
+  symbol(mpi.world, "onset_mpi_world");
+  symbol(mpi.allgather_int, "onset_mpi_allgather_int");
+  symbol(mpi.allgatherv_doubles, "onset_mpi_allgatherv_doubles");
+  symbol(mpi.allgatherv_bytes, "onset_mpi_allgatherv_bytes");
+  symbol(mpi.send_bytes, "onset_mpi_send_bytes");
+  symbol(mpi.probe_bytes, "onset_mpi_probe_bytes");
+  symbol(mpi.recv_bytes, "onset_mpi_recv_bytes");
+  symbol(mpi.bcast_bytes, "onset_mpi_bcast_bytes");
+  int (*success)() = nullptr;
+  symbol(success, "onset_mpi_success");
+  mpi.success = success();
+}
+
+void check_status(int status, const char* what) {
+  if (status != library().success)
+    throw std::runtime_error(std::string(what) + " failed with code " + std::to_string(status));
+}
+
+int message_size(size_t size) {
+  if (size > static_cast<size_t>(INT32_MAX))
+    throw std::runtime_error("message too large for one MPI message");
+  return static_cast<int>(size);
+}
+
 }  // namespace
 
 MpiSession::MpiSession(int* argc, char*** argv) {
   if (!launched_by_mpi()) return;
-  int initialised = 0;
-  MPI_Initialized(&initialised);
-  if (!initialised) MPI_Init(argc, argv);
+  load_library();
+  check_status(library().init(argc, argv), "MPI_Init");
 }
 
 MpiSession::~MpiSession() {
-  int initialised = 0, finalised = 0;
-  MPI_Initialized(&initialised);
-  MPI_Finalized(&finalised);
-  if (initialised && !finalised) MPI_Finalize();
+  if (library().handle != nullptr) library().finalize();
 }
 
 bool built_with_mpi() { return true; }
 
-namespace {
-bool mpi_running() {
-  int initialised = 0, finalised = 0;
-  MPI_Initialized(&initialised);
-  MPI_Finalized(&finalised);
-  return initialised && !finalised;
-}
-}  // namespace
-
 int mpi_rank() {
-  int rank = 0;
-  if (mpi_running()) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
+  int rank = 0, size = 1;
+  if (library().handle != nullptr && library().world(&rank, &size)) return rank;
+  return 0;
 }
 
 int mpi_size() {
-  int size = 1;
-  if (mpi_running()) MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
+  int rank = 0, size = 1;
+  if (library().handle != nullptr && library().world(&rank, &size)) return size;
+  return 1;
 }
 
 std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, size_t width) {
@@ -72,24 +147,18 @@ std::vector<double> gather_rows(std::vector<double> local_rows, size_t count, si
     offsets[static_cast<size_t>(r)] = static_cast<int>(begin * width);
   }
   std::vector<double> all(count * width);
-  const int status =
-      MPI_Allgatherv(local_rows.data(), static_cast<int>(local_rows.size()), MPI_DOUBLE, all.data(),
-                     counts.data(), offsets.data(), MPI_DOUBLE, MPI_COMM_WORLD);
-  if (status != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Allgatherv failed with code " + std::to_string(status));
+  check_status(library().allgatherv_doubles(local_rows.data(), message_size(local_rows.size()),
+                                            all.data(), counts.data(), offsets.data()),
+               "MPI_Allgatherv");
   return all;
 }
 
 std::vector<std::string> all_gather_bytes(std::string local) {
   const int size = mpi_size();
   if (size == 1) return {std::move(local)};
-  if (local.size() > static_cast<size_t>(INT32_MAX))
-    throw std::runtime_error("all_gather_bytes: message too large for one MPI message");
-  const int mine = static_cast<int>(local.size());
+  const int mine = message_size(local.size());
   std::vector<int> counts(static_cast<size_t>(size)), offsets(static_cast<size_t>(size));
-  int status = MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  if (status != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Allgather failed with code " + std::to_string(status));
+  check_status(library().allgather_int(mine, counts.data()), "MPI_Allgather");
   size_t total = 0;
   for (int r = 0; r < size; ++r) {
     if (total > static_cast<size_t>(INT32_MAX))
@@ -98,10 +167,9 @@ std::vector<std::string> all_gather_bytes(std::string local) {
     total += static_cast<size_t>(counts[static_cast<size_t>(r)]);
   }
   std::string all(total, '\0');
-  status = MPI_Allgatherv(local.data(), mine, MPI_CHAR, all.data(), counts.data(), offsets.data(),
-                          MPI_CHAR, MPI_COMM_WORLD);
-  if (status != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Allgatherv failed with code " + std::to_string(status));
+  check_status(
+      library().allgatherv_bytes(local.data(), mine, all.data(), counts.data(), offsets.data()),
+      "MPI_Allgatherv");
   std::vector<std::string> parts;
   for (int r = 0; r < size; ++r)
     parts.push_back(all.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]),
@@ -109,50 +177,33 @@ std::vector<std::string> all_gather_bytes(std::string local) {
   return parts;
 }
 
-namespace {
-void check_status(int status, const char* what) {
-  if (status != MPI_SUCCESS)
-    throw std::runtime_error(std::string(what) + " failed with code " + std::to_string(status));
-}
-int message_size(size_t size) {
-  if (size > static_cast<size_t>(INT32_MAX))
-    throw std::runtime_error("summary too large for one MPI message");
-  return static_cast<int>(size);
-}
-}  // namespace
-
 void tree_reduce_bytes(const std::function<std::string()>& pack,
                        const std::function<void(const std::string&)>& absorb,
                        const std::function<void(const std::string&)>& replace) {
   const int size = mpi_size(), rank = mpi_rank();
   if (size == 1) return;
   constexpr int kTag = 0x5EED;
+  const MpiLibrary& mpi = library();
   for (int step = 1; step < size; step <<= 1) {
     if (rank & step) {  // send to the parent, done
       const std::string bytes = pack();
-      check_status(MPI_Send(bytes.data(), message_size(bytes.size()), MPI_CHAR, rank - step, kTag,
-                            MPI_COMM_WORLD),
+      check_status(mpi.send_bytes(bytes.data(), message_size(bytes.size()), rank - step, kTag),
                    "MPI_Send");
       break;
     }
     if (rank + step < size) {  // receive a child's summary
-      MPI_Status status;
-      check_status(MPI_Probe(rank + step, kTag, MPI_COMM_WORLD, &status), "MPI_Probe");
       int count = 0;
-      MPI_Get_count(&status, MPI_CHAR, &count);
+      check_status(mpi.probe_bytes(rank + step, kTag, &count), "MPI_Probe");
       std::string bytes(static_cast<size_t>(count), '\0');
-      check_status(MPI_Recv(bytes.data(), count, MPI_CHAR, rank + step, kTag, MPI_COMM_WORLD,
-                            MPI_STATUS_IGNORE),
-                   "MPI_Recv");
+      check_status(mpi.recv_bytes(bytes.data(), count, rank + step, kTag), "MPI_Recv");
       absorb(bytes);
     }
   }
   std::string total = rank == 0 ? pack() : std::string();
   uint64_t length = total.size();
-  check_status(MPI_Bcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  check_status(mpi.bcast_bytes(&length, sizeof length, 0), "MPI_Bcast");
   total.resize(length);
-  check_status(MPI_Bcast(total.data(), message_size(length), MPI_CHAR, 0, MPI_COMM_WORLD),
-               "MPI_Bcast");
+  check_status(mpi.bcast_bytes(total.data(), message_size(length), 0), "MPI_Bcast");
   if (rank != 0) replace(total);
 }
 

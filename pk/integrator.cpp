@@ -27,6 +27,18 @@ void CrossingFunctions::evaluate(double t, std::span<const double> y,
     g[k] = observables_[static_cast<size_t>(queries_[k].observable)] - queries_[k].value;
 }
 
+void CrossingFunctions::evaluate(double t, std::span<const double> y, PreparedModel& prepared,
+                                 std::span<double> g) const {
+  if (queries_.empty()) return;
+  if (queries_.size() == 1) {  // one observable: the model may compute it alone
+    g[0] = prepared.observable(queries_[0].observable, t, y, observables_) - queries_[0].value;
+    return;
+  }
+  prepared.observe(t, y, observables_);
+  for (size_t k = 0; k < queries_.size(); ++k)
+    g[k] = observables_[static_cast<size_t>(queries_[k].observable)] - queries_[k].value;
+}
+
 bool CrossingFunctions::crosses(int k, double g_left, double g_right) const {
   switch (query(k).direction) {
     case Direction::kRising:
@@ -60,14 +72,8 @@ std::unique_ptr<Integrator> make_integrator(Backend backend, const Model& model,
       return make_odeint_integrator(model, options, true);
     case Backend::kExactLinear:
       return make_exact_linear_integrator(model, options);
-    case Backend::kOnsetBdf: {
-      auto integrator = make_onset_bdf_integrator(model, options);
-      if (!integrator)
-        throw std::invalid_argument("backend onset_bdf is compiled for small models only; model '" +
-                                    std::string(model.name()) + "' has " +
-                                    std::to_string(model.num_states()) + " states: use cvodes_bdf");
-      return integrator;
-    }
+    case Backend::kOnsetBdf:
+      return make_onset_bdf_integrator(model, options);
     case Backend::kAuto:
       break;
   }

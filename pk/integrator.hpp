@@ -42,6 +42,9 @@ class CrossingFunctions {
   // g must have size() entries.
   void evaluate(double t, std::span<const double> y, std::span<const double> params,
                 std::span<double> g) const;
+  // The same through a prepared model (its parameters, its workspace).
+  void evaluate(double t, std::span<const double> y, PreparedModel& prepared,
+                std::span<double> g) const;
   // Whether g going from g_left to g_right (left to right in time) is a crossing of
   // function k in its query's direction. A zero on the left does not count (it was counted
   // when reached); reaching zero from the proper side counts.
@@ -113,7 +116,7 @@ std::unique_ptr<Integrator> make_exact_linear_integrator(const Model& model,
 // The relative error that scaling and squaring may commit in exp(A dt): u ||A dt||_1, with u
 // the unit roundoff 2^-53 (see pk/exact_linear_integrator.cpp for the reasoning and sources).
 double exact_linear_error_bound(double norm1_a, double dt_h);
-// Returns nullptr when the model has more states than onset's BDF is compiled for.
+// onset's BDF for a model of any size (pk/onset_bdf.hpp).
 std::unique_ptr<Integrator> make_onset_bdf_integrator(const Model& model,
                                                       const SolverOptions& options);
 

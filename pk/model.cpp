@@ -34,6 +34,12 @@ void Model::jacobian(double /*t*/, std::span<const double> /*y*/, std::span<cons
   throw std::logic_error("model '" + std::string(name()) + "' has no analytic Jacobian");
 }
 
+void Model::jacobian_sparse_prepared(double /*t*/, std::span<const double> /*y*/,
+                                     std::span<const double> /*p*/, std::span<double> /*workspace*/,
+                                     std::span<double> /*values*/) const {
+  throw std::logic_error("model '" + std::string(name()) + "' has no sparse Jacobian");
+}
+
 DoseModifiers Model::dose_modifiers(int /*state*/, std::span<const double> /*p*/,
                                     std::span<const double> /*covariates*/) const {
   return {};

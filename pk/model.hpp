@@ -7,6 +7,10 @@
 //  - Dense matrices are column-major: jac[i + n * j] = d f_i / d y_j.
 //  - rhs(), jacobian() and observe() are called in the solver's inner loop: they must not
 //    allocate, throw, or keep mutable state.
+//  - Work that depends on the parameters only (derived values, unit-folded coefficients) may be
+//    done once per parameter set: prepare() writes it into a workspace the caller owns, and the
+//    *_prepared() calls read it. A model is immutable and shared by every thread; each thread
+//    keeps its own workspace (PreparedModel below).
 #pragma once
 
 #include <optional>
@@ -40,6 +44,15 @@ struct DoseModifiers {
   double bioavailability = 1;        // fraction of AMT that arrives
   std::optional<double> rate;        // modelled rate (used when RATE = -1), amount/h
   std::optional<double> duration_h;  // modelled duration (used when RATE = -2)
+};
+
+// Structural non-zeros of the Jacobian in compressed-column form: the rows of column j are
+// rows[column_start[j] .. column_start[j + 1]), ascending. Entries outside it are always zero.
+struct JacobianPattern {
+  int n = 0;
+  std::vector<int> column_start;  // n + 1 entries
+  std::vector<int> rows;
+  size_t nonzeros() const { return rows.size(); }
 };
 
 // Non-zero band of the Jacobian: J(i, j) may be non-zero only for -lower <= j - i <= upper.
@@ -82,6 +95,40 @@ class Model {
                         std::span<double> jac) const;
   // Band of the Jacobian, for a banded linear solver; unknown (dense) by default.
   virtual Bandwidth bandwidth() const { return {}; }
+  // Structural non-zeros of the Jacobian, for a sparse linear solver; nullptr: unknown (dense).
+  virtual const JacobianPattern* jacobian_pattern() const { return nullptr; }
+
+  // Doubles of workspace prepare() and the *_prepared() calls use (0: they need none).
+  virtual size_t workspace_size() const { return 0; }
+  // Fills `workspace` (workspace_size() doubles) with what depends on p only; the *_prepared()
+  // calls with the same p then read it (and use the rest as scratch).
+  virtual void prepare(std::span<const double> /*p*/, std::span<double> /*workspace*/) const {}
+  // rhs(), jacobian() and observe() after prepare(p, workspace). Default: the plain calls.
+  virtual void rhs_prepared(double t, std::span<const double> y, std::span<const double> p,
+                            std::span<double> /*workspace*/, std::span<double> ydot) const {
+    rhs(t, y, p, ydot);
+  }
+  virtual void jacobian_prepared(double t, std::span<const double> y, std::span<const double> p,
+                                 std::span<double> /*workspace*/, std::span<double> jac) const {
+    jacobian(t, y, p, jac);
+  }
+  virtual void observe_prepared(double t, std::span<const double> y, std::span<const double> p,
+                                std::span<double> /*workspace*/, std::span<double> out) const {
+    observe(t, y, p, out);
+  }
+  // Observable o alone (for crossing functions). Default: every observable into `scratch`
+  // (num_observables() doubles), then o.
+  virtual double observable_prepared(int o, double t, std::span<const double> y,
+                                     std::span<const double> p, std::span<double> workspace,
+                                     std::span<double> scratch) const {
+    observe_prepared(t, y, p, workspace, scratch);
+    return scratch[static_cast<size_t>(o)];
+  }
+  // The Jacobian's entries in the order of jacobian_pattern() (`values` arrives zeroed), after
+  // prepare(). Only for models with a pattern and an analytic Jacobian.
+  virtual void jacobian_sparse_prepared(double t, std::span<const double> y,
+                                        std::span<const double> p, std::span<double> workspace,
+                                        std::span<double> values) const;
 
   // Observables at (t, y).
   virtual void observe(double t, std::span<const double> y, std::span<const double> p,
@@ -105,6 +152,47 @@ class Model {
   // Fills A (column-major n x n) and b and returns true; returns false for other models.
   virtual bool linear_system(std::span<const double> p, std::span<double> a,
                              std::span<double> b) const;
+};
+
+// A model with one parameter vector prepared, and the workspace for it: what integrators call in
+// their inner loop. One per thread (the workspace is scratch); the model itself is shared.
+// The workspace is allocated once, at construction.
+class PreparedModel {
+ public:
+  PreparedModel() = default;
+  explicit PreparedModel(const Model& model) : model_(&model), workspace_(model.workspace_size()) {}
+
+  // Prepares p, which must stay valid until the next call.
+  void set_parameters(std::span<const double> p) {
+    params_ = p;
+    model_->prepare(p, workspace_);
+  }
+  const Model& model() const { return *model_; }
+  std::span<const double> parameters() const { return params_; }
+
+  void rhs(double t, std::span<const double> y, std::span<double> ydot) {
+    model_->rhs_prepared(t, y, params_, workspace_, ydot);
+  }
+  // `jac` arrives zeroed.
+  void jacobian(double t, std::span<const double> y, std::span<double> jac) {
+    model_->jacobian_prepared(t, y, params_, workspace_, jac);
+  }
+  void observe(double t, std::span<const double> y, std::span<double> out) {
+    model_->observe_prepared(t, y, params_, workspace_, out);
+  }
+  // Observable o alone; `scratch` holds num_observables() doubles.
+  double observable(int o, double t, std::span<const double> y, std::span<double> scratch) {
+    return model_->observable_prepared(o, t, y, params_, workspace_, scratch);
+  }
+  // `values` (one per entry of the model's jacobian_pattern()) arrives zeroed.
+  void jacobian_sparse(double t, std::span<const double> y, std::span<double> values) {
+    model_->jacobian_sparse_prepared(t, y, params_, workspace_, values);
+  }
+
+ private:
+  const Model* model_ = nullptr;
+  std::span<const double> params_;
+  std::vector<double> workspace_;
 };
 
 }  // namespace onset::pk

@@ -1,6 +1,16 @@
-// onset_bdf: CVODE's variable-order, variable-step BDF method compiled for a fixed number of
-// states N (1..kMaxStates), so every vector and matrix is a fixed-size Eigen object on the
-// stack (or inside the integrator) and every loop has a compile-time trip count.
+// onset_bdf: CVODE's variable-order, variable-step BDF method for models of any size, with
+// forward sensitivities (CVODES's staggered direct method).
+//
+// Models of up to kOnsetBdfFixedMaxStates states run on kernels compiled for their exact size
+// N, so every vector and matrix is a fixed-size Eigen object inside the integrator and every
+// loop has a compile-time trip count. Larger models run the same code with N = Eigen::Dynamic:
+// vectors and matrices sized once, at construction, and reused by every step and every run;
+// the Newton iteration matrix M = I - gamma J is factored by dense LU with partial pivoting,
+// by banded LU (SolverOptions::linear_solver = kBanded), or, for models that declare their
+// Jacobian's sparsity (pk::JacobianPattern) from kOnsetBdfSparseMinStates states on, by KLU
+// (SuiteSparse; symbolic analysis once, numeric refactorisation with the same pivot order,
+// a fresh factorisation when the reciprocal condition estimate drops below uround^(2/3), as
+// SUNDIALS' SUNLinSol_KLU does).
 //
 // The method is the one of SUNDIALS CVODE 6.x (Hindmarsh et al., ACM TOMS 31:363, 2005;
 // Byrne and Hindmarsh, ACM TOMS 1:71, 1975; Jackson and Sacks-Davis, ACM TOMS 6:295, 1980):
@@ -19,8 +29,21 @@
 // The same heuristics give the same step counts as a CVODE program at the same tolerances;
 // what differs is the data layout: no generic N_Vector calls, no dense-matrix objects.
 //
-// Everything is sized at construction (set_crossings() sizes the crossing buffers); advance()
-// and restart() do not allocate, except to compose the message of a failure.
+// Sensitivities (set_sensitivities), as CVODES with CV_STAGGERED and errconS (Hindmarsh et
+// al. 2005, section 3; Feehery, Tolsma and Barton, Appl. Numer. Math. 25:41, 1997): each
+// sensitivity s_j has its own Nordsieck array, predicted and rescaled with the states'. Once
+// the states' Newton iteration has converged and passed the error test, the sensitivity
+// equations s' = J(t_n, y_n) s + df/dp_j (linear in s) are corrected by Newton iterations with
+// the states' iteration matrix (a fresh one when they do not converge), then the largest of
+// the states' and sensitivities' error norms takes the error test and chooses the next step
+// and order. J is evaluated at the converged y_n of every step (the iteration matrix may be
+// older; the sensitivity right-hand side may not).
+//
+// Everything is sized at construction (set_crossings() sizes the crossing buffers,
+// set_sensitivities() the sensitivity arrays); advance() and restart() do not allocate, except
+// to compose the message of a failure.
+#include <klu.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
@@ -30,17 +53,15 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "pk/integrator.hpp"
+#include "pk/onset_bdf.hpp"
 
 namespace onset::pk {
 
 namespace {
-
-// Largest model onset_bdf is compiled for; make_onset_bdf_integrator returns nullptr beyond.
-constexpr int kMaxStates = 16;
 
 // --- CVODE's algorithmic constants (cvode.c, cvode_ls.c, cvode_impl.h of SUNDIALS 6.x) ---
 constexpr int kMaxOrder = 5;              // BDF_Q_MAX
@@ -94,6 +115,10 @@ constexpr std::array<double, kMaxOrder + 3> kInverse = [] {
   return inverse;
 }();
 
+// Smallest reciprocal condition estimate accepted from a KLU refactorisation (uround^(2/3),
+// as SUNLinSol_KLU); below it the matrix is factored afresh with new pivots.
+const double kKluRcondFloor = std::pow(kUround, 2.0 / 3.0);
+
 // Outcomes inside a step attempt (CVODE's DO_ERROR_TEST, PREDICT_AGAIN, ... and failures).
 enum class Code {
   kSuccess,
@@ -111,6 +136,8 @@ enum class Code {
 enum class ConvFail { kNone, kBadJacobian, kOther };
 // What cvStep was told about the previous attempt (CVODE's nflag).
 enum class Attempt { kFirst, kPrevConvFail, kPrevErrFail };
+// How the iteration matrix is factored.
+enum class LinearKind { kDense, kBanded, kSparse };
 
 std::string format_number(double value) {
   char text[32];
@@ -118,32 +145,268 @@ std::string format_number(double value) {
   return text;
 }
 
+// LU factorisation with partial pivoting of the n x n column-major `a`, in place (LAPACK
+// getrf); false if singular. kN > 0: n = kN, known at compile time.
+template <int kN, typename Matrix, typename Pivots>
+bool lu_factor(Matrix& a, Pivots& pivots, int dynamic_n) {
+  const int n = kN > 0 ? kN : dynamic_n;
+  for (int k = 0; k < n; ++k) {
+    int pivot = k;
+    double largest = std::fabs(a(k, k));
+    for (int i = k + 1; i < n; ++i)
+      if (std::fabs(a(i, k)) > largest) {
+        largest = std::fabs(a(i, k));
+        pivot = i;
+      }
+    pivots[k] = pivot;
+    if (!(largest > 0)) return false;
+    if (pivot != k) a.row(k).swap(a.row(pivot));
+    const double inverse = 1 / a(k, k);
+    for (int i = k + 1; i < n; ++i) a(i, k) *= inverse;
+    for (int j = k + 1; j < n; ++j) {
+      const double ukj = a(k, j);
+      if (ukj != 0)
+        for (int i = k + 1; i < n; ++i) a(i, j) -= a(i, k) * ukj;
+    }
+  }
+  return true;
+}
+
+// b <- A^-1 b from lu_factor's factors.
+template <int kN, typename Matrix, typename Pivots>
+void lu_solve(const Matrix& a, const Pivots& pivots, double* b, int dynamic_n) {
+  const int n = kN > 0 ? kN : dynamic_n;
+  for (int k = 0; k < n; ++k) {
+    const int p = pivots[k];
+    if (p != k) std::swap(b[k], b[p]);
+  }
+  for (int j = 0; j < n; ++j) {
+    const double bj = b[j];
+    if (bj != 0)
+      for (int i = j + 1; i < n; ++i) b[i] -= a(i, j) * bj;
+  }
+  for (int j = n - 1; j >= 0; --j) {
+    b[j] /= a(j, j);
+    const double bj = b[j];
+    if (bj != 0)
+      for (int i = 0; i < j; ++i) b[i] -= a(i, j) * bj;
+  }
+}
+
+// Banded LU with partial pivoting (LAPACK gbtf2/gbtrs) of M = I - gamma J, for J with `lower`
+// sub- and `upper` super-diagonals; the factors have lower + upper super-diagonals.
+class BandLu {
+ public:
+  BandLu(int n, int lower, int upper)
+      : n_(n),
+        kl_(lower),
+        ku_(upper),
+        kv_(lower + upper),
+        ldab_(2 * lower + upper + 1),
+        ab_(static_cast<size_t>(ldab_) * static_cast<size_t>(n), 0.0),
+        pivots_(static_cast<size_t>(n), 0) {}
+
+  // J dense column-major n x n.
+  bool factor(const double* jac, double gamma) {
+    std::fill(ab_.begin(), ab_.end(), 0.0);
+    for (int j = 0; j < n_; ++j)
+      for (int i = std::max(0, j - ku_); i <= std::min(n_ - 1, j + kl_); ++i)
+        at(i, j) = -gamma * jac[static_cast<size_t>(i) + static_cast<size_t>(n_) * j] +
+                   (i == j ? 1.0 : 0.0);
+    int ju = 0;
+    for (int j = 0; j < n_; ++j) {
+      const int km = std::min(kl_, n_ - 1 - j);
+      int jp = 0;
+      double largest = std::fabs(at(j, j));
+      for (int i = 1; i <= km; ++i)
+        if (std::fabs(at(j + i, j)) > largest) {
+          largest = std::fabs(at(j + i, j));
+          jp = i;
+        }
+      pivots_[static_cast<size_t>(j)] = j + jp;
+      if (!(largest > 0)) return false;
+      ju = std::max(ju, std::min(j + ku_ + jp, n_ - 1));
+      if (jp != 0)
+        for (int c = j; c <= ju; ++c) std::swap(at(j + jp, c), at(j, c));
+      const double inverse = 1 / at(j, j);
+      for (int i = 1; i <= km; ++i) at(j + i, j) *= inverse;
+      for (int c = j + 1; c <= ju; ++c) {
+        const double ujc = at(j, c);
+        if (ujc != 0)
+          for (int i = 1; i <= km; ++i) at(j + i, c) -= at(j + i, j) * ujc;
+      }
+    }
+    return true;
+  }
+
+  void solve(double* b) const {
+    for (int j = 0; j < n_ - 1; ++j) {
+      const int lm = std::min(kl_, n_ - 1 - j);
+      const int l = pivots_[static_cast<size_t>(j)];
+      if (l != j) std::swap(b[l], b[j]);
+      const double bj = b[j];
+      if (bj != 0)
+        for (int i = 1; i <= lm; ++i) b[j + i] -= at(j + i, j) * bj;
+    }
+    for (int j = n_ - 1; j >= 0; --j) {
+      b[j] /= at(j, j);
+      const double bj = b[j];
+      if (bj != 0)
+        for (int i = std::max(0, j - kv_); i < j; ++i) b[i] -= at(i, j) * bj;
+    }
+  }
+
+ private:
+  // Element (i, j) of the matrix in LAPACK band storage (row kv + i - j of column j).
+  double& at(int i, int j) {
+    return ab_[static_cast<size_t>(kv_ + i - j) + static_cast<size_t>(ldab_) * j];
+  }
+  double at(int i, int j) const {
+    return ab_[static_cast<size_t>(kv_ + i - j) + static_cast<size_t>(ldab_) * j];
+  }
+
+  int n_, kl_, ku_, kv_, ldab_;
+  std::vector<double> ab_;
+  std::vector<int> pivots_;
+};
+
+// KLU sparse LU of M = I - gamma J on the model's Jacobian pattern plus the diagonal.
+class SparseLu {
+ public:
+  explicit SparseLu(const JacobianPattern& pattern) : n_(pattern.n) {
+    // Pattern of M: J's entries and the diagonal, column by column, rows ascending.
+    ap_.assign(static_cast<size_t>(n_) + 1, 0);
+    from_model_.assign(pattern.nonzeros(), 0);
+    diagonal_.assign(static_cast<size_t>(n_), 0);
+    for (int j = 0; j < n_; ++j) {
+      bool diagonal_done = false;
+      for (int k = pattern.column_start[static_cast<size_t>(j)];
+           k < pattern.column_start[static_cast<size_t>(j) + 1]; ++k) {
+        const int row = pattern.rows[static_cast<size_t>(k)];
+        if (!diagonal_done && row >= j) {
+          if (row != j) {
+            diagonal_[static_cast<size_t>(j)] = static_cast<int>(ai_.size());
+            ai_.push_back(j);
+          }
+          diagonal_done = true;
+        }
+        if (row == j) diagonal_[static_cast<size_t>(j)] = static_cast<int>(ai_.size());
+        from_model_[static_cast<size_t>(k)] = static_cast<int>(ai_.size());
+        ai_.push_back(row);
+      }
+      if (!diagonal_done) {
+        diagonal_[static_cast<size_t>(j)] = static_cast<int>(ai_.size());
+        ai_.push_back(j);
+      }
+      ap_[static_cast<size_t>(j) + 1] = static_cast<int>(ai_.size());
+    }
+    ax_.assign(ai_.size(), 0.0);
+    klu_defaults(&common_);
+    symbolic_ = klu_analyze(n_, ap_.data(), ai_.data(), &common_);
+    if (symbolic_ == nullptr)
+      throw std::runtime_error("onset_bdf: KLU could not analyse the Jacobian's sparsity (status " +
+                               std::to_string(common_.status) + ")");
+  }
+  ~SparseLu() {
+    if (numeric_ != nullptr) klu_free_numeric(&numeric_, &common_);
+    if (symbolic_ != nullptr) klu_free_symbolic(&symbolic_, &common_);
+  }
+  SparseLu(const SparseLu&) = delete;
+  SparseLu& operator=(const SparseLu&) = delete;
+
+  // J's entries in the order of the model's pattern.
+  bool factor(const double* jac_values, double gamma) {
+    std::fill(ax_.begin(), ax_.end(), 0.0);
+    for (size_t k = 0; k < from_model_.size(); ++k)
+      ax_[static_cast<size_t>(from_model_[k])] = -gamma * jac_values[k];
+    for (int j = 0; j < n_; ++j) ax_[static_cast<size_t>(diagonal_[static_cast<size_t>(j)])] += 1;
+    if (numeric_ != nullptr) {
+      if (klu_refactor(ap_.data(), ai_.data(), ax_.data(), symbolic_, numeric_, &common_) &&
+          klu_rcond(symbolic_, numeric_, &common_) && common_.rcond >= kKluRcondFloor)
+        return true;
+      klu_free_numeric(&numeric_, &common_);
+    }
+    numeric_ = klu_factor(ap_.data(), ai_.data(), ax_.data(), symbolic_, &common_);
+    return numeric_ != nullptr && common_.status == KLU_OK;
+  }
+
+  void solve(double* b) { klu_solve(symbolic_, numeric_, n_, 1, b, &common_); }
+
+ private:
+  int n_;
+  std::vector<int> ap_, ai_, from_model_, diagonal_;
+  std::vector<double> ax_;
+  klu_common common_{};
+  klu_symbolic* symbolic_ = nullptr;
+  klu_numeric* numeric_ = nullptr;
+};
+
 template <int N>
-class OnsetBdf final : public Integrator {
+class OnsetBdf final : public OnsetBdfIntegrator {
+  static constexpr bool kFixed = N != Eigen::Dynamic;
   using Vec = Eigen::Matrix<double, N, 1>;
   using Mat = Eigen::Matrix<double, N, N>;
+  using SensMat = Eigen::Matrix<double, N, Eigen::Dynamic>;
+  using Pivots = Eigen::Matrix<int, N, 1>;
 
  public:
-  OnsetBdf(const Model& model, const SolverOptions& options)
+  OnsetBdf(const Model& model, const SolverOptions& options, LinearKind kind, int lower, int upper)
       : model_(model),
+        prepared_(model),
         options_(options),
+        n_(model.num_states()),
+        kind_(kind),
         rtol_(options.rtol),
         use_model_jacobian_(options.use_model_jacobian && model.has_jacobian()),
         hmax_inv_(options.max_step_h > 0 ? 1.0 / options.max_step_h : 0.0) {
-    for (int i = 0; i < N; ++i) atol_[i] = options.atol_of(i);
-    for (auto& column : zn_) column.setZero();
+    atol_ = zero();
+    for (int i = 0; i < n_; ++i) atol_[i] = options.atol_of(i);
+    for (auto& column : zn_) column = zero();
+    ewt_ = zero();
     ewt_.setOnes();
-    acor_.setZero();
-    y_.setZero();
-    ftemp_.setZero();
-    tempv_.setZero();
-    jac_.setZero();
-    lu_.setIdentity();
-    pivots_.fill(0);
+    acor_ = y_ = ftemp_ = tempv_ = y_plus_ = f_plus_ = zero();
+    bad_rhs_y_ = bad_rhs_ydot_ = failed_y_ = failed_err_ = zero();
+    if constexpr (kFixed) {
+      pivots_.setZero();
+    } else {
+      pivots_ = Pivots::Zero(n_);
+    }
+    switch (kind_) {
+      case LinearKind::kDense:
+        jac_ = zero_matrix();
+        lu_ = zero_matrix();
+        lu_.setIdentity();
+        break;
+      case LinearKind::kBanded:
+        jac_ = zero_matrix();
+        band_ = std::make_unique<BandLu>(n_, lower, upper);
+        break;
+      case LinearKind::kSparse:
+        pattern_ = model.jacobian_pattern();
+        jac_values_.assign(pattern_->nonzeros(), 0.0);
+        sparse_ = std::make_unique<SparseLu>(*pattern_);
+        break;
+    }
     failure_.reserve(512);
   }
 
-  void set_parameters(std::span<const double> params) override { params_ = params; }
+  void set_parameters(std::span<const double> params) override {
+    prepared_.set_parameters(params);
+    params_ = params;
+    if (ns_ == 0) return;
+    // The parameter vectors p +- h e_j of df/dp_j, prepared once per parameter vector.
+    for (int j = 0; j < ns_; ++j) {
+      const auto js = static_cast<size_t>(j);
+      const auto pj = static_cast<size_t>(wrt_[js]);
+      const double h = kParameterStep * pbar_[js];
+      p_plus_[js].assign(params.begin(), params.end());
+      p_minus_[js].assign(params.begin(), params.end());
+      p_plus_[js][pj] = params[pj] + h;
+      p_minus_[js][pj] = params[pj] - h;
+      prepared_plus_[js].set_parameters(p_plus_[js]);
+      prepared_minus_[js].set_parameters(p_minus_[js]);
+    }
+  }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
     crossings_ = CrossingFunctions(model_, queries);
@@ -154,10 +417,51 @@ class OnsetBdf final : public Integrator {
     root_hit_.assign(count, 0);
   }
 
+  void set_sensitivities(std::span<const int> wrt, std::span<const double> pbar) override {
+    const bool same = static_cast<int>(wrt.size()) == ns_ &&
+                      std::equal(wrt.begin(), wrt.end(), wrt_.begin(), wrt_.end());
+    if (!same) {  // allocate for this set of parameters (a new scale alone allocates nothing)
+      ns_ = static_cast<int>(wrt.size());
+      wrt_.assign(wrt.begin(), wrt.end());
+      auto sens_zero = [&] { return SensMat::Zero(n_, ns_); };
+      for (auto& column : zn_s_) column = sens_zero();
+      ewt_s_ = acor_s_ = temp_s_ = y_s_ = f_s_ = fp_ = s_now_ = delta_s_ = atol_s_ = sens_zero();
+      pbar_.assign(wrt.size(), 1.0);
+      p_plus_.assign(static_cast<size_t>(ns_), {});
+      p_minus_.assign(static_cast<size_t>(ns_), {});
+      prepared_plus_.assign(static_cast<size_t>(ns_), PreparedModel(model_));
+      prepared_minus_.assign(static_cast<size_t>(ns_), PreparedModel(model_));
+      if (ns_ > 0) {
+        if (kind_ == LinearKind::kSparse)
+          jac_s_values_.assign(pattern_->nonzeros(), 0.0);
+        else
+          jac_s_ = zero_matrix();
+      }
+    }
+    for (int j = 0; j < ns_; ++j) {
+      const double scale = pbar[static_cast<size_t>(j)];
+      pbar_[static_cast<size_t>(j)] = scale > 0 && std::isfinite(scale) ? scale : 1.0;
+      for (int i = 0; i < n_; ++i) atol_s_(i, j) = atol_[i] / pbar_[static_cast<size_t>(j)];
+    }
+  }
+
+  void set_sensitivity_values(std::span<const double> s) override {
+    for (int j = 0; j < ns_; ++j)
+      for (int i = 0; i < n_; ++i)
+        s_now_(i, j) = s[static_cast<size_t>(j) * static_cast<size_t>(n_) + static_cast<size_t>(i)];
+  }
+
+  void sensitivities(std::span<double> s) const override {
+    for (int j = 0; j < ns_; ++j)
+      for (int i = 0; i < n_; ++i)
+        s[static_cast<size_t>(j) * static_cast<size_t>(n_) + static_cast<size_t>(i)] = s_now_(i, j);
+  }
+
   void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
                double t_stop) override {
     input_rate_ = input_rate;
-    for (int i = 0; i < N; ++i) zn_[0][i] = y0[static_cast<size_t>(i)];
+    for (int i = 0; i < n_; ++i) zn_[0][i] = y0[static_cast<size_t>(i)];
+    if (ns_ > 0) zn_s_[0] = s_now_;
     tn_ = t0;
     t_stop_ = t_stop;
     t_returned_ = t0;
@@ -176,7 +480,7 @@ class OnsetBdf final : public Integrator {
     l_.fill(0);
     coefficients_valid_ = false;
     saved_tq5_ = 0;
-    crate_ = 1;
+    crate_ = crate_s_ = 1;
     delp_ = 0;
     gamma_ = gammap_ = 0;
     gamrat_ = 1;
@@ -203,6 +507,7 @@ class OnsetBdf final : public Integrator {
       if (t_out < tn_ - 2 * tround) return ill_input_before(t_out, y, t);
       if (t_out - tn_ < 2 * tround) {  // nothing to integrate yet: y(t0)
         copy_out(zn_[0], y);
+        if (ns_ > 0) s_now_ = zn_s_[0];
         *t = t_out;
         t_returned_ = t_out;
         return AdvanceOutcome::kReachedOutput;
@@ -228,6 +533,7 @@ class OnsetBdf final : public Integrator {
     long steps_here = 0;
     for (;;) {
       if (nst_ > 0 && !set_weights(zn_[0])) return fail_weights(y, t);
+      if (nst_ > 0 && ns_ > 0) set_sensitivity_weights();
       if (steps_here >= options_.max_steps) {
         failure_ = "onset_bdf: TOO_MUCH_WORK at t = " + format_number(tn_) +
                    " h: more than max_steps = " + std::to_string(options_.max_steps) +
@@ -236,7 +542,7 @@ class OnsetBdf final : public Integrator {
                    "the tolerances too tight";
         return fail_at_tn(y, t);
       }
-      if (zn_[0].cwiseProduct(ewt_).squaredNorm() > N / (kUround * kUround)) {
+      if (zn_[0].cwiseProduct(ewt_).squaredNorm() > n_ / (kUround * kUround)) {
         failure_ = "onset_bdf: TOO_MUCH_ACC at t = " + format_number(tn_) +
                    " h: the tolerances ask for more accuracy than double precision gives "
                    "(rtol = " +
@@ -276,14 +582,31 @@ class OnsetBdf final : public Integrator {
   const std::string& failure() const override { return failure_; }
 
  private:
+  // Relative step of the central differences df/dp_j (times pbar_j).
+  static constexpr double kParameterStep = 1e-6;
+
+  Vec zero() const {
+    if constexpr (kFixed)
+      return Vec::Zero();
+    else
+      return Vec::Zero(n_);
+  }
+  Mat zero_matrix() const {
+    if constexpr (kFixed)
+      return Mat::Zero();
+    else
+      return Mat::Zero(n_, n_);
+  }
+
   // ------------------------------------------------------------------ small helpers
   bool rhs(double t, const Vec& y, Vec& ydot) {
     ++stats_.rhs_evals;
-    model_.rhs(t, std::span<const double>(y.data(), N), params_, std::span<double>(ydot.data(), N));
-    const size_t inputs = std::min(input_rate_.size(), static_cast<size_t>(N));
+    prepared_.rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
+                  std::span<double>(ydot.data(), static_cast<size_t>(n_)));
+    const size_t inputs = std::min(input_rate_.size(), static_cast<size_t>(n_));
     for (size_t i = 0; i < inputs; ++i) ydot[static_cast<Eigen::Index>(i)] += input_rate_[i];
     bool finite = true;
-    for (int i = 0; i < N; ++i) finite = finite && std::isfinite(ydot[i]);
+    for (int i = 0; i < n_; ++i) finite = finite && std::isfinite(ydot[i]);
     if (!finite) {
       rhs_failed_since_restart_ = true;
       bad_rhs_t_ = t;
@@ -294,26 +617,37 @@ class OnsetBdf final : public Integrator {
   }
 
   // Summed in index order, as N_VWrmsNorm_Serial does, so that step decisions round alike.
-  double wrms(const Vec& v) const {
+  template <typename V, typename W>
+  double wrms_with(const V& v, const W& weights) const {
     double sum = 0;
-    for (int i = 0; i < N; ++i) {
-      const double scaled = v[i] * ewt_[i];
+    for (int i = 0; i < n_; ++i) {
+      const double scaled = v[i] * weights[i];
       sum += scaled * scaled;
     }
-    return std::sqrt(sum / N);
+    return std::sqrt(sum / n_);
+  }
+  double wrms(const Vec& v) const { return wrms_with(v, ewt_); }
+  // CVODES's cvSensNorm: the largest WRMS norm over the sensitivities.
+  double wrms_sensitivities(const SensMat& v) const {
+    double largest = 0;
+    for (int j = 0; j < ns_; ++j) largest = std::max(largest, wrms_with(v.col(j), ewt_s_.col(j)));
+    return largest;
   }
 
   bool set_weights(const Vec& y) {
-    for (int i = 0; i < N; ++i) {
+    for (int i = 0; i < n_; ++i) {
       const double tolerance = rtol_ * std::fabs(y[i]) + atol_[i];
       if (!(tolerance > 0) || !std::isfinite(tolerance)) return false;
       ewt_[i] = 1.0 / tolerance;
     }
     return true;
   }
+  void set_sensitivity_weights() {
+    ewt_s_ = (rtol_ * zn_s_[0].cwiseAbs() + atol_s_).cwiseInverse();
+  }
 
   static void copy_out(const Vec& v, std::span<double> y) {
-    for (int i = 0; i < N; ++i) y[static_cast<size_t>(i)] = v[i];
+    for (Eigen::Index i = 0; i < v.size(); ++i) y[static_cast<size_t>(i)] = v[i];
   }
 
   // y(t) from the Nordsieck polynomial of the last step (CVodeGetDky, k = 0).
@@ -322,10 +656,17 @@ class OnsetBdf final : public Integrator {
     out = zn_[static_cast<size_t>(q_)];
     for (int j = q_ - 1; j >= 0; --j) out = zn_[static_cast<size_t>(j)] + s * out;
   }
+  void interpolate_sensitivities(double t) {
+    if (ns_ == 0) return;
+    const double s = (t - tn_) / h_;
+    s_now_ = zn_s_[static_cast<size_t>(q_)];
+    for (int j = q_ - 1; j >= 0; --j) s_now_ = zn_s_[static_cast<size_t>(j)] + s * s_now_;
+  }
 
   AdvanceOutcome output_at(double t_target, std::span<double> y, double* t) {
     // check_crossings() may just have interpolated to this very time.
     if (t_target != y_time_) interpolate(t_target, y_);
+    interpolate_sensitivities(t_target);
     copy_out(y_, y);
     *t = t_target;
     t_returned_ = t_target;
@@ -342,6 +683,13 @@ class OnsetBdf final : public Integrator {
       compose_rhs_failure("RHSFUNC_FAIL", "at the start of the piece");
       return false;
     }
+    if (ns_ > 0) {
+      set_sensitivity_weights();
+      if (!sensitivity_rhs(tn_, zn_[0], zn_[1], zn_s_[0], zn_s_[1])) {
+        compose_rhs_failure("RHSFUNC_FAIL", "at the start of the piece (sensitivities)");
+        return false;
+      }
+    }
     double h = options_.initial_step_h;
     if (h <= 0 && !initial_step(t_out, &h)) return false;
     const double rh = std::fabs(h) * hmax_inv_;
@@ -349,6 +697,7 @@ class OnsetBdf final : public Integrator {
     if (tn_ + h - t_stop_ > 0) h = (t_stop_ - tn_) * (1 - 4 * kUround);
     h_ = hscale_ = hprime_ = h;
     zn_[1] *= h;
+    if (ns_ > 0) zn_s_[1] *= h;
     if (!crossings_.empty()) {
       t_lo_ = tn_;
       evaluate_crossings(tn_, zn_[0], g_lo_);
@@ -364,7 +713,11 @@ class OnsetBdf final : public Integrator {
     const double hlb = kHlbFactor * tround;
     // Upper bound: allow at most a change of a tenth of |y0| (plus the tolerance) per step.
     tempv_ = kHubFactor * zn_[0].cwiseAbs() + ewt_.cwiseInverse();
-    const double hub_inv = zn_[1].cwiseAbs().cwiseQuotient(tempv_).maxCoeff();
+    double hub_inv = zn_[1].cwiseAbs().cwiseQuotient(tempv_).maxCoeff();
+    if (ns_ > 0) {
+      const SensMat bound = kHubFactor * zn_s_[0].cwiseAbs() + ewt_s_.cwiseInverse();
+      hub_inv = std::max(hub_inv, zn_s_[1].cwiseAbs().cwiseQuotient(bound).maxCoeff());
+    }
     double hub = kHubFactor * tdist;
     if (hub * hub_inv > 1) hub = 1 / hub_inv;
     double hg = std::sqrt(hlb * hub);
@@ -412,7 +765,7 @@ class OnsetBdf final : public Integrator {
   Code step() {
     y_time_ = kNoTime;
     const double saved_t = tn_;
-    int ncf = 0, nef = 0;
+    int ncf = 0, nef = 0, ncf_s = 0, nef_s = 0;
     double dsm = 0;
     Attempt attempt = Attempt::kFirst;
     if (nst_ > 0 && hprime_ != h_) adjust_params();
@@ -426,6 +779,17 @@ class OnsetBdf final : public Integrator {
       const Code error_code = error_test(saved_t, &nef, &dsm, &attempt);
       if (error_code == Code::kTryAgain) continue;
       if (error_code != Code::kSuccess) return error_code;
+      if (ns_ > 0) {
+        // Staggered corrector of the sensitivities at the converged states.
+        const Code s_code = solve_sensitivities();
+        const Code s_handled = handle_nonlinear(s_code, saved_t, &ncf_s, &attempt);
+        if (s_handled == Code::kPredictAgain) continue;
+        if (s_handled != Code::kDoErrorTest) return s_handled;
+        acnrm_ = std::max(acnrm_, acnrm_s_);
+        const Code s_error = error_test(saved_t, &nef_s, &dsm, &attempt);
+        if (s_error == Code::kTryAgain) continue;
+        if (s_error != Code::kSuccess) return s_error;
+      }
       break;
     }
     complete_step();
@@ -473,6 +837,12 @@ class OnsetBdf final : public Integrator {
     zn_[static_cast<size_t>(big_l_)] = a1 * zn_[kMaxOrder];
     for (int j = 2; j <= q_; ++j)
       zn_[static_cast<size_t>(j)] += l[static_cast<size_t>(j)] * zn_[static_cast<size_t>(big_l_)];
+    if (ns_ > 0) {
+      zn_s_[static_cast<size_t>(big_l_)] = a1 * zn_s_[kMaxOrder];
+      for (int j = 2; j <= q_; ++j)
+        zn_s_[static_cast<size_t>(j)] +=
+            l[static_cast<size_t>(j)] * zn_s_[static_cast<size_t>(big_l_)];
+    }
   }
 
   void decrease_order() {
@@ -487,12 +857,16 @@ class OnsetBdf final : public Integrator {
     }
     for (int j = 2; j < q_; ++j)
       zn_[static_cast<size_t>(j)] -= l[static_cast<size_t>(j)] * zn_[static_cast<size_t>(q_)];
+    if (ns_ > 0)
+      for (int j = 2; j < q_; ++j)
+        zn_s_[static_cast<size_t>(j)] -= l[static_cast<size_t>(j)] * zn_s_[static_cast<size_t>(q_)];
   }
 
   void rescale() {
     double factor = eta_;
     for (int j = 1; j <= q_; ++j) {
       zn_[static_cast<size_t>(j)] *= factor;
+      if (ns_ > 0) zn_s_[static_cast<size_t>(j)] *= factor;
       factor *= eta_;
     }
     h_ = hscale_ * eta_;
@@ -505,12 +879,20 @@ class OnsetBdf final : public Integrator {
     if (tn_ - t_stop_ > 0) tn_ = t_stop_;
     for (int k = 1; k <= q_; ++k)
       for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] += zn_[static_cast<size_t>(j)];
+    if (ns_ > 0)
+      for (int k = 1; k <= q_; ++k)
+        for (int j = q_; j >= k; --j)
+          zn_s_[static_cast<size_t>(j - 1)] += zn_s_[static_cast<size_t>(j)];
   }
 
   void restore(double saved_t) {
     tn_ = saved_t;
     for (int k = 1; k <= q_; ++k)
       for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] -= zn_[static_cast<size_t>(j)];
+    if (ns_ > 0)
+      for (int k = 1; k <= q_; ++k)
+        for (int j = q_; j >= k; --j)
+          zn_s_[static_cast<size_t>(j - 1)] -= zn_s_[static_cast<size_t>(j)];
   }
 
   // cvSetBDF + cvSetTqBDF: the polynomial l and the test quantities tq for this step.
@@ -596,7 +978,7 @@ class OnsetBdf final : public Integrator {
       if (code == Code::kSuccess) {
         for (int m = 0;;) {
           tempv_ = -tempv_;  // the Newton right-hand side: minus the residual
-          solve_linear_system(tempv_);
+          solve_linear_system(tempv_.data());
           acor_ += tempv_;
           const double del = wrms(tempv_);
           if (m > 0) crate_ = std::max(kCrateDown * crate_, del / delp_);
@@ -658,81 +1040,164 @@ class OnsetBdf final : public Integrator {
     ++stats_.linear_setups;
     gamrat_ = 1;
     gammap_ = gamma_;
-    crate_ = 1;
+    crate_ = crate_s_ = 1;
     nstlp_ = nst_;
     if (!ok) return Code::kRhsRecoverable;
-    lu_ = -gamma_ * jac_;
-    lu_.diagonal().array() += 1.0;
     return factor() ? Code::kSuccess : Code::kConvRecoverable;
   }
 
   // J at (t_n, y) with f(t_n, y) = ftemp: the model's, or by forward differences as CVODE's
   // cvLsDenseDQJac does.
   bool evaluate_jacobian() {
-    jac_.setZero();
+    if (kind_ == LinearKind::kSparse) {
+      std::fill(jac_values_.begin(), jac_values_.end(), 0.0);
+      prepared_.jacobian_sparse(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
+                                jac_values_);
+      for (double v : jac_values_)
+        if (!std::isfinite(v)) return false;
+      return true;
+    }
+    return dense_jacobian(tn_, y_, ftemp_, jac_);
+  }
+
+  // The model's Jacobian at (t, y) into the dense `jac`; by forward differences (with f(t, y)
+  // = f) for a model without one.
+  bool dense_jacobian(double t, const Vec& y, const Vec& f, Mat& jac) {
+    jac.setZero();
     if (use_model_jacobian_) {
-      model_.jacobian(tn_, std::span<const double>(y_.data(), N), params_,
-                      std::span<double>(jac_.data(), static_cast<size_t>(N) * N));
-      return jac_.allFinite();
+      prepared_.jacobian(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
+                         std::span<double>(jac.data(), static_cast<size_t>(n_) * n_));
+      return jac.allFinite();
     }
     const double srur = std::sqrt(kUround);
-    const double fnorm = wrms(ftemp_);
-    const double min_inc = fnorm != 0 ? kMinIncMult * std::fabs(h_) * kUround * N * fnorm : 1.0;
-    Vec y_plus = y_;
-    Vec f_plus;
-    for (int j = 0; j < N; ++j) {
-      const double saved = y_plus[j];
+    const double fnorm = wrms(f);
+    const double min_inc = fnorm != 0 ? kMinIncMult * std::fabs(h_) * kUround * n_ * fnorm : 1.0;
+    y_plus_ = y;
+    for (int j = 0; j < n_; ++j) {
+      const double saved = y_plus_[j];
       const double inc = std::max(srur * std::fabs(saved), min_inc / ewt_[j]);
-      y_plus[j] = saved + inc;
-      if (!rhs(tn_, y_plus, f_plus)) return false;
-      y_plus[j] = saved;
-      jac_.col(j) = (f_plus - ftemp_) / inc;
+      y_plus_[j] = saved + inc;
+      if (!rhs(t, y_plus_, f_plus_)) return false;
+      y_plus_[j] = saved;
+      jac.col(j) = (f_plus_ - f) / inc;
     }
     return true;
   }
 
-  // LU factorisation with partial pivoting of lu_, in place (LAPACK getrf); false if singular.
+  // Factors M = I - gamma J; false if singular.
   bool factor() {
-    for (int k = 0; k < N; ++k) {
-      int pivot = k;
-      double largest = std::fabs(lu_(k, k));
-      for (int i = k + 1; i < N; ++i)
-        if (std::fabs(lu_(i, k)) > largest) {
-          largest = std::fabs(lu_(i, k));
-          pivot = i;
-        }
-      pivots_[static_cast<size_t>(k)] = pivot;
-      if (!(largest > 0)) return false;
-      if (pivot != k) lu_.row(k).swap(lu_.row(pivot));
-      const double inverse = 1 / lu_(k, k);
-      for (int i = k + 1; i < N; ++i) lu_(i, k) *= inverse;
-      for (int j = k + 1; j < N; ++j) {
-        const double ukj = lu_(k, j);
-        if (ukj != 0)
-          for (int i = k + 1; i < N; ++i) lu_(i, j) -= lu_(i, k) * ukj;
-      }
+    switch (kind_) {
+      case LinearKind::kDense:
+        lu_ = -gamma_ * jac_;
+        lu_.diagonal().array() += 1.0;
+        return lu_factor < kFixed ? N : 0 > (lu_, pivots_, n_);
+      case LinearKind::kBanded:
+        return band_->factor(jac_.data(), gamma_);
+      case LinearKind::kSparse:
+        return sparse_->factor(jac_values_.data(), gamma_);
     }
-    return true;
+    return false;
   }
 
   // b <- M^-1 b, scaled as CVODE does when gamma moved since the factorisation.
-  void solve_linear_system(Vec& b) const {
-    for (int k = 0; k < N; ++k) {
-      const int p = pivots_[static_cast<size_t>(k)];
-      if (p != k) std::swap(b[k], b[p]);
+  void solve_linear_system(double* b) {
+    switch (kind_) {
+      case LinearKind::kDense:
+        lu_solve<kFixed ? N : 0>(lu_, pivots_, b, n_);
+        break;
+      case LinearKind::kBanded:
+        band_->solve(b);
+        break;
+      case LinearKind::kSparse:
+        sparse_->solve(b);
+        break;
     }
-    for (int j = 0; j < N; ++j) {
-      const double bj = b[j];
-      if (bj != 0)
-        for (int i = j + 1; i < N; ++i) b[i] -= lu_(i, j) * bj;
+    if (gamrat_ != 1) {
+      const double scale = 2 / (1 + gamrat_);
+      for (int i = 0; i < n_; ++i) b[i] *= scale;
     }
-    for (int j = N - 1; j >= 0; --j) {
-      b[j] /= lu_(j, j);
-      const double bj = b[j];
-      if (bj != 0)
-        for (int i = 0; i < j; ++i) b[i] -= lu_(i, j) * bj;
+  }
+
+  // ------------------------------------------------------------------ sensitivities
+  // out = J(t, y) S + df/dp at (t, y) with f(t, y) = f; J and df/dp are kept (jac_s_, fp_)
+  // for the corrector iterations at this (t, y).
+  bool sensitivity_rhs(double t, const Vec& y, const Vec& f, const SensMat& s, SensMat& out) {
+    if (!sensitivity_jacobian(t, y, f)) return false;
+    out = fp_;
+    add_jacobian_times(s, out);
+    return out.allFinite();
+  }
+
+  // J(t, y) into jac_s_ (or jac_s_values_), and df/dp_j by central differences of the
+  // right-hand side in p alone (the input rates do not depend on p).
+  bool sensitivity_jacobian(double t, const Vec& y, const Vec& f) {
+    const std::span<const double> y_span(y.data(), static_cast<size_t>(n_));
+    if (kind_ == LinearKind::kSparse) {
+      std::fill(jac_s_values_.begin(), jac_s_values_.end(), 0.0);
+      prepared_.jacobian_sparse(t, y_span, jac_s_values_);
+    } else if (!dense_jacobian(t, y, f, jac_s_)) {
+      return false;
     }
-    if (gamrat_ != 1) b *= 2 / (1 + gamrat_);
+    for (int j = 0; j < ns_; ++j) {
+      const auto js = static_cast<size_t>(j);
+      stats_.rhs_evals += 2;
+      prepared_plus_[js].rhs(t, y_span, std::span<double>(f_plus_.data(), static_cast<size_t>(n_)));
+      prepared_minus_[js].rhs(t, y_span, std::span<double>(tempv_.data(), static_cast<size_t>(n_)));
+      const double h =
+          p_plus_[js][static_cast<size_t>(wrt_[js])] - p_minus_[js][static_cast<size_t>(wrt_[js])];
+      fp_.col(j) = (f_plus_ - tempv_) / h;
+    }
+    return true;
+  }
+
+  // out += J s (J of the last sensitivity_jacobian()).
+  void add_jacobian_times(const SensMat& s, SensMat& out) const {
+    if (kind_ != LinearKind::kSparse) {
+      out.noalias() += jac_s_ * s;
+      return;
+    }
+    const JacobianPattern& p = *pattern_;
+    for (int c = 0; c < n_; ++c)
+      for (int k = p.column_start[static_cast<size_t>(c)];
+           k < p.column_start[static_cast<size_t>(c) + 1]; ++k) {
+        const double v = jac_s_values_[static_cast<size_t>(k)];
+        const int row = p.rows[static_cast<size_t>(k)];
+        for (int j = 0; j < ns_; ++j) out(row, j) += v * s(c, j);
+      }
+  }
+
+  // cvStgrNls: Newton on the sensitivity corrections acor_s with the states' iteration matrix,
+  // at the converged y_ (= z[0] + acor) with f = ftemp_.
+  Code solve_sensitivities() {
+    if (!sensitivity_jacobian(tn_, y_, ftemp_)) return Code::kRhsRecoverable;
+    for (int retries = 0;; ++retries) {
+      acor_s_.setZero();
+      double delp = 0;
+      for (int m = 0;;) {
+        // residual = rl1 zS[1] + acorS - gamma (J (zS[0] + acorS) + df/dp); delta = -M^-1 res
+        y_s_ = zn_s_[0] + acor_s_;
+        f_s_ = fp_;
+        add_jacobian_times(y_s_, f_s_);
+        delta_s_ = gamma_ * f_s_ - rl1_ * zn_s_[1] - acor_s_;
+        for (int j = 0; j < ns_; ++j) solve_linear_system(delta_s_.col(j).data());
+        acor_s_ += delta_s_;
+        const double del = wrms_sensitivities(delta_s_);
+        if (m > 0) crate_s_ = std::max(kCrateDown * crate_s_, del / delp);
+        const double dcon = del * std::min(1.0, crate_s_) / tq_[4];
+        if (dcon <= 1) {
+          acnrm_s_ = m == 0 ? del : wrms_sensitivities(acor_s_);
+          if (!acor_s_.allFinite()) break;
+          return Code::kSuccess;
+        }
+        if ((m >= 1 && del > kDivergence * delp) || ++m >= kMaxNewtonIters) break;
+        delp = del;
+      }
+      ++stats_.nonlinear_failures;
+      if (jcur_ || retries >= 1) return Code::kConvRecoverable;
+      // A fresh iteration matrix at the converged state, then once more.
+      const Code setup = setup_linear_system(ConvFail::kBadJacobian);
+      if (setup != Code::kSuccess) return setup;
+    }
   }
 
   // cvHandleNFlag: after a failed Newton solve, undo the prediction and cut h by 4.
@@ -794,6 +1259,13 @@ class OnsetBdf final : public Integrator {
       return Code::kRepeatedRhs;
     }
     zn_[1] = h_ * tempv_;
+    if (ns_ > 0) {
+      if (!sensitivity_rhs(tn_, zn_[0], tempv_, zn_s_[0], temp_s_)) {
+        last_ncf_ = 0;
+        return Code::kRepeatedRhs;
+      }
+      zn_s_[1] = h_ * temp_s_;
+    }
     return Code::kTryAgain;
   }
 
@@ -807,9 +1279,13 @@ class OnsetBdf final : public Integrator {
     if (q_ == 1 && nst_ > 1) tau_[2] = tau_[1];
     tau_[1] = h_;
     for (int j = 0; j <= q_; ++j) zn_[static_cast<size_t>(j)] += l_[static_cast<size_t>(j)] * acor_;
+    if (ns_ > 0)
+      for (int j = 0; j <= q_; ++j)
+        zn_s_[static_cast<size_t>(j)] += l_[static_cast<size_t>(j)] * acor_s_;
     --qwait_;
     if (qwait_ == 1 && q_ != kMaxOrder) {
       zn_[kMaxOrder] = acor_;
+      if (ns_ > 0) zn_s_[kMaxOrder] = acor_s_;
       saved_tq5_ = tq_[5];
     }
   }
@@ -840,7 +1316,9 @@ class OnsetBdf final : public Integrator {
     qwait_ = 2;
     etaqm1_ = 0;
     if (q_ > 1) {
-      const double ddn = wrms(zn_[static_cast<size_t>(q_)]) * tq_[1];
+      double ddn = wrms(zn_[static_cast<size_t>(q_)]);
+      if (ns_ > 0) ddn = std::max(ddn, wrms_sensitivities(zn_s_[static_cast<size_t>(q_)]));
+      ddn *= tq_[1];
       etaqm1_ = step_ratio(kBias1 * ddn, q_);
     }
     etaqp1_ = 0;
@@ -850,7 +1328,12 @@ class OnsetBdf final : public Integrator {
       for (int i = 0; i < big_l_; ++i) ratio_power *= ratio;
       const double cquot = (tq_[5] / saved_tq5_) * ratio_power;
       tempv_ = acor_ - cquot * zn_[kMaxOrder];
-      const double dup = wrms(tempv_) * tq_[3];
+      double dup = wrms(tempv_);
+      if (ns_ > 0) {
+        temp_s_ = acor_s_ - cquot * zn_s_[kMaxOrder];
+        dup = std::max(dup, wrms_sensitivities(temp_s_));
+      }
+      dup *= tq_[3];
       etaqp1_ = step_ratio(kBias3 * dup, big_l_ + 1);
     }
     choose_eta();
@@ -880,6 +1363,7 @@ class OnsetBdf final : public Integrator {
       eta_ = etaqp1_;
       qprime_ = q_ + 1;
       zn_[kMaxOrder] = acor_;  // Delta_n for the order increase
+      if (ns_ > 0) zn_s_[kMaxOrder] = acor_s_;
     }
   }
 
@@ -900,7 +1384,8 @@ class OnsetBdf final : public Integrator {
   // ------------------------------------------------------------------ crossings
   void evaluate_crossings(double t, const Vec& y, std::vector<double>& g) {
     ++stats_.root_evals;
-    crossings_.evaluate(t, std::span<const double>(y.data(), N), params_, g);
+    crossings_.evaluate(t, std::span<const double>(y.data(), static_cast<size_t>(n_)), prepared_,
+                        g);
   }
 
   // cvRcheck3: searches (t_lo, min(t_n, t_out)] for crossings; on success y_ holds y(root).
@@ -1003,6 +1488,7 @@ class OnsetBdf final : public Integrator {
 
   AdvanceOutcome crossing_found(std::span<double> y, double* t, std::span<char> crossed) {
     copy_out(y_, y);
+    interpolate_sensitivities(t_lo_);
     *t = t_lo_;
     t_returned_ = t_lo_;
     const size_t count = std::min(crossed.size(), root_hit_.size());
@@ -1028,14 +1514,18 @@ class OnsetBdf final : public Integrator {
     return fail_at_tn(y, t);
   }
 
+  std::vector<double> values_of(const Vec& v) const {
+    return std::vector<double>(v.data(), v.data() + n_);
+  }
+
   void compose_weight_failure(const Vec& y) {
     int worst = 0;
-    for (int i = 0; i < N; ++i)
+    for (int i = 0; i < n_; ++i)
       if (!(rtol_ * std::fabs(y[i]) + atol_[i] > 0) || !std::isfinite(y[i])) {
         worst = i;
         break;
       }
-    std::vector<double> values(y.data(), y.data() + N);
+    const std::vector<double> values = values_of(y);
     const bool finite = std::isfinite(y[worst]);
     failure_ = "onset_bdf: " + std::string(finite ? "ILL_INPUT" : "ERR_FAILURE") +
                " at t = " + format_number(tn_) + " h: " +
@@ -1046,7 +1536,7 @@ class OnsetBdf final : public Integrator {
   }
 
   void compose_too_close_failure() {
-    const std::vector<double> values(zn_[0].data(), zn_[0].data() + N);
+    const std::vector<double> values = values_of(zn_[0]);
     failure_ = "onset_bdf: TOO_CLOSE at t = " + format_number(tn_) +
                " h: the step size h = " + format_number(h_) +
                " h fell below the round-off of t; the solution may blow up here; largest " +
@@ -1055,12 +1545,12 @@ class OnsetBdf final : public Integrator {
 
   void compose_rhs_failure(const char* flag, const char* where) {
     int worst = 0;
-    for (int i = 0; i < N; ++i)
+    for (int i = 0; i < n_; ++i)
       if (!std::isfinite(bad_rhs_ydot_[i])) {
         worst = i;
         break;
       }
-    std::vector<double> values(bad_rhs_y_.data(), bad_rhs_y_.data() + N);
+    const std::vector<double> values = values_of(bad_rhs_y_);
     failure_ = std::string("onset_bdf: ") + flag + " at t = " + format_number(bad_rhs_t_) +
                " h: the right-hand side is not finite " + where + " (d/dt of state '" +
                model_.states()[static_cast<size_t>(worst)].name +
@@ -1069,18 +1559,17 @@ class OnsetBdf final : public Integrator {
   }
 
   void describe_step_failure(Code code) {
-    std::vector<double> values(zn_[0].data(), zn_[0].data() + N);
     if (code == Code::kErrFailure) {
-      std::vector<double> y(failed_y_.data(), failed_y_.data() + N);
-      std::vector<double> err(failed_err_.data(), failed_err_.data() + N);
+      const std::vector<double> y = values_of(failed_y_);
+      const std::vector<double> err = values_of(failed_err_);
       const int worst = worst_state(y, err, options_);
       failure_ = "onset_bdf: ERR_FAILURE at t = " + format_number(tn_) +
                  " h: the local error test failed " + std::to_string(last_nef_) +
                  " times in one step; h = " + format_number(h_) + " h; worst " +
                  describe_state(model_, y, worst);
     } else if (code == Code::kConvFailure) {
-      std::vector<double> y(y_.data(), y_.data() + N);
-      std::vector<double> corr(acor_.data(), acor_.data() + N);
+      const std::vector<double> y = values_of(y_);
+      const std::vector<double> corr = values_of(acor_);
       const int worst = worst_state(y, corr, options_);
       failure_ = "onset_bdf: CONV_FAILURE at t = " + format_number(tn_) +
                  " h: the Newton iteration failed to converge " + std::to_string(last_ncf_) +
@@ -1094,7 +1583,10 @@ class OnsetBdf final : public Integrator {
 
   // ------------------------------------------------------------------ data
   const Model& model_;
+  PreparedModel prepared_;
   SolverOptions options_;
+  int n_;
+  LinearKind kind_;
   double rtol_;
   Vec atol_;
   bool use_model_jacobian_;
@@ -1104,9 +1596,15 @@ class OnsetBdf final : public Integrator {
 
   // Nordsieck array z[0..q] (z[kMaxOrder] also keeps the correction for an order increase).
   std::array<Vec, kMaxOrder + 1> zn_;
-  Vec ewt_, acor_, y_, ftemp_, tempv_;
+  Vec ewt_, acor_, y_, ftemp_, tempv_, y_plus_, f_plus_;
+  // Iteration matrix: the dense Jacobian and its LU (dense, banded), or the Jacobian's
+  // entries in the model's sparsity pattern (sparse).
   Mat jac_, lu_;
-  std::array<int, N> pivots_;
+  Pivots pivots_;
+  std::unique_ptr<BandLu> band_;
+  const JacobianPattern* pattern_ = nullptr;
+  std::vector<double> jac_values_;
+  std::unique_ptr<SparseLu> sparse_;
 
   double tn_ = 0, t_stop_ = 0, t_returned_ = 0;
   double h_ = 1, hprime_ = 1, hscale_ = 1, eta_ = 1, etamax_ = kEtaMaxFirst, hu_ = 0;
@@ -1123,6 +1621,19 @@ class OnsetBdf final : public Integrator {
   double coef_h_ = 0;
   std::array<double, kMaxOrder + 2> coef_tau_{};
 
+  // Sensitivities (ns_ = 0: off): Nordsieck arrays of the n x ns sensitivity matrix, weights,
+  // corrections, df/dp and J at the current step, the prepared models at p +- h e_j.
+  int ns_ = 0;
+  std::vector<int> wrt_;
+  std::vector<double> pbar_;
+  std::array<SensMat, kMaxOrder + 1> zn_s_;
+  SensMat ewt_s_, atol_s_, acor_s_, temp_s_, y_s_, f_s_, fp_, s_now_, delta_s_;
+  Mat jac_s_;
+  std::vector<double> jac_s_values_;
+  std::vector<std::vector<double>> p_plus_, p_minus_;
+  std::vector<PreparedModel> prepared_plus_, prepared_minus_;
+  double crate_s_ = 1, acnrm_s_ = 0;
+
   CrossingFunctions crossings_;
   std::vector<double> g_lo_, g_hi_, g_mid_;
   std::vector<char> root_hit_;
@@ -1134,8 +1645,7 @@ class OnsetBdf final : public Integrator {
 
   // For failure messages.
   double bad_rhs_t_ = 0;
-  Vec bad_rhs_y_ = Vec::Zero(), bad_rhs_ydot_ = Vec::Zero();
-  Vec failed_y_ = Vec::Zero(), failed_err_ = Vec::Zero();
+  Vec bad_rhs_y_, bad_rhs_ydot_, failed_y_, failed_err_;
   int last_nef_ = 0, last_ncf_ = 0;
   bool rhs_failed_since_restart_ = false;
   int steps_below_roundoff_ = 0;
@@ -1145,22 +1655,58 @@ class OnsetBdf final : public Integrator {
 };
 
 template <int N>
-std::unique_ptr<Integrator> make_for(int n, const Model& model, const SolverOptions& options) {
-  if constexpr (N > kMaxStates) {
+std::unique_ptr<OnsetBdfIntegrator> make_fixed(int n, const Model& model,
+                                               const SolverOptions& options) {
+  if constexpr (N > kOnsetBdfFixedMaxStates) {
     return nullptr;
   } else {
-    if (n == N) return std::make_unique<OnsetBdf<N>>(model, options);
-    return make_for<N + 1>(n, model, options);
+    if (n == N) return std::make_unique<OnsetBdf<N>>(model, options, LinearKind::kDense, -1, -1);
+    return make_fixed<N + 1>(n, model, options);
   }
 }
 
 }  // namespace
 
+std::unique_ptr<OnsetBdfIntegrator> make_onset_bdf(const Model& model,
+                                                   const SolverOptions& options) {
+  const int n = model.num_states();
+  if (n < 1)
+    throw std::invalid_argument("onset_bdf: model '" + std::string(model.name()) +
+                                "' has no states");
+  const bool analytic = options.use_model_jacobian && model.has_jacobian();
+  if (options.linear_solver == LinearSolverKind::kBanded) {
+    const Bandwidth band = model.bandwidth();
+    const int lower = options.lower_bandwidth >= 0 ? options.lower_bandwidth : band.lower;
+    const int upper = options.upper_bandwidth >= 0 ? options.upper_bandwidth : band.upper;
+    if (lower < 0 || upper < 0)
+      throw std::invalid_argument(
+          "onset_bdf: a banded linear solver needs bandwidths: set lower_bandwidth and "
+          "upper_bandwidth in the solver options, or declare them in model '" +
+          std::string(model.name()) + "'");
+    return std::make_unique<OnsetBdf<Eigen::Dynamic>>(
+        model, options, LinearKind::kBanded, std::min(lower, n - 1), std::min(upper, n - 1));
+  }
+  const JacobianPattern* pattern = model.jacobian_pattern();
+  const bool sparse_possible = analytic && pattern != nullptr && pattern->n == n;
+  const bool sparse =
+      sparse_possible &&
+      (options.linear_solver == LinearSolverKind::kSparse ||
+       (options.linear_solver == LinearSolverKind::kAuto && n >= kOnsetBdfSparseMinStates));
+  if (options.linear_solver == LinearSolverKind::kSparse && !sparse_possible)
+    throw std::invalid_argument(
+        "onset_bdf: a sparse linear solver needs the Jacobian's sparsity "
+        "and an analytic Jacobian; model '" +
+        std::string(model.name()) + "' has " +
+        (pattern == nullptr ? "no sparsity pattern" : "no analytic Jacobian"));
+  if (sparse)
+    return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kSparse, -1, -1);
+  if (n <= kOnsetBdfFixedMaxStates) return make_fixed<1>(n, model, options);
+  return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kDense, -1, -1);
+}
+
 std::unique_ptr<Integrator> make_onset_bdf_integrator(const Model& model,
                                                       const SolverOptions& options) {
-  const int n = model.num_states();
-  if (n < 1 || n > kMaxStates) return nullptr;
-  return make_for<1>(n, model, options);
+  return make_onset_bdf(model, options);
 }
 
 }  // namespace onset::pk

@@ -25,10 +25,10 @@ namespace onset::pk {
 
 class QuantileSketch {
  public:
+  // Memory grows with the values held (up to `capacity`), so that many partial sketches (one
+  // per worker) cost what they hold.
   explicit QuantileSketch(size_t capacity = 4096, uint64_t salt = 0)
-      : capacity_(capacity), salt_(salt) {
-    heap_.reserve(capacity + 1);
-  }
+      : capacity_(capacity), salt_(salt) {}
 
   void add(uint64_t task, double value) {
     ++count_;

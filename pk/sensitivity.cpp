@@ -15,6 +15,7 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "pk/format.hpp"
+#include "pk/onset_bdf.hpp"
 #include "pk/sundials_support.hpp"
 
 namespace onset::pk {
@@ -47,6 +48,11 @@ struct SensitivitySimulator::State {
   std::vector<int> plist;
   std::vector<double> input_rate;  // per state, amount/h
   std::vector<double> y0, y_work, obs_plus, obs_minus, p_work, s_flat, next_stop;
+  // Observables at p and at p +- h_j e_j (h_j = 1e-6 pbar_j), prepared once per run.
+  PreparedModel observe_base;
+  std::vector<PreparedModel> observe_plus, observe_minus;
+  std::vector<std::vector<double>> p_plus, p_minus;
+  std::vector<double> observe_step;
   // Linear path: A, b and their parameter derivatives.
   std::vector<double> a, b, a_work, b_work;
   std::string last_error;
@@ -113,6 +119,12 @@ struct SensitivitySimulator::State {
   }
 };
 
+struct SensitivitySimulator::Bdf {
+  std::unique_ptr<OnsetBdfIntegrator> integrator;
+  std::vector<double> y, s;
+  bool configured = false;
+};
+
 SensitivitySimulator::SensitivitySimulator(const Model& model, const SolverOptions& options)
     : model_(model), options_(options), state_(std::make_unique<State>()) {
   std::string why;
@@ -120,6 +132,26 @@ SensitivitySimulator::SensitivitySimulator(const Model& model, const SolverOptio
   State& s = *state_;
   s.model = &model;
   s.n = model.num_states();
+  s.params.resize(static_cast<size_t>(model.num_parameters()));
+  s.input_rate.assign(static_cast<size_t>(s.n), 0.0);
+  s.y0.resize(static_cast<size_t>(s.n));
+  s.a.resize(static_cast<size_t>(s.n) * static_cast<size_t>(s.n));
+  s.a_work.resize(s.a.size());
+  s.b.resize(static_cast<size_t>(s.n));
+  s.b_work.resize(s.b.size());
+  s.jac.assign(static_cast<size_t>(s.n) * static_cast<size_t>(s.n), 0.0);
+  s.rhs_plus.resize(static_cast<size_t>(s.n));
+  s.rhs_minus.resize(static_cast<size_t>(s.n));
+  s.y_work.resize(static_cast<size_t>(s.n));
+  s.obs_plus.resize(static_cast<size_t>(model.num_observables()));
+  s.obs_minus.resize(static_cast<size_t>(model.num_observables()));
+  s.observe_base = PreparedModel(model);
+  if (options.backend != Backend::kCvodesBdf) {
+    bdf_ = std::make_unique<Bdf>();
+    bdf_->integrator = make_onset_bdf(model, options);
+    bdf_->y.resize(static_cast<size_t>(s.n));
+    return;
+  }
   SUNContext raw = nullptr;
   if (SUNContext_Create(nullptr, &raw) != 0)
     throw std::runtime_error("cvodes: SUNContext_Create failed");
@@ -147,20 +179,9 @@ SensitivitySimulator::SensitivitySimulator(const Model& model, const SolverOptio
   check(CVodeSetLinearSolver(mem, s.linear_solver.get(), s.matrix.get()), "CVodeSetLinearSolver");
   if (options.use_model_jacobian && model.has_jacobian())
     check(CVodeSetJacFn(mem, &State::jacobian), "CVodeSetJacFn");
-  s.params.resize(static_cast<size_t>(model.num_parameters()));
-  s.input_rate.assign(static_cast<size_t>(s.n), 0.0);
-  s.y0.resize(static_cast<size_t>(s.n));
-  s.a.resize(static_cast<size_t>(s.n) * static_cast<size_t>(s.n));
-  s.a_work.resize(s.a.size());
-  s.b.resize(static_cast<size_t>(s.n));
-  s.b_work.resize(s.b.size());
-  s.jac.assign(static_cast<size_t>(s.n) * static_cast<size_t>(s.n), 0.0);
-  s.rhs_plus.resize(static_cast<size_t>(s.n));
-  s.rhs_minus.resize(static_cast<size_t>(s.n));
-  s.y_work.resize(static_cast<size_t>(s.n));
-  s.obs_plus.resize(static_cast<size_t>(model.num_observables()));
-  s.obs_minus.resize(static_cast<size_t>(model.num_observables()));
 }
+
+const char* SensitivitySimulator::solver_name() const { return bdf_ ? "onset_bdf" : "cvodes_bdf"; }
 
 SensitivitySimulator::~SensitivitySimulator() = default;
 
@@ -182,8 +203,30 @@ bool SensitivitySimulator::run(double t_start_h, std::span<const SensitivityEven
   std::copy(params.begin(), params.end(), s.params.begin());
   std::fill(s.input_rate.begin(), s.input_rate.end(), 0.0);
   s.last_error.clear();
+  // The observation models at p and p +- h e_j, for observe_with_sensitivities().
+  s.observe_base.set_parameters(s.params);
+  s.observe_step.resize(wrt.size());
+  s.p_plus.resize(wrt.size());
+  s.p_minus.resize(wrt.size());
+  while (s.observe_plus.size() < wrt.size()) {
+    s.observe_plus.emplace_back(model_);
+    s.observe_minus.emplace_back(model_);
+  }
+  for (size_t j = 0; j < wrt.size(); ++j) {
+    const size_t pj = static_cast<size_t>(wrt[j]);
+    const double pbar = s.params[pj] != 0 ? std::abs(s.params[pj]) : 1.0;
+    const double h = 1e-6 * pbar;
+    s.observe_step[j] = h;
+    s.p_plus[j].assign(s.params.begin(), s.params.end());
+    s.p_minus[j].assign(s.params.begin(), s.params.end());
+    s.p_plus[j][pj] = s.params[pj] + h;
+    s.p_minus[j][pj] = s.params[pj] - h;
+    s.observe_plus[j].set_parameters(s.p_plus[j]);
+    s.observe_minus[j].set_parameters(s.p_minus[j]);
+  }
   last_run_exact_ = run_linear(t_start_h, events, params, wrt, observables, sensitivities);
   if (last_run_exact_) return true;
+  if (bdf_) return run_bdf(t_start_h, events, params, wrt, observables, sensitivities, why);
 
   // Initial state and its sensitivities (difference quotients of initial_state: algebraic).
   model_.initial_state(s.params, s.y0);
@@ -254,8 +297,12 @@ bool SensitivitySimulator::run(double t_start_h, std::span<const SensitivityEven
   auto advance = [&](double t_target) -> bool {
     if (t_target <= t) return true;
     int f = 0;
-    const double stop = next_stop[event_index];
-    if (std::isfinite(stop) && stop != stop_set) {
+    // After the last discontinuity, the last event (a stop time set before must not linger
+    // behind the current time).
+    const double stop = std::isfinite(next_stop[event_index])
+                            ? next_stop[event_index]
+                            : std::max(events.back().time_h, t_target);
+    if (stop != stop_set) {
       f = CVodeSetStopTime(mem, stop);
       if (f < 0) return fail(f, "CVodeSetStopTime", t);
       stop_set = stop;
@@ -316,24 +363,108 @@ void SensitivitySimulator::observe_with_sensitivities(double t, std::span<const 
   const size_t n = static_cast<size_t>(s.n);
   const size_t n_obs = static_cast<size_t>(model_.num_observables());
   const size_t ns = wrt.size();
-  model_.observe(t, y, s.params, observables.subspan(row * n_obs, n_obs));
+  s.observe_base.observe(t, y, observables.subspan(row * n_obs, n_obs));
   for (size_t j = 0; j < ns; ++j) {
     // d obs / d p_j = (d obs / d y) s_j + d obs / d p_j: one central difference along the
     // direction (s_j, e_j) (observables are algebraic and cheap).
     const double* sj = sensitivity + j * n;
-    const size_t pj = static_cast<size_t>(wrt[j]);
-    const double pbar = s.params[pj] != 0 ? std::abs(s.params[pj]) : 1.0;
-    const double h = 1e-6 * pbar;
-    s.p_work = s.params;
+    const double h = s.observe_step[j];
     for (size_t i = 0; i < n; ++i) s.y_work[i] = y[i] + h * sj[i];
-    s.p_work[pj] = s.params[pj] + h;
-    model_.observe(t, s.y_work, s.p_work, s.obs_plus);
+    s.observe_plus[j].observe(t, s.y_work, s.obs_plus);
     for (size_t i = 0; i < n; ++i) s.y_work[i] = y[i] - h * sj[i];
-    s.p_work[pj] = s.params[pj] - h;
-    model_.observe(t, s.y_work, s.p_work, s.obs_minus);
+    s.observe_minus[j].observe(t, s.y_work, s.obs_minus);
     for (size_t k = 0; k < n_obs; ++k)
       sensitivities[(row * n_obs + k) * ns + j] = (s.obs_plus[k] - s.obs_minus[k]) / (2 * h);
   }
+}
+
+bool SensitivitySimulator::run_bdf(double t_start_h, std::span<const SensitivityEvent> events,
+                                   std::span<const double> /*params: in the state's copy*/,
+                                   std::span<const int> wrt, std::span<double> observables,
+                                   std::span<double> sensitivities, std::string* why) {
+  State& s = *state_;
+  Bdf& b = *bdf_;
+  OnsetBdfIntegrator& integrator = *b.integrator;
+  const size_t n = static_cast<size_t>(s.n);
+  const size_t ns = wrt.size();
+  // Sensitivity arrays are sized when the set of parameters changes (not per run).
+  s.pbar.resize(ns);
+  for (size_t j = 0; j < ns; ++j) {
+    const double p = s.params[static_cast<size_t>(wrt[j])];
+    s.pbar[j] = p != 0 ? std::abs(p) : 1.0;
+  }
+  if (!b.configured) {
+    integrator.set_crossings({});
+    b.configured = true;
+  }
+  integrator.set_sensitivities(wrt, s.pbar);
+  integrator.set_parameters(s.params);
+  // Initial state; its sensitivities by differences of initial_state (algebraic).
+  model_.initial_state(s.params, s.y0);
+  std::copy(s.y0.begin(), s.y0.end(), b.y.begin());
+  b.s.assign(n * ns, 0.0);
+  for (size_t j = 0; j < ns; ++j) {
+    const size_t pj = static_cast<size_t>(wrt[j]);
+    const double h = 1e-7 * s.pbar[j];
+    s.p_work = s.params;
+    s.p_work[pj] += h;
+    model_.initial_state(s.p_work, s.y_work);
+    for (size_t i = 0; i < n; ++i) b.s[j * n + i] = (s.y_work[i] - s.y0[i]) / h;
+  }
+  integrator.set_sensitivity_values(b.s);
+  // The next discontinuity (dose or rate change) after each event: a piece never steps past
+  // it; after the last one, the last event's time.
+  std::vector<double>& next_stop = s.next_stop;
+  next_stop.assign(events.size() + 1, events.empty() ? t_start_h : events.back().time_h);
+  for (size_t e = events.size(); e-- > 0;)
+    next_stop[e] =
+        events[e].kind == SensitivityEvent::Kind::kOutput ? next_stop[e + 1] : events[e].time_h;
+  double t = t_start_h;
+  bool restart_due = true;  // a piece starts at t (the start, a dose, a rate change)
+  std::vector<char> no_crossings;
+  for (size_t e = 0; e < events.size(); ++e) {
+    const SensitivityEvent& event = events[e];
+    if (event.time_h < t) {
+      if (why) *why = "events out of time order at t = " + format_number(event.time_h) + " h";
+      return false;
+    }
+    if (event.time_h > t) {
+      if (restart_due) {
+        // The piece runs to the next discontinuity after time t.
+        double stop = next_stop[e];
+        if (stop <= t) stop = event.time_h;
+        integrator.restart(t, b.y, s.input_rate, std::max(stop, event.time_h));
+        restart_due = false;
+      }
+      double reached = t;
+      const AdvanceOutcome outcome = integrator.advance(event.time_h, b.y, &reached, no_crossings);
+      if (outcome == AdvanceOutcome::kFailure) {
+        if (why) *why = integrator.failure();
+        return false;
+      }
+      integrator.sensitivities(b.s);
+      t = event.time_h;
+    }
+    switch (event.kind) {
+      case SensitivityEvent::Kind::kBolus:
+        b.y[static_cast<size_t>(event.state)] += event.amount;
+        restart_due = true;
+        break;
+      case SensitivityEvent::Kind::kRateChange: {
+        double& rate = s.input_rate[static_cast<size_t>(event.state)];
+        rate += event.amount;
+        if (std::abs(rate) < 1e-12 * std::abs(event.amount)) rate = 0;
+        restart_due = true;
+        break;
+      }
+      case SensitivityEvent::Kind::kOutput:
+        observe_with_sensitivities(t, b.y, b.s.data(), static_cast<size_t>(event.output), wrt,
+                                   observables, sensitivities);
+        break;
+    }
+    if (restart_due) integrator.set_sensitivity_values(b.s);
+  }
+  return true;
 }
 
 bool SensitivitySimulator::run_linear(double t_start_h, std::span<const SensitivityEvent> events,

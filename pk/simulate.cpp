@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pk/format.hpp"
+#include "pk/onset_bdf.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::pk {
@@ -45,10 +46,9 @@ bool same_queries(const std::vector<CrossingQuery>& a, const std::vector<Crossin
       });
 }
 
-constexpr int kOnsetBdfMaxStates = 16;
 // The largest linear model `auto` solves exactly: each exponential costs about 10 (2n)^3
 // flops and 4 (2n)^2 doubles (the augmented matrix [[A, I], [0, 0]]), about a millisecond at
-// 64 states but minutes and 1.2 GB at 2,000 (issue 14); above, CVODES' BDF solves it.
+// 64 states but minutes and 1.2 GB at 2,000 (issue 14); above, onset's BDF solves it.
 constexpr int kExactLinearMaxStates = 64;
 
 }  // namespace
@@ -64,31 +64,26 @@ Backend resolve_backend(const Model& model, SolverOptions* options, std::string*
     *reason = "auto: the model is linear time-invariant, so it is solved exactly";
     return Backend::kExactLinear;
   }
-  if (n <= kOnsetBdfMaxStates) {
-    *reason = "auto: a small nonlinear model (" + std::to_string(n) + " states) goes to onset_bdf";
-    return Backend::kOnsetBdf;
-  }
-  *reason = "auto: " + std::to_string(n) + " states is more than onset_bdf is compiled for (" +
-            std::to_string(kOnsetBdfMaxStates) + ")" +
-            (linear ? " and more than the exact solution is fast for (" +
-                          std::to_string(kExactLinearMaxStates) + ")"
-                    : std::string()) +
-            ", so cvodes_bdf";
+  *reason = "auto: " +
+            (linear ? std::to_string(n) + " states is more than the exact solution is fast for (" +
+                          std::to_string(kExactLinearMaxStates) + "), so onset_bdf"
+                    : "a nonlinear model (" + std::to_string(n) + " states) goes to onset_bdf");
   // A banded Jacobian (compartments coupled to neighbours only: transit chains, tissue
   // series) costs n (l + u + 1) doubles and O(n l (l + u)) per factorisation, instead of n^2
-  // and n^3 / 3: a 2,000-state chain needs 0.1 MB and microseconds, not 32 MB and seconds.
+  // and n^3 / 3 (dense) or KLU's sparse bookkeeping: a 2,000-state chain needs 0.1 MB and
+  // microseconds. Below kOnsetBdfSparseMinStates the dense fixed-size kernels are faster.
   const Bandwidth band = model.bandwidth();
-  if (options->linear_solver == LinearSolverKind::kDense && band.lower >= 0 && band.upper >= 0 &&
-      2 * (band.lower + band.upper + 1) <= n) {
+  if (options->linear_solver == LinearSolverKind::kAuto && n >= kOnsetBdfSparseMinStates &&
+      band.lower >= 0 && band.upper >= 0 && 2 * (band.lower + band.upper + 1) <= n) {
     options->linear_solver = LinearSolverKind::kBanded;
     *reason += " with a banded linear solver (bandwidths " + std::to_string(band.lower) + " and " +
                std::to_string(band.upper) + ")";
   }
-  return Backend::kCvodesBdf;
+  return Backend::kOnsetBdf;
 }
 
 Simulator::Simulator(const Model& model, SolverOptions options)
-    : model_(&model), options_(std::move(options)) {
+    : model_(&model), prepared_(model), options_(std::move(options)) {
   backend_used_ = resolve_backend(model, &options_, &backend_reason_);
   integrator_ = make_integrator(backend_used_, model, options_);
   const auto n = static_cast<size_t>(model.num_states());
@@ -118,8 +113,9 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   if (!same_queries(crossings_, request.crossings)) {
     crossings_ = request.crossings;
     integrator_->set_crossings(crossings_);
+    crossing_functions_ = CrossingFunctions(model, crossings_);
   }
-  const CrossingFunctions crossing_functions(model, crossings_);
+  const CrossingFunctions& crossing_functions = crossing_functions_;
   const auto n_cross = crossings_.size();
   g_before_.resize(n_cross);
   g_after_.resize(n_cross);
@@ -127,15 +123,20 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   params_now_.assign(params.begin(), params.end());
   const std::span<const double> p_now(params_now_);
   integrator_->set_parameters(p_now);
+  prepared_.set_parameters(p_now);
   integrator_->reset_stats();
 
   // Reset the trajectory, keeping its buffers.
   Trajectory& traj = *out;
-  traj.state_names.clear();
-  for (const auto& state : model.states()) traj.state_names.push_back(state.name);
-  traj.observable_names.clear();
-  for (const auto& observable : model.observables())
-    traj.observable_names.push_back(observable.name);
+  // Names are copied once per trajectory (a reused trajectory keeps them: no allocation).
+  if (traj.state_names.size() != n || traj.observable_names.size() != n_obs ||
+      (n > 0 && traj.state_names[0] != model.states()[0].name)) {
+    traj.state_names.clear();
+    for (const auto& state : model.states()) traj.state_names.push_back(state.name);
+    traj.observable_names.clear();
+    for (const auto& observable : model.observables())
+      traj.observable_names.push_back(observable.name);
+  }
   traj.times_h.clear();
   traj.states.clear();
   traj.observables.clear();
@@ -183,7 +184,7 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
     negative_outputs += negative;
     const size_t offset = traj.observables.size();
     traj.observables.resize(offset + n_obs);
-    model.observe(t, y, p_now, std::span<double>(traj.observables).subspan(offset, n_obs));
+    prepared_.observe(t, y, std::span<double>(traj.observables).subspan(offset, n_obs));
   };
   auto found = [&](size_t k, double t) {
     if (traj.crossings[k].time_h) return;
@@ -222,7 +223,7 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
       while (next_output < times.size() && times[next_output] <= piece.t_begin)
         record(times[next_output++]);
     // Events at the start of the piece; a jump across a threshold is a crossing at this time.
-    crossing_functions.evaluate(piece.t_begin, y, p_now, g_before_);
+    crossing_functions.evaluate(piece.t_begin, y, prepared_, g_before_);
     if (!piece.parameter_changes.empty()) {
       for (const auto& change : piece.parameter_changes)
         params_now_[static_cast<size_t>(change.parameter)] = change.value;
@@ -232,10 +233,11 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
         traj.message = "at t = " + format_hours(piece.t_begin) + ": " + why;
         break;
       }
+      prepared_.set_parameters(p_now);
     }
     if (piece.reset_at_begin) model.initial_state(params, y);
     for (size_t i = 0; i < n; ++i) y[i] += piece.bolus[i];
-    crossing_functions.evaluate(piece.t_begin, y, p_now, g_after_);
+    crossing_functions.evaluate(piece.t_begin, y, prepared_, g_after_);
     for (size_t k = 0; k < n_cross; ++k)
       if (crossing_functions.crosses(static_cast<int>(k), g_before_[k], g_after_[k]))
         found(k, piece.t_begin);

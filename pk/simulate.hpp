@@ -60,11 +60,13 @@ class Simulator {
 
  private:
   const Model* model_;
+  PreparedModel prepared_;  // observables and crossing functions at outputs and doses
   SolverOptions options_;
   Backend backend_used_;
   std::string backend_reason_;
   std::unique_ptr<Integrator> integrator_;
   std::vector<CrossingQuery> crossings_;  // what the integrator currently watches
+  CrossingFunctions crossing_functions_;  // the same, for jumps at doses
   std::vector<double> y_, g_before_, g_after_;
   std::vector<double> params_now_;  // the parameters of the current piece (after changes)
   std::vector<char> crossed_;
@@ -72,9 +74,9 @@ class Simulator {
 };
 
 // The backend for options->backend and this model: kAuto becomes the exact solution for
-// linear time-invariant models of up to 64 states, onset's compiled BDF for small ones, else
-// CVODES (with a banded linear solver, set in *options, when the model declares a narrow
-// band); *reason says why. Any other backend is returned as given.
+// linear time-invariant models of up to 64 states, else onset's BDF (any size; with a banded
+// linear solver, set in *options, when a model of 40 states or more declares a narrow band);
+// *reason says why. Any other backend is returned as given.
 Backend resolve_backend(const Model& model, SolverOptions* options, std::string* reason);
 
 // backend_reason of a run part of which exact_linear handed to another backend.

@@ -10,14 +10,14 @@ namespace onset::pk {
 
 enum class Backend {
   kAuto,               // exact linear if the model is linear (up to 64 states), else onset's
-                       // BDF for small models, else CVODES BDF (banded for a narrow band)
+                       // BDF (banded for a narrow band from 40 states on)
   kCvodesBdf,          // SUNDIALS CVODES, BDF + Newton, dense or banded direct solver (stiff)
   kCvodesAdams,        // SUNDIALS CVODES, Adams-Moulton + fixed point (non-stiff)
   kOdeintDopri5,       // Boost.Odeint Dormand-Prince 5(4), dense output (non-stiff)
   kOdeintRosenbrock4,  // Boost.Odeint Rosenbrock4, dense output (stiff; needs a Jacobian)
   kExactLinear,        // matrix exponential through Eigen (linear time-invariant models only;
-                       // a step too stiff for it to be exact goes to onset_bdf or cvodes_bdf)
-  kOnsetBdf,           // onset's fixed-size BDF (CVODE's method, compiled for n <= 16 states)
+                       // a step too stiff for it to be exact goes to onset_bdf)
+  kOnsetBdf,           // onset's BDF (CVODE's method; fixed-size kernels up to 16 states)
 };
 
 std::string_view backend_name(Backend backend);
@@ -25,8 +25,11 @@ std::string_view backend_name(Backend backend);
 std::optional<Backend> parse_backend(std::string_view name);
 
 enum class LinearSolverKind {
+  kAuto,    // onset_bdf: dense LU, or sparse LU (KLU) from kOnsetBdfSparseMinStates states on
+            // for models that declare their Jacobian's sparsity; cvodes_bdf: dense LU
   kDense,   // dense LU
   kBanded,  // banded LU; bandwidths from the options or else from Model::bandwidth()
+  kSparse,  // onset_bdf only: sparse LU (KLU, SuiteSparse) on Model::jacobian_pattern()
 };
 
 struct SolverOptions {
@@ -42,8 +45,8 @@ struct SolverOptions {
   // Per-state absolute tolerances (state units); empty: `atol` for all. Set this when states
   // differ by orders of magnitude (particles next to relative levels).
   std::vector<double> atol_per_state;
-  // Direct linear solver for the Newton iterations of kCvodesBdf.
-  LinearSolverKind linear_solver = LinearSolverKind::kDense;
+  // Direct linear solver for the Newton iterations of kOnsetBdf and kCvodesBdf.
+  LinearSolverKind linear_solver = LinearSolverKind::kAuto;
   // Bandwidths for kBanded; -1: take them from Model::bandwidth().
   int lower_bandwidth = -1;
   int upper_bandwidth = -1;

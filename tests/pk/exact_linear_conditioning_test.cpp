@@ -161,7 +161,7 @@ std::string chain_model(int n) {
 }
 
 // issue 14: `auto` gave a 2,000-state model (the documented limit) to exact_linear: a 4,000 x
-// 4,000 exponential, minutes and 1.2 GB. It now goes to CVODES with a banded solver, and the
+// 4,000 exponential, minutes and 1.2 GB. It now goes to onset_bdf with a banded solver, and the
 // answer is right: the amount in compartment m of the chain is the Poisson probability
 // D (k t)^(m-1) e^(-k t) / (m-1)! (Bateman 1910, equal rates).
 TEST(ExactLinearConditioning, AutoSendsTheLargestModelToABandedSolver) {
@@ -169,7 +169,7 @@ TEST(ExactLinearConditioning, AutoSendsTheLargestModelToABandedSolver) {
   const auto model = models::compile_model_text(chain_model(n), "chain.yaml");
   std::string reason;
   SolverOptions options;
-  EXPECT_EQ(resolve_backend(*model, &options, &reason), Backend::kCvodesBdf);
+  EXPECT_EQ(resolve_backend(*model, &options, &reason), Backend::kOnsetBdf);
   EXPECT_EQ(options.linear_solver, LinearSolverKind::kBanded) << reason;
   EXPECT_NE(reason.find("banded"), std::string::npos) << reason;
 
@@ -181,7 +181,7 @@ TEST(ExactLinearConditioning, AutoSendsTheLargestModelToABandedSolver) {
   const Trajectory result =
       simulate(*model, regimen, model->default_parameters(), request, SolverOptions{});
   ASSERT_TRUE(result.ok()) << result.message;
-  EXPECT_EQ(result.backend_used, Backend::kCvodesBdf);
+  EXPECT_EQ(result.backend_used, Backend::kOnsetBdf);
   const int c3 = model->observable_index("c3");
   for (size_t k = 0; k < request.output_times_h.size(); ++k) {
     const double t = request.output_times_h[k];

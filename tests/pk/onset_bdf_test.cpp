@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -121,25 +122,39 @@ DriveResult run_b2(double rtol, std::span<const CrossingQuery> queries) {
   return drive(*integrator, model, params, y0, b2_pieces(), 0.5, queries);
 }
 
-TEST(OnsetBdf, RefusesModelsLargerThanItIsCompiledFor) {
-  class Big final : public Model {
+// Any size runs (the fixed-size kernels up to 16 states, the dynamic-size path beyond: see
+// onset_bdf_sizes_test.cpp for their accuracy); a model without states is refused.
+TEST(OnsetBdf, TakesModelsOfAnySizeAndRefusesNone) {
+  class Sized final : public Model {
    public:
-    std::string_view name() const override { return "big"; }
+    explicit Sized(int n) : states_(static_cast<size_t>(n), StateInfo{"x", "1"}) {}
+    std::string_view name() const override { return "sized"; }
     std::span<const StateInfo> states() const override { return states_; }
     std::span<const ParameterInfo> parameters() const override { return {}; }
     std::span<const ObservableInfo> observables() const override { return {}; }
-    void rhs(double, std::span<const double>, std::span<const double>,
+    void rhs(double, std::span<const double> y, std::span<const double>,
              std::span<double> ydot) const override {
-      std::fill(ydot.begin(), ydot.end(), 0.0);
+      for (size_t i = 0; i < y.size(); ++i) ydot[i] = -y[i];
     }
     void observe(double, std::span<const double>, std::span<const double>,
                  std::span<double>) const override {}
 
    private:
-    std::vector<StateInfo> states_ = std::vector<StateInfo>(17, StateInfo{"x", "1"});
+    std::vector<StateInfo> states_;
   };
-  EXPECT_EQ(make_onset_bdf_integrator(Big{}, SolverOptions{}), nullptr);
-  EXPECT_NE(make_onset_bdf_integrator(EvCascadeB2{}, SolverOptions{}), nullptr);
+  for (int n : {1, 16, 17, 64}) {
+    const Sized model(n);
+    auto integrator = make_onset_bdf_integrator(model, SolverOptions{});
+    ASSERT_NE(integrator, nullptr);
+    std::vector<double> y(static_cast<size_t>(n), 1.0), rate(static_cast<size_t>(n), 0.0);
+    integrator->set_parameters({});
+    integrator->set_crossings({});
+    integrator->restart(0, y, rate, 2);
+    double t = 0;
+    ASSERT_EQ(integrator->advance(2, y, &t, {}), AdvanceOutcome::kReachedOutput);
+    for (double v : y) EXPECT_NEAR(v, std::exp(-2.0), 1e-6);  // y' = -y, rtol 1e-8
+  }
+  EXPECT_THROW(make_onset_bdf_integrator(Sized(0), SolverOptions{}), std::invalid_argument);
 }
 
 // B1 at the speed-run tolerances (rtol 1e-8, atol 1e-10 mg) against the closed form: the

@@ -1,0 +1,143 @@
+// A model file's equations as a flat evaluation plan, built once at load and immutable after:
+// what FileModel's rhs(), jacobian() and observe() run (models/file_model.hpp).
+//
+// Two stages:
+//  - prepare(p): once per parameter vector, into a workspace the caller owns: derived values
+//    (expression tapes, in dependency order), every rate law's coefficients with its unit
+//    factors folded in (k/V, Q/V, Vmax, K, yields, effect Emax/EC50/Hill), the weights of the
+//    linear observables, and the linear part of the model merged into one list of Jacobian
+//    entries (first-order and flow processes without an effect, summed per (row, column)) and
+//    one constant input per state (zero-order processes without an effect);
+//  - rhs / jacobian / observe at (t, y): the constant inputs, the linear entries (a sparse
+//    matrix-vector product, and the same entries are the linear part of the Jacobian), then the
+//    nonlinear processes one by one (saturable, capacity-limited, effects, expressions) with
+//    their analytic derivative columns (an expression's by a reverse sweep over its tape).
+// Nothing here allocates, locks or writes anywhere but the caller's workspace and outputs, so
+// one model serves every thread.
+#pragma once
+
+#include <array>
+#include <span>
+#include <vector>
+
+#include "models/expression_tape.hpp"
+#include "models/file_model.hpp"
+#include "pk/model.hpp"
+
+namespace onset::models {
+
+class EvaluationPlan {
+ public:
+  // Reads the compiled model (processes, observables, expressions). Called once, at load.
+  void build(const FileModel& model);
+
+  size_t workspace_size() const { return workspace_size_; }
+  // After prepare(p, w): derived value i.
+  double derived(int i, const double* w) const { return w[derived_at_ + static_cast<size_t>(i)]; }
+  const pk::JacobianPattern& pattern() const { return pattern_; }
+
+  // The parameter stage into w (workspace_size() doubles).
+  void prepare(const double* p, double* w) const;
+  // After prepare(p, w): ydot = f(t, y) (ydot fully written).
+  void rhs(double t, const double* y, const double* p, double* w, double* ydot) const;
+  // After prepare(p, w): adds df/dy into jac (column-major n x n, arrives zeroed).
+  void jacobian(double t, const double* y, const double* p, double* w, double* jac) const;
+  // The same into values[k] for the k-th entry of pattern() (arrives zeroed).
+  void jacobian_sparse(double t, const double* y, const double* p, double* w, double* values) const;
+  // After prepare(p, w): the first `count` (declared) observables.
+  void observe(double t, const double* y, const double* p, double* w, double* out,
+               size_t count) const;
+  // After prepare(p, w): observable o alone.
+  double observable_value(int o, double t, const double* y, const double* p, double* w) const;
+  // After prepare(p, w): a compartment scalar (initial value, dose modifier); NaN for none.
+  double scalar(const ScalarDef& def, const double* p, const double* covariates,
+                size_t num_covariates, double* w) const;
+
+ private:
+  // What prepare() reads: a process with the offset of its coefficient block and, for linear
+  // processes, the entries it adds to: (from, to) x (substrate, second).
+  struct ProcessDefinition {
+    Process process;
+    int coefficients = 0;
+    std::array<int, 4> entries{-1, -1, -1, -1};
+    // A zero-order process with a linear effect of a linear observable is affine in the
+    // states, v = k (1 + s sum_t w_t y_t): its constant goes to the inputs and its terms to the
+    // entries (from, to) x (the driver's terms).
+    std::vector<std::array<int, 2>> driver_entries;
+  };
+  // What rhs() and jacobian() read per nonlinear process: small, flat, no strings.
+  struct Kernel {
+    Law law = Law::kFirstOrder;
+    EffectKind effect = EffectKind::kNone;
+    bool unit_hill = true, effect_unit_hill = true;
+    int from = -1, to = -1, substrate = -1, second = -1;
+    int coefficients = 0;  // workspace offset of its coefficients (see prepare)
+    int driver = -1;       // effect: the driving observable
+    double driver_factor = 1;
+    int expression = -1;         // kExpression: its tape
+    int expression_states = -1;  // kExpression: index into expression_states_
+  };
+  struct ObservablePlan {
+    ObservableKind kind = ObservableKind::kLinear;
+    int first_term = 0, num_terms = 0;  // kLinear: range in term_state_ (weights in workspace)
+    int numerator = -1, denominator = -1;
+    int expression = -1, expression_states = -1;
+    double factor = 1;
+  };
+
+  // add(row, column, value) for each entry of coef * d(observable o)/dy in row `row`.
+  template <typename Add>
+  void add_observable_gradient(int o, double coef, int row, double t, const double* y,
+                               const double* p, double* w, Add& add) const;
+  template <typename Add>
+  void jacobian_into(double t, const double* y, const double* p, double* w, Add& add) const;
+  // Observable o when it is linear: the weighted sum of its terms.
+  double linear_value(int o, const double* y, const double* w) const {
+    const int* range = term_range_.data() + 2 * o;
+    const double* weights = w + weights_at_;
+    const int* states = term_state_.data();
+    double sum = 0;
+    for (int k = range[0]; k < range[1]; ++k) sum += weights[k] * y[states[k]];
+    return sum;
+  }
+  double effect_factor(const Kernel& k, double t, const double* y, const double* p, double* w,
+                       double* ds_dx) const;
+  // The rate alone (for rhs), and the rate with its partials (for the Jacobian).
+  double kernel_value(const Kernel& k, double t, const double* y, const double* p, double* w) const;
+  double kernel_rate(const Kernel& k, double t, const double* y, const double* p, double* w,
+                     double* d_substrate, double* d_second) const;
+  TapeInputs inputs(double t, const double* y, const double* p, const double* w) const;
+
+  int n_ = 0, num_params_ = 0, num_derived_ = 0;
+  std::vector<ExpressionTape> tapes_;
+  std::vector<int> derived_tape_;  // derived value i is tapes_[derived_tape_[i]]
+  std::vector<int> derived_order_;
+  std::vector<ProcessDefinition> linear_;     // linear processes (no effect): merged into entries
+  std::vector<ProcessDefinition> nonlinear_;  // the others, one kernel each
+  std::vector<Kernel> kernels_;
+  std::vector<int> entry_row_, entry_column_;  // merged linear Jacobian entries
+  std::vector<ObservablePlan> observables_;
+  std::vector<int> term_state_;       // linear observables' terms: the state read,
+  std::vector<int> term_observable_;  // the observable it belongs to;
+  // per observable: [first, end) of its terms (empty for a non-linear one), and whether it is
+  // linear (the hot paths read these two flat arrays only).
+  std::vector<int> term_range_;
+  std::vector<char> linear_observable_;
+  // observe()'s plan for the declared observables: those of one term (out = weight x y), those
+  // of several (a sum over their range of terms), then the non-linear ones.
+  struct SingleTerm {
+    int observable, state, term;
+  };
+  std::vector<SingleTerm> declared_single_;
+  std::vector<int> declared_multi_;  // observable indices
+  std::vector<int> declared_other_;
+  size_t declared_ = 0;
+  std::vector<ObservableTerm> term_definition_;  // what prepare() makes each weight of
+  std::vector<std::vector<int>> expression_states_;
+  pk::JacobianPattern pattern_;
+  // Workspace layout (offsets in doubles).
+  size_t derived_at_ = 0, coefficients_at_ = 0, entries_at_ = 0, inputs_at_ = 0, weights_at_ = 0,
+         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, workspace_size_ = 0;
+};
+
+}  // namespace onset::models
