@@ -15,9 +15,9 @@
 //                 "objective", "parameters": [{"name", "estimate", "se", "rse_pct"}]}],
 //   "two_stage": {"method", "parameters": [{"name", "unit", "n", "mean", "sd", "cv_pct",
 //                 "median", "geometric_mean"}]}, "notes"}
-#include <cmath>
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -106,6 +106,14 @@ nlohmann::json number_or_null(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
+// One error model: sqrt(RSS/(N - p)), R's nls "residual standard error" (p: the estimated
+// parameters of the least-squares problem).
+double unbiased_sigma(const fits::FitSummary& summary, const fits::BlockSummary& block) {
+  const int p = summary.num_estimated + (block.error == fits::ErrorKind::kCombined ? 1 : 0);
+  return block.n > p ? std::sqrt(block.rss / (block.n - p))
+                     : std::numeric_limits<double>::quiet_NaN();
+}
+
 void print_json(const fits::FitSummary& summary, const std::vector<std::string>& notes) {
   nlohmann::json out;
   out["converged"] = summary.converged();
@@ -117,6 +125,10 @@ void print_json(const fits::FitSummary& summary, const std::vector<std::string>&
   out["bic"] = summary.bic;
   out["sigma"] = summary.blocks.size() == 1 ? number_or_null(summary.blocks[0].sigma)
                                             : nlohmann::json(nullptr);
+  out["sigma_definition"] = "maximum likelihood, sqrt(RSS/N)";
+  out["sigma_n_minus_p"] = summary.blocks.size() == 1
+                               ? number_or_null(unbiased_sigma(summary, summary.blocks[0]))
+                               : nlohmann::json(nullptr);
   nlohmann::json blocks = nlohmann::json::array();
   for (const auto& block : summary.blocks) {
     nlohmann::json b = {{"observable", block.name},
@@ -171,8 +183,11 @@ void print_text(const fits::FitSummary& summary, const std::vector<std::string>&
             << "   AIC: " << format_number(summary.aic, 8)
             << "   BIC: " << format_number(summary.bic, 8) << "\n";
   for (const auto& block : summary.blocks) {
-    std::cout << "error " << block.name << ": " << fits::error_kind_name(block.error) << ", sigma "
-              << format_number(block.sigma);
+    std::cout << "error " << block.name << ": " << fits::error_kind_name(block.error)
+              << ", sigma (ML, sqrt(RSS/N)) " << format_number(block.sigma);
+    if (summary.blocks.size() == 1)
+      std::cout << ", sigma (sqrt(RSS/(N - p)), as R's nls) "
+                << format_number(unbiased_sigma(summary, block));
     if (block.error == fits::ErrorKind::kCombined)
       std::cout << ", additive sd " << format_number(block.additive_sd);
     std::cout << " (n = " << block.n << ")\n";

@@ -792,9 +792,8 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
       in_null_space[a] = null_space.row(static_cast<Eigen::Index>(a)).norm() > 1e-8 ? 1 : 0;
   }
   // p: the rank of the Jacobian (the number of parameters when they are all identifiable).
-  const double dof = options.degrees_of_freedom_correction
-                         ? count - static_cast<double>(rank)
-                         : count;
+  const double dof =
+      options.degrees_of_freedom_correction ? count - static_cast<double>(rank) : count;
   const double scale =
       dof > 0 ? stats.scaled_residual_sum / dof : std::numeric_limits<double>::quiet_NaN();
   Eigen::MatrixXd covariance_internal =

@@ -49,9 +49,9 @@ std::optional<size_t> find_any(const CsvTable& table, std::initializer_list<cons
 
 namespace {
 
-constexpr const char* kRoles[] = {"ID",   "TIME", "DV",  "OBS", "UNIT", "BLQ", "N",
-                                  "SD",   "SEM",  "DOSE", "WT", "AMT",  "EVID", "CMT",
-                                  "MDV",  "RATE", "II",  "ADDL", "SS"};
+constexpr const char* kRoles[] = {"ID",  "TIME", "DV",   "OBS",  "UNIT", "BLQ",  "N",
+                                  "SD",  "SEM",  "DOSE", "WT",   "AMT",  "EVID", "CMT",
+                                  "MDV", "RATE", "II",   "ADDL", "SS"};
 
 // The column playing `role`: the mapped one, else the first of `names` present.
 std::optional<size_t> role_column(const CsvTable& table, const std::string& role,
@@ -110,8 +110,8 @@ std::string mapped_text(const std::string& path, const std::map<std::string, std
     }
     header += (c == 0 ? "" : ",") + cell;
   }
-  const bool crlf = header_end != std::string::npos && header_end > header_start &&
-                    text[header_end - 1] == '\r';
+  const bool crlf =
+      header_end != std::string::npos && header_end > header_start && text[header_end - 1] == '\r';
   return text.substr(0, header_start) + header + (crlf ? "\r" : "") +
          (header_end == std::string::npos ? "" : text.substr(header_end));
 }
@@ -217,9 +217,9 @@ std::string observation_table_to_nonmem(const CsvTable& table, double dose, int 
       if (given(count)) {
         n = cell_number(table, r, *count, "number of animals");
         if (!(n >= 1) || n != std::floor(n))
-          throw InputError(path, table.cell(r, *count).line, table.cell(r, *count).column,
-                           "the number of animals must be a whole number >= 1; found " +
-                               format_number(n));
+          throw InputError(
+              path, table.cell(r, *count).line, table.cell(r, *count).column,
+              "the number of animals must be a whole number >= 1; found " + format_number(n));
         n_text = format_number(n, 17);
       }
       if (given(sd) || given(sem)) {
@@ -237,8 +237,8 @@ std::string observation_table_to_nonmem(const CsvTable& table, double dose, int 
         sd_text = format_number(given(sd) ? spread : spread * std::sqrt(n), 17);
       }
       csv << id << "," << format_number(cell_number(table, r, *time, "time"), 17) << ",0,0,"
-          << dose_cmt << "," << (missing ? "." : value) << "," << (missing ? 1 : 0) << ","
-          << name << "," << (is_blq ? 1 : 0) << "," << n_text << "," << sd_text << "\n";
+          << dose_cmt << "," << (missing ? "." : value) << "," << (missing ? 1 : 0) << "," << name
+          << "," << (is_blq ? 1 : 0) << "," << n_text << "," << sd_text << "\n";
     }
   }
   return csv.str();
@@ -315,8 +315,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
                                            options.dose_per_kg);
     const bool dose_column = role_column(source, "DOSE", {}).has_value();
     loaded.notes.push_back(
-        std::string(tidy ? "tidy tracer data" : "observation table") +
-        " converted: one dose " +
+        std::string(tidy ? "tidy tracer data" : "observation table") + " converted: one dose " +
         (dose_column ? std::string("(column DOSE)") : "of " + format_number(options.tidy_dose)) +
         (options.dose_per_kg ? " per kg x WT" : "") + " into compartment " +
         std::to_string(options.tidy_dose_cmt) + " per subject at time 0");
@@ -450,7 +449,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     loaded.problem.within_ss.push_back(within);
     observations.push_back({static_cast<int>(r), observable});
     loaded.problem.y.push_back(record.dv);
-    loaded.problem.block.push_back(block_of[name]);
+    loaded.problem.block.push_back(block_of[block_name]);
     loaded.problem.x.push_back(record.time_h);
     loaded.problem.group.push_back(record.id);
   }

@@ -259,8 +259,7 @@ void FitObjective::apply_joint_form(double* residuals, std::vector<double>* jaco
     std::vector<double>& dlog_mean = dlog_scratch_;
     dlog_mean.assign(m, 0.0);
     for (size_t k = 0; k < blocks; ++k)
-      for (size_t a = 0; a < m; ++a)
-        dlog_mean[a] += nk_[k] / total * dlog_q_[k * m + a];
+      for (size_t a = 0; a < m; ++a) dlog_mean[a] += nk_[k] / total * dlog_q_[k * m + a];
     // r~ = s_k r with log s_k = (log(n_k/N) + L - log Q_k) / 2: dr~ = s_k (dr + r d log s_k).
     for (size_t k = 0; k < blocks; ++k)
       for (size_t a = 0; a < m; ++a)

@@ -39,7 +39,8 @@ class FitObjective {
   // Every parameter on its natural scale (fixed ones at their values).
   std::vector<double> natural_parameters(std::span<const double> theta) const;
 
-  // Scaled residuals (num_residuals()) and, if `jacobian` is given, their Jacobian (row-major n x m).
+  // Scaled residuals (num_residuals()) and, if `jacobian` is given, their Jacobian (row-major n x
+  // m).
   bool evaluate(std::span<const double> theta, double* residuals, std::vector<double>* jacobian,
                 std::string* why);
 
@@ -87,13 +88,13 @@ class FitObjective {
   std::vector<std::vector<size_t>> members_;  // observations of each block
   std::vector<std::vector<size_t>> rows_;     // residual rows of each block (with SD rows)
   std::vector<int> block_of_row_;
-  std::vector<size_t> extra_obs_;  // per SD row (after the observations): its observation
-  std::vector<long> extra_row_;    // per observation: its SD row, or -1
-  std::vector<double> mult_;       // per observation: how many it counts as (animals with SD)
+  std::vector<size_t> extra_obs_;    // per SD row (after the observations): its observation
+  std::vector<long> extra_row_;      // per observation: its SD row, or -1
+  std::vector<double> mult_;         // per observation: how many it counts as (animals with SD)
   std::vector<double> mean_weight_;  // per observation: weight x animals
   std::vector<double> nk_;           // per block: sum of mult_
   double total_count_ = 0;
-  std::vector<double> block_weight_;          // c_k
+  std::vector<double> block_weight_;  // c_k
   bool joint_ = false;
   // Last evaluation.
   std::vector<double> params_, f_, jf_, g_, q_, gmean_;

@@ -21,12 +21,15 @@
 //   estimated from 32 means instead of 160 animals (t quantiles with ~26 df instead of ~154,
 //   intervals ~4 % wider). The estimates of the two fits differ by the information the
 //   means lack: sqrt(1.064 - 1) = 0.25 of an SE on average; pinned: |difference| below 1.5
-//   individual SEs for every parameter and replicate, the mean SE ratio in [0.98, 1.10].
+//   individual SEs for every parameter and replicate, the mean SE ratio (means-only /
+//   individual) within 4 Monte Carlo SEs of [1, 1.032].
 // - Coverage of the 95 % profile intervals (t calibration) of the summary fit with SDs over
 //   replicates: as for the individual fit (the same numbers). ONSET_FULL_STUDY=1 runs 200
-//   replicates and checks 93-97 % per parameter; by default 8 replicates check equivalence
-//   and that at least 40 of the 48 intervals cover (83 %; fails with probability < 1e-3 at
-//   the 93 % coverage measured). ONSET_STUDY_REPLICATES=N overrides the count. The measured
+//   replicates and checks 93-97 % per parameter; by default 4 replicates check the means-only
+//   comparison and that at least 20 of the 24 intervals cover (83 %; fails with probability
+//   about 0.03 at the 93 % coverage measured, were the intervals independent; they are
+//   positively correlated within a replicate, so more often: the check guards against gross
+//   failure, the full study measures). ONSET_STUDY_REPLICATES=N overrides the count. The measured
 //   table is in fits/README.md.
 #include <gtest/gtest.h>
 
@@ -50,8 +53,10 @@ struct Fits {
 };
 
 // The individual-animal problem with simulated data, and the two summaries of the same data.
+// Profile intervals for the summary fit with SDs, and for the individual fit when
+// `all_profiles`; Wald otherwise (the means-only comparison needs SEs only).
 Fits fit_replicate(const FitProblem& individual_base, const FitProblem& summary_base,
-                   const std::vector<double>& truth, size_t replicate, IntervalMethod intervals) {
+                   const std::vector<double>& truth, size_t replicate, bool all_profiles) {
   FitProblem individual = individual_base;
   individual.predictor = individual_base.predictor->clone();
   auto rng = pk::task_rng(20261204, replicate);
@@ -81,12 +86,16 @@ Fits fit_replicate(const FitProblem& individual_base, const FitProblem& summary_
   means_only.predictor = summary_base.predictor->clone();
   means_only.within_ss.clear();
   FitOptions options;
-  options.intervals = intervals;
+  options.intervals = IntervalMethod::kProfile;
   options.threads = 1;
+  FitOptions others = options;
+  if (!all_profiles) others.intervals = IntervalMethod::kWald;
   Fits out;
-  Solve(options, &individual, &out.individual);
+  Solve(others, &individual, &out.individual);
   Solve(options, &summary, &out.with_sd);
-  Solve(options, &means_only, &out.means_only);
+  FitOptions wald = options;
+  wald.intervals = IntervalMethod::kWald;
+  Solve(wald, &means_only, &out.means_only);
   out.converged =
       out.individual.converged() && out.with_sd.converged() && out.means_only.converged();
   return out;
@@ -104,7 +113,7 @@ TEST(SummaryData, MeanSdAndNGiveTheIndividualAnimalFitExactly) {
   FitProblem individual = ev_mouse_biodistribution_problem(kAnimals);
   FitProblem summary = ev_mouse_biodistribution_problem(1);
   const std::vector<double> truth = truth_of(individual);
-  const Fits fits = fit_replicate(individual, summary, truth, 0, IntervalMethod::kProfile);
+  const Fits fits = fit_replicate(individual, summary, truth, 0, true);
   ASSERT_TRUE(fits.converged) << fits.individual.message << " | " << fits.with_sd.message;
   // The same likelihood: the same -2 log L (not only up to a constant), N and error SDs.
   EXPECT_NEAR(fits.with_sd.minus_two_log_likelihood, fits.individual.minus_two_log_likelihood,
@@ -119,9 +128,9 @@ TEST(SummaryData, MeanSdAndNGiveTheIndividualAnimalFitExactly) {
     const auto& a = fits.individual.parameters[i];
     const auto& b = fits.with_sd.parameters[i];
     if (a.fixed) continue;
-    for (auto [x, y] : {std::pair{a.estimate, b.estimate}, std::pair{a.se, b.se},
-                        std::pair{a.ci_low, b.ci_low}, std::pair{a.ci_high, b.ci_high},
-                        std::pair{a.ci_df, b.ci_df}}) {
+    for (auto [x, y] :
+         {std::pair{a.estimate, b.estimate}, std::pair{a.se, b.se}, std::pair{a.ci_low, b.ci_low},
+          std::pair{a.ci_high, b.ci_high}, std::pair{a.ci_df, b.ci_df}}) {
       const double relative = std::abs(x - y) / std::abs(x);
       worst = std::max(worst, relative);
       EXPECT_LT(relative, 1e-6) << a.name << ": " << x << " vs " << y;
@@ -133,7 +142,7 @@ TEST(SummaryData, MeanSdAndNGiveTheIndividualAnimalFitExactly) {
 
 TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
   const bool full = std::getenv("ONSET_FULL_STUDY") != nullptr;
-  int replicates = full ? 200 : 8;
+  int replicates = full ? 200 : 4;
   if (const char* count = std::getenv("ONSET_STUDY_REPLICATES")) replicates = std::atoi(count);
   FitProblem individual = ev_mouse_biodistribution_problem(kAnimals);
   FitProblem summary = ev_mouse_biodistribution_problem(1);
@@ -141,9 +150,7 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
   std::vector<Fits> outcomes(static_cast<size_t>(replicates));
   pk::parallel_for(
       static_cast<size_t>(replicates), 0, [] { return 0; },
-      [&](size_t r, int&) {
-        outcomes[r] = fit_replicate(individual, summary, truth, r, IntervalMethod::kProfile);
-      });
+      [&](size_t r, int&) { outcomes[r] = fit_replicate(individual, summary, truth, r, false); });
   int converged = 0;
   for (const auto& o : outcomes) converged += o.converged ? 1 : 0;
   std::printf("%d replicates, %d with all three fits converged\n", replicates, converged);
@@ -170,9 +177,8 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
       covered += covers(sd_fit) ? 1 : 0;
       covered_means += covers(mean_fit) ? 1 : 0;
       // The means-only fit against the animals' fit: on log scale (the estimation scale).
-      const double d =
-          std::abs(std::log(mean_fit.estimate / animal_fit.estimate)) /
-          (animal_fit.se / animal_fit.estimate);
+      const double d = std::abs(std::log(mean_fit.estimate / animal_fit.estimate)) /
+                       (animal_fit.se / animal_fit.estimate);
       distance_sum += d;
       distance_max = std::max(distance_max, d);
       ratio_sum += (mean_fit.se / mean_fit.estimate) / (animal_fit.se / animal_fit.estimate);
@@ -185,8 +191,11 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
                 individual.parameters[i].name.c_str(), true_value, coverage,
                 100.0 * covered_means / count, ratio_sum / count, distance_sum / count,
                 distance_max);
-    EXPECT_GE(ratio_sum / count, 0.98) << individual.parameters[i].name;
-    EXPECT_LE(ratio_sum / count, 1.10) << individual.parameters[i].name;
+    // Each replicate's ratio carries the noise of the means-only sigma (26 df: CV ~14 %), so
+    // the mean of a few replicates scatters by ~0.05-0.07 around the expected 1.03.
+    const double spread = 0.14 / std::sqrt(static_cast<double>(count));
+    EXPECT_GE(ratio_sum / count, 1.0 - 4 * spread) << individual.parameters[i].name;
+    EXPECT_LE(ratio_sum / count, 1.032 + 4 * spread) << individual.parameters[i].name;
     if (full) {
       EXPECT_GE(coverage, 93.0) << individual.parameters[i].name;
       EXPECT_LE(coverage, 97.0) << individual.parameters[i].name;
