@@ -15,8 +15,11 @@
 //                 "objective", "parameters": [{"name", "estimate", "se", "rse_pct"}]}],
 //   "two_stage": {"method", "parameters": [{"name", "unit", "n", "mean", "sd", "cv_pct",
 //                 "median", "geometric_mean"}]}, "notes"}
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -68,6 +71,10 @@ struct FitArgs {
   std::string label;
   std::string decay_corrected = "yes";
   bool per_subject = false;
+  std::vector<std::string> map;          // ROLE=COLUMN
+  std::vector<std::string> error_group;  // NAME=OBS1,OBS2
+  std::vector<std::string> estimate;     // NAME: estimated from the model's value
+  bool dose_per_kg = false;
 };
 
 std::map<std::string, double> parse_assignments(const std::vector<std::string>& items,
@@ -99,6 +106,14 @@ nlohmann::json number_or_null(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
+// One error model: sqrt(RSS/(N - p)), R's nls "residual standard error" (p: the estimated
+// parameters of the least-squares problem).
+double unbiased_sigma(const fits::FitSummary& summary, const fits::BlockSummary& block) {
+  const int p = summary.num_estimated + (block.error == fits::ErrorKind::kCombined ? 1 : 0);
+  return block.n > p ? std::sqrt(block.rss / (block.n - p))
+                     : std::numeric_limits<double>::quiet_NaN();
+}
+
 void print_json(const fits::FitSummary& summary, const std::vector<std::string>& notes) {
   nlohmann::json out;
   out["converged"] = summary.converged();
@@ -110,6 +125,10 @@ void print_json(const fits::FitSummary& summary, const std::vector<std::string>&
   out["bic"] = summary.bic;
   out["sigma"] = summary.blocks.size() == 1 ? number_or_null(summary.blocks[0].sigma)
                                             : nlohmann::json(nullptr);
+  out["sigma_definition"] = "maximum likelihood, sqrt(RSS/N)";
+  out["sigma_n_minus_p"] = summary.blocks.size() == 1
+                               ? number_or_null(unbiased_sigma(summary, summary.blocks[0]))
+                               : nlohmann::json(nullptr);
   nlohmann::json blocks = nlohmann::json::array();
   for (const auto& block : summary.blocks) {
     nlohmann::json b = {{"observable", block.name},
@@ -164,8 +183,11 @@ void print_text(const fits::FitSummary& summary, const std::vector<std::string>&
             << "   AIC: " << format_number(summary.aic, 8)
             << "   BIC: " << format_number(summary.bic, 8) << "\n";
   for (const auto& block : summary.blocks) {
-    std::cout << "error " << block.name << ": " << fits::error_kind_name(block.error) << ", sigma "
-              << format_number(block.sigma);
+    std::cout << "error " << block.name << ": " << fits::error_kind_name(block.error)
+              << ", sigma (ML, sqrt(RSS/N)) " << format_number(block.sigma);
+    if (summary.blocks.size() == 1)
+      std::cout << ", sigma (sqrt(RSS/(N - p)), as R's nls) "
+                << format_number(unbiased_sigma(summary, block));
     if (block.error == fits::ErrorKind::kCombined)
       std::cout << ", additive sd " << format_number(block.additive_sd);
     std::cout << " (n = " << block.n << ")\n";
@@ -363,6 +385,40 @@ int run(const FitArgs& args) {
             parse_error(item.substr(equals + 1));
       }
       data_options.start = start;
+      for (const auto& name : args.estimate) {
+        if (start.count(name))
+          throw BadInput("--estimate " + name + ": already given a start (--start)");
+        data_options.start[name] = std::numeric_limits<double>::quiet_NaN();  // model's value
+      }
+      for (const auto& item : args.map) {
+        const size_t equals = item.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == item.size())
+          throw BadInput("--map: expected ROLE=COLUMN (roles: " + fits::column_roles() +
+                         "); found '" + item + "'");
+        std::string role = item.substr(0, equals);
+        for (char& c : role) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (data_options.column_map.count(role)) throw BadInput("--map: " + role + " given twice");
+        data_options.column_map[role] = item.substr(equals + 1);
+      }
+      for (const auto& item : args.error_group) {
+        const size_t equals = item.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == item.size())
+          throw BadInput("--error-group: expected NAME=OBS1,OBS2,...; found '" + item + "'");
+        std::vector<std::string> members;
+        std::stringstream list(item.substr(equals + 1));
+        for (std::string member; std::getline(list, member, ',');)
+          if (!member.empty()) members.push_back(member);
+        const std::string group = item.substr(0, equals);
+        if (data_options.error_groups.count(group))
+          throw BadInput("--error-group: " + group + " given twice");
+        for (const auto& [other, names] : data_options.error_groups)
+          for (const auto& member : members)
+            if (std::find(names.begin(), names.end(), member) != names.end())
+              throw BadInput("--error-group: '" + member + "' is in both " + other + " and " +
+                             group);
+        data_options.error_groups[group] = members;
+      }
+      data_options.dose_per_kg = args.dose_per_kg;
       data_options.fixed = fixed;
       data_options.observable_column = args.observable_column;
       data_options.tidy_dose = args.dose;
@@ -449,6 +505,19 @@ void register_fit_command(CLI::App& app) {
                       "starting value NAME=VALUE (repeatable); with a model, only the "
                       "parameters given a start are estimated");
   command->add_option("--fix", args->fix, "hold NAME=VALUE (repeatable)");
+  command->add_option("--estimate", args->estimate,
+                      "estimate NAME from the model's value (repeatable); with a model, only "
+                      "the parameters given --start or --estimate are estimated");
+  command->add_option("--map", args->map,
+                      "column mapping ROLE=COLUMN (repeatable): ID, TIME, DV, OBS, UNIT, BLQ, "
+                      "N, SD, SEM, DOSE, WT, AMT, EVID, CMT, MDV, ...; e.g. --map ID=Subject "
+                      "--map TIME=Time --map DV=conc --map DOSE=Dose --map WT=Wt");
+  command->add_option("--error-group", args->error_group,
+                      "one error model shared by several observables: NAME=OBS1,OBS2,... "
+                      "(repeatable; organ or observable names)");
+  command->add_flag("--dose-per-kg", args->dose_per_kg,
+                    "observation tables: the dose (--dose or the DOSE column) is per kg of "
+                    "body weight, times the WT column (kg)");
   command->add_option("--ci", args->ci, "wald, profile or bootstrap")->capture_default_str();
   command
       ->add_option("--calibration", args->calibration,

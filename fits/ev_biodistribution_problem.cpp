@@ -15,10 +15,9 @@ const std::vector<std::string> kObservables = {"plasma_pct", "liver_pct", "splee
 const std::vector<std::string> kEstimated = {
     "plasma_elimination_rate", "fraction_to_liver",          "fraction_to_spleen",
     "fraction_to_lung",        "phagocyte_degradation_rate", "tissue_degradation_rate"};
-constexpr int kAnimalsPerTime = 5;
 }  // namespace
 
-FitProblem ev_mouse_biodistribution_problem() {
+FitProblem ev_mouse_biodistribution_problem(int animals_per_time) {
   std::shared_ptr<models::FileModel> file_model = models::load_file_model("ev_pbpk_mouse");
   std::shared_ptr<const pk::Model> model = file_model;
   const double dose =
@@ -28,7 +27,7 @@ FitProblem ev_mouse_biodistribution_problem() {
   csv << "ID,TIME,EVID,AMT,CMT,DV,MDV\n";
   int id = 0;
   for (double t : kTimes) {
-    for (int animal = 0; animal < kAnimalsPerTime; ++animal) {
+    for (int animal = 0; animal < animals_per_time; ++animal) {
       ++id;
       csv << id << ",0,1," << dose << ",1,.,1\n";
       for (size_t k = 0; k < kObservables.size(); ++k) csv << id << "," << t << ",0,0,1,0,0\n";

@@ -11,6 +11,8 @@
 
 namespace onset::fits {
 
-FitProblem ev_mouse_biodistribution_problem();
+// `animals_per_time` animals at each time (5 in the study; 1 gives the design of a table of
+// group means, one row per time and organ).
+FitProblem ev_mouse_biodistribution_problem(int animals_per_time = 5);
 
 }  // namespace onset::fits

@@ -139,6 +139,24 @@ bool FitProblem::IsValid(std::string* why) const {
   if (block.size() != n) return fail("every observation needs its observable block");
   if (!weight.empty() && weight.size() != n)
     return fail("weights and observations differ in number");
+  if (!animals.empty() && animals.size() != n)
+    return fail("animal counts and observations differ in number");
+  if (!within_ss.empty() && within_ss.size() != n)
+    return fail("within-group sums of squares and observations differ in number");
+  for (size_t i = 0; i < animals.size(); ++i) {
+    if (!(animals[i] >= 1 && std::isfinite(animals[i])))
+      return fail("observation " + std::to_string(i + 1) + " is a mean of " +
+                  format_number(animals[i]) + " animals; expected a count >= 1");
+    const bool has_ss = !within_ss.empty() && !std::isnan(within_ss[i]);
+    if (has_ss && !(within_ss[i] >= 0 && std::isfinite(within_ss[i])))
+      return fail("observation " + std::to_string(i + 1) + ": the SD must be >= 0 and finite");
+    if ((animals[i] != 1 || has_ss) &&
+        blocks[static_cast<size_t>(block[i])].error == ErrorKind::kLogNormal)
+      return fail("summary data (a mean of " + format_number(animals[i]) + " animals for '" +
+                  blocks[static_cast<size_t>(block[i])].name +
+                  "') need additive, proportional or combined error: the log of a mean is not "
+                  "the mean of the logs, so a log-normal error model does not describe it");
+  }
   if (blocks.empty()) return fail("no observable blocks");
   if (n == 0) return fail("no observations");
   for (size_t i = 0; i < n; ++i) {
@@ -187,7 +205,7 @@ class CeresResiduals final : public ceres::CostFunction {
  public:
   CeresResiduals(FitObjective* objective, std::vector<double>* theta, const std::vector<int>* free)
       : objective_(objective), theta_(theta), free_(free) {
-    set_num_residuals(static_cast<int>(objective->num_observations()));
+    set_num_residuals(static_cast<int>(objective->num_residuals()));
     mutable_parameter_block_sizes()->push_back(static_cast<int>(free->size()));
   }
 
@@ -199,7 +217,7 @@ class CeresResiduals final : public ceres::CostFunction {
     if (!objective_->evaluate(*theta_, residuals, want ? &jacobian_ : nullptr, nullptr))
       return false;
     if (want) {
-      const size_t n = objective_->num_observations();
+      const size_t n = objective_->num_residuals();
       const size_t m = objective_->num_internal();
       const size_t k = free_->size();
       for (size_t i = 0; i < n; ++i) {
@@ -314,7 +332,7 @@ SolveOutcome solve_from(FitObjective& objective, const std::vector<double>& thet
   for (size_t a = 0; a < m; ++a)
     if (!held[a]) free.push_back(static_cast<int>(a));
   std::vector<double> theta = theta0;
-  std::vector<double> residual(objective.num_observations());
+  std::vector<double> residual(objective.num_residuals());
   std::string why;
   // Several observables: the joint least-squares form (fits/fit_objective.hpp), one solve.
   struct JointForm {
@@ -437,8 +455,15 @@ double chi_square_quantile(double probability) {
 double normal_quantile(double probability) {
   return boost::math::quantile(boost::math::normal(), probability);
 }
+// NaN where the t distribution's quantile is not representable (a Satterthwaite df near 0:
+// one observation carries the whole residual variance); the interval then says so.
 double t_quantile(double df, double probability) {
-  return boost::math::quantile(boost::math::students_t(df), probability);
+  if (!(df >= 1e-3)) return std::numeric_limits<double>::quiet_NaN();
+  try {
+    return boost::math::quantile(boost::math::students_t(df), probability);
+  } catch (const std::exception&) {  // boost::math overflow
+    return std::numeric_limits<double>::quiet_NaN();
+  }
 }
 
 // The start box of one internal coordinate (structural parameter).
@@ -487,7 +512,7 @@ double profile_bound(FitObjective& objective, const std::vector<double>& theta_h
   // Inner fits need the statistic to about 1e-6 (absolute, -2 log L units), not the last
   // digit: -2 log L moves by N times the relative change of the joint least-squares cost.
   FitOptions options = fit_options;
-  const double n = static_cast<double>(objective.num_observations());
+  const double n = objective.effective_count();
   options.function_tolerance = std::max(options.function_tolerance, 1e-7 / n);
   options.parameter_tolerance = std::max(options.parameter_tolerance, 1e-8);
   const double tolerance = 1e-4 * target;
@@ -640,12 +665,22 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   std::string why;
   if (!options.IsValid(&why)) throw std::invalid_argument("fit options: " + why);
   if (!problem->IsValid(&why)) throw std::invalid_argument("fit problem: " + why);
+  if (options.intervals == IntervalMethod::kBootstrap &&
+      std::any_of(problem->within_ss.begin(), problem->within_ss.end(),
+                  [](double ss) { return !std::isnan(ss); }))
+    throw std::invalid_argument(
+        "--ci bootstrap is not available for summary data with SDs (a replicate would need "
+        "the SDs redrawn too); use --ci profile or wald");
   *summary = FitSummary{};
   summary->interval_method = std::string(interval_method_name(options.intervals));
 
   FitObjective objective(*problem, problem->predictor.get());
   const size_t m = objective.num_internal();
   const size_t n = objective.num_observations();
+  // Residual rows (observations, then the SD rows of summary data) and N, the observations
+  // the likelihood counts (each animal behind a mean with an SD).
+  const size_t rows = objective.num_residuals();
+  const double count = objective.effective_count();
   const std::vector<double> theta_start = objective.start();
   const std::vector<char> no_held(m, 0);
 
@@ -712,7 +747,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   summary->gradient_method = problem->predictor->gradient_method();
 
   // Statistics at the estimate.
-  std::vector<double> residual(n), jacobian;
+  std::vector<double> residual(rows), jacobian;
   objective.reset_block_weights();
   objective.evaluate(theta_hat, residual.data(), nullptr, &why);
   objective.update_block_weights();
@@ -726,7 +761,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   summary->minus_two_log_likelihood = stats.minus_two_log_likelihood;
   const int k_total = summary->num_estimated + summary->num_error_parameters;
   summary->aic = stats.minus_two_log_likelihood + 2.0 * k_total;
-  summary->bic = stats.minus_two_log_likelihood + std::log(static_cast<double>(n)) * k_total;
+  summary->bic = stats.minus_two_log_likelihood + std::log(count) * k_total;
   summary->rss = stats.rss;
   summary->blocks = stats.blocks;
   if (!std::isfinite(summary->minus_two_log_likelihood)) {
@@ -737,8 +772,8 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   }
 
   // Covariance on the internal scale: sum Q / (N - m) (J~'J~)^-1, by SVD.
-  Eigen::MatrixXd j(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
-  for (size_t i = 0; i < n; ++i)
+  Eigen::MatrixXd j(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(m));
+  for (size_t i = 0; i < rows; ++i)
     for (size_t a = 0; a < m; ++a)
       j(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(a)) = jacobian[i * m + a];
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinV);
@@ -757,9 +792,8 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
       in_null_space[a] = null_space.row(static_cast<Eigen::Index>(a)).norm() > 1e-8 ? 1 : 0;
   }
   // p: the rank of the Jacobian (the number of parameters when they are all identifiable).
-  const double dof = options.degrees_of_freedom_correction
-                         ? static_cast<double>(n) - static_cast<double>(rank)
-                         : static_cast<double>(n);
+  const double dof =
+      options.degrees_of_freedom_correction ? count - static_cast<double>(rank) : count;
   const double scale =
       dof > 0 ? stats.scaled_residual_sum / dof : std::numeric_limits<double>::quiet_NaN();
   Eigen::MatrixXd covariance_internal =
@@ -828,7 +862,7 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   // variances with several; the profile threshold c_a = (N / nu) nu_a log(1 + t^2 / nu_a).
   const bool t_calibration = options.calibration == IntervalCalibration::kStudentT;
   const double quantile_probability = 0.5 + options.confidence / 2;
-  const double residual_df = static_cast<double>(n) - static_cast<double>(rank);  // N - p
+  const double residual_df = count - static_cast<double>(rank);  // N - p
   const size_t num_blocks = problem->blocks.size();
   std::vector<double> df_of(ms, std::numeric_limits<double>::quiet_NaN());
   if (t_calibration && residual_df > 0) {
@@ -843,15 +877,16 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           svd.matrixV() * inverse_squares.asDiagonal() * svd.matrixV().transpose();
       const Eigen::MatrixXd u = j * inverse;
       std::vector<double> block_df(num_blocks, 0.0);
-      for (size_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < num_blocks; ++k) block_df[k] = objective.block_count(k);
+      for (size_t i = 0; i < rows; ++i) {
         const auto row = static_cast<Eigen::Index>(i);
-        block_df[static_cast<size_t>(problem->block[i])] += 1 - u.row(row).dot(j.row(row));
+        block_df[static_cast<size_t>(objective.block_of_row(i))] -= u.row(row).dot(j.row(row));
       }
       for (size_t a = 0; a < ms; ++a) {
         std::vector<double> w(num_blocks, 0.0);
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < rows; ++i) {
           const double value = u(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(a));
-          w[static_cast<size_t>(problem->block[i])] += value * value;
+          w[static_cast<size_t>(objective.block_of_row(i))] += value * value;
         }
         double total = 0, denominator = 0;
         bool defined = true;
@@ -861,12 +896,15 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           if (!(block_df[k] > 0)) defined = false;
           denominator += w[k] * w[k] / block_df[k];
         }
-        if (defined && denominator > 0) df_of[a] = total * total / denominator;
+        // Below 1e-3 df (one observation carries an error model's whole variance) the t
+        // quantile is not representable: no calibrated interval, said in the note.
+        if (defined && denominator > 0 && total * total / denominator >= 1e-3)
+          df_of[a] = total * total / denominator;
       }
     }
   }
   // The SE's sigma^2 divisor (N - p, or N without the correction) against the ML one (N).
-  const double ml_to_unbiased = static_cast<double>(n) / dof;
+  const double ml_to_unbiased = count / dof;
   auto wald_quantile = [&](size_t a) {
     return t_calibration ? t_quantile(df_of[a], quantile_probability)
                          : normal_quantile(quantile_probability);
@@ -1044,7 +1082,8 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
           std::vector<double> y(n);
           for (size_t i = 0; i < n; ++i) {
             const auto& block = stats.blocks[static_cast<size_t>(problem->block[i])];
-            const double w = problem->weight.empty() ? 1.0 : problem->weight[i];
+            const double w = (problem->weight.empty() ? 1.0 : problem->weight[i]) *
+                             (problem->animals.empty() ? 1.0 : problem->animals[i]);
             const double f = predictions[i];
             const double e = normal(rng) / std::sqrt(w);
             switch (block.error) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -46,23 +47,117 @@ std::optional<size_t> find_any(const CsvTable& table, std::initializer_list<cons
 
 }  // namespace
 
-bool is_tidy_tracer_csv(const std::string& path) {
-  const CsvTable table = CsvTable::read_file(path);
-  return table.find_column("organ") && table.find_column("value") && table.find_column("time") &&
-         !table.find_column("AMT");
+namespace {
+
+constexpr const char* kRoles[] = {"ID",  "TIME", "DV",   "OBS",  "UNIT", "BLQ",  "N",
+                                  "SD",  "SEM",  "DOSE", "WT",   "AMT",  "EVID", "CMT",
+                                  "MDV", "RATE", "II",   "ADDL", "SS"};
+
+// The column playing `role`: the mapped one, else the first of `names` present.
+std::optional<size_t> role_column(const CsvTable& table, const std::string& role,
+                                  std::initializer_list<const char*> names) {
+  if (auto index = table.find_column(role)) return index;
+  for (const char* name : names)
+    if (auto index = table.find_column(name)) return index;
+  return std::nullopt;
 }
 
-std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cmt) {
-  const CsvTable table = CsvTable::read_file(path);
-  const size_t time = table.require_column("time", "time (h)");
-  const size_t organ = table.require_column("organ", "organ (observable)");
-  const size_t value = table.require_column("value", "measured value");
-  const auto unit = table.find_column("unit");
-  const auto animal = find_any(table, {"animal", "subject", "id"});
-  const auto blq = table.find_column("blq");
-  if (!(dose > 0))
-    throw InputError(path, 0, 0, "tidy tracer data need the dose given to each animal (--dose)");
-  // Animals in order of first appearance; each animal's rows sorted by time.
+// The file's text with the header cells renamed by --map (COLUMN -> ROLE); the lines stay
+// where they were, so messages keep the file's line numbers.
+std::string mapped_text(const std::string& path, const std::map<std::string, std::string>& map) {
+  std::string text;
+  const std::string why = io::read_text_file(path, &text, pk::InputLimits::kMaxFileBytes);
+  if (!why.empty()) throw InputError(path, 0, 0, "the data set " + why);
+  if (map.empty()) return text;
+  const CsvTable table = CsvTable::parse(text, path);
+  std::vector<std::string> names;
+  for (const auto& cell : table.header()) names.push_back(std::string(trimmed(cell.text)));
+  std::vector<std::string> renamed = names;
+  for (const auto& [role, column] : map) {
+    if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles))
+      throw InputError("--map", 0, 0,
+                       "'" + role + "' is not a column role; known: " + column_roles());
+    const auto index = table.find_column(column);
+    if (!index) {
+      std::string known;
+      for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
+      throw InputError(path, table.header().front().line, 1,
+                       "--map " + role + "=" + column + ": no column '" + io::excerpt(column) +
+                           "' (columns: " + known + ")");
+    }
+    for (size_t c = 0; c < names.size(); ++c)
+      if (c != *index && lower(names[c]) == lower(role) && !map.count(names[c]))
+        throw InputError(path, table.header()[c].line, table.header()[c].column,
+                         "--map " + role + "=" + column + ": the data already have a column '" +
+                             names[c] + "'; map it to another role or rename it");
+    renamed[*index] = role;
+  }
+  // Replace the header line (after an optional byte order mark).
+  const size_t begin = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  size_t header_start = begin;
+  // Blank lines before the header are skipped by the reader; find the header's line.
+  for (int line = 1; line < table.header().front().line; ++line)
+    header_start = text.find('\n', header_start) + 1;
+  const size_t header_end = text.find('\n', header_start);
+  std::string header;
+  for (size_t c = 0; c < renamed.size(); ++c) {
+    const bool quote = renamed[c].find_first_of(",\"") != std::string::npos;
+    std::string cell = renamed[c];
+    if (quote) {
+      std::string escaped;
+      for (char ch : cell) escaped += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      cell = "\"" + escaped + "\"";
+    }
+    header += (c == 0 ? "" : ",") + cell;
+  }
+  const bool crlf =
+      header_end != std::string::npos && header_end > header_start && text[header_end - 1] == '\r';
+  return text.substr(0, header_start) + header + (crlf ? "\r" : "") +
+         (header_end == std::string::npos ? "" : text.substr(header_end));
+}
+
+// An ID as NONMEM text: itself when plain, else its position.
+std::string id_text(const std::string& id, size_t position) {
+  const bool plain = !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+  return plain ? id : std::to_string(position + 1);
+}
+
+// An observation table (no AMT column: ID, TIME, DV, OBS/organ, UNIT, BLQ, N, SD, SEM, DOSE,
+// WT) as NONMEM-style text with one dose per subject at time 0.
+std::string observation_table_to_nonmem(const CsvTable& table, double dose, int dose_cmt,
+                                        bool dose_per_kg) {
+  const std::string path = table.source_name();
+  const auto time = role_column(table, "TIME", {"time"});
+  const auto dv = role_column(table, "DV", {"value"});
+  if (!time || !dv) {
+    std::string known;
+    for (const auto& cell : table.header()) known += (known.empty() ? "" : ", ") + cell.text;
+    throw InputError(path, table.header().front().line, 1,
+                     std::string("no ") + (!time ? "time" : "value") +
+                         " column: an observation table needs TIME (or time) and DV (or value); "
+                         "name yours with --map TIME=COLUMN --map DV=COLUMN (columns: " +
+                         known + ")");
+  }
+  const auto organ = role_column(table, "OBS", {"OBSERVABLE", "DVID", "organ"});
+  const auto unit = role_column(table, "UNIT", {"unit"});
+  const auto animal = role_column(table, "ID", {"animal", "subject"});
+  const auto blq = role_column(table, "BLQ", {"blq"});
+  const auto count = role_column(table, "N", {"n"});
+  const auto sd = role_column(table, "SD", {"sd"});
+  const auto sem = role_column(table, "SEM", {"sem"});
+  const auto dose_column = role_column(table, "DOSE", {});
+  const auto weight = role_column(table, "WT", {});
+  if (dose_per_kg && !weight)
+    throw InputError(path, table.header().front().line, 1,
+                     "a dose per kg needs the body weight: name the column with --map WT=COLUMN "
+                     "(kg)");
+  if (!dose_column && !(dose > 0))
+    throw InputError(path, 0, 0,
+                     "no dose: the data have no dose records (AMT) and no DOSE column; give the "
+                     "dose per subject with --dose AMOUNT (time 0, --dose-cmt) or name a column "
+                     "with --map DOSE=COLUMN");
   std::vector<std::string> order;
   std::map<std::string, std::vector<size_t>> rows;
   for (size_t r = 0; r < table.row_count(); ++r) {
@@ -71,37 +166,117 @@ std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cm
     rows[id].push_back(r);
   }
   std::ostringstream csv;
-  csv << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS,BLQ\n";
+  csv << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS,BLQ,N,SD\n";
   for (size_t a = 0; a < order.size(); ++a) {
     auto& list = rows[order[a]];
     std::stable_sort(list.begin(), list.end(), [&](size_t x, size_t y) {
-      return cell_number(table, x, time, "time") < cell_number(table, y, time, "time");
+      return cell_number(table, x, *time, "time") < cell_number(table, y, *time, "time");
     });
-    csv << a + 1 << ",0,1," << format_number(dose, 17) << "," << dose_cmt << ",.,1,.,0\n";
+    double amount = dose;
+    if (dose_column) {
+      amount = cell_number(table, list.front(), *dose_column, "dose");
+      for (size_t r : list)
+        if (cell_number(table, r, *dose_column, "dose") != amount)
+          throw InputError(path, table.cell(r, *dose_column).line,
+                           table.cell(r, *dose_column).column,
+                           "the dose changes within subject " + order[a] +
+                               " (one dose per subject at time 0 in an observation table)");
+    }
+    if (dose_per_kg) {
+      const double kg = cell_number(table, list.front(), *weight, "body weight, kg");
+      if (!(kg > 0))
+        throw InputError(path, table.cell(list.front(), *weight).line,
+                         table.cell(list.front(), *weight).column, "body weight must be > 0");
+      amount *= kg;
+    }
+    if (!(amount > 0))
+      throw InputError(path, dose_column ? table.cell(list.front(), *dose_column).line : 0, 0,
+                       "the dose of subject " + order[a] + " must be > 0");
+    const std::string id = id_text(order[a], a);
+    csv << id << ",0,1," << format_number(amount, 17) << "," << dose_cmt << ",.,1,.,0,.,.\n";
     for (size_t r : list) {
-      std::string name(trimmed(table.cell(r, organ).text));
-      if (unit) {
+      std::string name = organ ? std::string(trimmed(table.cell(r, *organ).text)) : ".";
+      if (organ && unit) {
         const std::string u = lower(std::string(trimmed(table.cell(r, *unit).text)));
         if (u == "%id/g")
           name += "@pct_per_g";
-        else if (u == "%id")
+        else if (u == "%id" || u == "%id/organ")
           name += "@pct";
       }
-      const std::string dv(trimmed(table.cell(r, value).text));
+      const std::string value(trimmed(table.cell(r, *dv).text));
+      const bool missing = value.empty() || value == ".";
       const bool is_blq = blq && std::string(trimmed(table.cell(r, *blq).text)) == "1";
-      csv << a + 1 << "," << format_number(cell_number(table, r, time, "time"), 17) << ",0,0,"
-          << dose_cmt << "," << (dv.empty() ? "." : dv) << "," << (dv.empty() ? 1 : 0) << ","
-          << name << "," << (is_blq ? 1 : 0) << "\n";
+      // Summary data: n, and the SD (or SEM x sqrt(n)) of the animals.
+      std::string n_text = ".", sd_text = ".";
+      auto given = [&](std::optional<size_t> column) {
+        if (!column) return false;
+        const std::string text(trimmed(table.cell(r, *column).text));
+        return !text.empty() && text != ".";
+      };
+      double n = 1;
+      if (given(count)) {
+        n = cell_number(table, r, *count, "number of animals");
+        if (!(n >= 1) || n != std::floor(n))
+          throw InputError(
+              path, table.cell(r, *count).line, table.cell(r, *count).column,
+              "the number of animals must be a whole number >= 1; found " + format_number(n));
+        n_text = format_number(n, 17);
+      }
+      if (given(sd) || given(sem)) {
+        const auto column = given(sd) ? *sd : *sem;
+        const double spread =
+            cell_number(table, r, column, given(sd) ? "SD of the animals" : "SEM of the mean");
+        if (!(spread >= 0))
+          throw InputError(path, table.cell(r, column).line, table.cell(r, column).column,
+                           "an SD or SEM must be >= 0");
+        if (!given(count))
+          throw InputError(path, table.cell(r, column).line, table.cell(r, column).column,
+                           std::string("an ") + (given(sd) ? "SD" : "SEM") +
+                               " without the number of animals: give n (column n, or --map "
+                               "N=COLUMN) so that the mean's variance (SD^2/n) is known");
+        sd_text = format_number(given(sd) ? spread : spread * std::sqrt(n), 17);
+      }
+      csv << id << "," << format_number(cell_number(table, r, *time, "time"), 17) << ",0,0,"
+          << dose_cmt << "," << (missing ? "." : value) << "," << (missing ? 1 : 0) << "," << name
+          << "," << (is_blq ? 1 : 0) << "," << n_text << "," << sd_text << "\n";
     }
   }
   return csv.str();
+}
+
+}  // namespace
+
+std::string column_roles() {
+  std::string roles;
+  for (const char* role : kRoles) roles += (roles.empty() ? "" : ", ") + std::string(role);
+  return roles;
+}
+
+bool is_tidy_tracer_csv(const std::string& path) {
+  const CsvTable table = CsvTable::read_file(path);
+  return table.find_column("organ") && table.find_column("value") && table.find_column("time") &&
+         !table.find_column("AMT");
+}
+
+std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cmt) {
+  if (!(dose > 0))
+    throw InputError(path, 0, 0, "tidy tracer data need the dose given to each animal (--dose)");
+  return observation_table_to_nonmem(CsvTable::read_file(path), dose, dose_cmt, false);
 }
 
 LoadedProblem load_model_problem(const std::string& model_name, const std::string& data_path,
                                  const ModelDataOptions& options) {
   LoadedProblem loaded;
   using Observe = ModelDataOptions::Observe;
-  const bool tidy = is_tidy_tracer_csv(data_path);
+  // The data as text with --map applied; no AMT column: an observation table (tidy tracer
+  // data, R's layout), converted to NONMEM form with one dose per subject at time 0.
+  const std::string text = mapped_text(data_path, options.column_map);
+  const CsvTable source = CsvTable::parse(text, data_path);
+  const bool table_form = !source.find_column("AMT");
+  bool tidy = table_form && source.find_column("organ").has_value();
+  if (const auto unit = role_column(source, "UNIT", {"unit"}); table_form && unit)
+    for (size_t r = 0; r < source.row_count() && !tidy; ++r)
+      tidy = trimmed(source.cell(r, *unit).text).starts_with("%");
   if (tidy && options.observe == Observe::kUnset)
     throw InputError(
         data_path, 0, 0,
@@ -134,18 +309,21 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
         "observing intact vesicles (asked for): label released or residualised after "
         "degradation is not in the predictions");
   }
-  std::string csv_text;
-  if (tidy) {
-    csv_text = tidy_to_nonmem_csv(data_path, options.tidy_dose, options.tidy_dose_cmt);
-    loaded.notes.push_back("tidy tracer data converted: one dose of " +
-                           format_number(options.tidy_dose) + " into compartment " +
-                           std::to_string(options.tidy_dose_cmt) + " per animal at time 0");
+  std::string csv_text = text;
+  if (table_form) {
+    csv_text = observation_table_to_nonmem(source, options.tidy_dose, options.tidy_dose_cmt,
+                                           options.dose_per_kg);
+    const bool dose_column = role_column(source, "DOSE", {}).has_value();
+    loaded.notes.push_back(
+        std::string(tidy ? "tidy tracer data" : "observation table") + " converted: one dose " +
+        (dose_column ? std::string("(column DOSE)") : "of " + format_number(options.tidy_dose)) +
+        (options.dose_per_kg ? " per kg x WT" : "") + " into compartment " +
+        std::to_string(options.tidy_dose_cmt) + " per subject at time 0");
   }
-  auto data = std::make_shared<pk::DosingData>(tidy ? pk::parse_dosing_csv(csv_text, data_path)
-                                                    : pk::read_dosing_file(data_path));
-  // Observable names and BLQ flags come from the CSV text, matched to records by line.
-  const CsvTable table =
-      tidy ? CsvTable::parse(csv_text, data_path) : CsvTable::read_file(data_path);
+  auto data = std::make_shared<pk::DosingData>(pk::parse_dosing_csv(csv_text, data_path));
+  // Observable names, BLQ flags and summary columns come from the CSV text, matched to
+  // records by line.
+  const CsvTable table = table_form ? CsvTable::parse(csv_text, data_path) : source;
   if (with_label && options.label->half_life_h > 0 && !options.decay_corrected) {
     // The decay factor counts from t = 0: every dose must be given then.
     for (const auto& record : data->records)
@@ -171,7 +349,12 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
 
   std::vector<FittedObservation> observations;
   std::map<std::string, int> block_of;
+  std::set<std::string> used_members;
   int blq_count = 0;
+  const auto count_column = table.find_column("N");
+  const auto sd_column = table.find_column("SD");
+  const auto sem_column = table.find_column("SEM");
+  bool any_summary = false, any_sd = false;
   for (size_t r = 0; r < data->records.size(); ++r) {
     const auto& record = data->records[r];
     if (record.evid != 0 || record.mdv != 0 || std::isnan(record.dv)) continue;
@@ -180,6 +363,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     if (observable_column && row != row_of_line.end()) {
       const CsvCell& cell = table.cell(row->second, *observable_column);
       name = std::string(trimmed(cell.text));
+      if (name.empty() || name == ".") name = default_observable;
       // Tidy data: organ@pct -> observable organ, organ_pct; organ@pct_per_g -> organ_pct_per_g.
       std::vector<std::string> candidates = {name};
       if (const size_t at = name.find('@'); at != std::string::npos) {
@@ -213,20 +397,98 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     const int observable = model->observable_index(name);
     if (observable < 0)
       throw InputError(data_path, 0, 0, "'" + name + "' is not an observable of the model");
-    if (!block_of.count(name)) {
-      block_of[name] = static_cast<int>(loaded.problem.blocks.size());
-      const auto e = options.error_by_observable.find(name);
+    // The error model: the observable's own, or its group's (--error-group).
+    std::string block_name = name;
+    for (const auto& [group, members] : options.error_groups)
+      for (const auto& member : members)
+        if (member == name || member + "_pct" == name || member + "_label_pct" == name ||
+            member + "_pct_per_g" == name || member + "_label_pct_per_g" == name) {
+          block_name = group;
+          used_members.insert(group + "\n" + member);
+        }
+    if (!block_of.count(block_name)) {
+      block_of[block_name] = static_cast<int>(loaded.problem.blocks.size());
+      auto e = options.error_by_observable.find(block_name);
+      if (e == options.error_by_observable.end()) e = options.error_by_observable.find(name);
       loaded.problem.blocks.push_back(
-          {name, e != options.error_by_observable.end() ? e->second : options.error, 0});
+          {block_name, e != options.error_by_observable.end() ? e->second : options.error, 0});
     }
+    // Summary data: a mean of n animals, with their SD when reported.
+    double animals = 1, within = std::numeric_limits<double>::quiet_NaN();
+    if (row != row_of_line.end()) {
+      auto given = [&](std::optional<size_t> column) {
+        if (!column) return std::string();
+        std::string cell(trimmed(table.cell(row->second, *column).text));
+        return cell == "." ? std::string() : cell;
+      };
+      if (const std::string n_text = given(count_column); !n_text.empty()) {
+        animals = cell_number(table, row->second, *count_column, "number of animals");
+        if (!(animals >= 1) || animals != std::floor(animals))
+          throw InputError(data_path, table.cell(row->second, *count_column).line,
+                           table.cell(row->second, *count_column).column,
+                           "the number of animals must be a whole number >= 1");
+      }
+      const bool has_sd = !given(sd_column).empty(), has_sem = !given(sem_column).empty();
+      if (has_sd || has_sem) {
+        const size_t column = has_sd ? *sd_column : *sem_column;
+        if (given(count_column).empty())
+          throw InputError(data_path, table.cell(row->second, column).line,
+                           table.cell(row->second, column).column,
+                           "an SD or SEM without the number of animals (column N)");
+        const double spread = cell_number(table, row->second, column, "SD or SEM");
+        if (!(spread >= 0))
+          throw InputError(data_path, table.cell(row->second, column).line,
+                           table.cell(row->second, column).column, "an SD or SEM must be >= 0");
+        const double sd_value = has_sd ? spread : spread * std::sqrt(animals);
+        within = (animals - 1) * sd_value * sd_value;
+        any_sd = true;
+      }
+      if (animals != 1) any_summary = true;
+    }
+    loaded.problem.animals.push_back(animals);
+    loaded.problem.within_ss.push_back(within);
     observations.push_back({static_cast<int>(r), observable});
     loaded.problem.y.push_back(record.dv);
-    loaded.problem.block.push_back(block_of[name]);
+    loaded.problem.block.push_back(block_of[block_name]);
     loaded.problem.x.push_back(record.time_h);
     loaded.problem.group.push_back(record.id);
   }
   if (observations.empty())
     throw InputError(data_path, 0, 0, "no observations (EVID 0, MDV 0, DV given)");
+  for (const auto& [group, members] : options.error_groups)
+    for (const auto& member : members)
+      if (!used_members.count(group + "\n" + member))
+        throw InputError("--error-group", 0, 0,
+                         group + ": '" + member + "' is not an observable of the data");
+  if (!any_summary) loaded.problem.animals.clear();
+  if (!any_sd) loaded.problem.within_ss.clear();
+  if (any_summary)
+    loaded.notes.push_back(
+        std::string("summary data: each value is a mean of N animals, variance the error "
+                    "model's / N") +
+        (any_sd ? "; with its SD, the likelihood of the animals themselves (mean and SD are "
+                  "sufficient for normal errors; fits/README.md)"
+                : ""));
+  // One observation of an error model: its SD has no estimate and the likelihood no bound
+  // (the fit drives that SD to 0 and the intervals to a point).
+  {
+    std::vector<double> counts(loaded.problem.blocks.size(), 0.0);
+    for (size_t i = 0; i < loaded.problem.y.size(); ++i)
+      counts[static_cast<size_t>(loaded.problem.block[i])] +=
+          loaded.problem.within_ss.empty() || std::isnan(loaded.problem.within_ss[i])
+              ? 1.0
+              : loaded.problem.animals[i];
+    for (size_t k = 0; k < counts.size(); ++k)
+      if (counts[k] < 2)
+        throw InputError(
+            data_path, 0, 0,
+            "one observation of '" + loaded.problem.blocks[k].name +
+                "': its residual SD cannot be estimated from one value (the likelihood has no "
+                "lower bound: the fit would drive that SD to 0 and every interval to a point). "
+                "Share one error model over several observables (--error-group "
+                "NAME=OBS1,OBS2,...), or give the SD and number of animals of each mean "
+                "(columns SD or SEM, and N)");
+  }
   if (blq_count > 0)
     loaded.notes.push_back(std::to_string(blq_count) +
                            " observation(s) below the quantification limit excluded (M1)");
@@ -252,7 +514,8 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
       parameter.start = it->second;
       parameter.fixed = true;
     } else if (auto s = options.start.find(info.name); s != options.start.end()) {
-      parameter.start = s->second;
+      // NaN: --estimate NAME, from the model's value.
+      if (!std::isnan(s->second)) parameter.start = s->second;
     } else if (!options.start.empty()) {
       // With explicit starts, only the parameters named are estimated.
       parameter.fixed = true;

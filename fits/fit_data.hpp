@@ -36,6 +36,16 @@ struct ModelDataOptions {
   // ORGAN_pct for %ID and ORGAN_pct_per_g for %ID/g.
   double tidy_dose = 0;
   int tidy_dose_cmt = 1;
+  // Column mapping (--map ROLE=COLUMN): the data's column that plays each role. Roles: ID,
+  // TIME, DV, OBS, UNIT, BLQ, N, SD, SEM, DOSE, WT and the NONMEM ones (AMT, EVID, CMT, MDV,
+  // RATE, II, ADDL, SS). Unmapped roles are found by their usual names (fits/README.md).
+  std::map<std::string, std::string> column_map;
+  // Observation tables (no AMT column): the DOSE column or `tidy_dose` is per kg of body
+  // weight, multiplied by the WT column (kg) of the subject.
+  bool dose_per_kg = false;
+  // Error groups (--error-group NAME=OBS1,OBS2): the observables (as the data name them, or
+  // the model's observable names) that share one error model; the others have their own.
+  std::map<std::string, std::vector<std::string>> error_groups;
   // What tracer values measure. A counter or imager reads the label, not the vesicle, so tidy
   // tracer data are refused unless this is said: kLabel fits the label observation model of
   // `label` (models/tracer_observation.hpp; organ ORGAN maps to ORGAN_label_pct, %ID/g to
@@ -58,8 +68,12 @@ struct LoadedProblem {
 
 // True when the CSV looks like tidy tracer data (has time, organ and value columns, no AMT).
 bool is_tidy_tracer_csv(const std::string& path);
-// The NONMEM-style CSV text of a tidy tracer file (ID, TIME, EVID, AMT, CMT, DV, MDV, OBS, BLQ).
+// The NONMEM-style CSV text of a tidy tracer file (ID, TIME, EVID, AMT, CMT, DV, MDV, OBS, BLQ,
+// N, SD).
 std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cmt);
+
+// The roles --map knows, in words for messages ("ID, TIME, DV, ...").
+std::string column_roles();
 
 LoadedProblem load_model_problem(const std::string& model, const std::string& data_path,
                                  const ModelDataOptions& options);

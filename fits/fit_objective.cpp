@@ -13,9 +13,33 @@ FitObjective::FitObjective(const FitProblem& problem, Predictor* predictor)
   for (size_t i = 0; i < problem.parameters.size(); ++i) {
     if (!problem.parameters[i].fixed) estimated_.push_back(static_cast<int>(i));
   }
+  const size_t n = problem.y.size();
   members_.resize(problem.blocks.size());
-  for (size_t i = 0; i < problem.y.size(); ++i)
-    members_[static_cast<size_t>(problem.block[i])].push_back(i);
+  rows_.resize(problem.blocks.size());
+  nk_.assign(problem.blocks.size(), 0.0);
+  mult_.assign(n, 1.0);
+  mean_weight_.assign(n, 1.0);
+  extra_row_.assign(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = static_cast<size_t>(problem.block[i]);
+    members_[k].push_back(i);
+    rows_[k].push_back(i);
+    block_of_row_.push_back(problem.block[i]);
+    const double animals = problem.animals.empty() ? 1.0 : problem.animals[i];
+    const double w = problem.weight.empty() ? 1.0 : problem.weight[i];
+    mean_weight_[i] = w * animals;
+    if (!problem.within_ss.empty() && std::isfinite(problem.within_ss[i])) mult_[i] = animals;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!(mult_[i] > 1)) continue;
+    const size_t k = static_cast<size_t>(problem.block[i]);
+    extra_row_[i] = static_cast<long>(n + extra_obs_.size());
+    rows_[k].push_back(n + extra_obs_.size());
+    block_of_row_.push_back(problem.block[i]);
+    extra_obs_.push_back(i);
+  }
+  for (size_t i = 0; i < n; ++i) nk_[static_cast<size_t>(problem.block[i])] += mult_[i];
+  for (double count : nk_) total_count_ += count;
   combined_internal_.assign(problem.blocks.size(), -1);
   for (size_t k = 0; k < problem.blocks.size(); ++k) {
     if (problem.blocks[k].error == ErrorKind::kCombined) {
@@ -109,7 +133,7 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
       const double scale = params_[static_cast<size_t>(estimated_[a])];
       for (size_t i = 0; i < n; ++i) jf_[a * n + i] *= scale;
     }
-    jacobian->assign(n * m, 0.0);
+    jacobian->assign(num_residuals() * m, 0.0);
   }
   g_.resize(n);
   dlog_gmean_.assign(m, 0.0);
@@ -117,7 +141,7 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
   for (size_t k = 0; k < problem_.blocks.size(); ++k) {
     const ErrorKind error = problem_.blocks[k].error;
     const auto& rows = members_[k];
-    const double nk = static_cast<double>(rows.size());
+    const double nk = nk_[k];
     const double sqrt_c = joint_ ? 1.0 : std::sqrt(block_weight_[k]);
     const int lambda_index = combined_internal_[k];
     const double lambda =
@@ -140,19 +164,27 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
         g = std::sqrt(lambda * lambda + f * f);
       }
       g_[i] = g;
-      log_g_sum += std::log(g);
+      log_g_sum += mult_[i] * std::log(g);
     }
     const double big_g = std::exp(log_g_sum / nk);
     gmean_[k] = big_g;
     double q = 0;
     for (size_t i : rows) {
-      const double w = problem_.weight.empty() ? 1.0 : problem_.weight[i];
+      const double w = mean_weight_[i];
       const double r =
           error == ErrorKind::kLogNormal
               ? std::sqrt(w) * (std::log(y_[i]) - std::log(f_[i]))
               : std::sqrt(w) * ((y_[i] - f_[i]) + (y_low_[i] - f_low_[i])) * big_g / g_[i];
       q += r * r;
       residuals[i] = sqrt_c * r;
+      if (extra_row_[i] >= 0) {
+        // The animals' spread about their mean, sqrt(w (n - 1) SD^2) G / g_i: it depends on
+        // the parameters through g_i and G only.
+        const double w_row = problem_.weight.empty() ? 1.0 : problem_.weight[i];
+        const double e = std::sqrt(w_row * problem_.within_ss[i]) * big_g / g_[i];
+        q += e * e;
+        residuals[extra_row_[i]] = sqrt_c * e;
+      }
     }
     q_[k] = q;
     if (!want) continue;
@@ -169,15 +201,24 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
       }
       for (size_t a = 0; a < m; ++a) {
         double sum = 0;
-        for (size_t r = 0; r < rows.size(); ++r) sum += dlog_g[r * m + a];
+        for (size_t r = 0; r < rows.size(); ++r) sum += mult_[rows[r]] * dlog_g[r * m + a];
         dlog_gmean_[a] = sum / nk;
       }
     }
     for (size_t r = 0; r < rows.size(); ++r) {
       const size_t i = rows[r];
-      const double w = problem_.weight.empty() ? 1.0 : problem_.weight[i];
+      const double w = mean_weight_[i];
       const double sw = sqrt_c * std::sqrt(w);
       double* row = jacobian->data() + i * m;
+      if (extra_row_[i] >= 0 && error != ErrorKind::kAdditive) {
+        // d e / d theta = e (d log G - d log g_i).
+        double* extra = jacobian->data() + static_cast<size_t>(extra_row_[i]) * m;
+        const double e = residuals[extra_row_[i]];
+        for (size_t a = 0; a < m; ++a) {
+          const bool own = a < ms || static_cast<int>(a) == lambda_index;
+          if (own) extra[a] = e * (dlog_gmean_[a] - dlog_g[r * m + a]);
+        }
+      }
       if (error == ErrorKind::kLogNormal) {
         for (size_t a = 0; a < ms; ++a) row[a] = -sw * jf_[a * n + i] / f_[i];
       } else if (error == ErrorKind::kAdditive) {
@@ -199,19 +240,18 @@ bool FitObjective::evaluate(std::span<const double> theta, double* residuals,
 }
 
 void FitObjective::apply_joint_form(double* residuals, std::vector<double>* jacobian) {
-  const size_t n = y_.size();
   const size_t m = num_internal();
   const size_t blocks = problem_.blocks.size();
-  const double total = static_cast<double>(n);
+  const double total = total_count_;
   double log_mean = 0;  // L
   for (size_t k = 0; k < blocks; ++k)
-    log_mean += static_cast<double>(members_[k].size()) / total * std::log(std::max(q_[k], 1e-300));
+    log_mean += nk_[k] / total * std::log(std::max(q_[k], 1e-300));
   if (jacobian) {
     // d log Q_k = 2 sum_i r_i dr_i / Q_k (r, dr: the unweighted residuals and rows above).
     dlog_q_.assign(blocks * m, 0.0);
     for (size_t k = 0; k < blocks; ++k) {
       const double q = std::max(q_[k], 1e-300);
-      for (size_t i : members_[k]) {
+      for (size_t i : rows_[k]) {
         const double* row = jacobian->data() + i * m;
         for (size_t a = 0; a < m; ++a) dlog_q_[k * m + a] += 2 * residuals[i] * row[a] / q;
       }
@@ -219,18 +259,17 @@ void FitObjective::apply_joint_form(double* residuals, std::vector<double>* jaco
     std::vector<double>& dlog_mean = dlog_scratch_;
     dlog_mean.assign(m, 0.0);
     for (size_t k = 0; k < blocks; ++k)
-      for (size_t a = 0; a < m; ++a)
-        dlog_mean[a] += static_cast<double>(members_[k].size()) / total * dlog_q_[k * m + a];
+      for (size_t a = 0; a < m; ++a) dlog_mean[a] += nk_[k] / total * dlog_q_[k * m + a];
     // r~ = s_k r with log s_k = (log(n_k/N) + L - log Q_k) / 2: dr~ = s_k (dr + r d log s_k).
     for (size_t k = 0; k < blocks; ++k)
       for (size_t a = 0; a < m; ++a)
         dlog_q_[k * m + a] = 0.5 * (dlog_mean[a] - dlog_q_[k * m + a]);  // now d log s_k
   }
   for (size_t k = 0; k < blocks; ++k) {
-    const double nk = static_cast<double>(members_[k].size());
+    const double nk = nk_[k];
     const double scale =
         std::sqrt(nk / total * std::exp(log_mean - std::log(std::max(q_[k], 1e-300))));
-    for (size_t i : members_[k]) {
+    for (size_t i : rows_[k]) {
       if (jacobian) {
         double* row = jacobian->data() + i * m;
         for (size_t a = 0; a < m; ++a)
@@ -250,11 +289,11 @@ double FitObjective::update_block_weights() {
   double total_q = 0, total_n = 0;
   for (size_t k = 0; k < q_.size(); ++k) {
     total_q += q_[k];
-    total_n += static_cast<double>(members_[k].size());
+    total_n += nk_[k];
   }
   double change = 0;
   for (size_t k = 0; k < q_.size(); ++k) {
-    const double nk = static_cast<double>(members_[k].size());
+    const double nk = nk_[k];
     const double weight = q_[k] > 0 ? (nk / q_[k]) / (total_n / total_q) : 1.0;
     change = std::max(change, std::abs(weight / block_weight_[k] - 1));
     block_weight_[k] = weight;
@@ -265,7 +304,7 @@ double FitObjective::update_block_weights() {
 double FitObjective::profile_objective() const {
   double value = 0;
   for (size_t k = 0; k < q_.size(); ++k) {
-    const double nk = static_cast<double>(members_[k].size());
+    const double nk = nk_[k];
     value += nk * std::log(std::max(q_[k], 1e-300));
   }
   return value;
@@ -276,20 +315,23 @@ FitObjective::Statistics FitObjective::statistics() const {
   double log_w = 0, log_y = 0;
   for (size_t i = 0; i < y_.size(); ++i) {
     stats.rss += (y_[i] - f_[i]) * (y_[i] - f_[i]);
-    if (!problem_.weight.empty()) log_w += std::log(problem_.weight[i]);
+    // log det of the covariance: a mean of n animals without SD has variance sigma^2 g^2 /
+    // (w n); with an SD each of its n animals has sigma^2 g^2 / w.
+    const double w = problem_.weight.empty() ? 1.0 : problem_.weight[i];
+    log_w += mult_[i] > 1 ? mult_[i] * std::log(w) : std::log(mean_weight_[i]);
     if (problem_.blocks[static_cast<size_t>(problem_.block[i])].error == ErrorKind::kLogNormal)
       log_y += std::log(y_[i]);
   }
   stats.minus_two_log_likelihood = -log_w + 2 * log_y;
   for (size_t k = 0; k < q_.size(); ++k) {
-    const double nk = static_cast<double>(members_[k].size());
+    const double nk = nk_[k];
     const double q = std::max(q_[k], 1e-300);
     stats.minus_two_log_likelihood += nk * (std::log(2 * std::numbers::pi * q / nk) + 1);
     stats.scaled_residual_sum += q_[k];
     BlockSummary block;
     block.name = problem_.blocks[k].name;
     block.error = problem_.blocks[k].error;
-    block.n = static_cast<int>(members_[k].size());
+    block.n = static_cast<int>(std::lround(nk));
     block.rss = q_[k] / (gmean_[k] * gmean_[k]);
     block.sigma = std::sqrt(block.rss / nk);
     if (combined_internal_[k] >= 0) {

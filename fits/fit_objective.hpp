@@ -18,6 +18,15 @@ class FitObjective {
   FitObjective(const FitProblem& problem, Predictor* predictor);
 
   size_t num_observations() const { return y_.size(); }
+  // Residual rows: one per observation, then one per summary observation with a reported SD
+  // (its within-group sum of squares, FitProblem::within_ss).
+  size_t num_residuals() const { return y_.size() + extra_obs_.size(); }
+  // The error-model block of residual row `row`.
+  int block_of_row(size_t row) const { return block_of_row_[row]; }
+  // Observations each block counts in its likelihood (animals behind a mean with an SD count
+  // one each) and their sum N: the n of n log Q and of the degrees of freedom.
+  double block_count(size_t k) const { return nk_[k]; }
+  double effective_count() const { return total_count_; }
   size_t num_structural() const { return estimated_.size(); }
   size_t num_combined() const { return combined_blocks_.size(); }
   size_t num_internal() const { return estimated_.size() + combined_blocks_.size(); }
@@ -30,7 +39,8 @@ class FitObjective {
   // Every parameter on its natural scale (fixed ones at their values).
   std::vector<double> natural_parameters(std::span<const double> theta) const;
 
-  // Scaled residuals (n) and, if `jacobian` is given, their Jacobian (row-major n x m).
+  // Scaled residuals (num_residuals()) and, if `jacobian` is given, their Jacobian (row-major n x
+  // m).
   bool evaluate(std::span<const double> theta, double* residuals, std::vector<double>* jacobian,
                 std::string* why);
 
@@ -76,7 +86,15 @@ class FitObjective {
   std::vector<int> combined_blocks_;          // block index of each combined-error block
   std::vector<int> combined_internal_;        // per block: internal index of log lambda, or -1
   std::vector<std::vector<size_t>> members_;  // observations of each block
-  std::vector<double> block_weight_;          // c_k
+  std::vector<std::vector<size_t>> rows_;     // residual rows of each block (with SD rows)
+  std::vector<int> block_of_row_;
+  std::vector<size_t> extra_obs_;    // per SD row (after the observations): its observation
+  std::vector<long> extra_row_;      // per observation: its SD row, or -1
+  std::vector<double> mult_;         // per observation: how many it counts as (animals with SD)
+  std::vector<double> mean_weight_;  // per observation: weight x animals
+  std::vector<double> nk_;           // per block: sum of mult_
+  double total_count_ = 0;
+  std::vector<double> block_weight_;  // c_k
   bool joint_ = false;
   // Last evaluation.
   std::vector<double> params_, f_, jf_, g_, q_, gmean_;

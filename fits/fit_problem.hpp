@@ -88,6 +88,15 @@ struct FitProblem {
   std::vector<double> y_low;
   std::vector<int> block;      // index into `blocks` per observation
   std::vector<double> weight;  // per observation (variance divided by it); empty: all 1
+  // Summary-level data (fits/README.md, "Summary data"). animals[i] > 1: observation i is the
+  // mean of that many animals, its variance the error model's divided by animals[i]; empty:
+  // all 1. within_ss[i]: the animals' within-group sum of squares (n - 1) SD^2, in the
+  // observation's unit squared, when the SD was reported (NaN: not reported); with it the
+  // likelihood is that of the animals themselves (mean and SD are sufficient for normal
+  // errors), so observation i counts as animals[i] observations of its error model. Empty:
+  // no SDs. Additive, proportional and combined error only.
+  std::vector<double> animals;
+  std::vector<double> within_ss;
   std::vector<ObservableBlock> blocks;
   // For plots and output only: the independent variable (time) and a group label (subject).
   std::vector<double> x;

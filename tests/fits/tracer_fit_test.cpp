@@ -225,7 +225,9 @@ TEST(TracerFit, DataNotDecayCorrectedNeedDosesAtTimeZero) {
   const std::string path = std::string(ONSET_BINARY_DIR) + "/tracer_fit_late_dose.csv";
   {
     std::ofstream out(path);
-    out << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS\n1,1,1,1e10,1,.,1,.\n1,5,0,0,1,40,0,liver_label_pct\n";
+    // Two observations: one alone would be refused (its error SD has no estimate).
+    out << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS\n1,1,1,1e10,1,.,1,.\n1,5,0,0,1,40,0,liver_label_pct\n"
+           "1,6,0,0,1,38,0,liver_label_pct\n";
   }
   ModelDataOptions options = options_for(ModelDataOptions::Observe::kLabel, kStart);
   options.decay_corrected = false;
