@@ -39,12 +39,12 @@ py::object to_python(const nlohmann::ordered_json& json) {
       py::list list(json.size());
       size_t i = 0;
       for (const auto& item : json) list[i++] = to_python(item);
-      return std::move(list);
+      return list;
     }
     case nlohmann::ordered_json::value_t::object: {
       py::dict dict;
       for (const auto& [key, value] : json.items()) dict[py::str(key)] = to_python(value);
-      return std::move(dict);
+      return dict;
     }
     default:
       return py::none();
@@ -92,7 +92,7 @@ py::dict simulate(const onset::api::Model& model, const py::object& doses,
       onset::api::simulate(model, data_input(doses, "table 'doses'"), options);
   const auto rows = static_cast<py::ssize_t>(result.rows());
   // ID: an object array holding one str per subject (shared by its rows).
-  py::array ids(py::dtype("O"), {rows});
+  py::array ids(py::dtype("O"), py::array::ShapeContainer{rows});
   std::vector<py::str> names;
   for (const auto& id : result.subject_ids) names.emplace_back(id);
   auto** cells = static_cast<PyObject**>(ids.mutable_data());
@@ -129,7 +129,8 @@ PYBIND11_MODULE(_onset, m) {
     try {
       if (pointer) std::rethrow_exception(pointer);
     } catch (const onset::UserError& error) {
-      py::object exception = user_error(error.what());
+      py::object exception =
+          py::reinterpret_borrow<py::object>(user_error.ptr())(error.what());
       const auto* file_error = dynamic_cast<const onset::FileError*>(&error);
       exception.attr("file") = file_error ? py::object(py::str(file_error->file())) : py::none();
       exception.attr("line") = file_error ? py::object(py::int_(file_error->line())) : py::none();

@@ -68,7 +68,8 @@ def _data(data):
         if array.dtype.kind in "biuf":
             columns.append((name, np.ascontiguousarray(array, dtype=np.float64)))
         else:
-            columns.append((name, ["" if v is None else str(v) for v in array.tolist()]))
+            columns.append((name, ["" if v is None or (isinstance(v, float) and v != v)
+                                   else str(v) for v in array.tolist()]))
     longest = max(len(values) for _, values in columns)
     if longest > 1:  # a scalar (or one value) given beside longer columns is repeated
         columns = [(name, _repeat(values, longest) if len(values) == 1 else values)
