@@ -1,5 +1,6 @@
 #include "api/onset_api.hpp"
 
+#include <glog/logging.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -67,7 +68,7 @@ size_t cell_at(std::string_view line_text, int column) {
     size_t start = 0;
     for (int line = 1; line < error.line() && start != std::string::npos; ++line)
       start = csv.find('\n', start) == std::string::npos ? std::string::npos
-                                                          : csv.find('\n', start) + 1;
+                                                         : csv.find('\n', start) + 1;
     if (start != std::string::npos) {
       const size_t end = csv.find('\n', start);
       const std::string_view line_text =
@@ -82,8 +83,8 @@ size_t cell_at(std::string_view line_text, int column) {
 // Runs f(); a FileError about `file` (the table's CSV text under that name) is re-said at the
 // table's row and column.
 template <typename F>
-auto at_table_places(const DataInput& table, const std::string& csv, const std::string& file,
-                     F&& f) -> decltype(f()) {
+auto at_table_places(const DataInput& table, const std::string& csv, const std::string& file, F&& f)
+    -> decltype(f()) {
   try {
     return f();
   } catch (const FileError& error) {
@@ -101,8 +102,9 @@ class TemporaryCsv {
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     const int fd = mkstemps(name.data(), 4);
-    if (fd < 0) throw UserError({}, "cannot create a temporary file for the data table in " +
-                                        std::filesystem::temp_directory_path().string());
+    if (fd < 0)
+      throw UserError({}, "cannot create a temporary file for the data table in " +
+                              std::filesystem::temp_directory_path().string());
     path_ = name.data();
     FILE* file = fdopen(fd, "w");
     const bool written = file && std::fwrite(text.data(), 1, text.size(), file) == text.size();
@@ -154,7 +156,8 @@ std::string table_to_csv(const DataInput& table) {
                           " values, column " + table.columns.front().name + " has " +
                           std::to_string(rows),
                       "columns of equal length");
-    text += (c == 0 ? "" : ",") + csv_field(column.name);
+    if (c > 0) text += ',';
+    text += csv_field(column.name);
   }
   text += '\n';
   for (size_t r = 0; r < rows; ++r) {
@@ -238,17 +241,18 @@ Simulation simulate(const Model& handle, const DataInput& doses, const SimulateO
       std::string names;
       for (const auto& parameter : model.parameters())
         names += (names.empty() ? "" : ", ") + parameter.name;
-      throw UserError({}, "model '" + std::string(model.name()) + "' has no parameter '" + name +
-                              "'",
+      throw UserError({},
+                      "model '" + std::string(model.name()) + "' has no parameter '" + name + "'",
                       "one of " + names);
     }
     const auto i = static_cast<size_t>(index);
     finite_option(value, "parameter " + name);
     if (i < bounds.size() && (value < bounds[i].lower || value > bounds[i].upper))
-      throw UserError({}, "parameter " + name + " = " + format_number(value, 10) +
-                              " is outside the range the model allows",
-                      "[" + format_number(bounds[i].lower) + ", " +
-                          format_number(bounds[i].upper) + "] " + model.parameters()[i].unit);
+      throw UserError({},
+                      "parameter " + name + " = " + format_number(value, 10) +
+                          " is outside the range the model allows",
+                      "[" + format_number(bounds[i].lower) + ", " + format_number(bounds[i].upper) +
+                          "] " + model.parameters()[i].unit);
     params[i] = value;
   }
   pk::DosingOptions dosing;
@@ -286,9 +290,8 @@ Simulation simulate(const Model& handle, const DataInput& doses, const SimulateO
                                                  : pk::read_dosing_file(doses.path);
     // Memory of the rows and the solver, checked before the work (pk::RunLimits).
     const auto subjects = static_cast<double>(pk::subject_ranges(data).size());
-    const double rows =
-        (request.record_rows ? static_cast<double>(data.records.size()) : 0.0) +
-        static_cast<double>(options.times_h.size()) * subjects;
+    const double rows = (request.record_rows ? static_cast<double>(data.records.size()) : 0.0) +
+                        static_cast<double>(options.times_h.size()) * subjects;
     const std::string refusal = pk::check_memory_estimate(
         pk::output_memory_bytes(rows * (2.0 + model.num_observables())) +
             pk::solver_memory_bytes(model.num_states()),
@@ -319,7 +322,8 @@ Simulation simulate(const Model& handle, const DataInput& doses, const SimulateO
     for (size_t j = 0; j < n_obs; ++j) out.values[j * rows + k] = result.observables[k * n_obs + j];
   }
   out.observable_names = result.observable_names;
-  for (const auto& observable : model.observables()) out.observable_units.push_back(observable.unit);
+  for (const auto& observable : model.observables())
+    out.observable_units.push_back(observable.unit);
   out.backend_used = std::string(pk::backend_name(result.backend_used));
   out.backend_reason = result.backend_reason;
   return out;
@@ -328,6 +332,10 @@ Simulation simulate(const Model& handle, const DataInput& doses, const SimulateO
 // ---- fit -----------------------------------------------------------------------------------
 
 nlohmann::ordered_json fit(const FitRequest& request) {
+  // As the CLI (cli/main.cpp): Ceres reports some terminations through glog at ERROR level
+  // even when told to be silent; the fit's status says each in words, so only a fatal glog
+  // message is printed into the R or Python session.
+  FLAGS_minloglevel = google::GLOG_FATAL;
   fits::FitOptions options;
   const auto ci = fits::parse_interval_method(request.ci);
   if (!ci) throw UserError({}, "ci: found '" + request.ci + "'", "wald, profile or bootstrap");
@@ -396,8 +404,8 @@ nlohmann::ordered_json fit(const FitRequest& request) {
   out["bic"] = number_or_null(summary.bic);
   out["n_observations"] = summary.num_observations;
   nlohmann::ordered_json parameters;
-  for (const char* key : {"name", "unit", "estimate", "se", "rse_pct", "ci_low", "ci_high",
-                          "ci_df", "fixed", "identifiable", "lower", "upper"})
+  for (const char* key : {"name", "unit", "estimate", "se", "rse_pct", "ci_low", "ci_high", "ci_df",
+                          "fixed", "identifiable", "lower", "upper"})
     parameters[key] = nlohmann::ordered_json::array();
   for (const auto& p : summary.parameters) {
     parameters["name"].push_back(p.name);
@@ -474,19 +482,21 @@ Unit nca_unit(const std::string& text, Parse parse, const std::string& what,
 fits::NcaOptions nca_options(const NcaRequest& request) {
   fits::NcaOptions options;
   const auto route = fits::parse_route(request.route);
-  if (!route) throw UserError({}, "route: found '" + request.route + "'",
-                              "bolus, infusion or extravascular");
+  if (!route)
+    throw UserError({}, "route: found '" + request.route + "'", "bolus, infusion or extravascular");
   options.route = *route;
   options.infusion_duration = finite_option(request.duration, "duration");
   const auto auc = fits::parse_auc_method(request.auc);
-  if (!auc) throw UserError({}, "auc: found '" + request.auc + "'",
-                            "linear, linear-log or linear-up-log-down");
+  if (!auc)
+    throw UserError({}, "auc: found '" + request.auc + "'",
+                    "linear, linear-log or linear-up-log-down");
   options.auc_method = *auc;
   const auto blq = fits::parse_blq_rule(request.blq);
-  if (!blq) throw UserError({}, "blq: found '" + request.blq + "'",
-                            "zero-before-tmax, zero or missing");
+  if (!blq)
+    throw UserError({}, "blq: found '" + request.blq + "'", "zero-before-tmax, zero or missing");
   options.blq_rule = *blq;
-  options.max_auc_extrapolated_percent = finite_option(request.max_extrapolated, "max_extrapolated");
+  options.max_auc_extrapolated_percent =
+      finite_option(request.max_extrapolated, "max_extrapolated");
   options.min_adjusted_r_squared = finite_option(request.min_r2adj, "min_r2adj");
   if (request.lambda_z_start || request.lambda_z_end) {
     if (!request.lambda_z_start || !request.lambda_z_end)

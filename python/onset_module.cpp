@@ -68,7 +68,8 @@ DataInput data_input(const py::object& data, const std::string& source) {
       column.is_text = true;
       column.texts = pair[1].cast<std::vector<std::string>>();
     } else {
-      const auto values = pair[1].cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+      const auto values =
+          pair[1].cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
       column.numbers.assign(values.data(), values.data() + values.size());
     }
     input.columns.push_back(std::move(column));
@@ -129,8 +130,7 @@ PYBIND11_MODULE(_onset, m) {
     try {
       if (pointer) std::rethrow_exception(pointer);
     } catch (const onset::UserError& error) {
-      py::object exception =
-          py::reinterpret_borrow<py::object>(user_error.ptr())(error.what());
+      py::object exception = py::reinterpret_borrow<py::object>(user_error.ptr())(error.what());
       const auto* file_error = dynamic_cast<const onset::FileError*>(&error);
       exception.attr("file") = file_error ? py::object(py::str(file_error->file())) : py::none();
       exception.attr("line") = file_error ? py::object(py::int_(file_error->line())) : py::none();
@@ -229,8 +229,7 @@ PYBIND11_MODULE(_onset, m) {
         text("dose_unit", &request.dose_unit);
         text("volume_unit", &request.volume_unit);
         if (options.contains("intervals") && !options["intervals"].is_none())
-          request.intervals =
-              options["intervals"].cast<std::vector<std::pair<double, double>>>();
+          request.intervals = options["intervals"].cast<std::vector<std::pair<double, double>>>();
         number("lambda_z_start", &request.lambda_z_start);
         number("lambda_z_end", &request.lambda_z_end);
         if (options.contains("lambda_z_points") && !options["lambda_z_points"].is_none())

@@ -21,8 +21,7 @@ namespace {
 
 SEXP failure(const std::string& kind, const std::string& message,
              const onset::UserError* user = nullptr) {
-  Rcpp::List out = Rcpp::List::create(Rcpp::Named("kind") = kind,
-                                      Rcpp::Named("message") = message);
+  Rcpp::List out = Rcpp::List::create(Rcpp::Named("kind") = kind, Rcpp::Named("message") = message);
   if (user) {
     const auto* file_error = dynamic_cast<const onset::FileError*>(user);
     out["file"] = file_error ? Rcpp::wrap(file_error->file()) : R_NilValue;
@@ -65,7 +64,8 @@ SEXP from_json(const nlohmann::ordered_json& json) {
     case value_t::number_integer:
     case value_t::number_unsigned: {
       const double value = json.get<double>();
-      if (std::abs(value) <= 2147483647.0) return Rcpp::wrap(static_cast<int>(json.get<std::int64_t>()));
+      if (std::abs(value) <= 2147483647.0)
+        return Rcpp::wrap(static_cast<int>(json.get<std::int64_t>()));
       return Rcpp::wrap(value);
     }
     case value_t::number_float:
@@ -117,9 +117,8 @@ DataInput data_input(SEXP data, const std::string& source) {
       const Rcpp::CharacterVector levels = Rf_getAttrib(values, R_LevelsSymbol);
       const int* codes = INTEGER(values);
       for (R_xlen_t i = 0; i < n; ++i)
-        column.texts.push_back(codes[i] == NA_INTEGER
-                                   ? std::string()
-                                   : Rcpp::as<std::string>(levels[codes[i] - 1]));
+        column.texts.push_back(
+            codes[i] == NA_INTEGER ? std::string() : Rcpp::as<std::string>(levels[codes[i] - 1]));
     } else if (TYPEOF(values) == STRSXP) {
       column.is_text = true;
       for (R_xlen_t i = 0; i < n; ++i)
@@ -162,8 +161,9 @@ std::map<std::string, Value> named_values(SEXP values) {
 
 onset::api::Model& model_of(SEXP pointer) {
   if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrAddr(pointer) == nullptr)
-    throw onset::UserError({}, "the model is not loaded (a model saved and restored in another "
-                               "session must be loaded again with onset_model())");
+    throw onset::UserError({},
+                           "the model is not loaded (a model saved and restored in another "
+                           "session must be loaded again with onset_model())");
   return *static_cast<onset::api::Model*>(R_ExternalPtrAddr(pointer));
 }
 
@@ -199,12 +199,14 @@ SEXP onset_r_model_info(SEXP pointer) {
   return guarded([&]() -> SEXP {
     const onset::api::Model& model = model_of(pointer);
     Rcpp::DataFrame parameters = Rcpp::DataFrame::create(
-        Rcpp::Named("name") = model.parameter_names(), Rcpp::Named("value") = model.parameter_values(),
-        Rcpp::Named("unit") = model.parameter_units(), Rcpp::Named("lower") = model.parameter_lower(),
+        Rcpp::Named("name") = model.parameter_names(),
+        Rcpp::Named("value") = model.parameter_values(),
+        Rcpp::Named("unit") = model.parameter_units(),
+        Rcpp::Named("lower") = model.parameter_lower(),
         Rcpp::Named("upper") = model.parameter_upper(), Rcpp::Named("stringsAsFactors") = false);
-    Rcpp::DataFrame states = Rcpp::DataFrame::create(
-        Rcpp::Named("name") = model.state_names(), Rcpp::Named("unit") = model.state_units(),
-        Rcpp::Named("stringsAsFactors") = false);
+    Rcpp::DataFrame states = Rcpp::DataFrame::create(Rcpp::Named("name") = model.state_names(),
+                                                     Rcpp::Named("unit") = model.state_units(),
+                                                     Rcpp::Named("stringsAsFactors") = false);
     Rcpp::DataFrame observables = Rcpp::DataFrame::create(
         Rcpp::Named("name") = model.observable_names(),
         Rcpp::Named("unit") = model.observable_units(), Rcpp::Named("stringsAsFactors") = false);
@@ -326,8 +328,7 @@ SEXP onset_r_nca(SEXP data, SEXP options) {
       const Rcpp::List intervals(list["intervals"]);
       for (R_xlen_t i = 0; i < intervals.size(); ++i) {
         const auto pair = Rcpp::as<std::vector<double>>(intervals[i]);
-        if (pair.size() != 2)
-          throw onset::UserError({}, "intervals: expected pairs c(START, END)");
+        if (pair.size() != 2) throw onset::UserError({}, "intervals: expected pairs c(START, END)");
         request.intervals.emplace_back(pair[0], pair[1]);
       }
     }
