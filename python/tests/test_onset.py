@@ -6,6 +6,7 @@ Run by scripts/test after ctest: PYTHONPATH=build/python ONSET_BIN=build/bin/ons
 build/python/python3 -m pytest python/tests
 """
 
+import io
 import json
 import math
 import os
@@ -135,7 +136,7 @@ def test_check_of_the_case_report_gives_the_cli_json():
 
 def test_simulation_of_b1_matches_the_cli_and_the_data_frame_form():
     out = cli("simulate", "two_compartment_iv", "--data", B1_DOSES)[0]
-    expected = pd.read_csv(pd.io.common.StringIO(out))
+    expected = pd.read_csv(io.StringIO(out))
     sim = onset.simulate("two_compartment_iv", B1_DOSES)
     assert sim.units == {"TIME": "h", "CP": "mg/L"}
     assert list(sim["TIME"]) == list(expected["TIME"])
