@@ -73,6 +73,12 @@ struct Scenario {
     double factor = 1;  // (transformed) assumption unit -> parameter unit
   };
   std::vector<Bound> bindings;
+  struct Change {
+    Bound bound;
+    double time_h = 0;
+    std::optional<double> duration_h;
+  };
+  std::vector<Change> changes;  // timed parameter changes (check/claim.hpp TimedChange)
   std::vector<double> base_parameters;
   pk::Regimen regimen;
   int observable = 0;
@@ -121,10 +127,15 @@ struct Scenario {
     }
     return (value - p.low) / (p.high - p.low);
   }
+  // Monte Carlo: u in (0, 1) -> value through the prior's inverse CDF, truncated to the box
+  // [low, high] (a log-normal prior's stated 5-95 % interval), so that every draw lies in the
+  // box the best case searches and no draw can be earlier than the best case.
   double sample_value(size_t dim, double u) const {
     const Prior& p = prior(dim);
     if (p.low == p.high) return p.low;
-    return p.sample_at(u);
+    if (!p.is_lognormal()) return p.sample_at(u);
+    const double a = p.cdf(p.low), b = p.cdf(p.high);
+    return std::clamp(p.sample_at(std::clamp(a + u * (b - a), 1e-300, 1 - 1e-16)), p.low, p.high);
   }
 };
 
@@ -169,7 +180,7 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   }
   s.base_parameters = model->default_parameters();
   try {
-    for (const auto& b : check.parameters) {
+    auto bind = [&](const ParameterBinding& b) {
       Scenario::Bound bound;
       bound.parameter = model->parameter_index(b.parameter);
       if (bound.parameter < 0) {
@@ -192,8 +203,11 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
         const std::string from = b.transform == Transform::kValue ? unit : "1/(" + unit + ")";
         bound.factor = unit_factor(from, parameter_unit, what);
       }
-      s.bindings.push_back(bound);
-    }
+      return bound;
+    };
+    for (const auto& b : check.parameters) s.bindings.push_back(bind(b));
+    for (const auto& c : check.parameter_changes)
+      s.changes.push_back({bind(c.binding), c.time_h, c.duration_h});
     s.observable = model->observable_index(check.observable);
     if (s.observable < 0) {
       std::string names;
@@ -293,8 +307,16 @@ struct Outcome {
   std::optional<double> onset_h;
   double objective = kInf;  // onset, or horizon x (1 + gap) when never
   double threshold = 0;
+  double initial = 0;  // the observable at t = 0
   bool failed = false;
-  bool inconsistent = false;  // the baseline contradicts the claim's reported "before" state
+  // Inconsistent with the claim: the observable at t = 0 is not beyond the reported baseline
+  // (`below_baseline`), or already meets the threshold (`already_met`: falling, at or below
+  // it; rising, at or above it), so the claimed change has nothing to do. Such points are
+  // infeasible for the best case (objective 4 x horizon x (1 + relative violation), so the
+  // search has a slope back to the feasible set) and excluded from the Monte Carlo.
+  bool inconsistent = false;
+  bool below_baseline = false;
+  bool already_met = false;
 };
 
 // One worker's model, simulator and buffers.
@@ -305,6 +327,7 @@ class Evaluator {
         model_(scenario.model),
         simulator_(std::make_unique<pk::Simulator>(*model_, scenario.solver)) {
     params_ = scenario.base_parameters;
+    regimen_ = scenario.regimen;
     y0_.resize(static_cast<size_t>(model_->num_states()));
     obs_.resize(static_cast<size_t>(model_->num_observables()));
   }
@@ -317,7 +340,7 @@ class Evaluator {
     ++simulations;
     const Scenario& s = *s_;
     params_ = s.base_parameters;
-    for (const auto& b : s.bindings) {
+    auto bound_value = [&](const Scenario::Bound& b) {
       double v = b.fixed;
       if (b.dim >= 0) {
         const double x = values[static_cast<size_t>(b.dim)];
@@ -334,8 +357,22 @@ class Evaluator {
         }
         v *= b.factor;
       }
-      params_[static_cast<size_t>(b.parameter)] = v;
+      return v;
+    };
+    for (const auto& b : s.bindings) params_[static_cast<size_t>(b.parameter)] = bound_value(b);
+    // Timed changes: on at time_h, back to the value before at time_h + duration_h.
+    regimen_.parameter_changes.clear();
+    for (const auto& c : s.changes) {
+      const int k = c.bound.parameter;
+      regimen_.parameter_changes.push_back({c.time_h, k, bound_value(c.bound)});
+      if (c.duration_h)
+        regimen_.parameter_changes.push_back(
+            {c.time_h + *c.duration_h, k, params_[static_cast<size_t>(k)]});
     }
+    std::stable_sort(regimen_.parameter_changes.begin(), regimen_.parameter_changes.end(),
+                     [](const pk::ParameterChange& a, const pk::ParameterChange& b) {
+                       return a.time_h < b.time_h;
+                     });
     model_->initial_state(params_, y0_);
     for (const auto& dose : s.regimen.doses) {  // boluses at t = 0 count as the start
       if (dose.time_h == 0 && dose.duration_h == 0)
@@ -356,15 +393,26 @@ class Evaluator {
         break;
     }
     const bool falling = s.direction == pk::Direction::kFalling;
+    out.initial = initial;
+    double violation = 0;  // relative distance into the inconsistent set
     if (s.has_baseline) {
       const double level = s.baseline_dim >= 0
                                ? values[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
                                : s.baseline_fixed;
       if (falling ? initial < level : initial > level) {
-        out.inconsistent = true;
-        out.objective = 4 * s.horizon_h;
-        if (!record) return out;
+        out.below_baseline = true;
+        violation += std::fabs(level - initial) / std::max(std::fabs(level), 1e-300);
       }
+    }
+    // Strict crossing: the start must be strictly beyond the threshold (check/README.md).
+    if (falling ? initial <= out.threshold : initial >= out.threshold) {
+      out.already_met = true;
+      violation += std::fabs(out.threshold - initial) / std::max(std::fabs(out.threshold), 1e-300);
+    }
+    if (out.below_baseline || out.already_met) {
+      out.inconsistent = true;
+      out.objective = 4 * s.horizon_h * (1 + std::min(violation, 1e6));
+      if (!record) return out;
     }
     if (record) {
       request_.output_times_h = s.grid;
@@ -377,23 +425,19 @@ class Evaluator {
     request_.stop_when_crossed = !record;
     request_.record_states = false;
     request_.outputs_before_doses = false;
-    const bool already = falling ? initial <= out.threshold : initial >= out.threshold;
-    if (already && !record) {
-      out.onset_h = 0;
-      out.objective = 0;
-      return out;
-    }
+    const bool already = out.already_met;
     try {
-      simulator_->run(s.regimen, params_, request_, &trajectory_);
+      simulator_->run(regimen_, params_, request_, &trajectory_);
     } catch (const std::exception&) {
       out.failed = true;
     }
     if (out.failed || !trajectory_.ok()) {
       ++failures;
       out.failed = true;
-      out.objective = 2 * s.horizon_h;
+      if (!out.inconsistent) out.objective = 2 * s.horizon_h;
       return out;
     }
+    if (out.inconsistent) return out;  // recorded for the plots only
     if (already) {
       out.onset_h = 0;
     } else if (!trajectory_.crossings.empty() && trajectory_.crossings[0].time_h) {
@@ -424,32 +468,62 @@ class Evaluator {
   std::shared_ptr<const pk::Model> model_;
   std::unique_ptr<pk::Simulator> simulator_;
   std::vector<double> params_, y0_, obs_;
+  pk::Regimen regimen_;  // the scenario's doses, with this evaluation's parameter changes
   pk::SimulationRequest request_;
   pk::Trajectory trajectory_;
 };
 
 // --- best case ---------------------------------------------------------------------------
 
+// The best case: the least objective over the box, with some assumptions optionally pinned
+// to a value (tipping points re-optimise the others with one pinned). Coordinates u in
+// [0, 1] per assumption (log-scaled for positive ranges); pinned ones ignore u.
 struct Search {
   const Scenario* s;
   Evaluator* ev;
-  std::vector<double> u;       // full box coordinates
+  std::vector<double> pinned;  // per dim: NaN (free) or the pinned value
+  std::vector<double> u;       // full box coordinates (NLopt's free dims replace theirs)
   std::vector<double> values;  // scratch
   std::vector<size_t> free;    // dims optimised by NLopt
   double best = kInf;
   std::vector<double> best_u;
+  long evaluations = 0;
+  // The lowest distinct points seen, (objective, u), best first: starts of local searches.
+  std::vector<std::pair<double, std::vector<double>>> pool;
+  static constexpr size_t kPool = 6;
 
+  bool is_free(size_t d) const {
+    return std::isnan(pinned[d]) && s->prior(d).low != s->prior(d).high;
+  }
+  std::vector<double> to_values(const std::vector<double>& coords) const {
+    std::vector<double> v(coords.size());
+    for (size_t d = 0; d < coords.size(); ++d)
+      v[d] = std::isnan(pinned[d]) ? s->box_value(d, std::clamp(coords[d], 0.0, 1.0)) : pinned[d];
+    return v;
+  }
   double at(const std::vector<double>& coords) {
-    values.resize(coords.size());
-    for (size_t d = 0; d < coords.size(); ++d) {
-      values[d] = s->box_value(d, std::clamp(coords[d], 0.0, 1.0));
-    }
+    ++evaluations;
+    values = to_values(coords);
     const double objective = ev->evaluate(values, false).objective;
     if (objective < best) {
       best = objective;
       best_u = coords;
     }
+    remember(objective, coords);
     return objective;
+  }
+  void remember(double objective, const std::vector<double>& coords) {
+    if (pool.size() == kPool && objective >= pool.back().first) return;
+    for (const auto& [o, c] : pool) {
+      double distance = 0;
+      for (size_t d = 0; d < c.size(); ++d)
+        distance = std::max(distance, std::fabs(c[d] - coords[d]));
+      if (distance < 0.02) return;  // near a point already kept
+    }
+    pool.emplace_back(objective, coords);
+    std::stable_sort(pool.begin(), pool.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    if (pool.size() > kPool) pool.pop_back();
   }
 };
 
@@ -460,107 +534,188 @@ double nlopt_objective(unsigned n, const double* x, double* /*grad*/, void* data
   return search->at(coords);
 }
 
-void run_nlopt(Search* search, nlopt_algorithm algorithm, int max_evaluations) {
+// Runs NLopt from `start` over the free dims; true when it stopped on a tolerance (converged)
+// rather than on the evaluation budget.
+bool run_nlopt(Search* search, nlopt_algorithm algorithm, int max_evaluations,
+               const std::vector<double>& start) {
   const unsigned n = static_cast<unsigned>(search->free.size());
-  if (n == 0) return;
+  if (n == 0) return true;
   nlopt_opt opt = nlopt_create(algorithm, n);
-  if (opt == nullptr) return;
+  if (opt == nullptr) return false;
+  search->u = start;
   std::vector<double> lower(n, 0.0), upper(n, 1.0), x(n);
-  for (unsigned i = 0; i < n; ++i) x[i] = search->best_u[search->free[i]];
+  for (unsigned i = 0; i < n; ++i) x[i] = std::clamp(start[search->free[i]], 0.0, 1.0);
   nlopt_set_lower_bounds(opt, lower.data());
   nlopt_set_upper_bounds(opt, upper.data());
   nlopt_set_min_objective(opt, nlopt_objective, search);
   nlopt_set_maxeval(opt, max_evaluations);
-  nlopt_set_xtol_rel(opt, 1e-6);
-  nlopt_set_ftol_rel(opt, 1e-9);
+  // Onsets come from root-finding on an ODE solution (rtol 1e-6): 1e-6 relative in the onset
+  // and 1e-4 in the box coordinates are as far as a local search can usefully go.
+  nlopt_set_xtol_rel(opt, algorithm == NLOPT_LN_BOBYQA ? 1e-4 : 1e-6);
+  nlopt_set_ftol_rel(opt, algorithm == NLOPT_LN_BOBYQA ? 1e-6 : 1e-9);
   if (algorithm == NLOPT_LN_BOBYQA) {
     std::vector<double> step(n, 0.05);
     nlopt_set_initial_step(opt, step.data());
   }
   double value = 0;
-  nlopt_optimize(opt, x.data(), &value);  // the best point is tracked in Search::at
+  const nlopt_result result = nlopt_optimize(opt, x.data(), &value);  // best kept in Search::at
   nlopt_destroy(opt);
+  return result == NLOPT_XTOL_REACHED || result == NLOPT_FTOL_REACHED ||
+         result == NLOPT_STOPVAL_REACHED;
 }
 
-int k_best_index(const double (&scan)[5]) {
-  int best = 0;
-  for (int k = 1; k < 5; ++k) {
-    if (scan[k] < scan[best]) best = k;
-  }
-  return best;
-}
-
-std::vector<double> best_case_search(const Scenario& s, Evaluator* ev,
-                                     const CheckOptions& options) {
-  const size_t n = s.dims.size();
-  Search search{&s, ev, std::vector<double>(n, 0.5), {}, {}, kInf, {}};
-  if (n == 0) {
-    search.at(search.u);
-    return {};
-  }
-  // Start from the central values.
-  for (size_t d = 0; d < n; ++d) {
-    search.u[d] = std::clamp(s.box_coordinate(d, s.prior(d).central), 0.0, 1.0);
-  }
-  search.at(search.u);
-  // Scan each assumption on five points, the others at their centre.
-  const std::vector<double> centre = search.u;
-  std::vector<double> corner = centre;
-  for (size_t d = 0; d < n; ++d) {
-    if (s.prior(d).low == s.prior(d).high) continue;
-    double scan[5];
-    std::vector<double> coords = centre;
-    for (int k = 0; k < 5; ++k) {
-      coords[d] = k / 4.0;
-      scan[k] = search.at(coords);
-    }
-    bool up = true, down = true;
-    for (int k = 0; k < 4; ++k) {
-      up = up && scan[k + 1] >= scan[k];
-      down = down && scan[k + 1] <= scan[k];
-    }
-    if (up && !down) {
-      corner[d] = 0;  // onset grows with it: the low end is best
-    } else if (down && !up) {
-      corner[d] = 1;
-    } else if (up && down) {
-      corner[d] = centre[d];  // no effect
-    } else {
-      search.free.push_back(d);
-      corner[d] = k_best_index(scan) / 4.0;
-    }
-  }
-  search.u = corner;
-  search.at(corner);
-  // Global search over the non-monotone assumptions, monotone ones at their corners.
-  if (!search.free.empty()) {
-    search.u = search.best_u;
-    run_nlopt(&search, NLOPT_GN_DIRECT_L, options.best_case_evaluations);
-  }
-  // Corner revisits: flip one bound at a time while it helps (catches interactions).
-  for (int round = 0; round < 3; ++round) {
-    bool improved = false;
-    for (size_t d = 0; d < n; ++d) {
-      std::vector<double> coords = search.best_u;
+// Constraints (the reported baseline, a start strictly beyond the threshold) make the
+// objective jump at their boundary, where local searches stall. For each free assumption in
+// turn, towards each end of its range: when the end is no better, bisect (40 steps) between
+// the best point and the end for the last point that still improves, so a best case on a
+// constraint ends on the boundary. Repeated while it helps (at most 4 rounds).
+void boundary_polish(Search* search, const std::vector<size_t>& free) {
+  for (int round = 0; round < 4; ++round) {
+    const double before = search->best;
+    for (const size_t d : free) {
       for (const double edge : {0.0, 1.0}) {
-        if (coords[d] == edge) continue;
-        std::vector<double> trial = search.best_u;
-        trial[d] = edge;
-        const double before = search.best;
-        search.at(trial);
-        improved = improved || search.best < before * (1 - 1e-9);
+        double good = search->best_u[d], bad = edge;
+        if (good == bad) continue;
+        std::vector<double> trial = search->best_u;
+        trial[d] = good + (edge > good ? 1e-7 : -1e-7);  // no better a step away: skip
+        if (!(search->at(trial) < search->best) && search->best_u[d] == good) continue;
+        for (int it = 0; it < 40 && std::fabs(good - bad) > 1e-12; ++it) {
+          const double mid = 0.5 * (good + bad);
+          trial[d] = mid;
+          const double reference = search->best;
+          if (search->at(trial) < reference)
+            good = mid;
+          else
+            bad = mid;
+        }
       }
     }
-    if (!improved) break;
+    if (!(search->best < before * (1 - 1e-12))) break;
   }
-  // Local polish over every assumption.
-  search.free.clear();
-  for (size_t d = 0; d < n; ++d) {
-    if (s.prior(d).low != s.prior(d).high) search.free.push_back(d);
+}
+
+struct SearchResult {
+  std::vector<double> values;  // per dim (pinned dims at their pinned value)
+  std::vector<double> u;       // box coordinates of the free dims
+  double objective = kInf;
+  long evaluations = 0;
+  bool converged = true;
+};
+
+// Global search of the box (constraints inside the objective, check/README.md):
+//  1. the centre, and a five-point scan of each free assumption (others at the centre): a
+//     monotone one suggests its better end (the scan corner);
+//  2. corners: all 2^m of the m free assumptions when m <= kAllCorners, else the scan corner,
+//     its m one-at-a-time flips and 4m corners of a Sobol sequence;
+//  3. NLopt DIRECT-L over every free assumption (deterministic, global);
+//  4. the caller's starts (the earliest Monte Carlo draws);
+//  5. BOBYQA local searches from the kPool lowest distinct points found, then one-at-a-time
+//     corner flips of the winner while they help, and a last BOBYQA polish.
+// The result is never worse than any point evaluated, starts included.
+SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptions& options,
+                              const std::vector<std::vector<double>>& starts,
+                              const std::vector<double>& pinned_values, bool thorough = true) {
+  constexpr size_t kAllCorners = 8;
+  const size_t n = s.dims.size();
+  Search search{&s, ev, pinned_values, std::vector<double>(n, 0.5), {}, {}, kInf, {}, 0, {}};
+  if (search.pinned.size() != n) search.pinned.assign(n, std::numeric_limits<double>::quiet_NaN());
+  SearchResult result;
+  // A reported baseline level used by nothing else only limits the feasible set, and a more
+  // permissive level enlarges it: the best case takes its permissive end (low for
+  // baseline_above, high for baseline_below). Exact, and it leaves axis-aligned constraints.
+  if (s.baseline_dim >= 0 && std::isnan(search.pinned[static_cast<size_t>(s.baseline_dim)])) {
+    bool only_baseline = s.threshold_dim != s.baseline_dim;
+    for (const auto& b : s.bindings) only_baseline = only_baseline && b.dim != s.baseline_dim;
+    for (const auto& c : s.changes) only_baseline = only_baseline && c.bound.dim != s.baseline_dim;
+    const Prior& p = s.prior(static_cast<size_t>(s.baseline_dim));
+    if (only_baseline)
+      search.pinned[static_cast<size_t>(s.baseline_dim)] =
+          s.direction == pk::Direction::kFalling ? p.low : p.high;
   }
-  search.u = search.best_u;
-  run_nlopt(&search, NLOPT_LN_BOBYQA, 40 + 20 * static_cast<int>(n));
-  return search.best_u;
+  std::vector<size_t> free;
+  for (size_t d = 0; d < n; ++d)
+    if (search.is_free(d)) free.push_back(d);
+  for (size_t d = 0; d < n; ++d)
+    search.u[d] = std::clamp(s.box_coordinate(d, s.prior(d).central), 0.0, 1.0);
+  search.at(search.u);
+  if (!free.empty()) {
+    // 1. Scan (a light search, for tipping points, skips it and DIRECT-L).
+    const std::vector<double> centre = search.u;
+    std::vector<double> corner = centre;
+    for (const size_t d : thorough ? free : std::vector<size_t>{}) {
+      double scan[5];
+      std::vector<double> coords = centre;
+      for (int k = 0; k < 5; ++k) {
+        coords[d] = k / 4.0;
+        scan[k] = search.at(coords);
+      }
+      int lowest = 0;
+      for (int k = 1; k < 5; ++k)
+        if (scan[k] < scan[lowest]) lowest = k;
+      corner[d] = scan[4] < scan[0] ? 1.0 : (scan[0] < scan[4] ? 0.0 : lowest / 4.0);
+    }
+    // 2. Corners.
+    const size_t m = free.size();
+    if (m <= (thorough ? kAllCorners : size_t{4})) {
+      for (size_t mask = 0; mask < (size_t{1} << m); ++mask) {
+        std::vector<double> coords = centre;
+        for (size_t i = 0; i < m; ++i) coords[free[i]] = (mask >> i) & 1 ? 1.0 : 0.0;
+        search.at(coords);
+      }
+    } else if (thorough) {
+      search.at(corner);
+      for (const size_t d : free) {
+        std::vector<double> coords = corner;
+        coords[d] = 1 - std::round(coords[d]);
+        search.at(coords);
+      }
+      boost::random::sobol corners(m);
+      for (size_t k = 0; k < 4 * m; ++k) {
+        std::vector<double> coords = corner;
+        for (size_t i = 0; i < m; ++i)
+          coords[free[i]] = static_cast<double>(corners()) / 4294967296.0 < 0.5 ? 0.0 : 1.0;
+        search.at(coords);
+      }
+    }
+    // 3. DIRECT-L over every free assumption.
+    search.free = free;
+    if (thorough)
+      run_nlopt(&search, NLOPT_GN_DIRECT_L, options.best_case_evaluations, search.best_u);
+    // 4. The caller's starts.
+    for (const auto& start : starts) {
+      std::vector<double> coords = search.best_u;
+      for (const size_t d : free) coords[d] = std::clamp(s.box_coordinate(d, start[d]), 0.0, 1.0);
+      search.at(coords);
+    }
+    // 5. Local searches from the lowest distinct points, corner flips, polish.
+    const int local_budget = (thorough ? 40 : 20) + (thorough ? 20 : 8) * static_cast<int>(m);
+    const auto pool = search.pool;
+    size_t taken = 0;
+    for (const auto& [objective, coords] : pool)
+      if (taken++ < (thorough ? size_t{3} : size_t{1}))
+        run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, coords);
+    for (int round = 0; round < (thorough ? 3 : 1); ++round) {
+      const double before = search.best;
+      for (const size_t d : free) {
+        for (const double edge : {0.0, 1.0}) {
+          if (search.best_u[d] == edge) continue;
+          std::vector<double> trial = search.best_u;
+          trial[d] = edge;
+          search.at(trial);
+        }
+      }
+      if (!(search.best < before * (1 - 1e-9))) break;
+    }
+    boundary_polish(&search, free);
+    if (thorough)
+      result.converged = run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, search.best_u);
+    boundary_polish(&search, free);
+  }
+  result.u = search.best_u;
+  result.values = search.to_values(search.best_u);
+  result.objective = search.best;
+  result.evaluations = search.evaluations;
+  return result;
 }
 
 // --- Monte Carlo -------------------------------------------------------------------------
@@ -605,8 +760,8 @@ struct MonteCarloSummary {
       bands.emplace_back(kBandSketchSize, static_cast<uint64_t>(g));
   }
 
-  // Folds a draw's row (onset, failed, simulations) into the counts.
-  void add_counts(double claimed_h, const double* row) {
+  // Folds draw i's row (onset, failed, simulations) into the counts.
+  void add_counts(size_t i, double claimed_h, const double* row) {
     const double onset = row[0];
     failed += row[1] > 0 ? 1 : 0;
     simulations += static_cast<long>(row[2]);
@@ -614,6 +769,7 @@ struct MonteCarloSummary {
       ++consistent;
       if (onset <= claimed_h) ++hits;
       if (!std::isfinite(onset)) ++never;
+      if (std::isfinite(onset)) keep_lowest(onset, i);
     }
   }
   // Folds band draw i's trajectory on the grid.
@@ -629,8 +785,19 @@ struct MonteCarloSummary {
     hits += other.hits;
     never += other.never;
     consistent += other.consistent;
+    for (const auto& [onset, i] : other.lowest) keep_lowest(onset, i);
     for (size_t g = 0; g < bands.size(); ++g) bands[g].merge(other.bands[g]);
     if (!exact_onsets) onset_sketch.merge(other.onset_sketch);
+  }
+
+  // The kLowest earliest draws, (onset, draw index), earliest first (ties: lower index): the
+  // best-case search starts local searches from them.
+  static constexpr size_t kLowest = 4;
+  void keep_lowest(double onset, uint64_t i) {
+    const std::pair<double, uint64_t> entry{onset, i};
+    if (lowest.size() == kLowest && !(entry < lowest.back())) return;
+    lowest.insert(std::upper_bound(lowest.begin(), lowest.end(), entry), entry);
+    if (lowest.size() > kLowest) lowest.pop_back();
   }
 
   // Merges the summaries of all ranks (each holds its block of the `draws` draws) on every
@@ -657,6 +824,11 @@ struct MonteCarloSummary {
     out.put<uint64_t>(hits);
     out.put<uint64_t>(never);
     out.put<uint64_t>(consistent);
+    out.put<uint64_t>(lowest.size());
+    for (const auto& [onset, i] : lowest) {
+      out.put(onset);
+      out.put<uint64_t>(i);
+    }
     for (const auto& band : bands) band.write(out);
     if (!exact_onsets) onset_sketch.write(out);
     return std::move(out.bytes());
@@ -668,6 +840,11 @@ struct MonteCarloSummary {
     hits += in.get<uint64_t>();
     never += in.get<uint64_t>();
     consistent += in.get<uint64_t>();
+    const uint64_t kept = in.get<uint64_t>();
+    for (uint64_t k = 0; k < kept; ++k) {
+      const double onset = in.get<double>();
+      keep_lowest(onset, in.get<uint64_t>());
+    }
     for (auto& band : bands) band.merge_from(in);
     if (!exact_onsets) onset_sketch.merge_from(in);
   }
@@ -675,6 +852,7 @@ struct MonteCarloSummary {
   bool exact_onsets;
   size_t failed = 0, hits = 0, never = 0, consistent = 0;
   long simulations = 0;
+  std::vector<std::pair<double, uint64_t>> lowest;
   std::vector<pk::QuantileSketch> bands;  // per grid point
   std::vector<double> onset_times;        // exact: per draw (this rank's block, then all)
   pk::QuantileSketch onset_sketch;        // not exact: consistent draws' onsets
@@ -729,10 +907,18 @@ Elasticity elasticity_at(const Scenario& s, Evaluator* ev, std::vector<double> v
   return e;
 }
 
-TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const std::vector<double>& best,
-                           size_t d, double elasticity, double best_objective) {
+// Tipping point of assumption d: the value at which the best case, re-optimised over every
+// other assumption with d pinned there, crosses the claimed time. The prior's two ends are
+// tried first (the one the elasticity points to first); if neither flips the verdict, values
+// beyond the range in the elasticity's direction (steps of x4, up to 1e4 x the range); then
+// bisection to 1e-5 relative (the flipped end is reported, so 5 % past it flips). The value
+// reported is on the flipped side.
+TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions& options,
+                           const std::vector<double>& best, size_t d, double elasticity,
+                           double best_objective) {
   const Assumption& a = s.assumption(d);
   const Prior& p = a.prior;
+  const size_t n = s.dims.size();
   TippingPoint tp;
   tp.assumption = a.name;
   tp.description = p.description;
@@ -742,74 +928,75 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const std::vector<d
   tp.unit = p.unit;
   tp.source = a.source_text();
   const double claimed = s.claimed_time_h;
-  const bool reached = best_objective <= claimed;
-  // Direction that lowers the onset: against the sign of the elasticity.
-  bool go_up = elasticity < 0;
-  if (reached) go_up = !go_up;  // look for where the best case stops reaching the claim
-  tp.direction = go_up ? "above" : "below";
-  std::vector<double> values = best;
-  auto g = [&](double v) {
-    values[d] = v;
-    return ev->evaluate(values, false).objective - claimed;
+  const bool reached = best_objective <= claimed * (1 + 1e-9);
+  auto flipped = [&](double objective) {
+    return reached ? objective > claimed * (1 + 1e-9) : objective <= claimed * (1 + 1e-9);
   };
-  const double range = std::max(p.high - p.low, std::fabs(p.central) * 1e-3);
+  std::vector<std::vector<double>> starts{best};
+  auto conditional_best = [&](double v) {
+    std::vector<double> pinned(n, std::numeric_limits<double>::quiet_NaN());
+    pinned[d] = v;
+    const SearchResult r = best_case_search(s, ev, options, starts, pinned, false);
+    starts.push_back(r.values);
+    if (starts.size() > 3) starts.erase(starts.begin() + 1);
+    return r.objective;
+  };
+  // The direction that raises the onset (if reached) or lowers it (if not), by the elasticity.
+  bool go_up = elasticity < 0;
+  if (reached) go_up = !go_up;
   const bool fraction = (p.unit == "1" || p.unit.empty()) && p.low >= 0 && p.high <= 1;
   const bool positive = p.low >= 0;
-  const double start = best[d];
-  const double g_start = best_objective - claimed;
-  double lo = start, g_lo = g_start, hi = start, g_hi = g_start;
-  bool bracketed = false;
-  double v = start;
-  for (int step = 0; step < 80 && !bracketed; ++step) {
-    double next;
-    if (positive && v > 0) {
-      next = go_up ? v * 1.25 : v / 1.25;
-    } else {
-      next = go_up ? v + range / 8 : v - range / 8;
+  const double range = std::max(p.high - p.low, std::fabs(p.central) * 1e-3);
+  std::optional<std::pair<double, double>> bracket;  // (not flipped, flipped)
+  for (const bool up : {go_up, !go_up}) {
+    const double end = up ? p.high : p.low;
+    if (end == best[d] || bracket) continue;
+    if (flipped(conditional_best(end))) {
+      bracket = std::make_pair(best[d], end);
+      go_up = up;
     }
-    if (go_up && fraction) next = std::min(next, 1.0);
-    if (!go_up && positive) next = std::max(next, 0.0);
-    if (next == v) break;
-    if (go_up && next > std::max(p.high, 1e-300) * 1e4 + range * 1e4) break;
-    if (!go_up && positive && next > 0 && next < std::max(p.low, range) * 1e-4) break;
-    const double g_next = g(next);
-    if ((g_start > 0) != (g_next > 0)) {
-      lo = v;
-      g_lo = (v == start) ? g_start : g(v);
-      hi = next;
-      g_hi = g_next;
-      bracketed = true;
-    }
-    v = next;
   }
-  if (bracketed) {
-    for (int it = 0; it < 40; ++it) {
-      const double mid = (positive && lo > 0 && hi > 0) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
-      const double g_mid = g(mid);
-      if ((g_mid > 0) == (g_lo > 0)) {
-        lo = mid;
-        g_lo = g_mid;
-      } else {
-        hi = mid;
-        g_hi = g_mid;
+  if (!bracket) {
+    double v = go_up ? p.high : p.low;
+    for (int step = 0; step < 40; ++step) {
+      double next;
+      if (positive && v > 0)
+        next = go_up ? v * 4 : v / 4;
+      else
+        next = go_up ? v + range : v - range;
+      if (go_up && fraction) next = std::min(next, 1.0);
+      if (!go_up && positive) next = std::max(next, 0.0);
+      if (next == v) break;
+      if (go_up && next > std::max(p.high, 1e-300) * 1e4 + range * 1e4) break;
+      if (!go_up && positive && next > 0 && next < std::max(p.low, range) * 1e-4) break;
+      if (flipped(conditional_best(next))) {
+        bracket = std::make_pair(v, next);
+        break;
       }
-      if (std::fabs(hi - lo) <= 1e-6 * std::max(std::fabs(hi), 1e-12)) break;
+      v = next;
+    }
+  }
+  tp.direction = go_up ? "above" : "below";
+  if (bracket) {
+    auto [lo, hi] = *bracket;
+    for (int it = 0; it < 40; ++it) {
+      if (std::fabs(hi - lo) <= 1e-5 * std::max(std::fabs(hi), range * 1e-3)) break;
+      const double mid = (positive && lo > 0 && hi > 0) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
+      (flipped(conditional_best(mid)) ? hi : lo) = mid;
     }
     tp.value = hi;
-    (void)g_hi;
     tp.inside_prior_range = hi >= p.low && hi <= p.high;
   }
   const std::string name = p.description.empty() ? a.name : p.description + " (" + a.name + ")";
   const std::string range_text = "prior range " + fmt(p.low) + "-" + fmt(p.high) + " " + p.unit;
   if (tp.value) {
     tp.text = std::string(reached ? "the best case misses the claim only if " : "flips only if ") +
-              name + " is " + tp.direction + " " + fmt(*tp.value) + " " + p.unit + " (" +
-              range_text + (tp.inside_prior_range ? ", inside it" : ", outside it") + "; " +
-              tp.source + ")";
+              name + " is " + tp.direction + " " + fmt(*tp.value) + " " + p.unit +
+              ", the other assumptions re-optimised (" + range_text +
+              (tp.inside_prior_range ? ", inside it" : ", outside it") + "; " + tp.source + ")";
   } else {
-    tp.text = "no value of " + name + " " +
-              (reached ? "stops the best case reaching" : "lets the best case reach") +
-              " the claim with the others at their best case (" + range_text + ")";
+    tp.text = "no value of " + name + " in its " + range_text +
+              " (nor up to 1e4 x beyond it) flips the verdict, the other assumptions re-optimised";
   }
   return tp;
 }
@@ -825,6 +1012,30 @@ std::optional<double> time_constant_h(const Prior& p, double value) {
   } catch (const std::exception&) {
   }
   return std::nullopt;
+}
+
+// A claim whose reported "before" level (baseline_above / baseline_below) and threshold can
+// meet within their ranges contradicts itself: the "before" state could already be the
+// "after" state. Returns the reason, or "" when they are apart everywhere.
+std::string before_and_after_overlap(const Scenario& s) {
+  if (!s.has_baseline || s.threshold_kind == Threshold::Kind::kFractionOfInitial) return "";
+  auto range_of = [&](int dim, double fixed, double factor) {
+    if (dim < 0) return std::make_pair(fixed, fixed);
+    const Prior& p = s.prior(static_cast<size_t>(dim));
+    return std::make_pair(std::min(p.low, p.high) * factor, std::max(p.low, p.high) * factor);
+  };
+  const auto [b_low, b_high] = range_of(s.baseline_dim, s.baseline_fixed, s.baseline_factor);
+  const auto [t_low, t_high] = range_of(s.threshold_dim, s.threshold_fixed, s.threshold_factor);
+  const bool falling = s.direction == pk::Direction::kFalling;
+  const bool overlap = falling ? b_low <= t_high : b_high >= t_low;
+  if (!overlap) return "";
+  auto text = [&](double lo, double hi) {
+    return (lo == hi ? fmt(lo) : fmt(lo) + "-" + fmt(hi)) + " " + s.observable_unit;
+  };
+  return std::string("the reported 'before' level (") + text(b_low, b_high) +
+         ") and the threshold (" + text(t_low, t_high) + ") overlap: a " +
+         (falling ? "falling" : "rising") + " effect needs the 'before' level " +
+         (falling ? "above" : "below") + " the threshold over both ranges";
 }
 
 // --- one check ---------------------------------------------------------------------------
@@ -849,65 +1060,10 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     return n;
   };
 
-  // The search chain: the best case, its trajectory, the elasticities at it and the tipping
-  // points. The Monte Carlo draws do not depend on it, so it runs beside them on one worker
-  // thread (the others draw, and it draws too once done): no phase leaves cores idle while
-  // draws remain. It uses its own evaluator, `main`, as it always did, so its numbers do not
-  // depend on the threads.
+  // The best-case search, its trajectory, the elasticities and the tipping points use their own
+  // evaluator, `main`, so their numbers do not depend on the threads. They run after the
+  // Monte Carlo, whose earliest draws seed the search's local starts.
   Evaluator main(s);
-  std::vector<double> best(n);
-  Outcome best_outcome;
-  auto search_chain = [&] {
-    const std::vector<double> best_u = best_case_search(s, &main, options);
-    for (size_t d = 0; d < n; ++d) best[d] = s.box_value(d, best_u[d]);
-    r.best_case_values = best;
-    best_outcome = main.evaluate(best, true);
-    r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
-    r.band.observable = check.observable;
-    r.band.unit = s.observable_unit;
-    r.band.times_h = s.grid;
-    r.band.threshold_best = best_outcome.threshold;
-    {
-      const pk::Trajectory& t = main.trajectory();
-      for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
-        r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
-      }
-    }
-    for (size_t d = 0; d < n; ++d) {
-      const Prior& p = s.prior(d);
-      if (p.low == p.high) continue;
-      if (best_u[d] <= 1e-6)
-        r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
-      if (best_u[d] >= 1 - 1e-6) {
-        r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
-      }
-    }
-    {
-      std::vector<double> central(n);
-      for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
-      r.band.threshold_central = main.evaluate(central, false).threshold;
-    }
-    // Elasticities at the best case (those at the median draw follow the Monte Carlo).
-    for (size_t d = 0; d < n; ++d) {
-      if (s.prior(d).low == s.prior(d).high) continue;
-      r.elasticities.push_back(elasticity_at(s, &main, best, d));
-    }
-    std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
-                     [](const Elasticity& a, const Elasticity& b) {
-                       return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
-                     });
-    // Tipping points.
-    int taken = 0;
-    for (const auto& e : r.elasticities) {
-      if (taken >= options.tipping_points) break;
-      if (std::fabs(e.at_best_case) < 1e-3) continue;
-      const size_t d = dim_of(e.assumption);
-      r.tipping_points.push_back(
-          tipping_point(s, &main, best, d, e.at_best_case, best_outcome.objective));
-      ++taken;
-    }
-  };
-
   // Monte Carlo.
   const size_t draws = n == 0 ? 1 : options.draws;
   // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
@@ -974,7 +1130,7 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
       for (size_t i = first; i < last; ++i) {
         const bool band_draw = i < band_draws;
         draw(i, *worker, row, band_draw ? std::span<double>(band) : std::span<double>());
-        partial->add_counts(effect.claimed_time_h, row);
+        partial->add_counts(i, effect.claimed_time_h, row);
         if (exact_onsets)
           summary.onset_times[i - begin] = row[0];
         else if (!std::isnan(row[0]))
@@ -998,7 +1154,6 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
 #pragma omp parallel num_threads(threads)
     {
       const int thread = omp_get_thread_num();
-      if (thread == threads - 1) guarded(search_chain);  // the last worker searches first
       guarded([&] { monte_carlo(thread); });
     }
     if (failure) std::rethrow_exception(failure);
@@ -1051,6 +1206,62 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     r.onset_times_h = std::move(summary.onset_times);
   }
 
+  // Best case: a global search of the box, with local searches also started from the
+  // earliest Monte Carlo draws, so that no draw is earlier than the best case.
+  std::vector<std::vector<double>> starts;
+  if (n > 0) {
+    SobolPoints points(n, options.seed);
+    std::vector<double> u(n), values(n);
+    for (const auto& [onset, i] : summary.lowest) {
+      points.point(i, u);
+      for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
+      starts.push_back(values);
+    }
+  }
+  if (!summary.lowest.empty()) r.earliest_draw_onset_h = summary.lowest.front().first;
+  const SearchResult search = best_case_search(s, &main, options, starts, {});
+  const std::vector<double>& best_u = search.u;
+  const std::vector<double>& best = search.values;
+  r.best_case_values = best;
+  r.best_case_evaluations = search.evaluations;
+  r.best_case_converged = search.converged;
+  const Outcome best_outcome = main.evaluate(best, true);
+  r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
+  r.threshold_tested = best_outcome.threshold;
+  r.threshold_unit = s.observable_unit;
+  r.band.observable = check.observable;
+  r.band.unit = s.observable_unit;
+  r.band.times_h = s.grid;
+  r.band.threshold_best = best_outcome.threshold;
+  {
+    const pk::Trajectory& t = main.trajectory();
+    for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
+      r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
+    }
+  }
+  for (size_t d = 0; d < n; ++d) {
+    const Prior& p = s.prior(d);
+    if (p.low == p.high) continue;
+    if (best_u[d] <= 1e-6)
+      r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
+    if (best_u[d] >= 1 - 1e-6) {
+      r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
+    }
+  }
+  {
+    std::vector<double> central(n);
+    for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
+    r.band.threshold_central = main.evaluate(central, false).threshold;
+  }
+  // The reported baseline is the active constraint when the best case starts on it.
+  if (s.has_baseline && !best_outcome.inconsistent) {
+    const double level = s.baseline_dim >= 0
+                             ? best[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
+                             : s.baseline_fixed;
+    if (std::fabs(best_outcome.initial - level) <= 1e-3 * std::max(std::fabs(level), 1e-300))
+      r.active_constraint = "the reported baseline";
+  }
+
   std::optional<std::vector<double>> median_values;
   if (median_draw && n > 0) {
     SobolPoints points(n, options.seed);
@@ -1067,10 +1278,19 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     }
   }
 
-  // Elasticities at the median draw (those at the best case came with the search).
-  if (median_values)
-    for (auto& e : r.elasticities)
-      e.at_median = elasticity_at(s, &main, *median_values, dim_of(e.assumption)).at_best_case;
+  // Elasticities.
+  for (size_t d = 0; d < n; ++d) {
+    if (s.prior(d).low == s.prior(d).high) continue;
+    Elasticity e = elasticity_at(s, &main, best, d);
+    if (median_values) {
+      e.at_median = elasticity_at(s, &main, *median_values, d).at_best_case;
+    }
+    r.elasticities.push_back(e);
+  }
+  std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
+                   [](const Elasticity& a, const Elasticity& b) {
+                     return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
+                   });
   auto named = [&](size_t d) {
     const Prior& p = s.prior(d);
     return p.description.empty() ? s.assumption(d).name
@@ -1106,31 +1326,76 @@ CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const Effec
     }
   }
 
+  // Tipping points.
+  int taken = 0;
+  for (const auto& e : r.elasticities) {
+    if (taken >= options.tipping_points) break;
+    if (std::fabs(e.at_best_case) < 1e-3) continue;
+    const size_t d = dim_of(e.assumption);
+    r.tipping_points.push_back(
+        tipping_point(s, &main, options, best, d, e.at_best_case, search.objective));
+    ++taken;
+  }
   r.simulations = main.simulations + monte_carlo_simulations;
 
   // Verdict.
   const double claimed = effect.claimed_time_h;
-  if (best_outcome.inconsistent) {
-    r.verdict = Verdict::kImplausible;
-    r.verdict_reason = "no point of the prior box is consistent with the reported baseline";
+  const std::string overlap = before_and_after_overlap(s);
+  const bool touches = best_outcome.onset_h && !best_outcome.inconsistent &&
+                       std::fabs(best_outcome.initial - best_outcome.threshold) <=
+                           1e-6 * std::max(std::fabs(best_outcome.threshold), 1e-300);
+  const std::string budget_note =
+      r.best_case_converged ? ""
+                            : " (the best-case search ended on its evaluation budget before its "
+                              "last local search converged)";
+  if (!overlap.empty()) {
+    r.verdict = Verdict::kInconsistent;
+    r.verdict_reason = overlap;
+  } else if (best_outcome.inconsistent) {
+    r.verdict = Verdict::kInconsistent;
+    r.verdict_reason =
+        best_outcome.below_baseline
+            ? "no point of the prior box is consistent with the reported baseline: the closest "
+              "start, " +
+                  fmt(best_outcome.initial) + " " + s.observable_unit +
+                  ", is not beyond the reported 'before' level" +
+                  (best_outcome.already_met ? " and already meets the threshold" : "")
+            : "the starting value already meets the threshold everywhere in the prior box (start " +
+                  fmt(best_outcome.initial) + " " + s.observable_unit + ", threshold " +
+                  fmt(best_outcome.threshold) + " " + s.observable_unit +
+                  "): the claimed change has nothing to do";
+  } else if (touches) {
+    r.verdict = Verdict::kInconsistent;
+    r.verdict_reason = "the starting value can equal the threshold (" +
+                       fmt(best_outcome.threshold) + " " + s.observable_unit +
+                       ") inside the prior box: the claim's 'before' and 'after' overlap";
   } else if (!best_outcome.onset_h || *best_outcome.onset_h > claimed * (1 + 1e-9)) {
     r.verdict = Verdict::kImplausible;
     r.verdict_reason =
         "even the best case " +
         (best_outcome.onset_h
-             ? "reaches the threshold only at " + fmt(*best_outcome.onset_h) + " h"
-             : std::string("never reaches the threshold within ") + fmt(s.horizon_h) + " h") +
-        ", later than the claimed " + fmt(claimed) + " h";
+             ? "reaches the threshold (" + fmt(best_outcome.threshold) + " " + s.observable_unit +
+                   ") only at " + fmt(*best_outcome.onset_h) + " h"
+             : "never reaches the threshold (" + fmt(best_outcome.threshold) + " " +
+                   s.observable_unit + ") within " + fmt(s.horizon_h) + " h") +
+        ", later than the claimed " + fmt(claimed) + " h" + budget_note;
   } else if (r.p_within_claim < options.unlikely_below) {
     r.verdict = Verdict::kUnlikely;
-    r.verdict_reason = "the best case reaches the threshold at " + fmt(*best_outcome.onset_h) +
+    r.verdict_reason = "the best case reaches the threshold (" + fmt(best_outcome.threshold) + " " +
+                       s.observable_unit + ") at " + fmt(*best_outcome.onset_h) +
                        " h, but P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
-                       " < " + fmt(options.unlikely_below);
+                       " < " + fmt(options.unlikely_below) + budget_note;
   } else {
     r.verdict = Verdict::kPlausible;
-    r.verdict_reason = "the best case reaches the threshold at " + fmt(*best_outcome.onset_h) +
-                       " h and P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim);
+    r.verdict_reason = "the best case reaches the threshold (" + fmt(best_outcome.threshold) + " " +
+                       s.observable_unit + ") at " + fmt(*best_outcome.onset_h) +
+                       " h and P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
+                       budget_note;
   }
+  if (!r.active_constraint.empty() && r.verdict != Verdict::kInconsistent)
+    r.rate_limiting.insert(r.rate_limiting.begin(),
+                           "limited by " + r.active_constraint +
+                               ": the best case starts exactly at the reported 'before' level");
   return r;
 }
 
@@ -1144,6 +1409,8 @@ int severity(Verdict v) {
       return 1;
     case Verdict::kNotAssessable:
       return 0;
+    case Verdict::kInconsistent:
+      return 4;
   }
   return 0;
 }
@@ -1189,6 +1456,30 @@ void check_memory(const Claim& claim, const CheckOptions& options) {
 }
 
 }  // namespace
+
+struct OnsetProbe::Impl {
+  Impl(const Claim& claim, size_t effect, size_t check, const CheckOptions& options)
+      : scenario(build_scenario(claim, claim.effects.at(effect).checks.at(check),
+                                claim.effects.at(effect).claimed_time_h, options)),
+        evaluator(scenario) {
+    for (size_t d = 0; d < scenario.dims.size(); ++d) names.push_back(scenario.assumption(d).name);
+  }
+  Scenario scenario;
+  Evaluator evaluator;
+  std::vector<std::string> names;
+};
+
+OnsetProbe::OnsetProbe(const Claim& claim, size_t effect, size_t check, const CheckOptions& options)
+    : impl_(std::make_unique<Impl>(claim, effect, check, options)) {}
+OnsetProbe::~OnsetProbe() = default;
+const std::vector<std::string>& OnsetProbe::assumptions() const { return impl_->names; }
+std::optional<double> OnsetProbe::onset(const std::vector<double>& values) {
+  if (values.size() != impl_->names.size())
+    throw std::invalid_argument("OnsetProbe: expected one value per assumption");
+  const Outcome o = impl_->evaluator.evaluate(values, false);
+  if (o.inconsistent || o.failed) return std::nullopt;
+  return o.onset_h;
+}
 
 CheckReport run_check(const Claim& claim, const CheckOptions& options) {
   std::string why;

@@ -37,6 +37,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,7 +46,7 @@
 
 namespace onset::check {
 
-enum class Verdict { kImplausible, kUnlikely, kPlausible, kNotAssessable };
+enum class Verdict { kImplausible, kUnlikely, kPlausible, kNotAssessable, kInconsistent };
 std::string verdict_name(Verdict verdict);
 
 struct CheckOptions {
@@ -137,6 +138,17 @@ struct CheckResult {
   std::string verdict_reason;  // in words
   std::optional<double> best_case_onset_h;
   std::vector<double> best_case_values;  // per assumption used (order of `assumptions`)
+  // The best-case search: simulations it ran, whether its last local search converged (when
+  // not, the verdict text says so), and the constraint active at the best case ("" if none:
+  // "the reported baseline" when the best case sits on it).
+  long best_case_evaluations = 0;
+  bool best_case_converged = true;
+  std::string active_constraint;
+  // The earliest onset of any Monte Carlo draw (empty: none reached); never earlier than the
+  // best case, since the search starts local searches from the earliest draws.
+  std::optional<double> earliest_draw_onset_h;
+  double threshold_tested = 0;  // the threshold at the best case, in `threshold_unit`
+  std::string threshold_unit;
   std::vector<std::string> assumptions;  // the assumptions this check uses
   std::vector<BoundAssumption> bound_assumptions;
   double p_within_claim = 0;
@@ -184,6 +196,26 @@ struct CheckReport {
   // Assumptions that decide a verdict (best case at a bound, or a tipping point), by name.
   std::vector<std::string> deciding_assumptions;
   double seconds = 0;  // wall time (not in the JSON, which must not depend on the machine)
+};
+
+// The onset of one check at given assumption values, outside the search: for brute-force
+// comparisons with the best case and for tests. Values are in the order of
+// CheckResult::assumptions (the check's assumptions in order of first use).
+class OnsetProbe {
+ public:
+  OnsetProbe(const Claim& claim, size_t effect, size_t check, const CheckOptions& options = {});
+  ~OnsetProbe();
+  OnsetProbe(const OnsetProbe&) = delete;
+  OnsetProbe& operator=(const OnsetProbe&) = delete;
+  const std::vector<std::string>& assumptions() const;
+  // Onset in h from t = 0; empty when the threshold is never reached within the horizon or
+  // the point is inconsistent with the claim (below the reported baseline, or already at the
+  // threshold at t = 0).
+  std::optional<double> onset(const std::vector<double>& values);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Runs every check of the claim. Throws std::invalid_argument for bad options or a claim that

@@ -196,14 +196,27 @@ struct Reader {
         if (claim.intervention.duration_h < 0) fail(intervention["duration_h"], "expected >= 0");
       }
     }
+    if (root["time_origin"] && root["time_origin"].IsMap()) {
+      // An event at a stated time from the start, e.g. reperfusion of a graft.
+      const YAML::Node origin = root["time_origin"];
+      ys::require_keys(file, origin, {"event", "at_h"}, "time_origin");
+      claim.time_origin = text(origin, "event", true);
+      if (!origin["at_h"]) fail(origin, "missing 'at_h': the event's time from the start, in h");
+      claim.time_origin_h = number(origin["at_h"]);
+      if (!(claim.time_origin_h >= 0))
+        fail(origin["at_h"], "expected a time >= 0 h from the start of the intervention");
+      return;
+    }
     claim.time_origin = root["time_origin"] ? text(root, "time_origin") : "start";
     if (claim.time_origin == "start") {
       claim.time_origin_h = 0;
     } else if (claim.time_origin == "end_of_infusion") {
       claim.time_origin_h = claim.intervention.duration_h;
     } else {
-      fail(root["time_origin"], "expected time_origin 'start' or 'end_of_infusion', found '" +
-                                    io::excerpt(claim.time_origin) + "'");
+      fail(
+          root["time_origin"],
+          "expected time_origin 'start', 'end_of_infusion' or {event: NAME, at_h: HOURS}, found '" +
+              io::excerpt(claim.time_origin) + "'");
     }
   }
 
@@ -436,8 +449,8 @@ struct Reader {
   EffectCheck effect_check(const YAML::Node& node) {
     ys::require_keys(file, node,
                      {"kind", "description", "model", "doses", "dose_intervention_into",
-                      "parameters", "observable", "falls_below", "rises_above", "horizon_h",
-                      "baseline_above", "baseline_below"},
+                      "parameters", "parameter_changes", "observable", "falls_below", "rises_above",
+                      "horizon_h", "baseline_above", "baseline_below"},
                      "check");
     EffectCheck check;
     check.line = node.Mark().line + 1;
@@ -511,6 +524,30 @@ struct Reader {
       if (!parameters.IsMap()) fail(parameters, "expected a map: model parameter -> value");
       for (const auto& entry : parameters) {
         check.parameters.push_back(binding(entry.first.Scalar(), entry.second));
+      }
+    }
+    if (const YAML::Node changes = node["parameter_changes"]) {
+      if (!changes.IsSequence())
+        fail(changes, "expected a list of changes: {parameter, value, time_h, duration_h}");
+      for (const auto& c : changes) {
+        ys::require_keys(file, c, {"parameter", "value", "time_h", "duration_h"},
+                         "parameter change");
+        if (!c["value"]) fail(c, "missing 'value' (a number with its unit, or an assumption)");
+        TimedChange change;
+        change.binding = binding(text(c, "parameter", true), c["value"]);
+        if (c["time_h"]) change.time_h = number(c["time_h"]);
+        if (!(change.time_h >= 0))
+          fail(c["time_h"],
+               "expected a change time >= 0 h (the start of the intervention), found " +
+                   ys::format(change.time_h));
+        if (c["duration_h"]) {
+          change.duration_h = number(c["duration_h"]);
+          if (!(*change.duration_h > 0))
+            fail(c["duration_h"],
+                 "expected a duration > 0 h (leave it out for a change held to the end), found " +
+                     ys::format(*change.duration_h));
+        }
+        check.parameter_changes.push_back(change);
       }
     }
     check.observable = text(node, "observable", true);

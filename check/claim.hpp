@@ -69,6 +69,18 @@ struct DoseSpec {
   double duration_h = 0;  // 0: bolus
 };
 
+// A parameter that changes at a time during the check (pk::ParameterChange): an exchange
+// session (plasma_exchange_clearance on for `duration_h`), a transplant at reperfusion
+// (hepatic_function stepping to the graft's function at `time_h`, held), dialysis. The value
+// is fixed or an assumption (binding.parameter, binding.fixed_* or binding.assumption); when
+// `duration_h` is given the parameter returns to its value before the change at
+// time_h + duration_h.
+struct TimedChange {
+  ParameterBinding binding;
+  double time_h = 0;
+  std::optional<double> duration_h;
+};
+
 enum class BoundKind {
   kMechanismFree,  // the organ repaired (fully or k-fold) at t = 0: physics of disposition only
   kMechanism,      // through the proposed mechanism
@@ -82,6 +94,7 @@ struct EffectCheck {
   std::string model;        // library name, or a model file path (absolute once read)
   std::vector<DoseSpec> doses;
   std::vector<ParameterBinding> parameters;
+  std::vector<TimedChange> parameter_changes;
   std::string observable;
   pk::Direction direction = pk::Direction::kFalling;
   Threshold threshold;
@@ -129,7 +142,8 @@ struct Claim {
   std::string statement;  // verbatim
   Subject subject;
   Intervention intervention;
-  std::string time_origin;   // "end_of_infusion" or "start"
+  // "start", "end_of_infusion", or an event at a stated time ({event: reperfusion, at_h: 8}).
+  std::string time_origin;
   double time_origin_h = 0;  // t at which claimed windows start
   std::vector<Assumption> assumptions;
   std::vector<ClaimedEffect> effects;

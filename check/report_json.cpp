@@ -20,13 +20,18 @@ Json check_json(const CheckResult& c) {
   j["verdict"] = verdict_name(c.verdict);
   j["reason"] = c.verdict_reason;
   j["best_case_onset_h"] = optional_number(c.best_case_onset_h);
+  j["threshold_tested"] = {{"value", c.threshold_tested}, {"unit", c.threshold_unit}};
+  j["earliest_draw_onset_h"] = optional_number(c.earliest_draw_onset_h);
+  j["best_case_search"] = {{"evaluations", c.best_case_evaluations},
+                           {"converged", c.best_case_converged},
+                           {"active_constraint", c.active_constraint}};
   j["p_within_claim"] = c.p_within_claim;
   j["p_within_claim_ci95"] = {c.p_ci_low, c.p_ci_high};
   j["onset_quantiles_h"] = {{"p05", optional_number(c.onset_p05_h)},
                             {"p50", optional_number(c.onset_p50_h)},
                             {"p95", optional_number(c.onset_p95_h)}};
   j["fraction_never"] = c.fraction_never;
-  j["fraction_excluded_by_baseline"] = c.fraction_inconsistent;
+  j["fraction_excluded_by_baseline"] = c.fraction_inconsistent;  // or already at the threshold
   j["horizon_h"] = c.horizon_h;
   Json best = Json::object();
   for (size_t i = 0; i < c.assumptions.size(); ++i) best[c.assumptions[i]] = c.best_case_values[i];

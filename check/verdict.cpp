@@ -15,6 +15,8 @@ std::string verdict_name(Verdict verdict) {
       return "plausible";
     case Verdict::kNotAssessable:
       return "not_assessable";
+    case Verdict::kInconsistent:
+      return "inconsistent";
   }
   return "not_assessable";
 }

@@ -129,9 +129,12 @@ def pbpk_parameters(priors, species, phys):
 
 PBPK_DERIVED = """\
   kupffer_cells: {expression: "kupffer_cells_per_g_liver * liver_mass", unit: cells}
-  k_kupffer: {expression: "plasma_elimination_rate * fraction_to_liver * fraction_hepatic_to_kupffer * macrophages_remaining", unit: 1/h}
-  k_lsec: {expression: "plasma_elimination_rate * fraction_to_liver * fraction_hepatic_to_lsec", unit: 1/h}
-  k_hepatocyte: {expression: "plasma_elimination_rate * fraction_to_liver * max(0, 1 - fraction_hepatic_to_kupffer - fraction_hepatic_to_lsec)", unit: 1/h}
+  # Joint limit (mass balance): the Kupffer, LSEC and hepatocyte shares of the liver's uptake sum to 1;
+  # when the Kupffer and LSEC shares given add to more than 1 they are scaled down to sum to 1.
+  liver_cell_shares: {expression: "max(1, fraction_hepatic_to_kupffer + fraction_hepatic_to_lsec)", unit: "1"}
+  k_kupffer: {expression: "plasma_elimination_rate * fraction_to_liver * fraction_hepatic_to_kupffer / liver_cell_shares * macrophages_remaining", unit: 1/h}
+  k_lsec: {expression: "plasma_elimination_rate * fraction_to_liver * fraction_hepatic_to_lsec / liver_cell_shares", unit: 1/h}
+  k_hepatocyte: {expression: "plasma_elimination_rate * fraction_to_liver * (1 - (fraction_hepatic_to_kupffer + fraction_hepatic_to_lsec) / liver_cell_shares)", unit: 1/h}
   k_spleen: {expression: "plasma_elimination_rate * fraction_to_spleen * macrophages_remaining", unit: 1/h}
   k_lung: {expression: "plasma_elimination_rate * fraction_to_lung", unit: 1/h}
   k_kidney: {expression: "plasma_elimination_rate * fraction_to_kidney", unit: 1/h}

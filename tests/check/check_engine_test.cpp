@@ -49,13 +49,16 @@ TEST(CheckEngine, BestCaseIsTheCornerOfTheClosedForm) {
   ASSERT_FALSE(c.tipping_points.empty());
   ASSERT_TRUE(c.tipping_points[0].value);
   EXPECT_NEAR(*c.tipping_points[0].value, 5 * std::log(20.0) / 10, 1e-4);
-  // P(t <= 10 h) under the priors by direct quadrature of the closed form.
+  // P(t <= 10 h) under the priors by direct quadrature of the closed form; the Monte Carlo
+  // draws the log-normal clearance truncated to its box [low, high] (its 5-95 % interval), so
+  // the quadrature runs over the same truncated distribution.
   double p = 0;
   const int n = 400;
   const Prior& cl = claim.assumptions[0].prior;
+  const double a = cl.cdf(cl.low), b = cl.cdf(cl.high);
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < n; ++j) {
-      const double clv = cl.quantile((i + 0.5) / n);
+      const double clv = cl.quantile(a + (b - a) * (i + 0.5) / n);
       const double v = 5 + 15 * (j + 0.5) / n;
       p += onset_time(clv, v) <= 10 ? 1.0 / (n * n) : 0;
     }

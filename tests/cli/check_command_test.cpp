@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -83,7 +84,8 @@ TEST(CheckCommand, ReportRendersInHeadlessChromium) {
   EXPECT_NE(page.find("Ruiz MA"), std::string::npos);
   EXPECT_NE(page.find("class=\"deciding\""), std::string::npos);
   const std::string browser = chromium();
-  if (browser.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup --chromium)";
+  // scripts/setup installs chromium and fonts-noto-cjk: in CI this test runs, never skips.
+  ASSERT_FALSE(browser.empty()) << "chromium is not installed (scripts/setup installs it)";
   const std::string dom = dir + "/dom.html";
   const std::string command =
       browser +
@@ -103,6 +105,55 @@ TEST(CheckCommand, ReportRendersInHeadlessChromium) {
       " > /dev/null 2>&1";
   ASSERT_EQ(std::system(screenshot.c_str()), 0);
   EXPECT_GT(std::filesystem::file_size(shot), 20000u);  // a blank page is a few kB
+}
+
+// The report's Japanese statement is drawn with real glyphs, not empty boxes: headless
+// Chromium rasterises each of the statement's first 12 kanji/kana alone, in the report's font
+// (sans-serif, 48 px), on a canvas, and counts ink pixels and distinct pictures. Without a CJK
+// font every character falls back to the same empty box: one distinct picture. With
+// fonts-noto-cjk (scripts/setup) each character has its own shape. The page's script only
+// reads its own canvas; the result is written into the DOM and read with --dump-dom.
+TEST(CheckCommand, JapaneseStatementRendersWithRealGlyphs) {
+  const std::string browser = chromium();
+  ASSERT_FALSE(browser.empty()) << "chromium is not installed (scripts/setup installs it)";
+  const std::string dir = std::string(ONSET_BINARY_DIR) + "/check_report_glyphs";
+  std::filesystem::create_directories(dir);
+  // The characters drawn are the claim's own statement, which the report prints verbatim.
+  ASSERT_NE(read_all(kClaim).find("末期肝硬変患者に対し"), std::string::npos);
+  const std::string probe = dir + "/glyphs.html";
+  {
+    std::ofstream out(probe);
+    out << "<!DOCTYPE html><meta charset=\"utf-8\"><body><canvas id=c width=64 height=64>"
+           "</canvas><pre id=out></pre><script>\n"
+           "const text = '末期肝硬変患者に対し投与';\n"
+           "const ctx = document.getElementById('c').getContext('2d');\n"
+           "const seen = new Set(); let ink = 0;\n"
+           "for (const ch of text) {\n"
+           "  ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 64, 64);\n"
+           "  ctx.fillStyle = '#000'; ctx.font = '48px sans-serif'; ctx.fillText(ch, 4, 52);\n"
+           "  const d = ctx.getImageData(0, 0, 64, 64).data; let key = '';\n"
+           "  for (let i = 0; i < d.length; i += 4) { const dark = d[i] < 128; ink += dark;"
+           " key += dark ? '1' : '0'; }\n"
+           "  seen.add(key);\n"
+           "}\n"
+           "document.getElementById('out').textContent = 'distinct=' + seen.size + ' ink=' + ink;\n"
+           "</script>\n";
+  }
+  const std::string dom = dir + "/glyphs_dom.html";
+  const std::string command =
+      browser +
+      " --headless --no-sandbox --disable-gpu --disable-background-networking "
+      "--disable-component-update --no-first-run --disable-sync --user-data-dir=" +
+      dir + "/profile --dump-dom file://" + probe + " > " + dom + " 2> /dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const std::string rendered = read_all(dom);
+  const auto at = rendered.find("distinct=");
+  ASSERT_NE(at, std::string::npos) << rendered;
+  int distinct = 0;
+  long ink = 0;
+  ASSERT_EQ(std::sscanf(rendered.c_str() + at, "distinct=%d ink=%ld", &distinct, &ink), 2);
+  EXPECT_EQ(distinct, 12) << "12 characters, 12 different pictures (not one box for all)";
+  EXPECT_GT(ink, 12 * 50) << "each glyph leaves ink";
 }
 
 }  // namespace

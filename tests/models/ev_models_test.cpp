@@ -329,5 +329,37 @@ TEST(EvCargoCascadeMouse, MacrophagePhenotypeAndFibrosisMoveOverDaysNotHours) {
   EXPECT_LT(run.peak("s_phase_fraction"), 1e-3);
 }
 
+// Joint limit (issue 16): the Kupffer, LSEC and hepatocyte shares of the liver's uptake are
+// shares of one quantity, so the liver cells together never take more than the liver's share
+// of plasma clearance, however the two priors are drawn (ev_pbpk.yaml: Kupffer 0.3-0.9, LSEC
+// 0.05-0.6, so up to 1.5 together). Over a 7 x 7 grid of the prior box, corners included,
+// 36 s after a bolus (no release back, so what left plasma went where the shares sent it):
+// liver label / cleared = fraction_to_liver (the rest of body takes 1 - the organ fractions).
+TEST(EvModels, LiverCellSharesNeverExceedTheLiversShare) {
+  for (const std::string species : {"human", "monkey", "rat", "mouse"}) {
+    for (int i = 0; i < 7; ++i) {
+      for (int j = 0; j < 7; ++j) {
+        const double kupffer = 0.3 + 0.1 * i, lsec = 0.05 + 0.55 * j / 6;
+        const EvRun run = run_ev("ev_pbpk_" + species, 1e10, 0, 0.01,
+                                 {{"fraction_hepatic_to_kupffer", kupffer},
+                                  {"fraction_hepatic_to_lsec", lsec},
+                                  {"phagocyte_release_rate", 0.0}});
+        const auto model = run.model.get();
+        const size_t last = run.traj.num_times() - 1;
+        const double liver = run.traj.observable(
+            last, static_cast<size_t>(model->observable_index("liver_label_pct")));
+        const double plasma =
+            run.traj.observable(last, static_cast<size_t>(model->observable_index("plasma_pct")));
+        const double f_liver =
+            run.params[static_cast<size_t>(model->parameter_index("fraction_to_liver"))];
+        ASSERT_GT(100 - plasma, 0.1) << species;
+        EXPECT_LE(liver / (100 - plasma), f_liver * (1 + 1e-3))
+            << species << " Kupffer " << kupffer << " LSEC " << lsec;
+        EXPECT_GE(liver / (100 - plasma), f_liver * (1 - 1e-2)) << species;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace onset::models
