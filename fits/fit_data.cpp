@@ -220,6 +220,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
           {name, e != options.error_by_observable.end() ? e->second : options.error, 0});
     }
     observations.push_back({static_cast<int>(r), observable});
+    loaded.observation_records.push_back(static_cast<int>(r));
     loaded.problem.y.push_back(record.dv);
     loaded.problem.block.push_back(block_of[name]);
     loaded.problem.x.push_back(record.time_h);
@@ -231,6 +232,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     loaded.notes.push_back(std::to_string(blq_count) +
                            " observation(s) below the quantification limit excluded (M1)");
   loaded.problem.predictor = std::make_shared<DosingPredictor>(model, data, observations);
+  loaded.dosing_data = data;
   loaded.subset_predictor = [model, data, observations](std::span<const size_t> rows) {
     std::vector<FittedObservation> subset;
     for (size_t row : rows) subset.push_back(observations[row]);
