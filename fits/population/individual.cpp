@@ -19,6 +19,8 @@ constexpr int kMaxInnerIterations = 60;
 // After this many steps with the expected information, Newton with the Hessian of l (by
 // forward differences of the exact gradient, q extra evaluations per step).
 constexpr int kExpectedInformationSteps = 3;
+// Steps with the Hessian given with the start before it is recomputed.
+constexpr int kStartHessianSteps = 4;
 }  // namespace
 
 std::string_view method_name(Method method) {
@@ -190,8 +192,25 @@ bool SubjectEvaluator::conditional_terms(Method method, const PopulationPoint& p
   return std::isfinite(terms->l);
 }
 
+bool SubjectEvaluator::hessian(Method method, const PopulationPoint& point,
+                               const Eigen::VectorXd& eta, const Terms& at, Eigen::MatrixXd* out) {
+  const auto q = eta.size();
+  Terms shifted;
+  IndividualPrediction scratch;
+  Eigen::MatrixXd h(q, q);
+  for (Eigen::Index k = 0; k < q; ++k) {
+    const double step = 1e-6 * std::max(1.0, std::abs(eta(k)));
+    Eigen::VectorXd moved = eta;
+    moved(k) += step;
+    if (!conditional_terms(method, point, moved, &shifted, &scratch, nullptr)) return false;
+    h.col(k) = (shifted.gradient - at.gradient) / step;
+  }
+  *out = 0.5 * (h + h.transpose());
+  return Eigen::LLT<Eigen::MatrixXd>(*out).info() == Eigen::Success;
+}
+
 EbeResult SubjectEvaluator::estimate_eta(Method method, const PopulationPoint& point,
-                                         std::span<const double> start) {
+                                         const EbeStart& start) {
   EbeResult result;
   const auto q = static_cast<Eigen::Index>(model_.num_etas());
   std::string why;
@@ -201,7 +220,7 @@ EbeResult SubjectEvaluator::estimate_eta(Method method, const PopulationPoint& p
     result.conditional = kNaN;
     return result;
   }
-  Eigen::VectorXd eta = Eigen::Map<const Eigen::VectorXd>(start.data(), q);
+  Eigen::VectorXd eta = Eigen::Map<const Eigen::VectorXd>(start.eta.data(), q);
   Terms terms, trial_terms;
   IndividualPrediction prediction, trial_prediction;
   if (!conditional_terms(method, point, eta, &terms, &prediction, &why)) {
@@ -213,28 +232,24 @@ EbeResult SubjectEvaluator::estimate_eta(Method method, const PopulationPoint& p
       return result;
     }
   }
+  // The Newton matrix: the Hessian given with the start (kept while it makes fast progress),
+  // else the expected information for a few steps, then the Hessian of l at each step.
+  Eigen::MatrixXd newton;
+  bool from_start = false;
+  if (start.hessian.size() == static_cast<size_t>(q * q)) {
+    newton = Eigen::Map<const Eigen::MatrixXd>(start.hessian.data(), q, q);
+    from_start = Eigen::LLT<Eigen::MatrixXd>(newton).info() == Eigen::Success;
+  }
   for (int iteration = 0; iteration < kMaxInnerIterations; ++iteration) {
     result.iterations = iteration + 1;
-    Eigen::MatrixXd hessian = terms.information;
-    if (iteration >= kExpectedInformationSteps) {
-      // Newton with the Hessian of l by forward differences of the exact gradient.
-      Terms shifted;
-      IndividualPrediction scratch;
-      Eigen::MatrixXd h(q, q);
-      bool ok = true;
-      for (Eigen::Index k = 0; k < q && ok; ++k) {
-        const double step = 1e-6 * std::max(1.0, std::abs(eta(k)));
-        Eigen::VectorXd moved = eta;
-        moved(k) += step;
-        ok = conditional_terms(method, point, moved, &shifted, &scratch, nullptr);
-        if (ok) h.col(k) = (shifted.gradient - terms.gradient) / step;
-      }
-      if (ok) {
-        h = 0.5 * (h + h.transpose()).eval();
-        if (Eigen::LLT<Eigen::MatrixXd>(h).info() == Eigen::Success) hessian = h;
-      }
+    Eigen::MatrixXd matrix = terms.information;
+    if (from_start && iteration < kStartHessianSteps) {
+      matrix = newton;
+    } else if (iteration >= kExpectedInformationSteps || from_start) {
+      Eigen::MatrixXd h;
+      if (hessian(method, point, eta, terms, &h)) matrix = h;
     }
-    Eigen::LLT<Eigen::MatrixXd> cholesky(hessian);
+    Eigen::LLT<Eigen::MatrixXd> cholesky(matrix);
     if (cholesky.info() != Eigen::Success) cholesky.compute(terms.information);
     const Eigen::VectorXd step = -cholesky.solve(terms.gradient);
     const double slope = terms.gradient.dot(step);
@@ -273,11 +288,13 @@ EbeResult SubjectEvaluator::estimate_eta(Method method, const PopulationPoint& p
   result.eta = eta;
   result.conditional = terms.l;
   last_information_ = terms.information;
+  if (start.want_hessian && !hessian(method, point, eta, terms, &result.hessian))
+    result.hessian.resize(0, 0);
   return result;
 }
 
 double SubjectEvaluator::objective(Method method, const PopulationPoint& point,
-                                   std::span<const double> start, EbeResult* ebe) {
+                                   const EbeStart& start, EbeResult* ebe) {
   const auto q = static_cast<Eigen::Index>(model_.num_etas());
   std::string why;
   if (method == Method::kFo) {

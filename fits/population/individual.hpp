@@ -65,6 +65,18 @@ struct EbeResult {
   bool converged = false;
   int iterations = 0;
   std::string message;  // why not converged
+  // The Hessian of l at eta^ (by differences of the exact gradient), when asked for: the
+  // Newton matrix of the next searches that start from this EBE.
+  Eigen::MatrixXd hessian;
+};
+
+// Where an EBE search starts: an ETA and, when known, the Hessian of l near it (from the last
+// accepted point of the outer search), so that searches from nearby points converge in one or
+// two Newton steps; empty: the expected information.
+struct EbeStart {
+  std::span<const double> eta;
+  std::span<const double> hessian;  // q x q, or empty
+  bool want_hessian = false;        // compute EbeResult::hessian at the EBE
 };
 
 // Per-observation diagnostics of one subject (DV, PRED, IPRED in the observable's unit;
@@ -87,11 +99,10 @@ class SubjectEvaluator {
   bool predict(const PopulationPoint& point, std::span<const double> eta, bool with_gradient,
                IndividualPrediction* out, std::string* why);
   // The EBE: argmin l(eta) from `start` (interaction: V at f(eta), else at f(0)).
-  EbeResult estimate_eta(Method method, const PopulationPoint& point,
-                         std::span<const double> start);
+  EbeResult estimate_eta(Method method, const PopulationPoint& point, const EbeStart& start);
   // The subject's objective contribution at `point` (EBE from `start`; FO needs none), and the
   // EBE found (zeros for FO). NaN and a message when it cannot be evaluated.
-  double objective(Method method, const PopulationPoint& point, std::span<const double> start,
+  double objective(Method method, const PopulationPoint& point, const EbeStart& start,
                    EbeResult* ebe);
   // PRED, IPRED, RES, IRES, IWRES, CWRES at `point` and the subject's EBE.
   bool diagnostics(Method method, const PopulationPoint& point, std::span<const double> eta,
@@ -113,6 +124,9 @@ class SubjectEvaluator {
   bool conditional_terms(Method method, const PopulationPoint& point, const Eigen::VectorXd& eta,
                          Terms* terms, IndividualPrediction* prediction, std::string* why);
   bool population_prediction(const PopulationPoint& point, std::string* why);
+  // The Hessian of l at eta by forward differences of the exact gradient (q evaluations).
+  bool hessian(Method method, const PopulationPoint& point, const Eigen::VectorXd& eta,
+               const Terms& at, Eigen::MatrixXd* out);
 
   const IndividualModel& model_;
   const std::vector<ResidualError>& errors_;

@@ -294,7 +294,7 @@ class ObjectiveEngine {
     for (auto& pool : pools_) pool.resize(n);
   }
 
-  size_t width() const { return 2 + q_; }
+  size_t width() const { return 2 + q_ + q_ * q_; }
   size_t num_subjects() const { return covariates_.size(); }
 
   SubjectEvaluator& evaluator(size_t worker, size_t subject) {
@@ -306,9 +306,12 @@ class ObjectiveEngine {
     return *slot;
   }
 
-  // Rows of every (point, subject), point-major; eta_start: N x q row-major.
+  // Rows of every (point, subject), point-major; eta_start: N x q row-major, hessian_start:
+  // N x q x q (or empty).
   std::vector<double> run(const std::vector<PopulationPoint>& points,
-                          const std::vector<double>& eta_start, std::vector<std::string>* messages) {
+                          const std::vector<double>& eta_start,
+                          const std::vector<double>& hessian_start, bool want_hessian,
+                          std::vector<std::string>* messages) {
     const size_t n = num_subjects(), w = width();
     std::vector<std::string> local_messages(points.size() * n);
     std::vector<double> rows = pk::distributed_map(
@@ -317,14 +320,20 @@ class ObjectiveEngine {
         [&](size_t task, size_t worker, std::span<double> row) {
           const size_t p = task / n, s = task % n;
           EbeResult ebe;
-          const double ofv = evaluator(worker, s).objective(
-              method_, points[p], std::span<const double>(eta_start).subspan(s * q_, q_), &ebe);
+          EbeStart start;
+          start.eta = std::span<const double>(eta_start).subspan(s * q_, q_);
+          if (!hessian_start.empty())
+            start.hessian = std::span<const double>(hessian_start).subspan(s * q_ * q_, q_ * q_);
+          start.want_hessian = want_hessian;
+          const double ofv = evaluator(worker, s).objective(method_, points[p], start, &ebe);
           row[0] = ofv;
           row[1] = ebe.converged ? 1 : 0;
+          std::fill(row.begin() + 2, row.end(), 0.0);
           for (size_t k = 0; k < q_; ++k)
-            row[2 + k] = static_cast<Eigen::Index>(k) < ebe.eta.size()
-                             ? ebe.eta(static_cast<Eigen::Index>(k))
-                             : 0.0;
+            if (static_cast<Eigen::Index>(k) < ebe.eta.size())
+              row[2 + k] = ebe.eta(static_cast<Eigen::Index>(k));
+          if (ebe.hessian.size() == static_cast<Eigen::Index>(q_ * q_))
+            std::copy(ebe.hessian.data(), ebe.hessian.data() + q_ * q_, row.begin() + 2 + q_);
           if (!std::isfinite(ofv)) local_messages[task] = ebe.message;
         });
     if (messages) *messages = std::move(local_messages);
@@ -349,6 +358,7 @@ struct Evaluated {
   double total = kInfinity;
   std::vector<double> per_subject;  // OFV_i
   std::vector<double> eta;          // N x q
+  std::vector<double> hessian;      // N x q x q (when asked for)
   int ebe_not_converged = 0;
   std::string failure;  // first subject that could not be evaluated
 };
@@ -478,7 +488,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
 
   // Evaluates points (internal coordinates), EBE searches starting from `eta_start`.
   auto evaluate = [&](const std::vector<std::vector<double>>& xs,
-                      const std::vector<double>& eta_start) {
+                      const std::vector<double>& eta_start,
+                      const std::vector<double>& hessian_start, bool want_hessian) {
     std::vector<PopulationPoint> points;
     std::vector<bool> valid;
     for (const auto& x : xs) {
@@ -486,19 +497,23 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       valid.push_back(points.back().prepare());
     }
     std::vector<std::string> messages;
-    const std::vector<double> rows = engine.run(points, eta_start, &messages);
+    const std::vector<double> rows =
+        engine.run(points, eta_start, hessian_start, want_hessian, &messages);
     std::vector<Evaluated> results(xs.size());
     const size_t w = engine.width();
     for (size_t k = 0; k < xs.size(); ++k) {
       Evaluated& e = results[k];
       e.per_subject.resize(n);
       e.eta.resize(n * q);
+      if (want_hessian) e.hessian.resize(n * q * q);
       double total = 0;
       for (size_t s = 0; s < n; ++s) {
         const double* row = &rows[(k * n + s) * w];
         e.per_subject[s] = row[0];
         if (row[1] == 0) ++e.ebe_not_converged;
         for (size_t j = 0; j < q; ++j) e.eta[s * q + j] = row[2 + j];
+        if (want_hessian)
+          std::copy(row + 2 + q, row + 2 + q + q * q, e.hessian.begin() + static_cast<long>(s * q * q));
         if (!std::isfinite(row[0]) && e.failure.empty())
           e.failure = "subject " + data.subjects[s].id + ": " + messages[k * n + s];
         total += row[0];
@@ -510,8 +525,9 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
   };
 
   std::vector<double> x = map.start();
-  std::vector<double> base_eta(n * q, 0.0);
-  Evaluated current = evaluate({x}, base_eta)[0];
+  std::vector<double> base_eta(n * q, 0.0), base_hessian;
+  const bool want_hessian = options.method != Method::kFo;
+  Evaluated current = evaluate({x}, base_eta, base_hessian, want_hessian)[0];
   out.evaluations = 1;
   if (!std::isfinite(current.total)) {
     out.status = PopulationStatus::kFailed;
@@ -520,9 +536,11 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
     return;
   }
   base_eta = current.eta;
+  base_hessian = current.hessian;
 
   // Central-difference gradient of the total objective at x (each perturbed objective starts
   // its EBE searches from the EBEs at x).
+  Eigen::VectorXd curvature = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(p));
   auto gradient = [&](const std::vector<double>& at, double step) {
     std::vector<std::vector<double>> xs;
     for (size_t i = 0; i < p; ++i) {
@@ -532,16 +550,42 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       xs.push_back(plus);
       xs.push_back(minus);
     }
-    const std::vector<Evaluated> values = evaluate(xs, base_eta);
+    const std::vector<Evaluated> values = evaluate(xs, base_eta, base_hessian, false);
     out.evaluations += static_cast<int>(xs.size());
     Eigen::VectorXd g(static_cast<Eigen::Index>(p));
     bool finite = true;
     for (size_t i = 0; i < p; ++i) {
-      g(static_cast<Eigen::Index>(i)) =
-          (values[2 * i].total - values[2 * i + 1].total) / (2 * step);
-      finite = finite && std::isfinite(g(static_cast<Eigen::Index>(i)));
+      const auto a = static_cast<Eigen::Index>(i);
+      g(a) = (values[2 * i].total - values[2 * i + 1].total) / (2 * step);
+      // The second differences of the same points: the diagonal of the Hessian, for the
+      // starting metric of BFGS.
+      curvature(a) = (values[2 * i].total - 2 * current.total + values[2 * i + 1].total) /
+                     (step * step);
+      finite = finite && std::isfinite(g(a));
     }
     return std::make_pair(g, finite);
+  };
+  // The inverse of the diagonal of the Hessian (non-positive or tiny entries replaced by the
+  // median of the positive ones): a scale-aware first metric.
+  auto diagonal_metric = [&] {
+    const auto pe = static_cast<Eigen::Index>(p);
+    std::vector<double> positive;
+    for (Eigen::Index i = 0; i < pe; ++i)
+      if (curvature(i) > 0 && std::isfinite(curvature(i))) positive.push_back(curvature(i));
+    double median = 1;
+    if (!positive.empty()) {
+      std::nth_element(positive.begin(), positive.begin() + static_cast<long>(positive.size() / 2),
+                       positive.end());
+      median = positive[positive.size() / 2];
+    }
+    Eigen::MatrixXd metric = Eigen::MatrixXd::Zero(pe, pe);
+    for (Eigen::Index i = 0; i < pe; ++i) {
+      const double c = curvature(i) > 0 && std::isfinite(curvature(i))
+                           ? std::max(curvature(i), 1e-3 * median)
+                           : median;
+      metric(i, i) = 1 / c;
+    }
+    return metric;
   };
 
   PopulationStatus status = PopulationStatus::kEvaluated;
@@ -556,9 +600,7 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       out.wall_time_s = elapsed();
       return;
     }
-    const auto pe = static_cast<Eigen::Index>(p);
-    Eigen::MatrixXd h = Eigen::MatrixXd::Identity(pe, pe);
-    bool scaled = false;
+    Eigen::MatrixXd h = diagonal_metric();
     int small_changes = 0;
     for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
       out.iterations = iteration;
@@ -569,9 +611,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       }
       Eigen::VectorXd d = -h * g;
       if (g.dot(d) >= 0) {
-        h = Eigen::MatrixXd::Identity(pe, pe);
-        scaled = false;
-        d = -g;
+        h = diagonal_metric();
+        d = -h * g;
       }
       const double decrement = -g.dot(d);
       if (iteration > 2 && 0.5 * decrement < options.objective_tolerance) {
@@ -583,7 +624,6 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       }
       // Steps of at most 1 in internal coordinates (a factor e on a log-scale parameter).
       const double longest = d.cwiseAbs().maxCoeff();
-      if (!scaled && longest > 0.1) d *= 0.1 / longest;
       if (longest > 1) d /= longest;
       const double slope = g.dot(d);
       double t = 1;
@@ -593,7 +633,7 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       for (int attempt = 0; attempt < 30; ++attempt) {
         trial_x = x;
         for (size_t i = 0; i < p; ++i) trial_x[i] += t * d(static_cast<Eigen::Index>(i));
-        trial = evaluate({trial_x}, base_eta)[0];
+        trial = evaluate({trial_x}, base_eta, base_hessian, want_hessian)[0];
         ++out.evaluations;
         if (std::isfinite(trial.total) && trial.total <= current.total + 1e-4 * t * slope) {
           accepted = true;
@@ -625,6 +665,7 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       x = trial_x;
       current = std::move(trial);
       base_eta = current.eta;
+      base_hessian = current.hessian;
       auto [g_new, g_finite] = gradient(x, options.gradient_step);
       if (!g_finite) {
         message = "the objective cannot be evaluated near the current estimate";
@@ -634,10 +675,6 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       const Eigen::VectorXd y = g_new - g;
       const double sy = s.dot(y);
       if (sy > 1e-12 * s.norm() * y.norm()) {
-        if (!scaled) {
-          h = Eigen::MatrixXd::Identity(pe, pe) * (sy / y.dot(y));
-          scaled = true;
-        }
         // BFGS update of the inverse Hessian.
         const Eigen::VectorXd hy = h * y;
         const double rho = 1 / sy;
@@ -716,7 +753,7 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
             moved[j] += sj * hstep;
             xs.push_back(moved);
           }
-    const std::vector<Evaluated> values = evaluate(xs, base_eta);
+    const std::vector<Evaluated> values = evaluate(xs, base_eta, base_hessian, false);
     out.evaluations += static_cast<int>(xs.size());
     const auto pe = static_cast<Eigen::Index>(p);
     Eigen::MatrixXd r_matrix(pe, pe), s_matrix = Eigen::MatrixXd::Zero(pe, pe);
@@ -809,7 +846,7 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
                                   base_eta.begin() + static_cast<long>((s + 1) * q));
           if (options.method == Method::kFo) {
             // Posthoc EBE (FOCE conditional mode), as NONMEM's POSTHOC.
-            const EbeResult ebe = evaluator.estimate_eta(Method::kFoce, estimate, eta);
+            const EbeResult ebe = evaluator.estimate_eta(Method::kFoce, estimate, {eta, {}, false});
             eta.assign(ebe.eta.data(), ebe.eta.data() + ebe.eta.size());
             subject.ebe_converged = ebe.converged;
             subject.message = ebe.message;

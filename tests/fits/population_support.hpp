@@ -94,6 +94,18 @@ inline std::string nonmem_focei_records(const std::string& name) {
   return write_file(name, csv.str());
 }
 
+// 402.csv has no header (its first two lines are C comments; $INPUT C ID TIME DV AMT names the
+// columns, IGNORE=C drops the comments).
+inline std::string bauer402_records() {
+  std::ifstream in(shared("bauer402/402.csv"));
+  std::ostringstream csv;
+  csv << "C,ID,TIME,DV,AMT\n";
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != 'C') csv << line << "\n";
+  return write_file("402.csv", csv.str());
+}
+
 // theo_sd.csv uses nlmixr2's EVID 101 (a dose into CMT 1); onset reads NONMEM's EVID 1.
 inline std::string theo_sd_records() {
   std::vector<std::string> header;
@@ -124,12 +136,27 @@ inline std::map<std::string, double> ext_row(const std::string& path, long itera
   std::string line;
   std::vector<std::string> names;
   std::map<std::string, double> values;
+  bool comma_separated = false;  // FORMAT=,1PE13.6 (402.ext): "ITERATION    ,THETA1  ,..."
   while (std::getline(in, line)) {
-    for (char& c : line)
-      if (c == ',') c = ' ';
-    std::stringstream fields(line);
     std::vector<std::string> cells;
-    for (std::string cell; fields >> cell;) cells.push_back(cell);
+    if (line.find("ITERATION") != std::string::npos)
+      comma_separated = line.find(",THETA") != std::string::npos;
+    if (comma_separated) {  // commas outside parentheses: OMEGA(2,1) is one name
+      std::string cell;
+      int depth = 0;
+      for (char c : line + ",") {
+        depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+        if (c != ',' || depth > 0) {
+          if (c != ' ') cell += c;
+          continue;
+        }
+        if (!cell.empty()) cells.push_back(cell);
+        cell.clear();
+      }
+    } else {
+      std::stringstream fields(line);
+      for (std::string cell; fields >> cell;) cells.push_back(cell);
+    }
     if (cells.empty()) continue;
     if (cells[0] == "ITERATION") {
       names = cells;
