@@ -92,8 +92,8 @@ bool DosingPredictor::predict(std::span<const double> params, std::span<const in
                                           f, jacobian, why);
     if (ok && !jacobian.empty()) {
       last_method_ = (relaxed_ ? relaxed_sensitivity_ : sensitivity_)->last_run_exact()
-                         ? "exact: state and sensitivities of the linear model by matrix "
-                           "exponential (Eigen)"
+                         ? "exact: state and sensitivities of the linear model in "
+                           "eigen-coordinates (matrix exponentials when ill-conditioned)"
                          : kSensitivityMethod;
     }
     return ok;

@@ -111,6 +111,8 @@ class SubjectEvaluator {
   std::vector<double> individual_parameters(const PopulationPoint& point,
                                             std::span<const double> eta);
   const std::string& id() const { return id_; }
+  // How the predictor differentiated in its last evaluation, in words.
+  std::string gradient_method() const { return predictor_->gradient_method(); }
 
  private:
   struct Terms {

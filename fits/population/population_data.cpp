@@ -33,7 +33,10 @@ PopulationData population_data_from(LoadedProblem loaded,
   const FitProblem& problem = loaded.problem;
   PopulationData data;
   data.source = records.source;
-  data.notes = std::move(loaded.notes);
+  // The pooled-fit notes about parameters held for want of a start do not apply: population
+  // models say themselves what they estimate (population_spec.cpp notes what is held).
+  for (auto& note : loaded.notes)
+    if (note.find("held at its default 0") == std::string::npos) data.notes.push_back(note);
   data.model_parameters = problem.parameters;
   for (const auto& block : problem.blocks) data.observables.push_back(block.name);
   data.covariate_names = records.covariate_names;

@@ -895,7 +895,7 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       out.eps_shrinkage_pct.push_back(100 * (1 - sample_sd(values)));
     }
   }
-  out.gradient_method = data.subjects.front().predictor->gradient_method();
+  out.gradient_method = engine.evaluator(0, 0).gradient_method();
   out.wall_time_s = elapsed();
 }
 

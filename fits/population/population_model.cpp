@@ -156,7 +156,14 @@ IndividualModel::IndividualModel(const PopulationModel& population,
            "one of " + join(model_parameters));
     if (!assigned.insert(m).second)
       fail("parameter " + parameter.model_parameter + " has two expressions");
-    Compiled compiled{m, Expression::parse(parameter.expression, covariate_names), {}, {}, false};
+    // Data columns are the expression's variables: only those it names (a first parse with
+    // none lists every free name), so that a column it does not read is never required.
+    std::vector<std::string> columns;
+    const Expression probe = Expression::parse(parameter.expression, {});
+    for (const auto& name : probe.parameters())
+      if (std::find(covariate_names.begin(), covariate_names.end(), name) != covariate_names.end())
+        columns.push_back(name);
+    Compiled compiled{m, Expression::parse(parameter.expression, columns), {}, {}, false};
     for (const auto& name : compiled.expression.parameters()) {
       const int theta = population.theta_index(name);
       const int eta = population.eta_index(name);

@@ -37,7 +37,48 @@ int eta_of_omega(const PopulationSummary& summary, const PopulationEstimate& e) 
   return -1;
 }
 
+nlohmann::json subjects_json(const PopulationSummary& s) {
+  nlohmann::json subjects = nlohmann::json::array();
+  for (const auto& subject : s.subjects) {
+    nlohmann::json eta = nlohmann::json::object(), parameters = nlohmann::json::object();
+    for (size_t k = 0; k < subject.eta.size(); ++k) eta[s.eta_names[k]] = number(subject.eta[k]);
+    for (size_t k = 0; k < subject.parameters.size(); ++k)
+      parameters[s.model_parameter_names[k]] = number(subject.parameters[k]);
+    subjects.push_back({{"id", subject.id},
+                        {"objective", number(subject.objective)},
+                        {"eta", eta},
+                        {"parameters", parameters},
+                        {"ebe_converged", subject.ebe_converged}});
+  }
+  return subjects;
+}
+
+nlohmann::json observations_json(const PopulationSummary& s) {
+  nlohmann::json observations = nlohmann::json::array();
+  for (const auto& row : s.observations)
+    observations.push_back({{"id", row.id},
+                            {"line", row.line},
+                            {"time", number(row.time)},
+                            {"observable", row.observable},
+                            {"dv", number(row.dv)},
+                            {"pred", number(row.pred)},
+                            {"ipred", number(row.ipred)},
+                            {"res", number(row.res)},
+                            {"ires", number(row.ires)},
+                            {"iwres", number(row.iwres)},
+                            {"cwres", number(row.cwres)}});
+  return observations;
+}
+
 }  // namespace
+
+std::string subjects_json_text(const PopulationSummary& summary) {
+  return subjects_json(summary).dump(2);
+}
+
+std::string observations_json_text(const PopulationSummary& summary) {
+  return observations_json(summary).dump(2);
+}
 
 void print_text(const PopulationSummary& s, std::ostream& out) {
   char line[512];
@@ -180,33 +221,8 @@ std::string to_json_text(const PopulationSummary& s, bool include_tables) {
                        {"matrix", matrix},
                        {"correlation", correlation}};
   if (include_tables) {
-    nlohmann::json subjects = nlohmann::json::array();
-    for (const auto& subject : s.subjects) {
-      nlohmann::json eta = nlohmann::json::object(), parameters = nlohmann::json::object();
-      for (size_t k = 0; k < subject.eta.size(); ++k) eta[s.eta_names[k]] = number(subject.eta[k]);
-      for (size_t k = 0; k < subject.parameters.size(); ++k)
-        parameters[s.model_parameter_names[k]] = number(subject.parameters[k]);
-      subjects.push_back({{"id", subject.id},
-                          {"objective", number(subject.objective)},
-                          {"eta", eta},
-                          {"parameters", parameters},
-                          {"ebe_converged", subject.ebe_converged}});
-    }
-    out["subjects"] = subjects;
-    nlohmann::json observations = nlohmann::json::array();
-    for (const auto& row : s.observations)
-      observations.push_back({{"id", row.id},
-                              {"line", row.line},
-                              {"time", number(row.time)},
-                              {"observable", row.observable},
-                              {"dv", number(row.dv)},
-                              {"pred", number(row.pred)},
-                              {"ipred", number(row.ipred)},
-                              {"res", number(row.res)},
-                              {"ires", number(row.ires)},
-                              {"iwres", number(row.iwres)},
-                              {"cwres", number(row.cwres)}});
-    out["observations"] = observations;
+    out["subjects"] = subjects_json(s);
+    out["observations"] = observations_json(s);
   }
   out["gradient_method"] = s.gradient_method;
   out["notes"] = s.notes;

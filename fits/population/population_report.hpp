@@ -25,6 +25,9 @@ namespace onset::fits::population {
 
 void print_text(const PopulationSummary& summary, std::ostream& out);
 std::string to_json_text(const PopulationSummary& summary, bool include_tables);
+// The two tables alone as JSON arrays (the elements of "subjects" and "observations" above).
+std::string subjects_json_text(const PopulationSummary& summary);
+std::string observations_json_text(const PopulationSummary& summary);
 // ID, ETA columns, individual parameter columns, OBJ (the subject's objective contribution).
 void write_subjects_csv(const PopulationSummary& summary, std::ostream& out);
 // ID, LINE, TIME, OBS, DV, PRED, IPRED, RES, IRES, IWRES, CWRES.
