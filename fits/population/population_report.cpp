@@ -173,7 +173,6 @@ std::string to_json_text(const PopulationSummary& s, bool include_tables) {
   out["n_estimated"] = s.num_estimated;
   out["iterations"] = s.iterations;
   out["evaluations"] = s.evaluations;
-  out["wall_time_s"] = s.wall_time_s;
   nlohmann::json theta = nlohmann::json::array(), omega = nlohmann::json::array(),
                  sigma = nlohmann::json::array();
   for (const auto& e : s.estimates) {

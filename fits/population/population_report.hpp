@@ -3,7 +3,8 @@
 //
 // JSON: {"method", "status", "converged", "message", "objective" (NONMEM's, without the
 //   N log(2 pi) constant), "minus_two_log_likelihood", "objective_definition", "aic", "bic",
-//   "n_subjects", "n_observations", "n_estimated", "iterations", "evaluations", "wall_time_s",
+//   "n_subjects", "n_observations", "n_estimated", "iterations", "evaluations" (no wall time:
+//   the output is identical for any thread and rank count),
 //   "theta": [{"name", "label", "estimate", "se", "rse_pct", "fixed"}],
 //   "omega": [{"name", "label", "estimate", "se", "rse_pct", "fixed", "cv_pct", "cv_exact_pct",
 //              "correlation", "shrinkage_pct"}],

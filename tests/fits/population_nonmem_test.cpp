@@ -35,20 +35,9 @@ void expect_relative(double value, double reference, double tolerance, const std
 }
 
 // ------------------------------------------------------------------ Bauer 2019 run 402
-}  // namespace
-PopulationSpec bauer_spec() {
-  PopulationSpec spec;
-  // 402.ctl: $THETA (0,9.8) V1, (0,3.7) CL, (0,8.6) V2, (0,31) Q; $OMEGA 0.02 x 4; $SIGMA 0.02.
-  spec.etas = {"V1=0.02", "CL=0.02", "V2=0.02", "Q=0.02"};
-  spec.start = {{"V1", 9.8}, {"CL", 3.7}, {"V2", 8.6}, {"Q", 31}, {"sigma_prop", std::sqrt(0.02)}};
-  spec.error = ErrorKind::kProportional;
-  return spec;
-}
-namespace {
-
 TEST(PopulationNonmem, Bauer402FoceIMatchesNonmem) {
   const PopulationProblem problem =
-      make_problem("two_compartment_iv", testing::bauer402_records(), bauer_spec());
+      make_problem("two_compartment_iv", testing::bauer402_records(), testing::bauer402_spec());
   PopulationOptions options;
   options.threads = 2;
   PopulationSummary s;

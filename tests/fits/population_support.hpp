@@ -106,6 +106,16 @@ inline std::string bauer402_records() {
   return write_file("402.csv", csv.str());
 }
 
+// 402.ctl: $THETA (0,9.8) V1, (0,3.7) CL, (0,8.6) V2, (0,31) Q; $OMEGA 0.02 x 4; $SIGMA 0.02;
+// Y = F (1 + EPS(1)).
+inline PopulationSpec bauer402_spec() {
+  PopulationSpec spec;
+  spec.etas = {"V1=0.02", "CL=0.02", "V2=0.02", "Q=0.02"};
+  spec.start = {{"V1", 9.8}, {"CL", 3.7}, {"V2", 8.6}, {"Q", 31}, {"sigma_prop", std::sqrt(0.02)}};
+  spec.error = ErrorKind::kProportional;
+  return spec;
+}
+
 // theo_sd.csv uses nlmixr2's EVID 101 (a dose into CMT 1); onset reads NONMEM's EVID 1.
 inline std::string theo_sd_records() {
   std::vector<std::string> header;
