@@ -49,13 +49,7 @@ std::map<std::string, double> run_nlme(const std::string& data) {
   return values;
 }
 
-PopulationSpec theo_spec() {
-  PopulationSpec spec;
-  spec.etas = {"KA=0.4", "CL=0.07", "V=0.02"};
-  spec.start = {{"KA", 1.5}, {"CL", 2.8}, {"V", 32}};
-  spec.error = ErrorKind::kAdditive;
-  return spec;
-}
+using reference::theo_spec;
 
 TEST(PopulationNlme, TheophyllineFoceIBesideNlme) {
   const std::string data = testing::theo_sd_records();

@@ -4,9 +4,10 @@
 //    error. Tolerances from the issue: OFV within 0.01 of 196.008342, every THETA, OMEGA and
 //    SIGMA within 1 % of 402.ext, standard errors (sandwich, NONMEM's default $COV) within 5 %.
 //  - runODE001 / runODE032 (nlmixr2 validation, 120 simulated subjects each): OFV within 0.1 of
-//    the .ext value, estimates within 1 %. The full fits run when ONSET_FULL_POPULATION=1 (see
-//    fits/README.md for their times); by default the objective at NONMEM's final estimates is
-//    checked against the .ext value (within 0.1), and a fit started there must stay within 1 %.
+//    the .ext value, estimates within 1 %, SEs within 5 %, each fit from the control stream's
+//    starting values (2.5 s and 11 s of CPU: both stay in the default suite; times in
+//    bench/README.md); and the objective at NONMEM's final estimates within 0.1 of the .ext
+//    value (the objective alone, apart from the search).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,11 +24,6 @@ using testing::estimate;
 using testing::ext_row;
 using testing::make_problem;
 using testing::shared;
-
-[[maybe_unused]] bool full_fits() {
-  const char* value = std::getenv("ONSET_FULL_POPULATION");
-  return value != nullptr && std::string(value) == "1";
-}
 
 void expect_relative(double value, double reference, double tolerance, const std::string& what) {
   EXPECT_NEAR(value / reference, 1.0, tolerance)
@@ -66,49 +62,11 @@ TEST(PopulationNonmem, Bauer402FoceIMatchesNonmem) {
 }
 
 // ------------------------------------------------------------------ runODE001 / runODE032
-struct NonmemRun {
-  std::string name;   // runODE001
-  std::string data;   // Bolus_1CPT.csv
-  std::string model;  // onset library model
-  std::vector<std::string> parameters;  // model parameter of each log-THETA, in THETA order
-};
-
-const NonmemRun kRunOde001{"runODE001", "Bolus_1CPT.csv", "one_compartment_iv", {"CL", "V"}};
-const NonmemRun kRunOde032{
-    "runODE032", "Bolus_2CPT.csv", "two_compartment_iv", {"CL", "V1", "Q", "V2"}};
-
-// The control stream: PAR = EXP(THETA(k) + ETA(k)), diagonal OMEGA, W = IPRED * THETA(last)
-// with SIGMA 1 FIX (so THETA(last) is the proportional SD). `at`: start values by .ext column
-// (THETA1.., OMEGA(k,k)); `fixed`: hold them all (the objective at those values).
-PopulationSpec run_spec(const NonmemRun& run, const std::map<std::string, double>& at, bool fixed) {
-  PopulationSpec spec;
-  auto& values = fixed ? spec.fixed : spec.start;
-  for (size_t k = 0; k < run.parameters.size(); ++k) {
-    const std::string& p = run.parameters[k];
-    const std::string theta = "l" + p, eta = "eta_" + p, index = std::to_string(k + 1);
-    spec.parameters.push_back(p + " = exp(" + theta + " + " + eta + ")");
-    spec.thetas.push_back(theta + "=" + std::to_string(at.at("THETA" + index)));
-    spec.etas.push_back(eta + "=" + std::to_string(at.at("OMEGA(" + index + "," + index + ")")));
-    values[theta] = at.at("THETA" + index);
-    values[eta] = at.at("OMEGA(" + index + "," + index + ")");
-  }
-  values["sigma_prop"] = at.at("THETA" + std::to_string(run.parameters.size() + 1));
-  spec.error = ErrorKind::kProportional;
-  return spec;
-}
-
-std::map<std::string, double> control_stream_start(const NonmemRun& run) {
-  // $THETA 1.6 (log CL), 4.5 (log V), [1.6 (log Q), 4 (log V2)], 0.3 (RSV); $OMEGA 0.15 each.
-  std::map<std::string, double> start = {{"THETA1", 1.6}, {"THETA2", 4.5}};
-  if (run.parameters.size() == 4) {
-    start["THETA3"] = 1.6;
-    start["THETA4"] = 4;
-  }
-  start["THETA" + std::to_string(run.parameters.size() + 1)] = 0.3;
-  for (size_t k = 1; k <= run.parameters.size(); ++k)
-    start["OMEGA(" + std::to_string(k) + "," + std::to_string(k) + ")"] = 0.15;
-  return start;
-}
+using reference::control_stream_start;
+using reference::kRunOde001;
+using reference::kRunOde032;
+using reference::NonmemRun;
+using reference::run_spec;
 
 PopulationSummary solve_run(const NonmemRun& run, const PopulationSpec& spec, int threads,
                             CovarianceMatrix covariance) {
@@ -125,20 +83,29 @@ PopulationSummary solve_run(const NonmemRun& run, const PopulationSpec& spec, in
   return s;
 }
 
+// OFV within 0.1, estimates within 1 % (the issue), and standard errors within 5 % (as for run
+// 402; NONMEM's $COV is the sandwich there too). The proportional SD is THETA(last) in NONMEM
+// and the square root of onset's SIGMA: its SE by the delta method, SE(var) / (2 SD).
 void expect_run_estimates(const NonmemRun& run, const PopulationSummary& s) {
   const auto ext = ext_row(shared("nonmem-focei/" + run.name + ".ext"), -1000000000);
+  const auto se = ext_row(shared("nonmem-focei/" + run.name + ".ext"), -1000000001);
   EXPECT_NEAR(s.objective, ext.at("OBJ"), 0.1);
   const size_t k = run.parameters.size();
-  for (size_t i = 1; i <= k + 1; ++i) {
-    const std::string label = "THETA(" + std::to_string(i) + ")";
-    expect_relative(estimate(s, i <= k ? label : "SIGMA(1,1)").estimate *
-                            (i <= k ? 1.0 : 1.0 / estimate(s, "SIGMA(1,1)").sd),
-                    ext.at("THETA" + std::to_string(i)), 0.01, label);
-  }
+  auto check = [&](const std::string& label, double ours, double ours_se, const std::string& column) {
+    std::cout << "  " << label << ": " << ours << " (NONMEM " << ext.at(column) << "), SE "
+              << ours_se << " (NONMEM " << se.at(column) << ")\n";
+    expect_relative(ours, ext.at(column), 0.01, label);
+    expect_relative(ours_se, se.at(column), 0.05, label + " SE");
+  };
   for (size_t i = 1; i <= k; ++i) {
-    const std::string label = "OMEGA(" + std::to_string(i) + "," + std::to_string(i) + ")";
-    expect_relative(estimate(s, label).estimate, ext.at(label), 0.01, label);
+    const std::string index = std::to_string(i);
+    const PopulationEstimate& theta = estimate(s, "THETA(" + index + ")");
+    check(theta.label, theta.estimate, theta.se, "THETA" + index);
+    const PopulationEstimate& omega = estimate(s, "OMEGA(" + index + "," + index + ")");
+    check(omega.label, omega.estimate, omega.se, omega.label);
   }
+  const PopulationEstimate& sigma = estimate(s, "SIGMA(1,1)");
+  check("proportional SD", sigma.sd, sigma.se / (2 * sigma.sd), "THETA" + std::to_string(k + 1));
 }
 
 TEST(PopulationNonmem, RunOde001ObjectiveAtNonmemEstimates) {
