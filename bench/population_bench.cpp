@@ -50,9 +50,9 @@ void run_fit(benchmark::State& state, const population::PopulationProblem& probl
 }
 
 void Theophylline(benchmark::State& state) {
-  const auto problem = reference::make_problem(
-      "one_compartment_oral", reference::theo_sd_records(scratch("theo_sd.csv")),
-      reference::theo_spec());
+  const auto problem = reference::make_problem("one_compartment_oral",
+                                               reference::theo_sd_records(scratch("theo_sd.csv")),
+                                               reference::theo_spec());
   run_fit(state, problem);
 }
 
@@ -77,9 +77,9 @@ void TheophyllineNlme(benchmark::State& state) {
 }
 
 void Bauer402(benchmark::State& state) {
-  const auto problem = reference::make_problem(
-      "two_compartment_iv", reference::bauer402_records(scratch("402.csv")),
-      reference::bauer402_spec());
+  const auto problem =
+      reference::make_problem("two_compartment_iv", reference::bauer402_records(scratch("402.csv")),
+                              reference::bauer402_spec());
   run_fit(state, problem);
 }
 
@@ -94,9 +94,15 @@ void NonmemRun(benchmark::State& state, const reference::NonmemRun& run) {
 void RunOde001(benchmark::State& state) { NonmemRun(state, reference::kRunOde001); }
 void RunOde032(benchmark::State& state) { NonmemRun(state, reference::kRunOde032); }
 
-#define POPULATION_BENCH(name)                                                            \
-  BENCHMARK(name)->Name("Population/" #name)->Arg(1)->Arg(2)->ArgName("threads")->Unit(   \
-      benchmark::kSecond)->UseRealTime()->Iterations(1)
+#define POPULATION_BENCH(name)    \
+  BENCHMARK(name)                 \
+      ->Name("Population/" #name) \
+      ->Arg(1)                    \
+      ->Arg(2)                    \
+      ->ArgName("threads")        \
+      ->Unit(benchmark::kSecond)  \
+      ->UseRealTime()             \
+      ->Iterations(1)
 POPULATION_BENCH(Theophylline);
 POPULATION_BENCH(Bauer402);
 POPULATION_BENCH(RunOde001);

@@ -46,8 +46,9 @@ void add_population_options(CLI::App* command, PopulationCliArgs* args) {
                       "--population: correlated random effects NAME,NAME[,...] (a full block)");
   command->add_option("--method", args->method, "--population: focei, foce or fo")
       ->capture_default_str();
-  command->add_option("--cov", args->covariance,
-                      "--population: covariance step: sandwich (R^-1 S R^-1), r, s or none")
+  command
+      ->add_option("--cov", args->covariance,
+                   "--population: covariance step: sandwich (R^-1 S R^-1), r, s or none")
       ->capture_default_str();
   command->add_option("--error-scale", args->error_scale,
                       "--population: linear or log (the error model on log(DV))");
@@ -57,8 +58,9 @@ void add_population_options(CLI::App* command, PopulationCliArgs* args) {
   command->add_option("--etas", args->etas_file,
                       "--population: per-subject EBEs and individual parameters to FILE.csv or "
                       "FILE.json");
-  command->add_option("--max-iterations", args->max_iterations,
-                      "--population: most BFGS iterations; 0: evaluate at the starting values")
+  command
+      ->add_option("--max-iterations", args->max_iterations,
+                   "--population: most BFGS iterations; 0: evaluate at the starting values")
       ->capture_default_str();
   command->add_option("--time-limit", args->time_limit_s,
                       "--population: stop after this many seconds (0: no limit)");
@@ -76,7 +78,8 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
   try {
     if (model.empty()) throw BadInput("--population needs a MODEL (library name or model file)");
     const auto method = population::parse_method(args.method);
-    if (!method) throw BadInput("--method: expected focei, foce or fo; found '" + args.method + "'");
+    if (!method)
+      throw BadInput("--method: expected focei, foce or fo; found '" + args.method + "'");
     const auto covariance = population::parse_covariance_matrix(args.covariance);
     if (!covariance)
       throw BadInput("--cov: expected sandwich, r, s or none; found '" + args.covariance + "'");
@@ -102,7 +105,8 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     spec.error = error;
     spec.error_by_observable = data_options.error_by_observable;
     if (!args.error_scale.empty()) spec.log_scale = args.error_scale == "log";
-    problem.model = population::build_population_model(spec, model, problem.data, &problem.data.notes);
+    problem.model =
+        population::build_population_model(spec, model, problem.data, &problem.data.notes);
   } catch (const std::exception& failure) {
     if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << failure.what() << "\n";
     return kExitBadInput;

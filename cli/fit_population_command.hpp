@@ -45,6 +45,7 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
                        const std::string& data, const fits::ModelDataOptions& data_options,
                        const std::map<std::string, double>& start,
                        const std::map<std::string, double>& fixed,
-                       std::optional<fits::ErrorKind> error, int threads, const std::string& format);
+                       std::optional<fits::ErrorKind> error, int threads,
+                       const std::string& format);
 
 }  // namespace onset::cli

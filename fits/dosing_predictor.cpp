@@ -80,8 +80,8 @@ bool DosingPredictor::predict(std::span<const double> params, std::span<const in
                               std::span<double> f, std::span<double> jacobian, std::string* why) {
   // Whether sensitivities can be used is a property of the records and of which parameters
   // the dose modifiers depend on: checked once per set of parameters differentiated.
-  if (!obstacle_known_ || !std::equal(wrt.begin(), wrt.end(), obstacle_wrt_.begin(),
-                                      obstacle_wrt_.end())) {
+  if (!obstacle_known_ ||
+      !std::equal(wrt.begin(), wrt.end(), obstacle_wrt_.begin(), obstacle_wrt_.end())) {
     obstacle_ = sensitivity_obstacle(params, wrt);
     obstacle_wrt_.assign(wrt.begin(), wrt.end());
     obstacle_known_ = true;

@@ -46,8 +46,8 @@ bool LinearSensitivityPropagator::set(const Eigen::MatrixXd& a, const Eigen::Vec
   v_ = solver.eigenvectors();
   const Eigen::PartialPivLU<Eigen::MatrixXcd> lu(v_);
   v_inverse_ = lu.inverse();
-  const double condition = v_.cwiseAbs().colwise().sum().maxCoeff() *
-                           v_inverse_.cwiseAbs().colwise().sum().maxCoeff();
+  const double condition =
+      v_.cwiseAbs().colwise().sum().maxCoeff() * v_inverse_.cwiseAbs().colwise().sum().maxCoeff();
   if (!std::isfinite(condition) || condition > kMaxCondition) return false;
   b_.resize(static_cast<size_t>(ns_));
   for (Eigen::Index j = 0; j < ns_; ++j) {
@@ -83,15 +83,14 @@ void LinearSensitivityPropagator::advance(double dt) {
     e_(k) = real_ ? Complex(std::exp(lambda_(k).real() * dt), 0.0) : std::exp(lambda_(k) * dt);
   for (Eigen::Index k = 0; k < m_; ++k)
     for (Eigen::Index l = 0; l < m_; ++l)
-      phi_(k, l) = k == l || lambda_(k) == lambda_(l)
-                       ? dt * e_(k)
-                       : divided_difference(lambda_(k), lambda_(l), e_(k), e_(l),
-                                            inverse_gap_(k, l), dt);
+      phi_(k, l) =
+          k == l || lambda_(k) == lambda_(l)
+              ? dt * e_(k)
+              : divided_difference(lambda_(k), lambda_(l), e_(k), e_(l), inverse_gap_(k, l), dt);
   z_old_ = z_;
   z_ = e_.cwiseProduct(z_old_);
   for (Eigen::Index j = 0; j < ns_; ++j)
-    s_.col(j) = e_.cwiseProduct(s_.col(j)) +
-                b_[static_cast<size_t>(j)].cwiseProduct(phi_) * z_old_;
+    s_.col(j) = e_.cwiseProduct(s_.col(j)) + b_[static_cast<size_t>(j)].cwiseProduct(phi_) * z_old_;
 }
 
 void LinearSensitivityPropagator::add(int index, double amount) {

@@ -4,8 +4,8 @@
 //
 // System: y' = A y + c (c = b + the infusion inputs), s_j' = A s_j + dA_j y + db_j. With
 // z = [y; 1] and M = [[A, c], [0, 0]], z(t) = e^{M t} z(0) and, for S_j = [s_j; 0],
-// S_j(t) = e^{M t} S_j(0) + L_j(t) z(0), where L_j(t) = int_0^t e^{M (t - u)} dM_j e^{M u} du is the
-// Frechet derivative of the exponential (dM_j = [[dA_j, db_j], [0, 0]]). For M = V diag(lambda)
+// S_j(t) = e^{M t} S_j(0) + L_j(t) z(0), where L_j(t) = int_0^t e^{M (t - u)} dM_j e^{M u} du is
+// the Frechet derivative of the exponential (dM_j = [[dA_j, db_j], [0, 0]]). For M = V diag(lambda)
 // V^-1, L_j(t) = V ((V^-1 dM_j V) o Phi(t)) V^-1 with Phi_kl = (e^{lambda_k t} - e^{lambda_l t}) /
 // (lambda_k - lambda_l) and Phi_kk = t e^{lambda_k t} (Daleckii and Krein 1965; Higham 2008,
 // Functions of Matrices, SIAM, thm 3.11). The state is kept in eigen-coordinates, so an interval
@@ -33,8 +33,9 @@ class LinearSensitivityPropagator {
   // an input change; else start() must follow. False when M's eigenvectors are too
   // ill-conditioned; the state is then undefined and the caller must not use this object for
   // the run.
-  bool set(const Eigen::MatrixXd& a, const Eigen::VectorXd& c, const std::vector<Eigen::MatrixXd>& da,
-           const std::vector<Eigen::VectorXd>& db, bool keep_state);
+  bool set(const Eigen::MatrixXd& a, const Eigen::VectorXd& c,
+           const std::vector<Eigen::MatrixXd>& da, const std::vector<Eigen::VectorXd>& db,
+           bool keep_state);
   // Starts from y and sensitivities s (n x ns, column j = d y / d p_j).
   void start(const Eigen::VectorXd& y, const Eigen::MatrixXd& s);
   // Advances the state and sensitivities by dt >= 0.

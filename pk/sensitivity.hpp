@@ -20,12 +20,11 @@
 // sensitivities continuous.
 #pragma once
 
+#include <Eigen/Dense>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <Eigen/Dense>
 
 #include "pk/model.hpp"
 #include "pk/solver_options.hpp"

@@ -38,7 +38,8 @@ std::string_view method_name(Method method) {
 std::optional<Method> parse_method(std::string_view text) {
   std::string lower;
   for (char c : text)
-    if (c != '-' && c != '_') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != '-' && c != '_')
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower == "focei" || lower == "foceinter" || lower == "foceinteraction") return Method::kFoceI;
   if (lower == "foce") return Method::kFoce;
   if (lower == "fo") return Method::kFo;
@@ -88,7 +89,8 @@ bool SubjectEvaluator::predict(const PopulationPoint& point, std::span<const dou
   }
   out->f_raw.resize(static_cast<Eigen::Index>(n));
   jacobian_.resize(with_gradient ? n * r : 0);
-  if (!predictor_->predict(out->phi, with_gradient ? std::span<const int>(wrt) : std::span<const int>(),
+  if (!predictor_->predict(out->phi,
+                           with_gradient ? std::span<const int>(wrt) : std::span<const int>(),
                            std::span<double>(out->f_raw.data(), n), jacobian_, why))
     return false;
   out->f = out->f_raw;

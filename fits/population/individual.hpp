@@ -36,13 +36,13 @@
 namespace onset::fits::population {
 
 enum class Method { kFoceI, kFoce, kFo };
-std::string_view method_name(Method method);         // "FOCE-I", "FOCE", "FO"
+std::string_view method_name(Method method);                // "FOCE-I", "FOCE", "FO"
 std::optional<Method> parse_method(std::string_view text);  // focei, foce, fo
 
 // The population parameters at one point, on the natural scale.
 struct PopulationPoint {
   std::vector<double> theta;
-  Eigen::MatrixXd omega;              // q x q
+  Eigen::MatrixXd omega;                // q x q
   std::vector<double> additive_sd;      // per observable (unused entries 0)
   std::vector<double> proportional_sd;  // per observable
   // Derived once per point: OMEGA^-1 and log|OMEGA| (false when OMEGA is not positive definite).
@@ -53,9 +53,9 @@ struct PopulationPoint {
 
 // Predictions of one subject at one ETA, on the error scale.
 struct IndividualPrediction {
-  Eigen::VectorXd f;       // predictions (logs on log scale)
-  Eigen::VectorXd f_raw;   // predictions in the observable's unit
-  Eigen::MatrixXd g;       // df/deta, n x q (empty when not asked for)
+  Eigen::VectorXd f;        // predictions (logs on log scale)
+  Eigen::VectorXd f_raw;    // predictions in the observable's unit
+  Eigen::MatrixXd g;        // df/deta, n x q (empty when not asked for)
   std::vector<double> phi;  // the model parameters used
 };
 
@@ -121,8 +121,8 @@ class SubjectEvaluator {
     Eigen::MatrixXd information;  // expected information (Fisher), 2 x (what FOCE-I uses)
   };
   // Residual variances at f (error scale) and their derivatives dV/df.
-  void variances(std::span<const int> block, const Eigen::VectorXd& f,
-                 const PopulationPoint& point, Eigen::VectorXd* v, Eigen::VectorXd* dv) const;
+  void variances(std::span<const int> block, const Eigen::VectorXd& f, const PopulationPoint& point,
+                 Eigen::VectorXd* v, Eigen::VectorXd* dv) const;
   bool conditional_terms(Method method, const PopulationPoint& point, const Eigen::VectorXd& eta,
                          Terms* terms, IndividualPrediction* prediction, std::string* why);
   bool population_prediction(const PopulationPoint& point, std::string* why);

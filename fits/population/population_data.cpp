@@ -26,8 +26,7 @@ std::vector<double> PopulationData::subject_covariates(size_t s,
   return values;
 }
 
-PopulationData population_data_from(LoadedProblem loaded,
-                                    const std::string& covariate_table_path) {
+PopulationData population_data_from(LoadedProblem loaded, const std::string& covariate_table_path) {
   if (!loaded.dosing_data) throw std::invalid_argument("population data need a model data set");
   const pk::DosingData& records = *loaded.dosing_data;
   const FitProblem& problem = loaded.problem;

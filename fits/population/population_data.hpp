@@ -35,8 +35,8 @@ struct PopulationSubject {
 };
 
 struct PopulationData {
-  std::string source;                       // the data file
-  std::vector<std::string> observables;     // names, in the order of PopulationSubject::block
+  std::string source;                        // the data file
+  std::vector<std::string> observables;      // names, in the order of PopulationSubject::block
   std::vector<std::string> covariate_names;  // data columns besides the NONMEM fields
   // The structural model's parameters (names, units, defaults or --start values, bounds).
   std::vector<FitParameter> model_parameters;

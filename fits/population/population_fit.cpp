@@ -33,8 +33,9 @@ class ParameterMap {
     for (size_t k = 0; k < model.thetas.size(); ++k) base_.theta[k] = model.thetas[k].start;
     const auto q = static_cast<Eigen::Index>(model.etas.size());
     const std::vector<double> omega = model.omega_start();
-    base_.omega = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
-                                                 Eigen::RowMajor>>(omega.data(), q, q);
+    base_.omega =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            omega.data(), q, q);
     base_.additive_sd.assign(num_observables, 0.0);
     base_.proportional_sd.assign(num_observables, 0.0);
     for (size_t o = 0; o < model.errors.size(); ++o) {
@@ -74,9 +75,9 @@ class ParameterMap {
         for (size_t c = 0; c <= a; ++c) {
           if (a != c && block.diagonal) continue;
           const int i = block.etas[a], j = block.etas[c];
-          const std::string name =
-              a == c ? model.etas[static_cast<size_t>(i)]
-                     : model.etas[static_cast<size_t>(i)] + "," + model.etas[static_cast<size_t>(j)];
+          const std::string name = a == c ? model.etas[static_cast<size_t>(i)]
+                                          : model.etas[static_cast<size_t>(i)] + "," +
+                                                model.etas[static_cast<size_t>(j)];
           reported_.push_back({PopulationEstimate::Kind::kOmega, name,
                                "OMEGA(" + std::to_string(std::max(i, j) + 1) + "," +
                                    std::to_string(std::min(i, j) + 1) + ")",
@@ -166,8 +167,8 @@ class ParameterMap {
       const Eigen::MatrixXd omega = factors[b] * factors[b].transpose();
       for (size_t a = 0; a < block.etas.size(); ++a)
         for (size_t c = 0; c < block.etas.size(); ++c)
-          p.omega(block.etas[a], block.etas[c]) = omega(static_cast<Eigen::Index>(a),
-                                                        static_cast<Eigen::Index>(c));
+          p.omega(block.etas[a], block.etas[c]) =
+              omega(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(c));
     }
     return p;
   }
@@ -223,11 +224,10 @@ class ParameterMap {
   std::vector<std::string> estimated_names() const {
     std::vector<std::string> names;
     for (const auto& r : reported_)
-      if (!r.fixed) names.push_back(r.kind == PopulationEstimate::Kind::kOmega
-                                        ? "omega " + r.name
-                                        : r.kind == PopulationEstimate::Kind::kSigma
-                                              ? "sigma " + r.name
-                                              : r.name);
+      if (!r.fixed)
+        names.push_back(r.kind == PopulationEstimate::Kind::kOmega   ? "omega " + r.name
+                        : r.kind == PopulationEstimate::Kind::kSigma ? "sigma " + r.name
+                                                                     : r.name);
     return names;
   }
 
@@ -300,9 +300,9 @@ class ObjectiveEngine {
   SubjectEvaluator& evaluator(size_t worker, size_t subject) {
     auto& slot = pools_[worker][subject];
     if (!slot)
-      slot = std::make_unique<SubjectEvaluator>(individual_, problem_.model.errors,
-                                                problem_.data.subjects[subject],
-                                                covariates_[subject]);
+      slot =
+          std::make_unique<SubjectEvaluator>(individual_, problem_.model.errors,
+                                             problem_.data.subjects[subject], covariates_[subject]);
     return *slot;
   }
 
@@ -460,7 +460,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
         throw UserError(UserError::location(data.source, subject.line[j], 0),
                         "observation " + format_number(subject.y[j]) + " of subject " + subject.id +
                             " is not positive, and its error model is on log scale",
-                        "DV > 0", "exclude it (MDV = 1, or BLQ = 1) or use a linear-scale error model");
+                        "DV > 0",
+                        "exclude it (MDV = 1, or BLQ = 1) or use a linear-scale error model");
 
   PopulationSummary& out = *summary;
   out = PopulationSummary{};
@@ -513,7 +514,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
         if (row[1] == 0) ++e.ebe_not_converged;
         for (size_t j = 0; j < q; ++j) e.eta[s * q + j] = row[2 + j];
         if (want_hessian)
-          std::copy(row + 2 + q, row + 2 + q + q * q, e.hessian.begin() + static_cast<long>(s * q * q));
+          std::copy(row + 2 + q, row + 2 + q + q * q,
+                    e.hessian.begin() + static_cast<long>(s * q * q));
         if (!std::isfinite(row[0]) && e.failure.empty())
           e.failure = "subject " + data.subjects[s].id + ": " + messages[k * n + s];
         total += row[0];
@@ -559,8 +561,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       g(a) = (values[2 * i].total - values[2 * i + 1].total) / (2 * step);
       // The second differences of the same points: the diagonal of the Hessian, for the
       // starting metric of BFGS.
-      curvature(a) = (values[2 * i].total - 2 * current.total + values[2 * i + 1].total) /
-                     (step * step);
+      curvature(a) =
+          (values[2 * i].total - 2 * current.total + values[2 * i + 1].total) / (step * step);
       finite = finite && std::isfinite(g(a));
     }
     return std::make_pair(g, finite);
@@ -652,9 +654,10 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
       if (!accepted) {
         if (0.5 * decrement < 100 * options.objective_tolerance) {
           status = PopulationStatus::kConverged;
-          message = "converged to the precision of the objective: no decrease along the "
-                    "search direction (predicted decrease " +
-                    format_number(0.5 * decrement, 2) + ")";
+          message =
+              "converged to the precision of the objective: no decrease along the "
+              "search direction (predicted decrease " +
+              format_number(0.5 * decrement, 2) + ")";
         } else {
           message = "the line search found no decrease of the objective (predicted decrease " +
                     format_number(0.5 * decrement, 2) + ")";
@@ -678,8 +681,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
         // BFGS update of the inverse Hessian.
         const Eigen::VectorXd hy = h * y;
         const double rho = 1 / sy;
-        h += rho * ((1 + rho * y.dot(hy)) * s * s.transpose() - hy * s.transpose() -
-                    s * hy.transpose());
+        h += rho *
+             ((1 + rho * y.dot(hy)) * s * s.transpose() - hy * s.transpose() - s * hy.transpose());
       }
       g = g_new;
       small_changes = change < 0.1 * options.objective_tolerance ? small_changes + 1 : 0;
@@ -762,8 +765,8 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
     size_t k = 2 * p;
     for (size_t i = 0; i < p; ++i) {
       const auto a = static_cast<Eigen::Index>(i);
-      r_matrix(a, a) = (values[2 * i].total - 2 * current.total + values[2 * i + 1].total) /
-                       (hstep * hstep);
+      r_matrix(a, a) =
+          (values[2 * i].total - 2 * current.total + values[2 * i + 1].total) / (hstep * hstep);
       for (size_t j = 0; j < i; ++j) {
         const auto b = static_cast<Eigen::Index>(j);
         const double value =
@@ -836,7 +839,10 @@ void Solve(const PopulationOptions& options, const PopulationProblem& problem,
   if (options.diagnostics) {
     pk::parallel_for(
         n, options.threads,
-        [&] { return static_cast<size_t>(omp_get_thread_num()) % static_cast<size_t>(pk::resolve_threads(options.threads)); },
+        [&] {
+          return static_cast<size_t>(omp_get_thread_num()) %
+                 static_cast<size_t>(pk::resolve_threads(options.threads));
+        },
         [&](size_t s, size_t worker) {
           SubjectEvaluator& evaluator = engine.evaluator(worker, s);
           SubjectEstimate& subject = out.subjects[s];

@@ -125,7 +125,7 @@ struct PopulationSummary {
   // NONMEM's objective: -2 log L without the N log(2 pi) constant; and with it.
   double objective = 0;
   double minus_two_log_likelihood = 0;
-  double aic = 0, bic = 0;  // from -2 log L, counting the estimated parameters
+  double aic = 0, bic = 0;                    // from -2 log L, counting the estimated parameters
   std::vector<PopulationEstimate> estimates;  // THETAs, then OMEGA, then SIGMA
   std::vector<std::string> model_parameter_names;
   std::vector<std::string> eta_names;

@@ -55,8 +55,7 @@ void validate(const PopulationModel& model) {
   for (const auto& theta : model.thetas) {
     if (!names.insert(theta.name).second)
       fail("the name '" + theta.name + "' is declared twice", "unique THETA and ETA names");
-    if (!std::isfinite(theta.start))
-      fail("THETA " + theta.name + " has no finite starting value");
+    if (!std::isfinite(theta.start)) fail("THETA " + theta.name + " has no finite starting value");
     if (theta.start < theta.lower || theta.start > theta.upper)
       fail("THETA " + theta.name + " starts at " + format_number(theta.start) +
                ", outside its bounds [" + format_number(theta.lower) + ", " +
@@ -141,8 +140,7 @@ IndividualModel::IndividualModel(const PopulationModel& population,
   for (const auto& [name, value] : population.held) {
     const int m = parameter_index(name);
     if (m < 0)
-      fail("'" + name + "' is not a parameter of the model",
-           "one of " + join(model_parameters));
+      fail("'" + name + "' is not a parameter of the model", "one of " + join(model_parameters));
     defaults_[static_cast<size_t>(m)] = value;
   }
   std::vector<bool> eta_used(num_etas_, false), column_used(covariate_names.size(), false);

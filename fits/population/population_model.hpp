@@ -94,7 +94,8 @@ class IndividualModel {
   // `covariate_names`: the data set's covariate columns available to expressions. Throws
   // UserError when an expression assigns a parameter the model does not have, names something
   // that is neither a THETA, an ETA nor a data column, or an ETA is used by no expression.
-  IndividualModel(const PopulationModel& population, const std::vector<std::string>& model_parameters,
+  IndividualModel(const PopulationModel& population,
+                  const std::vector<std::string>& model_parameters,
                   const std::vector<double>& model_defaults,
                   const std::vector<std::string>& covariate_names);
 

@@ -87,8 +87,8 @@ void print_text(const PopulationSummary& s, std::ostream& out) {
   for (const auto& note : s.notes) out << "note: " << note << "\n";
   out << "subjects: " << s.num_subjects << "   observations: " << s.num_observations
       << "   estimated parameters: " << s.num_estimated << "   iterations: " << s.iterations
-      << "   objective evaluations: " << s.evaluations << "   wall time: "
-      << format_number(s.wall_time_s, 3) << " s\n";
+      << "   objective evaluations: " << s.evaluations
+      << "   wall time: " << format_number(s.wall_time_s, 3) << " s\n";
   out << "objective (NONMEM: -2 log L without N log(2 pi)): " << format_number(s.objective, 10)
       << "\n-2 log L: " << format_number(s.minus_two_log_likelihood, 10)
       << "   AIC: " << format_number(s.aic, 8) << "   BIC: " << format_number(s.bic, 8) << "\n";
@@ -102,23 +102,24 @@ void print_text(const PopulationSummary& s, std::ostream& out) {
                   cell(e.rse_pct, 3).c_str(), e.fixed ? "  (fixed)" : "");
     out << line;
   }
-  std::snprintf(line, sizeof line, "%-24s %-12s %14s %12s %9s %9s %9s %9s\n",
-                "OMEGA (variance)", "", "estimate", "SE", "RSE%", "CV%", "CV% exact", "shrink%");
+  std::snprintf(line, sizeof line, "%-24s %-12s %14s %12s %9s %9s %9s %9s\n", "OMEGA (variance)",
+                "", "estimate", "SE", "RSE%", "CV%", "CV% exact", "shrink%");
   out << line;
   for (const auto& e : s.estimates) {
     if (e.kind != PopulationEstimate::Kind::kOmega) continue;
     const int k = eta_of_omega(s, e);
-    const double shrinkage =
-        k >= 0 && static_cast<size_t>(k) < s.eta_shrinkage_pct.size() ? s.eta_shrinkage_pct[static_cast<size_t>(k)] : NAN;
+    const double shrinkage = k >= 0 && static_cast<size_t>(k) < s.eta_shrinkage_pct.size()
+                                 ? s.eta_shrinkage_pct[static_cast<size_t>(k)]
+                                 : NAN;
     if (std::isfinite(e.correlation)) {
       std::snprintf(line, sizeof line, "%-24s %-12s %14s %12s %9s  correlation %s%s\n",
                     e.name.c_str(), e.label.c_str(), cell(e.estimate).c_str(),
                     cell(e.se, 4).c_str(), cell(e.rse_pct, 3).c_str(),
                     cell(e.correlation, 3).c_str(), e.fixed ? "  (fixed)" : "");
     } else {
-      std::snprintf(line, sizeof line, "%-24s %-12s %14s %12s %9s %9s %9s %9s%s\n",
-                    e.name.c_str(), e.label.c_str(), cell(e.estimate).c_str(),
-                    cell(e.se, 4).c_str(), cell(e.rse_pct, 3).c_str(), cell(e.cv_pct, 4).c_str(),
+      std::snprintf(line, sizeof line, "%-24s %-12s %14s %12s %9s %9s %9s %9s%s\n", e.name.c_str(),
+                    e.label.c_str(), cell(e.estimate).c_str(), cell(e.se, 4).c_str(),
+                    cell(e.rse_pct, 3).c_str(), cell(e.cv_pct, 4).c_str(),
                     cell(e.cv_exact_pct, 4).c_str(), cell(shrinkage, 3).c_str(),
                     e.fixed ? "  (fixed)" : "");
     }
@@ -135,8 +136,8 @@ void print_text(const PopulationSummary& s, std::ostream& out) {
     out << line;
   }
   for (size_t o = 0; o < s.eps_shrinkage_pct.size(); ++o)
-    out << "EPS shrinkage " << s.observable_names[o] << ": "
-        << cell(s.eps_shrinkage_pct[o], 3) << " %\n";
+    out << "EPS shrinkage " << s.observable_names[o] << ": " << cell(s.eps_shrinkage_pct[o], 3)
+        << " %\n";
   if (!s.covariance_method.empty() || !s.covariance_message.empty())
     out << "covariance step: " << (s.covariance_ok ? s.covariance_method : s.covariance_message)
         << "\n";
@@ -176,9 +177,12 @@ std::string to_json_text(const PopulationSummary& s, bool include_tables) {
   nlohmann::json theta = nlohmann::json::array(), omega = nlohmann::json::array(),
                  sigma = nlohmann::json::array();
   for (const auto& e : s.estimates) {
-    nlohmann::json item = {{"name", e.name},         {"label", e.label},
-                           {"estimate", number(e.estimate)}, {"se", number(e.se)},
-                           {"rse_pct", number(e.rse_pct)},   {"fixed", e.fixed}};
+    nlohmann::json item = {{"name", e.name},
+                           {"label", e.label},
+                           {"estimate", number(e.estimate)},
+                           {"se", number(e.se)},
+                           {"rse_pct", number(e.rse_pct)},
+                           {"fixed", e.fixed}};
     if (e.kind == PopulationEstimate::Kind::kTheta) {
       theta.push_back(item);
     } else if (e.kind == PopulationEstimate::Kind::kOmega) {
@@ -246,9 +250,8 @@ void write_observations_csv(const PopulationSummary& s, std::ostream& out) {
   for (const auto& row : s.observations)
     out << csv_text(row.id) << "," << row.line << "," << csv_number(row.time) << ","
         << csv_text(row.observable) << "," << csv_number(row.dv) << "," << csv_number(row.pred)
-        << "," << csv_number(row.ipred) << "," << csv_number(row.res) << ","
-        << csv_number(row.ires) << "," << csv_number(row.iwres) << "," << csv_number(row.cwres)
-        << "\n";
+        << "," << csv_number(row.ipred) << "," << csv_number(row.res) << "," << csv_number(row.ires)
+        << "," << csv_number(row.iwres) << "," << csv_number(row.cwres) << "\n";
 }
 
 }  // namespace onset::fits::population

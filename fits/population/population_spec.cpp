@@ -74,16 +74,19 @@ class SectionReader {
   SectionReader(std::string source, Declarations* out) : source_(std::move(source)), out_(out) {}
 
   void read(const YAML::Node& section) {
-    require_map(section, "the population section (keys theta, eta, omega_blocks, parameters, error)");
+    require_map(section,
+                "the population section (keys theta, eta, omega_blocks, parameters, error)");
     for (auto it = section.begin(); it != section.end(); ++it) {
       const std::string key = it->first.Scalar();
       const YAML::Node value = it->second;
       if (key == "theta") {
         require_map(value, "THETA: NAME: START or NAME: {start, lower, upper, fixed}");
-        for (auto t = value.begin(); t != value.end(); ++t) out_->thetas.push_back(theta(t->first.Scalar(), t->second));
+        for (auto t = value.begin(); t != value.end(); ++t)
+          out_->thetas.push_back(theta(t->first.Scalar(), t->second));
       } else if (key == "eta") {
         require_map(value, "ETAs: NAME: OMEGA or NAME: {omega, fixed, shape}");
-        for (auto e = value.begin(); e != value.end(); ++e) out_->etas.push_back(eta(e->first, e->second));
+        for (auto e = value.begin(); e != value.end(); ++e)
+          out_->etas.push_back(eta(e->first, e->second));
       } else if (key == "omega_blocks") {
         if (!value.IsSequence()) fail(value, "a list of blocks, each a list of ETA names");
         for (const auto& block : value) {
@@ -98,7 +101,8 @@ class SectionReader {
         for (auto p = value.begin(); p != value.end(); ++p)
           out_->parameters.push_back({p->first.Scalar(), scalar(p->second, "an expression")});
       } else if (key == "error") {
-        require_map(value, "an error model: {type, scale, additive, proportional} or one per observable");
+        require_map(value,
+                    "an error model: {type, scale, additive, proportional} or one per observable");
         if (value["type"]) {
           out_->errors[""] = error(value);
         } else {
@@ -106,7 +110,8 @@ class SectionReader {
             out_->errors[e->first.Scalar()] = error(e->second);
         }
       } else {
-        fail(it->first, "one of the keys of population: theta, eta, omega_blocks, parameters, error",
+        fail(it->first,
+             "one of the keys of population: theta, eta, omega_blocks, parameters, error",
              "unknown key '" + key + "'");
       }
     }
@@ -194,7 +199,8 @@ class SectionReader {
     check_keys(node, {"type", "scale", "additive", "proportional", "fixed"}, "an error model");
     Declarations::ErrorDecl e;
     if (node["type"]) {
-      const std::string text = scalar(node["type"], "additive, proportional, combined or lognormal");
+      const std::string text =
+          scalar(node["type"], "additive, proportional, combined or lognormal");
       const auto kind = parse_error_kind(text);
       if (!kind) fail(node["type"], "additive, proportional, combined or lognormal");
       e.kind = *kind;
@@ -205,7 +211,8 @@ class SectionReader {
       e.log_scale = text == "log";
     }
     if (node["additive"]) e.additive = number(node["additive"], "an additive error SD");
-    if (node["proportional"]) e.proportional = number(node["proportional"], "a proportional error SD");
+    if (node["proportional"])
+      e.proportional = number(node["proportional"], "a proportional error SD");
     if (node["fixed"]) {
       const YAML::Node fixed = node["fixed"];
       std::vector<std::string> which;
@@ -377,7 +384,8 @@ PopulationModel build_population_model(const PopulationSpec& spec, const std::st
   for (Theta t : d.thetas) {
     take(t.name, &t.start, &t.fixed);
     if (!std::isfinite(t.start))
-      throw UserError("THETA " + t.name, "no starting value", "--theta NAME=START or --start NAME=VALUE");
+      throw UserError("THETA " + t.name, "no starting value",
+                      "--theta NAME=START or --start NAME=VALUE");
     model.thetas.push_back(t);
   }
   // ETAs: shorthand on model parameters, or declared for expressions.
@@ -417,8 +425,9 @@ PopulationModel build_population_model(const PopulationSpec& spec, const std::st
     take(e.name, &e.omega, &is_fixed);
     e.fixed = is_fixed;
     if (!(e.omega > 0))
-      throw UserError(e.origin, "the starting variance of " + e.name + " is " +
-                                    format_number(e.omega) + ": OMEGA is not positive definite",
+      throw UserError(e.origin,
+                      "the starting variance of " + e.name + " is " + format_number(e.omega) +
+                          ": OMEGA is not positive definite",
                       "a variance > 0");
     if (model.eta_index(e.name) >= 0)
       throw UserError(e.origin, "the random effect " + e.name + " is declared twice");

@@ -30,9 +30,9 @@ const std::string kOptions =
 
 TEST(FitPopulationCommand, ModelFileSectionAndCommandLineGiveTheSameFit) {
   const std::string table = per_test_path("table.csv"), etas = per_test_path("etas.json");
-  const auto file = run_onset("fit " + kModel + " --data " + kData +
-                              " --population --format json --threads 2 --table " + table +
-                              " --etas " + etas);
+  const auto file =
+      run_onset("fit " + kModel + " --data " + kData +
+                " --population --format json --threads 2 --table " + table + " --etas " + etas);
   ASSERT_EQ(file.exit_code, 0) << file.err;
   const auto json = nlohmann::json::parse(file.out);
   EXPECT_EQ(json["method"], "FOCE-I");
@@ -46,8 +46,8 @@ TEST(FitPopulationCommand, ModelFileSectionAndCommandLineGiveTheSameFit) {
   EXPECT_EQ(json["sigma"][0]["label"], "SIGMA(1,1)");
   EXPECT_TRUE(json["covariance"]["ok"].get<bool>());
   const double objective = json["objective"].get<double>();
-  EXPECT_NEAR(json["minus_two_log_likelihood"].get<double>() - objective,
-              132 * std::log(2 * M_PI), 1e-6);
+  EXPECT_NEAR(json["minus_two_log_likelihood"].get<double>() - objective, 132 * std::log(2 * M_PI),
+              1e-6);
 
   const auto library = run_onset("fit one_compartment_oral --data " + kData + kOptions +
                                  " --format json --threads 1");
@@ -55,9 +55,9 @@ TEST(FitPopulationCommand, ModelFileSectionAndCommandLineGiveTheSameFit) {
   const auto same = nlohmann::json::parse(library.out);
   EXPECT_NEAR(same["objective"].get<double>(), objective, 1e-6);
   for (size_t k = 0; k < 4; ++k)
-    EXPECT_NEAR(same["theta"][k]["estimate"].get<double>() /
-                    json["theta"][k]["estimate"].get<double>(),
-                1.0, 1e-5);
+    EXPECT_NEAR(
+        same["theta"][k]["estimate"].get<double>() / json["theta"][k]["estimate"].get<double>(),
+        1.0, 1e-5);
 
   // Per-observation table: header and one row per observation.
   std::ifstream in(table);
@@ -76,9 +76,9 @@ TEST(FitPopulationCommand, ModelFileSectionAndCommandLineGiveTheSameFit) {
 TEST(FitPopulationCommand, TextReportNamesEveryBlock) {
   const auto result = run_onset("fit " + kModel + " --data " + kData + " --population --cov r");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  for (const char* text : {"population fit (FOCE-I): converged", "THETA", "OMEGA (variance)",
-                           "shrink%", "SIGMA (variance)", "EPS shrinkage CP",
-                           "covariance step: 2 R^-1 (R matrix)", "-2 log L:"})
+  for (const char* text :
+       {"population fit (FOCE-I): converged", "THETA", "OMEGA (variance)", "shrink%",
+        "SIGMA (variance)", "EPS shrinkage CP", "covariance step: 2 R^-1 (R matrix)", "-2 log L:"})
     EXPECT_NE(result.out.find(text), std::string::npos) << text << "\n" << result.out;
 }
 
@@ -111,8 +111,9 @@ TEST(FitPopulationCommand, BadInputExitsTwoWithWhereAndWhat) {
   expect_bad_input(base + "--eta CLEARANCE=0.1",
                    "--eta CLEARANCE=0.1: error: 'CLEARANCE' is neither a parameter of the model",
                    table);
-  expect_bad_input(base + "--eta CL=0.1 --param \"V = tvV * (AGE/40) * exp(eta_V)\" --theta "
-                          "tvV=30 --eta eta_V=0.1",
+  expect_bad_input(base +
+                       "--eta CL=0.1 --param \"V = tvV * (AGE/40) * exp(eta_V)\" --theta "
+                       "tvV=30 --eta eta_V=0.1",
                    "'AGE' in the expression of V");
   expect_bad_input(base + "--eta CL=0.1 --method laplace", "--method: expected focei, foce or fo");
   expect_bad_input(base + "--eta CL=0.1 --table out.txt", "expected a file name ending in .csv");

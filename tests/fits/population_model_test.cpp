@@ -8,8 +8,8 @@
 // with the reason.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <random>
 #include <sstream>
 
@@ -23,8 +23,8 @@ struct Truth {
   double cl = 3, v = 30, cl_wt = 0.75, cl_sex = 1.3, v_wt = 1.0;
   double omega_cl = 0.09, omega_v = 0.04, omega_cl_v = 0.03;  // correlation 0.5
   double additive = 0.05, proportional = 0.1;
-  bool log_scale = false;     // log y = log f + e (SD `additive`)
-  bool normal_v = false;      // V = v + eta_V (SD sqrt(omega_v) in L)
+  bool log_scale = false;  // log y = log f + e (SD `additive`)
+  bool normal_v = false;   // V = v + eta_V (SD sqrt(omega_v) in L)
 };
 
 // `subjects` subjects: WT uniform 50-100 kg, SEX 0/1 alternating, 8 samples each. `realized`:
@@ -47,17 +47,18 @@ std::string simulate(const Truth& t, int subjects, uint64_t seed,
     const double eta_cl = l11 * z1, eta_v = l21 * z1 + l22 * z2;
     drawn_cl.push_back(eta_cl);
     drawn_v.push_back(eta_v);
-    const double cl = t.cl * std::pow(wt / 70, t.cl_wt) * std::pow(t.cl_sex, sex) * std::exp(eta_cl);
+    const double cl =
+        t.cl * std::pow(wt / 70, t.cl_wt) * std::pow(t.cl_sex, sex) * std::exp(eta_cl);
     const double v = t.normal_v ? t.v * std::pow(wt / 70, t.v_wt) + eta_v
                                 : t.v * std::pow(wt / 70, t.v_wt) * std::exp(eta_v);
     csv << i << ",0,1,100,.,1," << wt << "," << sex << "\n";
     for (double time : {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0}) {
       const double f = 100 / v * std::exp(-cl / v * time);
-      const double y = t.log_scale
-                           ? f * std::exp(t.additive * normal(rng))
-                           : f + std::sqrt(t.additive * t.additive +
-                                           t.proportional * t.proportional * f * f) *
-                                     normal(rng);
+      const double y =
+          t.log_scale
+              ? f * std::exp(t.additive * normal(rng))
+              : f + std::sqrt(t.additive * t.additive + t.proportional * t.proportional * f * f) *
+                        normal(rng);
       csv << i << "," << time << ",0,0," << y << ",0," << wt << "," << sex << "\n";
     }
   }
@@ -70,7 +71,8 @@ std::string simulate(const Truth& t, int subjects, uint64_t seed,
     }
     *realized = {0, 0, 0};
     for (int i = 0; i < subjects; ++i) {
-      const double a = drawn_cl[static_cast<size_t>(i)] - m1, b = drawn_v[static_cast<size_t>(i)] - m2;
+      const double a = drawn_cl[static_cast<size_t>(i)] - m1,
+                   b = drawn_v[static_cast<size_t>(i)] - m2;
       (*realized)[0] += a * a / n;
       (*realized)[1] += a * b / n;
       (*realized)[2] += b * b / n;
@@ -81,9 +83,9 @@ std::string simulate(const Truth& t, int subjects, uint64_t seed,
 
 PopulationSpec covariate_spec(const Truth& t) {
   PopulationSpec spec;
-  spec.parameters = {"CL = tvCL * (WT/70)^dCLWT * dCLSEX^SEX * exp(eta_CL)",
-                     t.normal_v ? "V = tvV * (WT/70)^dVWT + eta_V"
-                                : "V = tvV * (WT/70)^dVWT * exp(eta_V)"};
+  spec.parameters = {
+      "CL = tvCL * (WT/70)^dCLWT * dCLSEX^SEX * exp(eta_CL)",
+      t.normal_v ? "V = tvV * (WT/70)^dVWT + eta_V" : "V = tvV * (WT/70)^dVWT * exp(eta_V)"};
   spec.thetas = {"tvCL=2:0:inf", "dCLWT=0.5", "dCLSEX=1:0:inf", "tvV=20:0:inf", "dVWT=0.8"};
   spec.etas = {"eta_CL=0.1", t.normal_v ? "eta_V=10" : "eta_V=0.1"};
   if (!t.normal_v) spec.omega_blocks = {"eta_CL,eta_V"};
@@ -296,8 +298,7 @@ TEST(PopulationModel, RandomEffectOnAParameterTheModelDoesNotHaveIsRefused) {
   PopulationSpec spec;
   spec.etas = {"KA=0.1"};  // one_compartment_iv has CL and V
   const std::string message = message_of(spec, simulate(Truth{}, 4, 16));
-  EXPECT_NE(message.find("'KA' is neither a parameter of the model"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("'KA' is neither a parameter of the model"), std::string::npos) << message;
   EXPECT_NE(message.find("CL, V"), std::string::npos) << message;
   PopulationSpec by_expression;
   by_expression.parameters = {"KA = tvKA * exp(eta_KA)"};

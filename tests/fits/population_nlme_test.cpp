@@ -44,7 +44,8 @@ std::map<std::string, double> run_nlme(const std::string& data) {
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
     const size_t comma = line.find(',');
-    if (comma != std::string::npos) values[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
+    if (comma != std::string::npos)
+      values[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
   }
   return values;
 }
@@ -55,7 +56,8 @@ TEST(PopulationNlme, TheophyllineFoceIBesideNlme) {
   const std::string data = testing::theo_sd_records();
   const auto nlme = run_nlme(data);
   ASSERT_FALSE(nlme.empty());
-  const PopulationProblem problem = testing::make_problem("one_compartment_oral", data, theo_spec());
+  const PopulationProblem problem =
+      testing::make_problem("one_compartment_oral", data, theo_spec());
   PopulationOptions options;
   options.threads = 1;
   PopulationSummary s;
@@ -67,7 +69,8 @@ TEST(PopulationNlme, TheophyllineFoceIBesideNlme) {
             << " s; nlme: -2 log L " << nlme.at("minus2LL") << ", " << nlme.at("elapsed_s")
             << " s\n";
   const std::vector<std::tuple<std::string, std::string, std::string>> pairs = {
-      {"THETA(1)", "lKa", "OMEGA(1,1)"}, {"THETA(2)", "lCl", "OMEGA(2,2)"},
+      {"THETA(1)", "lKa", "OMEGA(1,1)"},
+      {"THETA(2)", "lCl", "OMEGA(2,2)"},
       {"THETA(3)", "lV", "OMEGA(3,3)"}};
   for (const auto& [theta, fixed, omega] : pairs) {
     const double ours = testing::estimate(s, theta).estimate;

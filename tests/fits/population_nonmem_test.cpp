@@ -47,8 +47,8 @@ TEST(PopulationNonmem, Bauer402FoceIMatchesNonmem) {
   EXPECT_NEAR(s.objective, ext.at("OBJ"), 0.01);
   // onset's names -> NONMEM's columns (THETA1 V1, THETA2 CL, THETA3 V2, THETA4 Q).
   const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"THETA(1)", "THETA1"},     {"THETA(2)", "THETA2"},     {"THETA(3)", "THETA3"},
-      {"THETA(4)", "THETA4"},     {"OMEGA(1,1)", "OMEGA(1,1)"}, {"OMEGA(2,2)", "OMEGA(2,2)"},
+      {"THETA(1)", "THETA1"},       {"THETA(2)", "THETA2"},       {"THETA(3)", "THETA3"},
+      {"THETA(4)", "THETA4"},       {"OMEGA(1,1)", "OMEGA(1,1)"}, {"OMEGA(2,2)", "OMEGA(2,2)"},
       {"OMEGA(3,3)", "OMEGA(3,3)"}, {"OMEGA(4,4)", "OMEGA(4,4)"}, {"SIGMA(1,1)", "SIGMA(1,1)"}};
   EXPECT_EQ(estimate(s, "THETA(1)").name, "tvV1");
   EXPECT_EQ(estimate(s, "THETA(4)").name, "tvQ");
@@ -91,7 +91,8 @@ void expect_run_estimates(const NonmemRun& run, const PopulationSummary& s) {
   const auto se = ext_row(shared("nonmem-focei/" + run.name + ".ext"), -1000000001);
   EXPECT_NEAR(s.objective, ext.at("OBJ"), 0.1);
   const size_t k = run.parameters.size();
-  auto check = [&](const std::string& label, double ours, double ours_se, const std::string& column) {
+  auto check = [&](const std::string& label, double ours, double ours_se,
+                   const std::string& column) {
     std::cout << "  " << label << ": " << ours << " (NONMEM " << ext.at(column) << "), SE "
               << ours_se << " (NONMEM " << se.at(column) << ")\n";
     expect_relative(ours, ext.at(column), 0.01, label);
@@ -108,38 +109,35 @@ void expect_run_estimates(const NonmemRun& run, const PopulationSummary& s) {
   check("proportional SD", sigma.sd, sigma.se / (2 * sigma.sd), "THETA" + std::to_string(k + 1));
 }
 
-TEST(PopulationNonmem, RunOde001ObjectiveAtNonmemEstimates) {
-  const auto ext = ext_row(shared("nonmem-focei/runODE001.ext"), -1000000000);
-  const PopulationSummary s = solve_run(kRunOde001, run_spec(kRunOde001, ext, true), 2,
-                                        CovarianceMatrix::kNone);
+void expect_objective_at_nonmem_estimates(const NonmemRun& run) {
+  const auto ext = ext_row(shared("nonmem-focei/" + run.name + ".ext"), -1000000000);
+  const PopulationSummary s = solve_run(run, run_spec(run, ext, true), 2, CovarianceMatrix::kNone);
   ASSERT_EQ(s.status, PopulationStatus::kEvaluated) << s.message;
   EXPECT_EQ(s.num_subjects, 120);
   EXPECT_NEAR(s.objective, ext.at("OBJ"), 0.1);
+}
+
+void expect_full_fit_matches_nonmem(const NonmemRun& run) {
+  const PopulationSummary s = solve_run(run, run_spec(run, control_stream_start(run), false), 2,
+                                        CovarianceMatrix::kSandwich);
+  ASSERT_EQ(s.status, PopulationStatus::kConverged) << s.message;
+  expect_run_estimates(run, s);
+}
+
+TEST(PopulationNonmem, RunOde001ObjectiveAtNonmemEstimates) {
+  expect_objective_at_nonmem_estimates(kRunOde001);
 }
 
 TEST(PopulationNonmem, RunOde032ObjectiveAtNonmemEstimates) {
-  const auto ext = ext_row(shared("nonmem-focei/runODE032.ext"), -1000000000);
-  const PopulationSummary s = solve_run(kRunOde032, run_spec(kRunOde032, ext, true), 2,
-                                        CovarianceMatrix::kNone);
-  ASSERT_EQ(s.status, PopulationStatus::kEvaluated) << s.message;
-  EXPECT_EQ(s.num_subjects, 120);
-  EXPECT_NEAR(s.objective, ext.at("OBJ"), 0.1);
+  expect_objective_at_nonmem_estimates(kRunOde032);
 }
 
 TEST(PopulationNonmem, RunOde001FullFitMatchesNonmem) {
-  const PopulationSummary s = solve_run(
-      kRunOde001, run_spec(kRunOde001, control_stream_start(kRunOde001), false), 2,
-      CovarianceMatrix::kSandwich);
-  ASSERT_EQ(s.status, PopulationStatus::kConverged) << s.message;
-  expect_run_estimates(kRunOde001, s);
+  expect_full_fit_matches_nonmem(kRunOde001);
 }
 
 TEST(PopulationNonmem, RunOde032FullFitMatchesNonmem) {
-  const PopulationSummary s = solve_run(
-      kRunOde032, run_spec(kRunOde032, control_stream_start(kRunOde032), false), 2,
-      CovarianceMatrix::kSandwich);
-  ASSERT_EQ(s.status, PopulationStatus::kConverged) << s.message;
-  expect_run_estimates(kRunOde032, s);
+  expect_full_fit_matches_nonmem(kRunOde032);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iomanip>
+#include <iostream>
 
 #include "tests/fits/population_support.hpp"
 
@@ -31,6 +33,8 @@ PopulationSummary wang(ErrorKind error, Method method) {
   EXPECT_EQ(summary.num_estimated, 0);
   EXPECT_EQ(summary.num_subjects, 10);
   EXPECT_EQ(summary.num_observations, 20);
+  std::cout << method_name(method) << ", " << error_kind_name(error) << ": objective "
+            << std::setprecision(8) << summary.objective << "\n";
   return summary;
 }
 

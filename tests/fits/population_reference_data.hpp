@@ -187,9 +187,9 @@ inline PopulationSpec theo_spec() {
 }
 
 struct NonmemRun {
-  std::string name;   // runODE001
-  std::string data;   // Bolus_1CPT.csv
-  std::string model;  // onset library model
+  std::string name;                     // runODE001
+  std::string data;                     // Bolus_1CPT.csv
+  std::string model;                    // onset library model
   std::vector<std::string> parameters;  // model parameter of each log-THETA, in THETA order
 };
 
@@ -200,7 +200,8 @@ inline const NonmemRun kRunOde032{
 // The control stream: PAR = EXP(THETA(k) + ETA(k)), diagonal OMEGA, W = IPRED * THETA(last)
 // with SIGMA 1 FIX (so THETA(last) is the proportional SD). `at`: start values by .ext column
 // (THETA1.., OMEGA(k,k)); `fixed`: hold them all (the objective at those values).
-inline PopulationSpec run_spec(const NonmemRun& run, const std::map<std::string, double>& at, bool fixed) {
+inline PopulationSpec run_spec(const NonmemRun& run, const std::map<std::string, double>& at,
+                               bool fixed) {
   PopulationSpec spec;
   auto& values = fixed ? spec.fixed : spec.start;
   for (size_t k = 0; k < run.parameters.size(); ++k) {
