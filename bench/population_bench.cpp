@@ -6,8 +6,9 @@
 //    the nlmixr2 validation runs; ../shared/data/nlme/README.md).
 //   build/bin/onset_population_bench [--benchmark_filter=Population/Bauer402]
 // Counters: objective (NONMEM's), iterations, evaluations (objectives over all subjects),
-// nonmem_cpu_s, nlme_s. Tables in bench/README.md.
+// process_cpu_s (every thread), nonmem_cpu_s, nlme_s. Tables in bench/README.md.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -35,13 +36,25 @@ double nonmem_cpu_seconds(const std::string& run) {
   return seconds;
 }
 
+// CPU time of the whole process (every thread), seconds.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 void run_fit(benchmark::State& state, const population::PopulationProblem& problem) {
   population::PopulationOptions options;
   options.threads = static_cast<int>(state.range(0));
   population::PopulationSummary summary;
+  double cpu = 0;
   for (auto _ : state) {
+    const double before = process_cpu_seconds();
     population::Solve(options, problem, &summary);
+    cpu += process_cpu_seconds() - before;
   }
+  state.counters["process_cpu_s"] = cpu / static_cast<double>(state.iterations());
   if (summary.status != population::PopulationStatus::kConverged)
     state.SkipWithError(("not converged: " + summary.message).c_str());
   state.counters["objective"] = summary.objective;

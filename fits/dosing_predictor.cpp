@@ -37,6 +37,13 @@ DosingPredictor::DosingPredictor(std::shared_ptr<const pk::Model> model,
   fitted_of_record_.assign(data_->records.size(), {});
   for (size_t i = 0; i < observations_.size(); ++i)
     fitted_of_record_[static_cast<size_t>(observations_[i].record)].push_back(i);
+  // Only subjects with a fitted observation are simulated (a predictor of one subject's
+  // observations must not scan the whole data set at every call).
+  std::erase_if(subjects_, [&](const std::array<size_t, 2>& range) {
+    for (size_t r = range[0]; r < range[1]; ++r)
+      if (!fitted_of_record_[r].empty()) return false;
+    return true;
+  });
   last_method_ = kSensitivityMethod;
   // Absolute tolerances in the units of the doses: amounts of 1e10 particles and of 300 mg
   // need different atol; scale the given atol by the largest dose.
@@ -147,24 +154,25 @@ bool DosingPredictor::build_plans(std::span<const double> params, std::string* w
   key.clear();
   std::vector<pk::DoseModifiers>& modifiers = modifiers_work_;
   modifiers.resize(data_->records.size());
-  for (size_t r = 0; r < data_->records.size(); ++r) {
-    const pk::DosingRecord& record = data_->records[r];
-    if (!record.is_dose() || record.amount == 0) continue;
-    for (size_t c = 0; c < covariate_names.size(); ++c) {
-      const int index = data_->covariate_index(covariate_names[c]);
-      covariates_[c] = index >= 0 ? data_->covariate(r, static_cast<size_t>(index)) : 0.0;
+  for (const auto& [begin, end] : subjects_)
+    for (size_t r = begin; r < end; ++r) {
+      const pk::DosingRecord& record = data_->records[r];
+      if (!record.is_dose() || record.amount == 0) continue;
+      for (size_t c = 0; c < covariate_names.size(); ++c) {
+        const int index = data_->covariate_index(covariate_names[c]);
+        covariates_[c] = index >= 0 ? data_->covariate(r, static_cast<size_t>(index)) : 0.0;
+      }
+      const int state = record.cmt - 1;
+      if (state < 0 || state >= model_->num_states()) {
+        if (why)
+          *why = data_->source + ":" + std::to_string(record.line) + ": CMT " +
+                 std::to_string(record.cmt) + " is not a compartment of the model";
+        return false;
+      }
+      modifiers[r] = model_->dose_modifiers(state, params, covariates_);
+      key.push_back(modifiers[r].lag_h);
+      key.push_back(modifiers[r].bioavailability);
     }
-    const int state = record.cmt - 1;
-    if (state < 0 || state >= model_->num_states()) {
-      if (why)
-        *why = data_->source + ":" + std::to_string(record.line) + ": CMT " +
-               std::to_string(record.cmt) + " is not a compartment of the model";
-      return false;
-    }
-    modifiers[r] = model_->dose_modifiers(state, params, covariates_);
-    key.push_back(modifiers[r].lag_h);
-    key.push_back(modifiers[r].bioavailability);
-  }
   if (plans_valid_ && key == plan_key_) return true;
   plans_.clear();
   plans_valid_ = false;

@@ -410,7 +410,7 @@ std::string_view population_status_name(PopulationStatus status) {
     case PopulationStatus::kFailed:
       return "failed";
     case PopulationStatus::kInterrupted:
-      return "interrupted";
+      return "stopped";
   }
   return "?";
 }

@@ -69,6 +69,7 @@ struct PopulationProblem {
   PopulationData data;
 };
 
+// kInterrupted: stopped by the cancel flag or the time limit ("stopped"; the message says which).
 enum class PopulationStatus { kConverged, kNotConverged, kEvaluated, kFailed, kInterrupted };
 std::string_view population_status_name(PopulationStatus status);
 

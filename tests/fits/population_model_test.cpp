@@ -145,10 +145,19 @@ TEST(PopulationModel, CovariatesBlockOmegaAndCombinedErrorRecoverTheTruth) {
   // Diagnostics: one row per observation, EBEs and individual parameters per subject.
   EXPECT_EQ(s.observations.size(), 640u);
   EXPECT_EQ(s.subjects.size(), 80u);
+  double sum = 0, sum_squares = 0;
   for (const auto& row : s.observations) {
     EXPECT_TRUE(std::isfinite(row.cwres) && std::isfinite(row.iwres));
     EXPECT_NEAR(row.ires, row.dv - row.ipred, 1e-9 * std::abs(row.dv) + 1e-12);
+    sum += row.cwres;
+    sum_squares += row.cwres * row.cwres;
   }
+  // The model is the one simulated, so CWRES are close to standard normal: over 640 values the
+  // mean's SE is 0.04 and the SD's 0.03; allowed 0.15 and 0.15.
+  const double mean = sum / 640, sd = std::sqrt(sum_squares / 640 - mean * mean);
+  std::cout << "  CWRES mean " << mean << ", SD " << sd << "\n";
+  EXPECT_LT(std::abs(mean), 0.15);
+  EXPECT_NEAR(sd, 1.0, 0.15);
 }
 
 TEST(PopulationModel, LogScaleErrorAndNormalRandomEffectRecoverTheTruth) {
@@ -335,6 +344,27 @@ TEST(PopulationModel, UnknownStartNameIsRefused) {
   const std::string message = message_of(spec, simulate(Truth{}, 4, 17));
   EXPECT_NE(message.find("'CLL' is not a parameter of the population model"), std::string::npos)
       << message;
+}
+
+}  // namespace
+}  // namespace onset::fits::population
+
+namespace onset::fits::population {
+namespace {
+
+TEST(PopulationModel, TimeLimitStopsTheSearchAndSaysSo) {
+  const Truth t;
+  const PopulationProblem problem =
+      testing::make_problem("one_compartment_iv", simulate(t, 20, 18), covariate_spec(t));
+  PopulationOptions options;
+  options.time_limit_s = 1e-9;
+  PopulationSummary s;
+  Solve(options, problem, &s);
+  EXPECT_EQ(s.status, PopulationStatus::kInterrupted);
+  EXPECT_EQ(population_status_name(s.status), "stopped");
+  EXPECT_NE(s.message.find("time limit"), std::string::npos) << s.message;
+  // The best point reached is still reported (here the start: tvCL = 2).
+  EXPECT_EQ(testing::estimate(s, "THETA(1)").estimate, 2.0);
 }
 
 }  // namespace

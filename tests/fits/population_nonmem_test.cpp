@@ -42,6 +42,8 @@ TEST(PopulationNonmem, Bauer402FoceIMatchesNonmem) {
             << " iterations, " << s.evaluations << " objective evaluations, " << s.wall_time_s
             << " s\n";
   ASSERT_EQ(s.status, PopulationStatus::kConverged) << s.message;
+  EXPECT_EQ(s.num_subjects, 30);
+  EXPECT_EQ(s.num_observations, 360);
   const auto ext = ext_row(shared("bauer402/402.ext"), -1000000000);
   const auto se = ext_row(shared("bauer402/402.ext"), -1000000001);
   EXPECT_NEAR(s.objective, ext.at("OBJ"), 0.01);
