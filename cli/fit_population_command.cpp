@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_file.hpp"
 #include "fits/population/population_data.hpp"
 #include "fits/population/population_fit.hpp"
@@ -61,9 +62,12 @@ void add_population_options(CLI::App* command, PopulationCliArgs* args) {
   command
       ->add_option("--max-iterations", args->max_iterations,
                    "--population: most BFGS iterations; 0: evaluate at the starting values")
+      ->transform(count_option(0, 1'000'000))
       ->capture_default_str();
-  command->add_option("--time-limit", args->time_limit_s,
-                      "--population: stop after this many seconds (0: no limit)");
+  command
+      ->add_option("--time-limit", args->time_limit_s,
+                   "--population: stop after this many seconds (0: no limit)")
+      ->transform(real_option(at_least(0)));
 }
 
 int run_population_fit(const PopulationCliArgs& args, const std::string& model,
