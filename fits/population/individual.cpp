@@ -31,6 +31,8 @@ std::string_view method_name(Method method) {
       return "FOCE";
     case Method::kFo:
       return "FO";
+    case Method::kSaem:
+      return "SAEM";
   }
   return "?";
 }
@@ -43,6 +45,7 @@ std::optional<Method> parse_method(std::string_view text) {
   if (lower == "focei" || lower == "foceinter" || lower == "foceinteraction") return Method::kFoceI;
   if (lower == "foce") return Method::kFoce;
   if (lower == "fo") return Method::kFo;
+  if (lower == "saem") return Method::kSaem;
   return std::nullopt;
 }
 

@@ -35,9 +35,11 @@
 
 namespace onset::fits::population {
 
-enum class Method { kFoceI, kFoce, kFo };
-std::string_view method_name(Method method);                // "FOCE-I", "FOCE", "FO"
-std::optional<Method> parse_method(std::string_view text);  // focei, foce, fo
+// kSaem names SAEM fits (fits/population/saem.hpp) in summaries and options; the individual
+// layer and the FOCE family's Solve take the three linearised methods only.
+enum class Method { kFoceI, kFoce, kFo, kSaem };
+std::string_view method_name(Method method);                // "FOCE-I", "FOCE", "FO", "SAEM"
+std::optional<Method> parse_method(std::string_view text);  // focei, foce, fo, saem
 
 // The population parameters at one point, on the natural scale.
 struct PopulationPoint {

@@ -420,6 +420,8 @@ bool PopulationOptions::IsValid(std::string* why) const {
     if (why) *why = text;
     return false;
   };
+  if (method == Method::kSaem)
+    return fail("SAEM runs through its own Solve (fits/population/saem.hpp)");
   if (max_iterations < 0) return fail("max_iterations must be >= 0");
   if (!(objective_tolerance > 0)) return fail("objective_tolerance must be > 0");
   if (!(gradient_step > 0 && gradient_step < 0.1)) return fail("gradient_step must be in (0, 0.1)");

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -108,6 +109,12 @@ struct ObservationDiagnostics {
   double time = 0;
   std::string observable;
   double dv = 0, pred = 0, ipred = 0, res = 0, ires = 0, iwres = 0, cwres = 0;
+  // From simulations under the model (fits/population/npde.hpp), when asked for: the mean of
+  // the simulations (error scale), the decorrelated prediction discrepancy and its normal
+  // quantile; NaN otherwise.
+  double epred = std::numeric_limits<double>::quiet_NaN();
+  double pde = std::numeric_limits<double>::quiet_NaN();
+  double npde = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct PopulationSummary {

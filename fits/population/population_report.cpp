@@ -31,6 +31,13 @@ std::string csv_text(const std::string& text) {
   return quoted + "\"";
 }
 
+// NPDE columns only when computed (fits/population/npde.hpp).
+bool has_npde(const PopulationSummary& summary) {
+  for (const auto& row : summary.observations)
+    if (std::isfinite(row.npde)) return true;
+  return false;
+}
+
 int eta_of_omega(const PopulationSummary& summary, const PopulationEstimate& e) {
   for (size_t k = 0; k < summary.eta_names.size(); ++k)
     if (summary.eta_names[k] == e.name) return static_cast<int>(k);
@@ -55,7 +62,8 @@ nlohmann::json subjects_json(const PopulationSummary& s) {
 
 nlohmann::json observations_json(const PopulationSummary& s) {
   nlohmann::json observations = nlohmann::json::array();
-  for (const auto& row : s.observations)
+  const bool npde = has_npde(s);
+  for (const auto& row : s.observations) {
     observations.push_back({{"id", row.id},
                             {"line", row.line},
                             {"time", number(row.time)},
@@ -67,6 +75,12 @@ nlohmann::json observations_json(const PopulationSummary& s) {
                             {"ires", number(row.ires)},
                             {"iwres", number(row.iwres)},
                             {"cwres", number(row.cwres)}});
+    if (npde) {
+      observations.back()["epred"] = number(row.epred);
+      observations.back()["pde"] = number(row.pde);
+      observations.back()["npde"] = number(row.npde);
+    }
+  }
   return observations;
 }
 
@@ -246,12 +260,19 @@ void write_subjects_csv(const PopulationSummary& s, std::ostream& out) {
 }
 
 void write_observations_csv(const PopulationSummary& s, std::ostream& out) {
-  out << "ID,LINE,TIME,OBS,DV,PRED,IPRED,RES,IRES,IWRES,CWRES\n";
-  for (const auto& row : s.observations)
+  const bool npde = has_npde(s);
+  out << "ID,LINE,TIME,OBS,DV,PRED,IPRED,RES,IRES,IWRES,CWRES" << (npde ? ",EPRED,PDE,NPDE" : "")
+      << "\n";
+  for (const auto& row : s.observations) {
     out << csv_text(row.id) << "," << row.line << "," << csv_number(row.time) << ","
         << csv_text(row.observable) << "," << csv_number(row.dv) << "," << csv_number(row.pred)
         << "," << csv_number(row.ipred) << "," << csv_number(row.res) << "," << csv_number(row.ires)
-        << "," << csv_number(row.iwres) << "," << csv_number(row.cwres) << "\n";
+        << "," << csv_number(row.iwres) << "," << csv_number(row.cwres);
+    if (npde)
+      out << "," << csv_number(row.epred) << "," << csv_number(row.pde) << ","
+          << csv_number(row.npde);
+    out << "\n";
+  }
 }
 
 }  // namespace onset::fits::population

@@ -12,8 +12,9 @@
 //   "eps_shrinkage_pct": {OBS: value}, "covariance": {"ok", "method", "message", "names",
 //   "matrix", "correlation"}, "subjects": [{"id", "objective", "eta": {NAME: value},
 //   "parameters": {NAME: value}, "ebe_converged"}], "observations": [{"id", "line", "time",
-//   "observable", "dv", "pred", "ipred", "res", "ires", "iwres", "cwres"}] (with
-//   include_tables), "gradient_method", "notes"}
+//   "observable", "dv", "pred", "ipred", "res", "ires", "iwres", "cwres", and "epred", "pde",
+//   "npde" when NPDE were computed (fits/population/npde.hpp)}] (with include_tables),
+//   "gradient_method", "notes"}
 // Non-finite numbers are null.
 #pragma once
 
@@ -31,7 +32,8 @@ std::string subjects_json_text(const PopulationSummary& summary);
 std::string observations_json_text(const PopulationSummary& summary);
 // ID, ETA columns, individual parameter columns, OBJ (the subject's objective contribution).
 void write_subjects_csv(const PopulationSummary& summary, std::ostream& out);
-// ID, LINE, TIME, OBS, DV, PRED, IPRED, RES, IRES, IWRES, CWRES.
+// ID, LINE, TIME, OBS, DV, PRED, IPRED, RES, IRES, IWRES, CWRES (and EPRED, PDE, NPDE when
+// computed).
 void write_observations_csv(const PopulationSummary& summary, std::ostream& out);
 
 }  // namespace onset::fits::population
