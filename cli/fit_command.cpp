@@ -372,8 +372,15 @@ int run(const FitArgs& args) {
         data_options.tidy_dose = args.dose;
         data_options.tidy_dose_cmt = args.dose_cmt;
         apply_label(args, &data_options);
-        return run_population_fit(args.population, args.model, args.data, data_options, start,
-                                  fixed, args.error_given ? std::optional(error) : std::nullopt,
+        if (*ci == fits::IntervalMethod::kProfile)
+          throw BadInput("--ci profile is not available for --population: use the covariance "
+                         "step's SEs (--cov) or --ci bootstrap (by subject)");
+        PopulationCliArgs population = args.population;  // with the options fit shares
+        population.extras.plot = args.plot;
+        population.extras.seed = args.seed;
+        population.extras.bootstrap = *ci == fits::IntervalMethod::kBootstrap ? args.bootstrap : 0;
+        return run_population_fit(population, args.model, args.data, data_options, start, fixed,
+                                  args.error_given ? std::optional(error) : std::nullopt,
                                   args.threads, args.format);
       }
       data_options.start = start;

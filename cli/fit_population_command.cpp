@@ -45,7 +45,7 @@ void add_population_options(CLI::App* command, PopulationCliArgs* args) {
                       "--population: THETA of the expressions NAME=START[:LOWER:UPPER]");
   command->add_option("--omega-block", args->omega_blocks,
                       "--population: correlated random effects NAME,NAME[,...] (a full block)");
-  command->add_option("--method", args->method, "--population: focei, foce or fo")
+  command->add_option("--method", args->method, "--population: focei, foce, fo or saem")
       ->capture_default_str();
   command
       ->add_option("--cov", args->covariance,
@@ -68,6 +68,7 @@ void add_population_options(CLI::App* command, PopulationCliArgs* args) {
       ->add_option("--time-limit", args->time_limit_s,
                    "--population: stop after this many seconds (0: no limit)")
       ->transform(real_option(at_least(0)));
+  add_population_extra_options(command, &args->extras);
 }
 
 int run_population_fit(const PopulationCliArgs& args, const std::string& model,
@@ -83,7 +84,7 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     if (model.empty()) throw BadInput("--population needs a MODEL (library name or model file)");
     const auto method = population::parse_method(args.method);
     if (!method)
-      throw BadInput("--method: expected focei, foce or fo; found '" + args.method + "'");
+      throw BadInput("--method: expected focei, foce, fo or saem; found '" + args.method + "'");
     const auto covariance = population::parse_covariance_matrix(args.covariance);
     if (!covariance)
       throw BadInput("--cov: expected sandwich, r, s or none; found '" + args.covariance + "'");
@@ -93,6 +94,7 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     if (!(args.time_limit_s >= 0)) throw BadInput("--time-limit: expected seconds >= 0");
     check_table_path("--table", args.table);
     check_table_path("--etas", args.etas_file);
+    check_population_extras(args.extras, *method, {model, data});
     options.method = *method;
     options.covariance = *covariance;
     options.max_iterations = args.max_iterations;
@@ -116,13 +118,14 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     return kExitBadInput;
   }
   population::PopulationSummary summary;
+  PopulationExtras extras;
   {
     // Under mpirun the ranks must take the same path: the interrupt flag of one process is not
     // seen by the others, so it is polled only in a single process.
     const InterruptScope interruptible;
     if (pk::mpi_size() == 1) options.cancelled = [] { return interrupt_requested(); };
     try {
-      population::Solve(options, problem, &summary);
+      solve_population(args.extras, options, problem, &summary, &extras);
     } catch (const std::exception& failure) {
       if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << failure.what() << "\n";
       return kExitBadInput;
@@ -152,14 +155,15 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     };
     write_table(args.table, true);
     write_table(args.etas_file, false);
+    write_population_extras(args.extras, summary, extras, inputs);
   } catch (const std::exception& failure) {
     std::cerr << "onset fit: " << failure.what() << "\n";
     return kExitBadInput;
   }
   if (format == "json")
-    std::cout << population::to_json_text(summary, false) << "\n";
+    std::cout << population_json_text(summary, extras, problem.model) << "\n";
   else
-    population::print_text(summary, std::cout);
+    print_population_text(summary, extras, std::cout);
   return code;
 }
 

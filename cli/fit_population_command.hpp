@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/population_extras.hpp"
 #include "fits/fit_data.hpp"
 
 namespace onset::cli {
@@ -33,6 +34,7 @@ struct PopulationCliArgs {
   std::string etas_file;
   int max_iterations = 1000;
   double time_limit_s = 0;
+  PopulationExtraArgs extras;  // SAEM, NPDE, bootstrap, plots (cli/population_extras.hpp)
 };
 
 // Adds --population and its options to `command`.

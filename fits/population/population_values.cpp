@@ -1,6 +1,7 @@
 #include "fits/population/population_values.hpp"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -140,6 +141,118 @@ void apply_fit_json(const std::string& json_text, const std::string& source,
     }
   }
   apply_values(values, source, model);
+}
+
+namespace {
+
+nlohmann::json bound(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+double bound_from(const nlohmann::json& value, double otherwise) {
+  return value.is_number() ? value.get<double>() : otherwise;
+}
+
+}  // namespace
+
+std::string with_population_model_json(const std::string& fit_json, const PopulationModel& model) {
+  nlohmann::json out = nlohmann::json::parse(fit_json);
+  nlohmann::json thetas = nlohmann::json::array(), blocks = nlohmann::json::array(),
+                 parameters = nlohmann::json::array(), errors = nlohmann::json::array(),
+                 held = nlohmann::json::array();
+  for (const Theta& t : model.thetas)
+    thetas.push_back({{"name", t.name},
+                      {"lower", bound(t.lower)},
+                      {"upper", bound(t.upper)},
+                      {"fixed", t.fixed}});
+  for (const OmegaBlock& b : model.omega) {
+    nlohmann::json etas = nlohmann::json::array();
+    for (int k : b.etas) etas.push_back(model.etas[static_cast<size_t>(k)]);
+    blocks.push_back({{"etas", etas}, {"diagonal", b.diagonal}, {"fixed", b.fixed}});
+  }
+  for (const IndividualParameter& p : model.parameters)
+    parameters.push_back({{"parameter", p.model_parameter}, {"expression", p.expression}});
+  for (const ResidualError& e : model.errors)
+    errors.push_back({{"observable", e.observable},
+                      {"type", std::string(error_kind_name(e.kind))},
+                      {"log_scale", e.log_scale},
+                      {"additive_fixed", e.additive_fixed},
+                      {"proportional_fixed", e.proportional_fixed}});
+  for (const auto& [name, value] : model.held)
+    held.push_back({{"parameter", name}, {"value", value}});
+  out["population_model"] = {{"thetas", thetas},       {"etas", model.etas},
+                             {"omega_blocks", blocks}, {"parameters", parameters},
+                             {"errors", errors},       {"held", held}};
+  return out.dump(2);
+}
+
+bool population_model_from_fit_json(const std::string& json_text, const std::string& source,
+                                    PopulationModel* model) {
+  nlohmann::json fit;
+  try {
+    fit = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UserError(source, "not JSON (" + std::string(e.what()) + ")",
+                    "the JSON output of a population fit (onset fit --population --format json)");
+  }
+  if (!fit.is_object() || !fit.contains("population_model")) return false;
+  const nlohmann::json& m = fit["population_model"];
+  auto fail = [&](const std::string& what) -> void {
+    throw UserError(source, "\"population_model\": " + what,
+                    "the JSON output of a population fit (onset fit --population --format json)");
+  };
+  PopulationModel out;
+  try {
+    for (const auto& t : m.at("thetas")) {
+      Theta theta;
+      theta.name = t.at("name").get<std::string>();
+      theta.lower = bound_from(t.at("lower"), -std::numeric_limits<double>::infinity());
+      theta.upper = bound_from(t.at("upper"), std::numeric_limits<double>::infinity());
+      theta.fixed = t.at("fixed").get<bool>();
+      out.thetas.push_back(theta);
+    }
+    out.etas = m.at("etas").get<std::vector<std::string>>();
+    for (const auto& b : m.at("omega_blocks")) {
+      OmegaBlock block;
+      for (const auto& name : b.at("etas")) {
+        const int k = out.eta_index(name.get<std::string>());
+        if (k < 0) fail("an OMEGA block names an unknown ETA");
+        block.etas.push_back(k);
+      }
+      block.diagonal = b.at("diagonal").get<bool>();
+      block.fixed = b.at("fixed").get<bool>();
+      const size_t k = block.etas.size();
+      block.start.assign(k * k, 0.0);
+      for (size_t a = 0; a < k; ++a) block.start[a * k + a] = 1;  // replaced by the estimates
+      out.omega.push_back(block);
+    }
+    for (const auto& p : m.at("parameters"))
+      out.parameters.push_back(
+          {p.at("parameter").get<std::string>(), p.at("expression").get<std::string>()});
+    for (const auto& e : m.at("errors")) {
+      ResidualError error;
+      error.observable = e.at("observable").get<std::string>();
+      const auto kind = parse_error_kind(e.at("type").get<std::string>());
+      if (!kind) fail("an unknown error type");
+      error.kind = *kind;
+      error.log_scale = e.at("log_scale").get<bool>();
+      error.additive_fixed = e.at("additive_fixed").get<bool>();
+      error.proportional_fixed = e.at("proportional_fixed").get<bool>();
+      out.errors.push_back(error);
+    }
+    for (const auto& h : m.at("held"))
+      out.held.push_back({h.at("parameter").get<std::string>(), h.at("value").get<double>()});
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("malformed (") + e.what() + ")");
+  }
+  for (Theta& theta : out.thetas)  // a start inside the bounds until the estimates replace it
+    theta.start =
+        std::isfinite(theta.lower)
+            ? theta.lower + (std::isfinite(theta.upper) ? 0.5 * (theta.upper - theta.lower) : 1)
+            : 0;
+  apply_fit_json(json_text, source, &out);
+  *model = std::move(out);
+  return true;
 }
 
 }  // namespace onset::fits::population

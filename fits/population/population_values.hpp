@@ -34,4 +34,14 @@ PopulationPoint point_from_summary(const PopulationModel& model, const Populatio
 void apply_fit_json(const std::string& json_text, const std::string& source,
                     PopulationModel* model);
 
+// The population model as data, for a fit's JSON ("population_model": THETAs with bounds,
+// ETAs, OMEGA blocks, individual-parameter expressions, residual errors, held parameters), so
+// that a fit's JSON alone says what to simulate; and back. `fit_json` with "population_model"
+// added.
+std::string with_population_model_json(const std::string& fit_json, const PopulationModel& model);
+// True when the fit's JSON has "population_model"; then *model is that model with the fit's
+// estimates as its values. Throws UserError(source, ...) when the JSON is malformed.
+bool population_model_from_fit_json(const std::string& json_text, const std::string& source,
+                                    PopulationModel* model);
+
 }  // namespace onset::fits::population

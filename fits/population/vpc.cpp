@@ -92,6 +92,10 @@ Vpc compute_vpc(const PopulationSimulation& sim, const VpcOptions& options) {
     for (size_t i = 0; i < m; ++i)
       if (sim.block[i] == static_cast<int>(o) && std::isfinite(sim.observed[i])) rows.push_back(i);
     if (rows.empty()) continue;
+    for (size_t i : rows) {
+      observable.times.push_back(sim.time[i]);
+      observable.values.push_back(sim.observed[i]);
+    }
     for (const auto& members : make_bins(sim, rows, options.max_bins)) {
       VpcBin bin;
       bin.count = static_cast<int>(members.size());

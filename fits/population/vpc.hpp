@@ -39,6 +39,7 @@ struct VpcBin {
 struct VpcObservable {
   std::string observable;
   std::vector<VpcBin> bins;
+  std::vector<double> times, values;  // the observations (the plot's points)
 };
 
 struct Vpc {
