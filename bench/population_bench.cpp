@@ -1,5 +1,6 @@
-// Population fits timed (Google Benchmark): each fit of the population tests, estimation and
-// covariance step (sandwich), on 1 and 2 threads, beside the peers' times:
+// Population fits timed (Google Benchmark): each fit of the population tests (FOCE-I, and SAEM
+// on Theophylline), estimation and covariance step (sandwich), on 1 and 2 threads, beside the
+// peers' times:
 //  - R's nlme on Theophylline, run in the same session (Rscript, the nlme() call alone as
 //    measured by R's proc.time; tests/fits/reference/theo_nlme.R);
 //  - NONMEM 7's CPU time of runODE001 and runODE032 from their .cpu files (another machine:
@@ -10,12 +11,14 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "fits/population/saem.hpp"
 #include "tests/fits/population_reference_data.hpp"
 
 namespace {
@@ -69,6 +72,35 @@ void Theophylline(benchmark::State& state) {
   run_fit(state, problem);
 }
 
+// SAEM on the same data as in tests/fits/population_saem_test.cpp: nlmixr2's one.compartment
+// starting values, saemix's kernels, 300 + 200 iterations, 5 chains per subject, -2 log L by
+// importance sampling (5000 draws per subject), then the FOCE-I evaluation with its covariance
+// step. Counters: objective (importance sampling), focei_objective.
+void TheophyllineSaem(benchmark::State& state) {
+  population::PopulationSpec spec;
+  spec.etas = {"KA=0.6", "CL=0.3", "V=0.1"};
+  spec.start = {
+      {"KA", std::exp(0.45)}, {"CL", std::exp(1.0)}, {"V", std::exp(3.45)}, {"sigma_add", 0.7}};
+  spec.error = onset::fits::ErrorKind::kAdditive;
+  const auto problem = reference::make_problem(
+      "one_compartment_oral", reference::theo_sd_records(scratch("theo_sd.csv")), spec);
+  population::SaemOptions options;
+  options.threads = static_cast<int>(state.range(0));
+  population::SaemSummary summary;
+  double cpu = 0;
+  for (auto _ : state) {
+    const double before = process_cpu_seconds();
+    population::Solve(options, problem, &summary);
+    cpu += process_cpu_seconds() - before;
+  }
+  state.counters["process_cpu_s"] = cpu / static_cast<double>(state.iterations());
+  if (summary.population.status != population::PopulationStatus::kConverged)
+    state.SkipWithError(("not converged: " + summary.population.message).c_str());
+  state.counters["objective"] = summary.population.objective;
+  state.counters["focei_objective"] = summary.focei_objective;
+  state.counters["iterations"] = summary.exploration_iterations + summary.smoothing_iterations;
+}
+
 // R's nlme on the same data, same model (maximum likelihood); the time of the nlme() call.
 void TheophyllineNlme(benchmark::State& state) {
   const std::string data = reference::theo_sd_records(scratch("theo_sd.csv"));
@@ -117,6 +149,7 @@ void RunOde032(benchmark::State& state) { NonmemRun(state, reference::kRunOde032
       ->UseRealTime()             \
       ->Iterations(1)
 POPULATION_BENCH(Theophylline);
+POPULATION_BENCH(TheophyllineSaem);
 POPULATION_BENCH(Bauer402);
 POPULATION_BENCH(RunOde001);
 POPULATION_BENCH(RunOde032);

@@ -4,13 +4,13 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/interrupt.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
 #include "fits/population/population_data.hpp"
 #include "fits/population/population_fit.hpp"
 #include "fits/population/population_report.hpp"
 #include "fits/population/population_spec.hpp"
+#include "io/interrupt.hpp"
+#include "io/output_file.hpp"
 #include "pk/distributed.hpp"
 
 namespace onset::cli {
@@ -94,6 +94,8 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     if (!(args.time_limit_s >= 0)) throw BadInput("--time-limit: expected seconds >= 0");
     check_table_path("--table", args.table);
     check_table_path("--etas", args.etas_file);
+    for (const std::string* path : {&args.table, &args.etas_file})
+      if (!path->empty()) io::check_output_target(*path, {model, data});
     check_population_extras(args.extras, *method, {model, data});
     options.method = *method;
     options.covariance = *covariance;
@@ -122,15 +124,15 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
   {
     // Under mpirun the ranks must take the same path: the interrupt flag of one process is not
     // seen by the others, so it is polled only in a single process.
-    const InterruptScope interruptible;
-    if (pk::mpi_size() == 1) options.cancelled = [] { return interrupt_requested(); };
+    const io::InterruptScope interruptible;
+    if (pk::mpi_size() == 1) options.cancelled = [] { return io::interrupt_requested(); };
     try {
       solve_population(args.extras, options, problem, &summary, &extras);
     } catch (const std::exception& failure) {
       if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << failure.what() << "\n";
       return kExitBadInput;
     }
-    if (interrupt_requested()) return report_interrupted("onset fit");
+    if (io::interrupt_requested()) return io::report_interrupted("onset fit");
   }
   const int code = summary.converged() ? kExitSuccess : kExitAnalysisFailed;
   if (pk::mpi_rank() != 0) return code;
@@ -138,7 +140,7 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
   try {
     auto write_table = [&](const std::string& path, bool observations) {
       if (path.empty()) return;
-      write_file_atomically(
+      io::write_file_atomically(
           path,
           [&](std::ostream& out) {
             if (ends_with(path, ".json")) {

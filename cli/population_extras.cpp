@@ -1,15 +1,14 @@
 #include "cli/population_extras.hpp"
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
 #include "fits/population/population_plots.hpp"
 #include "fits/population/population_report.hpp"
 #include "fits/population/population_values.hpp"
+#include "io/gnuplot.hpp"
+#include "io/output_file.hpp"
 #include "pk/distributed.hpp"
 #include "pk/text_input.hpp"
 
@@ -60,12 +59,10 @@ population::SaemOptions saem_options(const PopulationExtraArgs& args,
   return saem;
 }
 
-// Writes a plot job's image to `path` (atomically).
-void write_plot(const std::string& path, const population::PlotJob& job,
+// Draws a plot job and writes its image to `path` (io::write_file_atomically).
+void write_plot(const std::string& path, const io::GnuplotJob& job,
                 const std::vector<std::string>& inputs) {
-  const std::string image = population::run_plot(job);
-  write_file_atomically(
-      path, [&](std::ostream& out) { out << image; }, inputs);
+  io::write_file_atomically(path, io::run_gnuplot(job), inputs);
 }
 
 }  // namespace
@@ -126,24 +123,15 @@ void check_population_extras(const PopulationExtraArgs& args, population::Method
   const bool trajectory_plot = !ends_with(args.saem_trajectory, ".csv");
   if (!args.saem_trajectory.empty() && trajectory_plot)
     check_plot_path("--saem-trajectory", args.saem_trajectory);
-  // The targets: not an input, in a folder that exists.
-  for (const std::string* path :
-       {&args.plot, &args.individual_plot, &args.saem_trajectory, &args.bootstrap_table}) {
-    if (path->empty()) continue;
-    const std::filesystem::path target(*path);
-    const auto folder =
-        target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
-    if (!std::filesystem::is_directory(folder))
-      throw BadInput(*path + ": the folder " + folder.string() + " does not exist");
-    std::error_code ignored;
-    for (const auto& input : inputs)
-      if (!input.empty() && std::filesystem::equivalent(*path, input, ignored))
-        throw BadInput(*path + ": is an input of this run; refusing to write over it");
-  }
+  // The targets (io::check_output_target: not an input, not a folder, FIFO or device, in a
+  // folder that exists) and gnuplot, before the work.
   const bool plots = !args.plot.empty() || !args.individual_plot.empty() ||
                      (!args.saem_trajectory.empty() && trajectory_plot);
+  for (const std::string* path :
+       {&args.plot, &args.individual_plot, &args.saem_trajectory, &args.bootstrap_table})
+    if (!path->empty()) io::check_output_target(*path, inputs);
   if (plots && pk::mpi_rank() == 0)
-    if (const std::string problem = population::plot_problem(); !problem.empty())
+    if (const std::string problem = io::gnuplot_problem(); !problem.empty())
       throw BadInput("cannot draw the plots: " + problem);
 }
 
@@ -210,7 +198,7 @@ void write_population_extras(const PopulationExtraArgs& args,
                population::individual_fits_plot(summary, args.individual_plot), inputs);
   if (!args.saem_trajectory.empty() && extras.saem) {
     if (ends_with(args.saem_trajectory, ".csv"))
-      write_file_atomically(
+      io::write_file_atomically(
           args.saem_trajectory,
           [&](std::ostream& out) { population::write_trajectory_csv(extras.saem_summary, out); },
           inputs);
@@ -220,7 +208,7 @@ void write_population_extras(const PopulationExtraArgs& args,
                  inputs);
   }
   if (!args.bootstrap_table.empty() && extras.bootstrap)
-    write_file_atomically(
+    io::write_file_atomically(
         args.bootstrap_table,
         [&](std::ostream& out) { population::write_bootstrap_csv(extras.bootstrap_summary, out); },
         inputs);

@@ -2,23 +2,23 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "cli/interrupt.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/output_file.hpp"
 #include "fits/population/population_data.hpp"
 #include "fits/population/population_plots.hpp"
 #include "fits/population/population_simulate.hpp"
 #include "fits/population/population_spec.hpp"
 #include "fits/population/population_values.hpp"
 #include "fits/population/vpc.hpp"
+#include "io/gnuplot.hpp"
+#include "io/interrupt.hpp"
+#include "io/output_file.hpp"
 #include "pk/distributed.hpp"
+#include "pk/text_input.hpp"
 
 namespace onset::cli {
 
@@ -47,14 +47,13 @@ population::PopulationModel population_model(const SimulatePopulationArgs& args,
                      "--format json)");
     }
   }
-  std::ifstream in(args.population_fit, std::ios::binary);
-  if (!in) throw UserError(args.population_fit, "cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;  // a regular file only (io/input_file.hpp)
+  if (const std::string why = pk::read_text_file(args.population_fit, &text); !why.empty())
+    throw UserError(args.population_fit, why);
   population::PopulationModel result;
-  if (!population::population_model_from_fit_json(text.str(), args.population_fit, &result)) {
+  if (!population::population_model_from_fit_json(text, args.population_fit, &result)) {
     result = population::build_population_model({}, model, data, notes);
-    population::apply_fit_json(text.str(), args.population_fit, &result);
+    population::apply_fit_json(text, args.population_fit, &result);
   }
   return result;
 }
@@ -134,15 +133,12 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
         !ends_with(args.vpc_table, ".json"))
       throw BadInput("--vpc-table " + args.vpc_table + ": expected FILE.csv or FILE.json");
     if (args.vpc_bins < 1) throw BadInput("--vpc-bins: expected a count >= 1");
-    for (const std::string* path : {&out, &args.vpc, &args.vpc_table}) {
-      if (path->empty()) continue;
-      std::error_code ignored;
-      for (const auto& input : inputs)
-        if (!input.empty() && std::filesystem::equivalent(*path, input, ignored))
-          throw BadInput(*path + ": is an input of this run; refusing to write over it");
-    }
+    // The targets (not an input, a folder, FIFO or device; in a folder that exists) and
+    // gnuplot, before the work.
+    for (const std::string* path : {&out, &args.vpc, &args.vpc_table})
+      if (!path->empty()) io::check_output_target(*path, inputs);
     if (!args.vpc.empty() && pk::mpi_rank() == 0)
-      if (const std::string problem_text = population::plot_problem(); !problem_text.empty())
+      if (const std::string problem_text = io::gnuplot_problem(); !problem_text.empty())
         throw BadInput("cannot draw the VPC: " + problem_text);
     problem.data = population::load_population_data(model, data_path, fits::ModelDataOptions{});
     problem.model = population_model(args, model, problem.data, &problem.data.notes);
@@ -177,21 +173,21 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
   }
   population::PopulationSimulation sim;
   {
-    const InterruptScope interruptible;
+    const io::InterruptScope interruptible;
     population::SimulationOptions options;
     options.replicates = args.replicates;
     options.seed = args.seed;
     options.residual_error = !args.no_residual_error;
     options.threads = threads;
-    if (pk::mpi_size() == 1) options.cancelled = [] { return interrupt_requested(); };
+    if (pk::mpi_size() == 1) options.cancelled = [] { return io::interrupt_requested(); };
     try {
       population::simulate_population(problem, point, options, &sim);
     } catch (const std::exception& error) {
-      if (interrupt_requested()) return report_interrupted("onset simulate");
+      if (io::interrupt_requested()) return io::report_interrupted("onset simulate");
       if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << "\n";
       return kExitBadInput;
     }
-    if (interrupt_requested()) return report_interrupted("onset simulate");
+    if (io::interrupt_requested()) return io::report_interrupted("onset simulate");
   }
   const size_t tasks = static_cast<size_t>(args.replicates) * sim.num_subjects;
   if (pk::mpi_rank() != 0)
@@ -209,7 +205,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
       vpc_options.max_bins = args.vpc_bins;
       const population::Vpc vpc = population::compute_vpc(sim, vpc_options);
       if (!args.vpc_table.empty())
-        write_file_atomically(
+        io::write_file_atomically(
             args.vpc_table,
             [&](std::ostream& stream) {
               if (ends_with(args.vpc_table, ".json"))
@@ -219,9 +215,8 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
             },
             inputs);
       if (!args.vpc.empty()) {
-        const std::string image = population::run_plot(population::vpc_plot(vpc, args.vpc));
-        write_file_atomically(
-            args.vpc, [&](std::ostream& stream) { stream << image; }, inputs);
+        io::write_file_atomically(args.vpc, io::run_gnuplot(population::vpc_plot(vpc, args.vpc)),
+                                  inputs);
       }
     }
     auto write = [&](std::ostream& stream) {
@@ -235,7 +230,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
       write(buffer);
       std::cout << buffer.str();
     } else {
-      write_file_atomically(out, write, inputs);
+      io::write_file_atomically(out, write, inputs);
     }
   } catch (const std::exception& error) {
     std::cerr << prefix << error.what() << "\n";

@@ -1,37 +1,17 @@
 #include "fits/population/population_plots.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <map>
-#include <sstream>
-#include <stdexcept>
 
+#include "io/gnuplot.hpp"
 #include "pk/format.hpp"
-
-extern char** environ;
 
 namespace onset::fits::population {
 
 namespace {
-
-namespace fs = std::filesystem;
-
-bool is_label_character(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view(" _-.,:()[]/%+*=#").find(c) != std::string_view::npos;
-}
 
 // A number for a data file (gnuplot reads 'NaN' as undefined; rows with one are left out
 // instead, so this is only called on finite values).
@@ -58,78 +38,12 @@ std::string file_name(const std::string& stem, size_t k) {
   return stem + std::to_string(k) + ".dat";
 }
 
-// A private folder under $TMPDIR (else /tmp), removed with its content.
-class PrivateFolder {
- public:
-  PrivateFolder() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = base != nullptr && *base != '\0' ? std::string(base) : "/tmp";
-    pattern += "/onset-population-plot-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("cannot make a temporary folder for gnuplot (" + pattern +
-                               "): " + std::strerror(errno));
-    path_ = pattern;
-  }
-  ~PrivateFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  PrivateFolder(const PrivateFolder&) = delete;
-  PrivateFolder& operator=(const PrivateFolder&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// Runs `arguments` (no shell) in `folder` with its output to `log` there; the wait status, or -1.
-int spawn(const std::vector<std::string>& arguments, const fs::path& folder,
-          const std::string& log) {
-  std::vector<char*> argv;
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (!folder.empty()) posix_spawn_file_actions_addchdir_np(&actions, folder.c_str());
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t child = 0;
-  const int started = ::posix_spawnp(&child, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (started != 0) return -1;
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0)
-    if (errno != EINTR) return -1;
-  return status;
-}
-
-std::string gnuplot_program() {
-  const char* program = std::getenv("ONSET_GNUPLOT");
-  return program != nullptr && *program != '\0' ? std::string(program) : std::string("gnuplot");
-}
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 std::string multiplot(size_t rows, size_t columns, const std::string& title) {
   return "set multiplot layout " + std::to_string(rows) + "," + std::to_string(columns) +
-         " title " + plot_text(title) + "\n";
+         " title " + io::gnuplot_text(title) + "\n";
 }
 
 }  // namespace
-
-std::string plot_text(std::string_view text) {
-  std::string out(1, '\'');
-  for (char c : text) out += is_label_character(c) ? c : '?';
-  out += '\'';
-  return out;
-}
 
 std::string plot_terminal(const std::string& path, int width, int height) {
   const bool png = path.size() >= 4 && path.compare(path.size() - 4, 4, ".png") == 0;
@@ -137,8 +51,8 @@ std::string plot_terminal(const std::string& path, int width, int height) {
          std::to_string(height) + (png ? "" : " dynamic") + " noenhanced font 'sans,10'";
 }
 
-PlotJob goodness_of_fit_plot(const PopulationSummary& s, const std::string& path) {
-  PlotJob job;
+io::GnuplotJob goodness_of_fit_plot(const PopulationSummary& s, const std::string& path) {
+  io::GnuplotJob job;
   bool npde = false;
   for (const auto& row : s.observations) npde = npde || std::isfinite(row.npde);
   const size_t columns = npde ? 3 : 2;
@@ -160,9 +74,9 @@ PlotJob goodness_of_fit_plot(const PopulationSummary& s, const std::string& path
   auto series = [&](const std::string& columns_used) {
     std::string text;
     for (size_t o = 0; o < observables; ++o)
-      text += (o ? ", " : "") + plot_text(file_name("gof", o)) + " using " + columns_used +
+      text += (o ? ", " : "") + io::gnuplot_text(file_name("gof", o)) + " using " + columns_used +
               " with points pt 7 ps 0.5 lc rgb " + colour(o) + " title " +
-              plot_text(s.observable_names[o]);
+              io::gnuplot_text(s.observable_names[o]);
     return text;
   };
   std::string& script = job.script;
@@ -198,8 +112,8 @@ PlotJob goodness_of_fit_plot(const PopulationSummary& s, const std::string& path
   return job;
 }
 
-PlotJob individual_fits_plot(const PopulationSummary& s, const std::string& path) {
-  PlotJob job;
+io::GnuplotJob individual_fits_plot(const PopulationSummary& s, const std::string& path) {
+  io::GnuplotJob job;
   // Subjects in the order of the table; per subject and observable a file TIME DV IPRED PRED.
   std::vector<std::string> ids;
   std::map<std::string, size_t> index;
@@ -239,21 +153,21 @@ PlotJob individual_fits_plot(const PopulationSummary& s, const std::string& path
       name += std::to_string(o);
       name += ".dat";
       job.data_files.push_back({name, data});
-      const std::string file = plot_text(name);
+      const std::string file = io::gnuplot_text(name);
       plot += std::string(plot.empty() ? "" : ", ") + file +
               " using 1:2 with points pt 7 ps 0.5 lc rgb " + colour(o) + ", " + file +
               " using 1:3 with lines lw 1.5 lc rgb " + colour(o) + ", " + file +
               " using 1:4 with lines dt 2 lc rgb " + colour(o);
     }
-    script += "set title " + plot_text("ID " + ids[i]) + "\n";
+    script += "set title " + io::gnuplot_text("ID " + ids[i]) + "\n";
     script += plot.empty() ? "plot 0 with lines lc rgb 'white'\n" : "plot " + plot + "\n";
   }
   script += "unset multiplot";
   return job;
 }
 
-PlotJob vpc_plot(const Vpc& vpc, const std::string& path) {
-  PlotJob job;
+io::GnuplotJob vpc_plot(const Vpc& vpc, const std::string& path) {
+  io::GnuplotJob job;
   const size_t panels = vpc.observables.size(), np = vpc.percentiles.size();
   job.terminal = plot_terminal(path, 900, 420 * static_cast<int>(std::max<size_t>(panels, 1)));
   std::string& script = job.script;
@@ -285,25 +199,25 @@ PlotJob vpc_plot(const Vpc& vpc, const std::string& path) {
     const std::string bin_file = file_name("vpc", o), point_file = file_name("obs", o);
     job.data_files.push_back({bin_file, bins});
     job.data_files.push_back({point_file, observations});
-    script += "set title " + plot_text(observable.observable) + "\nset ylabel " +
-              plot_text(observable.observable) + "\n";
+    script += "set title " + io::gnuplot_text(observable.observable) + "\nset ylabel " +
+              io::gnuplot_text(observable.observable) + "\n";
     std::string plot = "plot ";
     for (size_t k = 0; k < np; ++k) {
       const size_t c = 2 + 4 * k;  // LOW column
       const bool middle = std::abs(vpc.percentiles[k] - 50) < 1e-9;
-      plot += plot_text(bin_file) + " using 1:" + std::to_string(c) + ":" + std::to_string(c + 2) +
-              " with filledcurves fc rgb " + (middle ? "'#f4a6a6'" : "'#a6c8f4'") +
-              " fs solid 0.5 title " +
-              plot_text("simulated P" + format_number(vpc.percentiles[k], 4)) + ", ";
+      plot += io::gnuplot_text(bin_file) + " using 1:" + std::to_string(c) + ":" +
+              std::to_string(c + 2) + " with filledcurves fc rgb " +
+              (middle ? "'#f4a6a6'" : "'#a6c8f4'") + " fs solid 0.5 title " +
+              io::gnuplot_text("simulated P" + format_number(vpc.percentiles[k], 4)) + ", ";
     }
-    plot += plot_text(point_file) + " using 1:2 with points pt 7 ps 0.5 lc rgb '#666666' title " +
-            "'observations'";
+    plot += io::gnuplot_text(point_file) +
+            " using 1:2 with points pt 7 ps 0.5 lc rgb '#666666' title " + "'observations'";
     for (size_t k = 0; k < np; ++k) {
       const size_t c = 2 + 4 * k;
-      plot += ", " + plot_text(bin_file) + " using 1:" + std::to_string(c + 3) +
+      plot += ", " + io::gnuplot_text(bin_file) + " using 1:" + std::to_string(c + 3) +
               " with lines lw 2 lc rgb 'black'" +
               (std::abs(vpc.percentiles[k] - 50) < 1e-9 ? "" : " dt 2") + " title " +
-              plot_text("observed P" + format_number(vpc.percentiles[k], 4));
+              io::gnuplot_text("observed P" + format_number(vpc.percentiles[k], 4));
     }
     script += plot + "\n";
   }
@@ -311,8 +225,8 @@ PlotJob vpc_plot(const Vpc& vpc, const std::string& path) {
   return job;
 }
 
-PlotJob saem_trajectory_plot(const SaemSummary& saem, const std::string& path) {
-  PlotJob job;
+io::GnuplotJob saem_trajectory_plot(const SaemSummary& saem, const std::string& path) {
+  io::GnuplotJob job;
   const size_t p = saem.trajectory_names.size();
   const size_t columns = std::min<size_t>(3, std::max<size_t>(p, 1));
   const size_t rows = (p + columns - 1) / std::max<size_t>(columns, 1);
@@ -336,45 +250,11 @@ PlotJob saem_trajectory_plot(const SaemSummary& saem, const std::string& path) {
                           std::to_string(saem.smoothing_iterations) + ")");
   script += "set grid\nunset key\nset xlabel 'iteration'\n";
   for (size_t c = 0; c < p; ++c)
-    script += "set title " + plot_text(saem.trajectory_names[c]) +
+    script += "set title " + io::gnuplot_text(saem.trajectory_names[c]) +
               "\nplot 'trajectory.dat' using 1:" + std::to_string(c + 2) +
               " with lines lc rgb '#1f77b4'\n";
   script += "unset multiplot";
   return job;
-}
-
-std::string plot_problem() {
-  const PrivateFolder folder;
-  const int status = spawn({gnuplot_program(), "--version"}, folder.path(), "version.log");
-  if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return "gnuplot ('" + gnuplot_program() +
-           "') cannot be run: install Debian's gnuplot-nox (scripts/setup does) or set "
-           "ONSET_GNUPLOT to its path";
-  return "";
-}
-
-std::string run_plot(const PlotJob& job) {
-  const PrivateFolder folder;
-  for (const auto& [name, content] : job.data_files) {
-    if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
-                                               "VWXYZ0123456789_.") != std::string::npos)
-      throw std::runtime_error("a plot data file name must be plain: '" + name + "'");
-    std::ofstream(folder.path() / name) << content;
-  }
-  std::ofstream(folder.path() / "plot.gp")
-      << "set terminal " << job.terminal << "\nset output 'plot.out'\n"
-      << job.script << "\nunset output\n";
-  const int status = spawn({gnuplot_program(), "plot.gp"}, folder.path(), "gnuplot.log");
-  const std::string log = read_all(folder.path() / "gnuplot.log");
-  if (status < 0)
-    throw std::runtime_error("gnuplot ('" + gnuplot_program() +
-                             "') cannot be run: install Debian's gnuplot-nox (scripts/setup "
-                             "does) or set ONSET_GNUPLOT to its path");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("gnuplot failed: " + log.substr(0, 2000));
-  std::string drawn = read_all(folder.path() / "plot.out");
-  if (drawn.empty()) throw std::runtime_error("gnuplot drew nothing: " + log.substr(0, 2000));
-  return drawn;
 }
 
 }  // namespace onset::fits::population

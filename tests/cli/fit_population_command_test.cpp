@@ -115,7 +115,8 @@ TEST(FitPopulationCommand, BadInputExitsTwoWithWhereAndWhat) {
                        "--eta CL=0.1 --param \"V = tvV * (AGE/40) * exp(eta_V)\" --theta "
                        "tvV=30 --eta eta_V=0.1",
                    "'AGE' in the expression of V");
-  expect_bad_input(base + "--eta CL=0.1 --method laplace", "--method: expected focei, foce or fo");
+  expect_bad_input(base + "--eta CL=0.1 --method laplace",
+                   "--method: expected focei, foce, fo or saem");
   expect_bad_input(base + "--eta CL=0.1 --table out.txt", "expected a file name ending in .csv");
   expect_bad_input(base, "no random effects");
   expect_bad_input("fit --expr 'A*exp(-k*t)' --x t --y c --data " + kData + " --population",

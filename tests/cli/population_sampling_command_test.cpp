@@ -152,11 +152,11 @@ TEST(PopulationSamplingCommand, BadInputExitsTwoBeforeAnyWork) {
        "--replicates simulates a model file's population: section"},
       {"simulate " + kModel + " --data " + kData + " --replicates 3 --population-fit " +
            per_test_path("missing.json"),
-       "cannot be read"},
+       "cannot be opened for reading"},
       {"simulate " + kModel + " --data " + kData + " --replicates 3 --vpc " + out,
        "expected a file name ending in .svg or .png"},
       {"simulate " + kModel + " --data " + kData + " --replicates 3 --out " + kData,
-       "is an input of this run"},
+       "will not write here: it is the input file"},
   };
   for (const Case& c : cases) {
     const auto result = run_onset(c.arguments);

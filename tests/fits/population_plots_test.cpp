@@ -13,10 +13,13 @@
 namespace onset::fits::population {
 namespace {
 
-TEST(PopulationPlots, PlotTextKeepsLabelCharactersOnly) {
-  EXPECT_EQ(plot_text("CP (mg/L) 5%"), "'CP (mg/L) 5%'");
-  EXPECT_EQ(plot_text("a'b\n`c$d@e\\f\"g;h|i"), "'a?b??c?d?e?f?g?h?i'");
-  EXPECT_EQ(plot_text("\xce\xbcg"), "'??g'");  // non-ASCII bytes too
+// The names in these plots go through io::gnuplot_text (tests/io covers it in full): label
+// characters stay, the others become '?'; well-formed UTF-8 (a unit's micro sign) stays, a
+// malformed byte does not.
+TEST(PopulationPlots, NamesKeepLabelCharactersOnly) {
+  EXPECT_EQ(io::gnuplot_text("CP (mg/L) 5%"), "'CP (mg/L) 5%'");
+  EXPECT_EQ(io::gnuplot_text("a'b\n`c$d@e\\f\"g;h|i"), "'a?b??c?d?e?f?g?h?i'");
+  EXPECT_EQ(io::gnuplot_text("\xce\xbcg \xff"), "'\xce\xbcg ?'");
 }
 
 // A summary whose names try to escape: quotes, line breaks, backquotes, a system() call.
@@ -41,7 +44,9 @@ PopulationSummary hostile_summary() {
   return s;
 }
 
-void expect_safe(const PlotJob& job) {
+void expect_safe(const io::GnuplotJob& job) {
+  // The io module's own check, which io::run_gnuplot enforces before every run.
+  EXPECT_EQ(io::gnuplot_script_problem(job.script), "") << job.script;
   std::istringstream lines(job.script);
   std::string line;
   bool continued = false;
@@ -74,11 +79,11 @@ void expect_safe(const PlotJob& job) {
 
 TEST(PopulationPlots, JobsHoldNoUserTextOutsideStrings) {
   const PopulationSummary s = hostile_summary();
-  const PlotJob gof = goodness_of_fit_plot(s, "gof.svg");
+  const io::GnuplotJob gof = goodness_of_fit_plot(s, "gof.svg");
   expect_safe(gof);
   // The observable's name is there only as a filtered string (a title of the key).
   EXPECT_NE(gof.script.find("title 'CP??system(?touch /tmp/x?)'"), std::string::npos);
-  const PlotJob individual = individual_fits_plot(s, "individual.png");
+  const io::GnuplotJob individual = individual_fits_plot(s, "individual.png");
   expect_safe(individual);
   EXPECT_NE(individual.script.find("set title 'ID 1?? ?rm -rf /? #0'"), std::string::npos);
   Vpc vpc;
@@ -106,12 +111,13 @@ TEST(PopulationPlots, JobsHoldNoUserTextOutsideStrings) {
 }
 
 TEST(PopulationPlots, GnuplotDrawsTheJobs) {
-  if (!plot_problem().empty()) GTEST_SKIP() << plot_problem();
-  const std::string svg = run_plot(goodness_of_fit_plot(hostile_summary(), "gof.svg"));
+  if (const std::string problem = io::gnuplot_problem(); !problem.empty()) GTEST_SKIP() << problem;
+  const std::string svg = io::run_gnuplot(goodness_of_fit_plot(hostile_summary(), "gof.svg"));
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("CWRES vs PRED"), std::string::npos);
   // The hostile ID reached the picture as filtered text.
-  const std::string individual = run_plot(individual_fits_plot(hostile_summary(), "ind.svg"));
+  const std::string individual =
+      io::run_gnuplot(individual_fits_plot(hostile_summary(), "ind.svg"));
   EXPECT_NE(individual.find("ID 1?? ?rm -rf /? #0"), std::string::npos);
 }
 
