@@ -76,6 +76,7 @@ void add_population_extra_options(CLI::App* command, PopulationExtraArgs* args) 
   command
       ->add_option("--chains", args->chains,
                    "--method saem: Markov chains per subject (0: subjects x chains >= 50)")
+      ->transform(count_option(0, 10'000))
       ->capture_default_str();
   command
       ->add_option("--importance-samples", args->importance_samples,
@@ -90,6 +91,7 @@ void add_population_extra_options(CLI::App* command, PopulationExtraArgs* args) 
       ->add_option("--npde", args->npde,
                    "--population: NPDE from N simulations under the fit (1000 recommended; "
                    "seeded by --seed) in --table and the report")
+      ->transform(count_option(0, 1'000'000))
       ->capture_default_str();
   command->add_option("--individual-plot", args->individual_plot,
                       "--population: DV, IPRED and PRED over time for every subject (FILE.svg "

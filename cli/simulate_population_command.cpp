@@ -106,6 +106,7 @@ void add_simulate_population_options(CLI::App* command, SimulatePopulationArgs* 
   command
       ->add_option("--vpc-bins", args->vpc_bins,
                    "--replicates: most time bins of the VPC (nominal times when fewer)")
+      ->transform(count_option(1, 100'000))
       ->capture_default_str();
 }
 
