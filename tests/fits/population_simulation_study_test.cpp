@@ -10,8 +10,10 @@
 // proportional error SD 0.15.
 //
 // By default 10 replicates (the default ctest run): every fit converges, fixed-effect bias within
-// 5 %, the variances' bias within 3 of its Monte Carlo SEs (10 replicates cannot resolve 5 % for
-// parameters with 15-25 % RSE), at least 25 of the 30 fixed-effect intervals cover the truth.
+// 5 % plus 3 of its Monte Carlo SEs (the first 10 replicates give KA -5.8 % with an MC SE of
+// 1.5 %, where the 100 give -2.4 % +/- 0.7 %), the variances' bias within 3 of its Monte Carlo
+// SEs (10 replicates cannot resolve 5 % for parameters with 15-25 % RSE), at least 25 of the 30
+// fixed-effect intervals cover the truth.
 // ONSET_FULL_STUDY=1 runs 100 replicates (the study; fits/README.md has the numbers) and
 // checks bias within 5 % for every fixed effect and variance and coverage in 88-99 % per fixed
 // effect (95 % nominal; the Monte Carlo SE of a coverage near 95 % over 100 replicates is 2.2
@@ -123,7 +125,10 @@ TEST(PopulationSimulationStudy, FoceIBiasAndCoverage) {
                 100 * bias, 100 * mc_se, 100 * sd / mean, 100 * rse,
                 fixed_effect ? (std::to_string(covered) + "/" + std::to_string(n)).c_str() : "");
     if (fixed_effect) {
-      EXPECT_LT(std::abs(bias), 0.05) << truth[k].first;
+      // Full study: the bias itself under 5 %. Reduced run: the mean of 10 fits has a Monte
+      // Carlo SE of 1-2 % (KA: its estimates' CV is 6.8 %), so it can only show a bias that is
+      // clearly above 5 %: the bound is 5 % plus 3 Monte Carlo SEs.
+      EXPECT_LT(std::abs(bias), full_study() ? 0.05 : 0.05 + 3 * mc_se) << truth[k].first;
       covered_total += covered;
       intervals_total += n;
       if (full_study()) {
