@@ -30,6 +30,7 @@
 
 #include "check/data_dir.hpp"
 #include "cli/commands.hpp"
+#include "cli/fit_population_command.hpp"
 #include "cli/option_checks.hpp"
 #include "fits/expression.hpp"
 #include "fits/fit.hpp"
@@ -75,6 +76,8 @@ struct FitArgs {
   std::vector<std::string> error_group;  // NAME=OBS1,OBS2
   std::vector<std::string> estimate;     // NAME: estimated from the model's value
   bool dose_per_kg = false;
+  bool error_given = false;      // --error on the command line (not its default)
+  PopulationCliArgs population;  // --population and its options (cli/fit_population_command.hpp)
 };
 
 std::map<std::string, double> parse_assignments(const std::vector<std::string>& items,
@@ -365,6 +368,7 @@ int run(const FitArgs& args) {
     options.threads = args.threads;
     if (!args.expression.empty()) {
       if (!args.model.empty()) throw BadInput("give either MODEL or --expr, not both");
+      if (args.population.enabled) throw BadInput("--population needs a MODEL, not --expr");
       if (args.x_column.empty() || args.y_column.empty())
         throw BadInput("--expr needs --x COL and --y COL");
       try {
@@ -383,6 +387,23 @@ int run(const FitArgs& args) {
           throw BadInput("--error-for: expected OBSERVABLE=KIND, found '" + item + "'");
         data_options.error_by_observable[item.substr(0, equals)] =
             parse_error(item.substr(equals + 1));
+      }
+      if (args.population.enabled) {
+        if (args.per_subject) throw BadInput("give either --population or --per-subject, not both");
+        data_options.observable_column = args.observable_column;
+        data_options.tidy_dose = args.dose;
+        data_options.tidy_dose_cmt = args.dose_cmt;
+        apply_label(args, &data_options);
+        if (*ci == fits::IntervalMethod::kProfile)
+          throw BadInput("--ci profile is not available for --population: use the covariance "
+                         "step's SEs (--cov) or --ci bootstrap (by subject)");
+        PopulationCliArgs population = args.population;  // with the options fit shares
+        population.extras.plot = args.plot;
+        population.extras.seed = args.seed;
+        population.extras.bootstrap = *ci == fits::IntervalMethod::kBootstrap ? args.bootstrap : 0;
+        return run_population_fit(population, args.model, args.data, data_options, start, fixed,
+                                  args.error_given ? std::optional(error) : std::nullopt,
+                                  args.threads, args.format);
       }
       data_options.start = start;
       for (const auto& name : args.estimate) {
@@ -574,7 +595,9 @@ void register_fit_command(CLI::App& app) {
       ->add_option("--threads", args->threads,
                    "worker threads (0: all cores); results do not depend on it")
       ->transform(threads_option());
-  command->callback([args] {
+  add_population_options(command, &args->population);
+  command->callback([args, command] {
+    args->error_given = command->get_option("--error")->count() > 0;
     const int code = run(*args);
     if (code != kExitSuccess) throw CLI::RuntimeError(code);
   });

@@ -28,6 +28,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/simulate_population_command.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
 #include "pk/distributed.hpp"
@@ -54,6 +55,7 @@ struct SimulateArgs {
   std::optional<double> rtol;  // empty: the solver's default
   std::optional<double> atol;
   int threads = 0;  // 0: every core
+  SimulatePopulationArgs population;  // --replicates and its options
 };
 
 double parse_double(const std::string& text, const std::string& what) {
@@ -238,6 +240,15 @@ struct SimulateWorker {
 
 int run(const SimulateArgs& args) {
   const char* prefix = "onset simulate: ";
+  if (population_simulation_requested(args.population)) {
+    std::string conflicting;
+    for (const auto& [given, name] : {std::pair{!args.params.empty(), "--param"},
+                                      std::pair{!args.times.empty(), "--times"},
+                                      std::pair{args.with_records, "--with-records"}})
+      if (given) conflicting += (conflicting.empty() ? "" : ", ") + std::string(name);
+    return run_population_simulation(args.population, args.model, args.data, args.out,
+                                     args.format, args.threads, conflicting);
+  }
   std::unique_ptr<pk::Model> model;
   pk::DosingData data;
   std::vector<double> params, grid;
@@ -413,6 +424,7 @@ void register_simulate_command(CLI::App& app) {
                    "worker threads over subjects (0: every core); the output does not depend "
                    "on it")
       ->transform(threads_option());
+  add_simulate_population_options(command, &args->population);
   command->callback([args] {
     const int code = run(*args);
     if (code != kExitSuccess) throw CLI::RuntimeError(code);

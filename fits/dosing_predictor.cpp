@@ -37,6 +37,16 @@ DosingPredictor::DosingPredictor(std::shared_ptr<const pk::Model> model,
     if (observation.observable < 0 || observation.observable >= model_->num_observables())
       throw std::invalid_argument("observable out of range");
   }
+  fitted_of_record_.assign(data_->records.size(), {});
+  for (size_t i = 0; i < observations_.size(); ++i)
+    fitted_of_record_[static_cast<size_t>(observations_[i].record)].push_back(i);
+  // Only subjects with a fitted observation are simulated (a predictor of one subject's
+  // observations must not scan the whole data set at every call).
+  std::erase_if(subjects_, [&](const std::array<size_t, 2>& range) {
+    for (size_t r = range[0]; r < range[1]; ++r)
+      if (!fitted_of_record_[r].empty()) return false;
+    return true;
+  });
   last_method_ = kSensitivityMethod;
   // Absolute tolerances in the units of the doses: amounts of 1e10 particles and of 300 mg
   // need different atol; scale the given atol by the largest dose.
@@ -78,15 +88,23 @@ std::string DosingPredictor::sensitivity_obstacle(std::span<const double> params
 
 bool DosingPredictor::predict(std::span<const double> params, std::span<const int> wrt,
                               std::span<double> f, std::span<double> jacobian, std::string* why) {
-  const std::string obstacle = sensitivity_obstacle(params, wrt);
+  // Whether sensitivities can be used is a property of the records and of which parameters
+  // the dose modifiers depend on: checked once per set of parameters differentiated.
+  if (!obstacle_known_ ||
+      !std::equal(wrt.begin(), wrt.end(), obstacle_wrt_.begin(), obstacle_wrt_.end())) {
+    obstacle_ = sensitivity_obstacle(params, wrt);
+    obstacle_wrt_.assign(wrt.begin(), wrt.end());
+    obstacle_known_ = true;
+  }
+  const std::string& obstacle = obstacle_;
   if (obstacle.empty()) {
     const bool ok = predict_sensitivities(params, jacobian.empty() ? std::span<const int>() : wrt,
                                           f, jacobian, why);
     if (ok && !jacobian.empty()) {
       const pk::SensitivitySimulator& used = *(relaxed_ ? relaxed_sensitivity_ : sensitivity_);
       last_method_ = used.last_run_exact()
-                         ? "exact: state and sensitivities of the linear model by matrix "
-                           "exponential (Eigen)"
+                         ? "exact: state and sensitivities of the linear model in "
+                           "eigen-coordinates (matrix exponentials when ill-conditioned)"
                      : std::string(used.solver_name()) == "cvodes_bdf" ? kCvodesSensitivityMethod
                                                                        : kSensitivityMethod;
     }
@@ -132,31 +150,37 @@ bool DosingPredictor::predict_dosing(std::span<const double> params, std::span<d
   return true;
 }
 
-bool DosingPredictor::predict_sensitivities(std::span<const double> params,
-                                            std::span<const int> wrt, std::span<double> f,
-                                            std::span<double> jacobian, std::string* why) {
-  std::unique_ptr<pk::SensitivitySimulator>& simulator =
-      relaxed_ ? relaxed_sensitivity_ : sensitivity_;
-  if (!simulator) {
-    pk::SolverOptions options = solver_;
-    // onset_bdf unless the caller asked for CVODES (the reference).
-    if (options.backend != pk::Backend::kCvodesBdf) options.backend = pk::Backend::kOnsetBdf;
-    if (relaxed_) {
-      options.rtol *= kRelaxedToleranceFactor;
-      options.atol *= kRelaxedToleranceFactor;
-      for (double& atol : options.atol_per_state) atol *= kRelaxedToleranceFactor;
-    }
-    simulator = std::make_unique<pk::SensitivitySimulator>(*model_, options);
-  }
-  const size_t n = observations_.size();
-  const size_t n_obs = static_cast<size_t>(model_->num_observables());
-  const size_t ns = wrt.size();
+bool DosingPredictor::build_plans(std::span<const double> params, std::string* why) {
   const auto& covariate_names = model_->covariates();
   covariates_.resize(covariate_names.size());
-  // Observations of each record, by record.
-  std::vector<std::vector<size_t>> fitted_of_record(data_->records.size());
-  for (size_t i = 0; i < n; ++i)
-    fitted_of_record[static_cast<size_t>(observations_[i].record)].push_back(i);
+  // Dose modifiers (lag, F) of every dose record: the events depend on the parameters only
+  // through them, so the plans are rebuilt only when they change.
+  std::vector<double>& key = key_work_;
+  key.clear();
+  std::vector<pk::DoseModifiers>& modifiers = modifiers_work_;
+  modifiers.resize(data_->records.size());
+  for (const auto& [begin, end] : subjects_)
+    for (size_t r = begin; r < end; ++r) {
+      const pk::DosingRecord& record = data_->records[r];
+      if (!record.is_dose() || record.amount == 0) continue;
+      for (size_t c = 0; c < covariate_names.size(); ++c) {
+        const int index = data_->covariate_index(covariate_names[c]);
+        covariates_[c] = index >= 0 ? data_->covariate(r, static_cast<size_t>(index)) : 0.0;
+      }
+      const int state = record.cmt - 1;
+      if (state < 0 || state >= model_->num_states()) {
+        if (why)
+          *why = data_->source + ":" + std::to_string(record.line) + ": CMT " +
+                 std::to_string(record.cmt) + " is not a compartment of the model";
+        return false;
+      }
+      modifiers[r] = model_->dose_modifiers(state, params, covariates_);
+      key.push_back(modifiers[r].lag_h);
+      key.push_back(modifiers[r].bioavailability);
+    }
+  if (plans_valid_ && key == plan_key_) return true;
+  plans_.clear();
+  plans_valid_ = false;
 
   // Events: each record's own events keyed by its index; derived events (lagged doses, ADDL,
   // infusion ends) keyed -1 so that they happen before records at the same time.
@@ -179,22 +203,11 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
     for (size_t r = begin; r < end; ++r) {
       const pk::DosingRecord& record = data_->records[r];
       if (record.is_dose() && record.amount != 0) {
-        for (size_t c = 0; c < covariate_names.size(); ++c) {
-          const int index = data_->covariate_index(covariate_names[c]);
-          covariates_[c] = index >= 0 ? data_->covariate(r, static_cast<size_t>(index)) : 0.0;
-        }
         const int state = record.cmt - 1;
-        if (state < 0 || state >= model_->num_states()) {
-          if (why)
-            *why = data_->source + ":" + std::to_string(record.line) + ": CMT " +
-                   std::to_string(record.cmt) + " is not a compartment of the model";
-          return false;
-        }
-        const pk::DoseModifiers modifiers = model_->dose_modifiers(state, params, covariates_);
-        const double amount = record.amount * modifiers.bioavailability;
+        const double amount = record.amount * modifiers[r].bioavailability;
         for (int k = 0; k <= record.addl; ++k) {
-          const double start = record.time_h + modifiers.lag_h + k * record.ii_h;
-          const long key = (k == 0 && modifiers.lag_h == 0) ? static_cast<long>(r) : -1;
+          const double start = record.time_h + modifiers[r].lag_h + k * record.ii_h;
+          const long key = (k == 0 && modifiers[r].lag_h == 0) ? static_cast<long>(r) : -1;
           if (record.rate > 0) {
             const double duration = amount / record.rate;
             keyed.push_back(
@@ -211,7 +224,7 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
           }
         }
       }
-      if (!fitted_of_record[r].empty()) {
+      if (!fitted_of_record_[r].empty()) {
         keyed.push_back({record.time_h,
                          static_cast<long>(r),
                          {pk::SensitivityEvent::Kind::kOutput, record.time_h, 0, 0, outputs}});
@@ -257,7 +270,7 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
       plan.output_record.push_back(output_record[static_cast<size_t>(k.event.output)]);
     }
   }
-  for (auto& [key, plan] : plans) {
+  for (auto& [signature, plan] : plans) {
     // Doses (and derived events) before outputs at the same time; outputs by time.
     std::stable_sort(plan.events.begin(), plan.events.end(), [](const Keyed& x, const Keyed& y) {
       if (x.time != y.time) return x.time < y.time;
@@ -266,19 +279,49 @@ bool DosingPredictor::predict_sensitivities(std::span<const double> params,
       if (x_output != y_output) return !x_output;
       return x.key < y.key;
     });
-    events_.clear();
-    for (const auto& k : plan.events) events_.push_back(k.event);
+    EventPlan cached;
+    cached.label = plan.label;
+    for (const auto& k : plan.events) cached.events.push_back(k.event);
+    cached.output_record = plan.output_record;
+    cached.t_start = std::min(0.0, plan.events.front().time);
+    plans_.push_back(std::move(cached));
+  }
+  plan_key_ = key;
+  plans_valid_ = true;
+  return true;
+}
+
+bool DosingPredictor::predict_sensitivities(std::span<const double> params,
+                                            std::span<const int> wrt, std::span<double> f,
+                                            std::span<double> jacobian, std::string* why) {
+  std::unique_ptr<pk::SensitivitySimulator>& simulator =
+      relaxed_ ? relaxed_sensitivity_ : sensitivity_;
+  if (!simulator) {
+    pk::SolverOptions options = solver_;
+    // onset_bdf unless the caller asked for CVODES (the reference).
+    if (options.backend != pk::Backend::kCvodesBdf) options.backend = pk::Backend::kOnsetBdf;
+    if (relaxed_) {
+      options.rtol *= kRelaxedToleranceFactor;
+      options.atol *= kRelaxedToleranceFactor;
+      for (double& atol : options.atol_per_state) atol *= kRelaxedToleranceFactor;
+    }
+    simulator = std::make_unique<pk::SensitivitySimulator>(*model_, options);
+  }
+  if (!build_plans(params, why)) return false;
+  const size_t n = observations_.size();
+  const size_t n_obs = static_cast<size_t>(model_->num_observables());
+  const size_t ns = wrt.size();
+  for (const EventPlan& plan : plans_) {
     const size_t outputs = plan.output_record.size();
     obs_.resize(outputs * n_obs);
     sens_.resize(outputs * n_obs * ns);
-    const double t_start = std::min(0.0, plan.events.front().time);
     std::string reason;
-    if (!simulator->run(t_start, events_, params, wrt, obs_, sens_, &reason)) {
+    if (!simulator->run(plan.t_start, plan.events, params, wrt, obs_, sens_, &reason)) {
       if (why) *why = "subject " + plan.label + ": " + reason;
       return false;
     }
     for (size_t row = 0; row < outputs; ++row) {
-      for (size_t i : fitted_of_record[static_cast<size_t>(plan.output_record[row])]) {
+      for (size_t i : fitted_of_record_[static_cast<size_t>(plan.output_record[row])]) {
         const size_t k = static_cast<size_t>(observations_[i].observable);
         f[i] = obs_[row * n_obs + k];
         for (size_t a = 0; a < ns; ++a) jacobian[a * n + i] = sens_[(row * n_obs + k) * ns + a];

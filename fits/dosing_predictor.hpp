@@ -74,7 +74,23 @@ class DosingPredictor final : public Predictor {
   bool relaxed_ = false;
   std::unique_ptr<pk::DosingSimulator> dosing_;
   pk::DosingResult dosing_result_;
-  std::vector<pk::SensitivityEvent> events_;
+  // The events of each group of subjects dosed alike, rebuilt only when the dose modifiers
+  // (lag, F) change (build_plans).
+  struct EventPlan {
+    std::string label;  // first subject's ID, for messages
+    std::vector<pk::SensitivityEvent> events;
+    std::vector<int> output_record;
+    double t_start = 0;
+  };
+  bool build_plans(std::span<const double> params, std::string* why);
+  std::vector<EventPlan> plans_;
+  std::vector<double> plan_key_, key_work_;
+  std::vector<pk::DoseModifiers> modifiers_work_;
+  bool plans_valid_ = false;
+  std::vector<std::vector<size_t>> fitted_of_record_;  // per record: its fitted observations
+  std::string obstacle_;
+  std::vector<int> obstacle_wrt_;
+  bool obstacle_known_ = false;
   std::vector<double> obs_, sens_, covariates_, f_plus_, f_minus_, p_work_;
   mutable std::string last_method_;
 };

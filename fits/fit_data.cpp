@@ -448,6 +448,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     loaded.problem.animals.push_back(animals);
     loaded.problem.within_ss.push_back(within);
     observations.push_back({static_cast<int>(r), observable});
+    loaded.observation_records.push_back(static_cast<int>(r));
     loaded.problem.y.push_back(record.dv);
     loaded.problem.block.push_back(block_of[block_name]);
     loaded.problem.x.push_back(record.time_h);
@@ -493,6 +494,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     loaded.notes.push_back(std::to_string(blq_count) +
                            " observation(s) below the quantification limit excluded (M1)");
   loaded.problem.predictor = std::make_shared<DosingPredictor>(model, data, observations);
+  loaded.dosing_data = data;
   loaded.subset_predictor = [model, data, observations](std::span<const size_t> rows) {
     std::vector<FittedObservation> subset;
     for (size_t row : rows) subset.push_back(observations[row]);

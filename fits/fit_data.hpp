@@ -12,6 +12,7 @@
 #include "fits/fit_problem.hpp"
 #include "fits/per_subject.hpp"
 #include "models/tracer_labels.hpp"
+#include "pk/dosing_records.hpp"
 
 namespace onset::fits {
 
@@ -64,6 +65,10 @@ struct LoadedProblem {
   std::vector<std::string> notes;  // what was assumed or dropped, in words
   // The predictor of a subset of the observations (per-subject fits); empty for --expr.
   SubsetPredictorFactory subset_predictor;
+  // Model data sets only: the records read, and each observation's record (an index into
+  // dosing_data->records), for population fits (fits/population/population_data.hpp).
+  std::shared_ptr<const pk::DosingData> dosing_data;
+  std::vector<int> observation_records;
 };
 
 // True when the CSV looks like tidy tracer data (has time, organ and value columns, no AMT).

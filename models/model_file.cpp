@@ -156,7 +156,9 @@ class ModelFileCompiler {
       fail(root, "a YAML map with keys name, parameters, compartments, ...", describe(root));
     check_keys(root, "the model file",
                {"name", "description", "equations", "covariates", "parameters", "derived",
-                "compartments", "processes", "observables", "time_unit"});
+                "compartments", "processes", "observables", "time_unit",
+                // read by population fits (fits/population/population_spec.hpp), not here
+                "population"});
     m_.name_ = required_string(root, "name", "the model");
     if (const std::string problem = io::identifier_problem(m_.name_); !problem.empty())
       fail(root["name"], std::string("a model name of ") + io::kIdentifierRule,

@@ -15,6 +15,7 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "pk/format.hpp"
+#include "pk/linear_propagation.hpp"
 #include "pk/onset_bdf.hpp"
 #include "pk/sundials_support.hpp"
 
@@ -55,6 +56,7 @@ struct SensitivitySimulator::State {
   std::vector<double> observe_step;
   // Linear path: A, b and their parameter derivatives.
   std::vector<double> a, b, a_work, b_work;
+  LinearSensitivityPropagator propagator;
   std::string last_error;
 
   static int rhs(double t, N_Vector y, N_Vector ydot, void* user_data) {
@@ -535,9 +537,12 @@ bool SensitivitySimulator::run_linear(double t_start_h, std::span<const Sensitiv
       w((j + 1) * block + i) =
           (s.y_work[static_cast<size_t>(i)] - s.y0[static_cast<size_t>(i)]) / h;
   }
-  double t = t_start_h;
   std::vector<double> y(static_cast<size_t>(n));
   s.s_flat.resize(static_cast<size_t>(n * ns));
+  if (run_linear_by_eigenvectors(t_start_h, events, a, b, da, db, w, wrt, observables,
+                                 sensitivities))
+    return true;
+  double t = t_start_h;
   for (const SensitivityEvent& event : events) {
     if (event.time_h > t) {
       w = (generator * (event.time_h - t)).exp() * w;
@@ -558,6 +563,54 @@ bool SensitivitySimulator::run_linear(double t_start_h, std::span<const Sensitiv
             s.s_flat[static_cast<size_t>(j * n + i)] = w((j + 1) * block + i);
         observe_with_sensitivities(t, y, s.s_flat.data(), static_cast<size_t>(event.output), wrt,
                                    observables, sensitivities);
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+bool SensitivitySimulator::run_linear_by_eigenvectors(
+    double t_start_h, std::span<const SensitivityEvent> events, const Eigen::MatrixXd& a,
+    const Eigen::VectorXd& b, const std::vector<Eigen::MatrixXd>& da,
+    const std::vector<Eigen::VectorXd>& db, const Eigen::VectorXd& w0, std::span<const int> wrt,
+    std::span<double> observables, std::span<double> sensitivities) {
+  State& s = *state_;
+  const auto n = static_cast<Eigen::Index>(s.n);
+  const auto ns = static_cast<Eigen::Index>(wrt.size());
+  const Eigen::Index block = n + 1;
+  LinearSensitivityPropagator& propagator = s.propagator;
+  Eigen::VectorXd input = Eigen::VectorXd::Zero(n);
+  if (!propagator.set(a, b, da, db, false)) return false;
+  Eigen::VectorXd y0 = w0.head(n);
+  Eigen::MatrixXd s0(n, ns);
+  for (Eigen::Index j = 0; j < ns; ++j) s0.col(j) = w0.segment((j + 1) * block, n);
+  propagator.start(y0, s0);
+  double t = t_start_h;
+  Eigen::VectorXd y;
+  Eigen::MatrixXd sens;
+  std::vector<double> y_out(static_cast<size_t>(n));
+  for (const SensitivityEvent& event : events) {
+    if (event.time_h > t) {
+      propagator.advance(event.time_h - t);
+      t = event.time_h;
+    }
+    switch (event.kind) {
+      case SensitivityEvent::Kind::kBolus:
+        propagator.add(event.state, event.amount);
+        break;
+      case SensitivityEvent::Kind::kRateChange:
+        input(event.state) += event.amount;
+        if (!propagator.set(a, b + input, da, db, true)) return false;
+        break;
+      case SensitivityEvent::Kind::kOutput: {
+        propagator.read(&y, &sens);
+        for (Eigen::Index i = 0; i < n; ++i) y_out[static_cast<size_t>(i)] = y(i);
+        for (Eigen::Index j = 0; j < ns; ++j)
+          for (Eigen::Index i = 0; i < n; ++i)
+            s.s_flat[static_cast<size_t>(j * n + i)] = sens(i, j);
+        observe_with_sensitivities(t, y_out, s.s_flat.data(), static_cast<size_t>(event.output),
+                                   wrt, observables, sensitivities);
         break;
       }
     }

@@ -26,6 +26,7 @@
 // One simulator per thread (it keeps the solver's workspace); the model may be shared.
 #pragma once
 
+#include <Eigen/Dense>
 #include <memory>
 #include <span>
 #include <string>
@@ -75,6 +76,14 @@ class SensitivitySimulator {
   bool run_linear(double t_start_h, std::span<const SensitivityEvent> events,
                   std::span<const double> params, std::span<const int> wrt,
                   std::span<double> observables, std::span<double> sensitivities);
+  // The linear path in eigen-coordinates (pk/linear_propagation.hpp); false when M is too
+  // ill-conditioned to decompose, and then the matrix exponentials of run_linear are used.
+  bool run_linear_by_eigenvectors(double t_start_h, std::span<const SensitivityEvent> events,
+                                  const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
+                                  const std::vector<Eigen::MatrixXd>& da,
+                                  const std::vector<Eigen::VectorXd>& db, const Eigen::VectorXd& w0,
+                                  std::span<const int> wrt, std::span<double> observables,
+                                  std::span<double> sensitivities);
   void observe_with_sensitivities(double t, std::span<const double> y, const double* s, size_t row,
                                   std::span<const int> wrt, std::span<double> observables,
                                   std::span<double> sensitivities);
