@@ -351,9 +351,14 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
   std::map<std::string, int> block_of;
   std::set<std::string> used_members;
   int blq_count = 0;
-  const auto count_column = table.find_column("N");
-  const auto sd_column = table.find_column("SD");
-  const auto sem_column = table.find_column("SEM");
+  // Summary columns only where rows can be means of animals (not in population data sets,
+  // where N or SD may be an ordinary NONMEM item of one subject's record).
+  const auto summary_column = [&](const char* role) {
+    return options.summary_columns ? table.find_column(role) : decltype(table.find_column(role))();
+  };
+  const auto count_column = summary_column("N");
+  const auto sd_column = summary_column("SD");
+  const auto sem_column = summary_column("SEM");
   bool any_summary = false, any_sd = false;
   for (size_t r = 0; r < data->records.size(); ++r) {
     const auto& record = data->records[r];

@@ -58,6 +58,10 @@ struct ModelDataOptions {
   // True when the values are decay-corrected to the dose time (the usual convention); false:
   // predictions carry the physical decay factor exp(-ln 2 t / T_half) (doses at t = 0 only).
   bool decay_corrected = true;
+  // Whether columns N, SD and SEM (or their --map roles) make rows means of n animals
+  // (summary data). Population fits set it false: there each row is one subject's record,
+  // and a column named SD or N is an ordinary data item (NONMEM's runODE data sets have SD).
+  bool summary_columns = true;
 };
 
 struct LoadedProblem {

@@ -131,7 +131,9 @@ PopulationData population_data_from(LoadedProblem loaded, const std::string& cov
 
 PopulationData load_population_data(const std::string& model, const std::string& data_path,
                                     const ModelDataOptions& options) {
-  LoadedProblem loaded = load_model_problem(model, data_path, options);
+  ModelDataOptions records_only = options;
+  records_only.summary_columns = false;  // one row, one subject's observation
+  LoadedProblem loaded = load_model_problem(model, data_path, records_only);
   PopulationData data =
       population_data_from(std::move(loaded), is_tidy_tracer_csv(data_path) ? "" : data_path);
   data.model_name = model;

@@ -329,7 +329,7 @@ TEST(ClaimLint, DuplicateKeyIsTheReadersError) {
 TEST(ClaimLint, WhatOnlyCheckRefusesIsReportedWithItsPlace) {
   const std::string path = claim_with("time_origin", "subject: {species: human}\n",
                                       "subject: {species: human}\ntime_origin: later\n");
-  expect_finding(lint(path), 2, "time_origin.yaml:6:14: error: expected time_origin 'start' or",
+  expect_finding(lint(path), 2, "time_origin.yaml:6:14: error: expected time_origin 'start', 'end_of_infusion' or",
                  "check-refuses");
 }
 
