@@ -298,8 +298,23 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   if (const char* b = std::getenv("ONSET_CHECK_BACKEND")) {
     if (auto parsed = pk::parse_backend(b)) s.solver.backend = *parsed;
   }
-  if (const char* r = std::getenv("ONSET_CHECK_RTOL")) s.solver.rtol = std::atof(r);
-  if (const char* a = std::getenv("ONSET_CHECK_ATOL")) s.solver.atol = std::atof(a);
+  // Experiment overrides: finite numbers in range or the run stops (a NaN or 0 would pass
+  // silently through atof).
+  auto tolerance = [](const char* variable, double current, bool below_one) {
+    const char* text = std::getenv(variable);
+    if (text == nullptr) return current;
+    char* end = nullptr;
+    const double value = std::strtod(text, &end);
+    const bool whole = end != text && *end == '\0';
+    if (!whole || !std::isfinite(value) || (below_one ? !(value > 0 && value < 1) : value < 0))
+      throw UserError(std::string("environment variable ") + variable,
+                      "'" + std::string(text).substr(0, 40) + "' is not a usable tolerance",
+                      below_one ? "a number in (0, 1)" : "a number >= 0",
+                      std::string("unset it or give e.g. ") + variable + "=1e-6");
+    return value;
+  };
+  s.solver.rtol = tolerance("ONSET_CHECK_RTOL", s.solver.rtol, true);
+  s.solver.atol = tolerance("ONSET_CHECK_ATOL", s.solver.atol, false);
   return s;
 }
 
