@@ -17,11 +17,12 @@
 #include "check/report_json.hpp"
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
-#include "fits/nca/csv_table.hpp"
-#include "fits/nca/dataset.hpp"
-#include "fits/nca/nca.hpp"
-#include "fits/nca/report.hpp"
-#include "fits/nca/sparse.hpp"
+#include "io/csv.hpp"
+#include "nca/dataset.hpp"
+#include "nca/nca.hpp"
+#include "nca/options.hpp"
+#include "nca/report.hpp"
+#include "nca/sparse.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
@@ -472,65 +473,23 @@ nlohmann::ordered_json fit(const FitRequest& request) {
 
 namespace {
 
-template <typename Unit, typename Parse>
-Unit nca_unit(const std::string& text, Parse parse, const std::string& what,
-              const std::string& examples) {
-  if (auto unit = parse(text)) return *unit;
-  throw UserError({}, "unknown " + what + " unit '" + text + "'", examples);
-}
-
-fits::NcaOptions nca_options(const NcaRequest& request) {
-  fits::NcaOptions options;
-  const auto route = fits::parse_route(request.route);
-  if (!route)
-    throw UserError({}, "route: found '" + request.route + "'", "bolus, infusion or extravascular");
-  options.route = *route;
-  options.infusion_duration = finite_option(request.duration, "duration");
-  const auto auc = fits::parse_auc_method(request.auc);
-  if (!auc)
-    throw UserError({}, "auc: found '" + request.auc + "'",
-                    "linear, linear-log or linear-up-log-down");
-  options.auc_method = *auc;
-  const auto blq = fits::parse_blq_rule(request.blq);
-  if (!blq)
-    throw UserError({}, "blq: found '" + request.blq + "'", "zero-before-tmax, zero or missing");
-  options.blq_rule = *blq;
-  options.max_auc_extrapolated_percent =
-      finite_option(request.max_extrapolated, "max_extrapolated");
-  options.min_adjusted_r_squared = finite_option(request.min_r2adj, "min_r2adj");
-  if (request.lambda_z_start || request.lambda_z_end) {
-    if (!request.lambda_z_start || !request.lambda_z_end)
-      throw UserError({}, "lambda_z_start and lambda_z_end go together");
-    if (request.lambda_z_points > 0)
-      throw UserError({}, "give lambda_z_points or lambda_z_start/end, not both");
-    options.lambda_z.mode = fits::LambdaZSelection::Mode::kTimeRange;
-    options.lambda_z.start_time = finite_option(*request.lambda_z_start, "lambda_z_start");
-    options.lambda_z.end_time = finite_option(*request.lambda_z_end, "lambda_z_end");
-  } else if (request.lambda_z_points != 0) {
-    if (request.lambda_z_points < 2)
-      throw UserError({}, "lambda_z_points = " + std::to_string(request.lambda_z_points),
-                      "2 or more (two points define the log-linear line)");
-    options.lambda_z.mode = fits::LambdaZSelection::Mode::kLastPoints;
-    options.lambda_z.point_count = request.lambda_z_points;
-  }
-  for (const auto& [start, end] : request.intervals)
-    options.partial_aucs.push_back(
-        {finite_option(start, "interval start"), finite_option(end, "interval end")});
-  const std::string times = "s, min, h, day, week";
-  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L";
-  fits::NcaUnits& units = options.units;
-  units.time = nca_unit<fits::TimeUnit>(request.time_unit, fits::parse_time_unit, "time", times);
-  units.concentration = nca_unit<fits::ConcentrationUnit>(
-      request.conc_unit, fits::parse_concentration_unit, "concentration", concentrations);
-  units.dose = nca_unit<fits::MassUnit>(request.dose_unit, fits::parse_mass_unit, "dose",
-                                        "g, mg, ug, ng, pg");
-  units.output_time = units.time;
-  units.output_concentration = units.concentration;
-  units.output_volume = nca_unit<fits::VolumeUnit>(request.volume_unit, fits::parse_volume_unit,
-                                                   "volume", "L, dL, mL, uL");
-  std::string why;
-  if (!options.IsValid(&why)) throw UserError({}, why);
-  return options;
+nca::NcaOptions nca_options(const NcaRequest& request) {
+  nca::NcaSettings settings;
+  settings.route = request.route;
+  settings.duration = request.duration;
+  settings.auc = request.auc;
+  settings.blq = request.blq;
+  settings.time_unit = request.time_unit;
+  settings.conc_unit = request.conc_unit;
+  settings.dose_unit = request.dose_unit;
+  settings.volume_unit = request.volume_unit;
+  settings.intervals = request.intervals;
+  settings.lambda_z_start = request.lambda_z_start;
+  settings.lambda_z_end = request.lambda_z_end;
+  settings.lambda_z_points = request.lambda_z_points;
+  settings.max_extrapolated = request.max_extrapolated;
+  settings.min_r2adj = request.min_r2adj;
+  return nca::nca_options(settings);
 }
 
 }  // namespace
@@ -542,8 +501,8 @@ nlohmann::ordered_json nca(const NcaRequest& request) {
     throw UserError({}, "dose = " + format_number(*request.dose), "a finite number > 0");
   if (request.dose && !request.dose_column.empty())
     throw UserError({}, "give dose or dose_column, not both");
-  const fits::NcaOptions options = nca_options(request);
-  fits::DatasetOptions dataset;
+  const nca::NcaOptions options = nca_options(request);
+  nca::DatasetOptions dataset;
   dataset.columns.subject = request.subject;
   dataset.columns.time = request.time;
   dataset.columns.concentration = request.conc;
@@ -558,22 +517,22 @@ nlohmann::ordered_json nca(const NcaRequest& request) {
   const std::string file = data.is_table() ? data.source : data.path;
   std::ostringstream text;
   at_table_places(data, csv, file, [&] {
-    const fits::CsvTable table = data.is_table() ? fits::CsvTable::parse(csv, data.source)
-                                                 : fits::CsvTable::read_file(data.path);
+    const io::CsvTable table = data.is_table() ? io::CsvTable::parse(csv, data.source)
+                                               : io::CsvTable::read_file(data.path);
     if (request.sparse) {
-      fits::SparseOptions sparse;
+      nca::SparseOptions sparse;
       sparse.nca = options;
       sparse.confidence_level = request.confidence;
       std::string why;
       if (!sparse.IsValid(&why)) throw UserError({}, why);
-      fits::write_sparse_report(
-          text, fits::run_sparse_nca(fits::read_sparse_observations(table, dataset), sparse),
-          sparse, fits::ReportFormat::kJson);
+      nca::write_sparse_report(
+          text, nca::run_sparse_nca(nca::read_sparse_observations(table, dataset), sparse),
+          sparse, nca::ReportFormat::kJson);
     } else {
-      std::vector<fits::NcaResult> results;
-      for (const fits::Profile& profile : fits::read_profiles(table, dataset))
-        results.push_back(fits::run_nca(profile, options));
-      fits::write_nca_report(text, results, options, fits::ReportFormat::kJson);
+      std::vector<nca::NcaResult> results;
+      for (const nca::Profile& profile : nca::read_profiles(table, dataset))
+        results.push_back(nca::run_nca(profile, options));
+      nca::write_nca_report(text, results, options, nca::ReportFormat::kJson);
     }
     return 0;
   });

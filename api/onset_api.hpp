@@ -181,7 +181,7 @@ struct NcaRequest {
 };
 
 // Non-compartmental analysis: exactly the JSON of `onset nca ... --format json` (an array
-// with one object per subject or group, CDISC PPTESTCD keys; fits/nca/report.hpp).
+// with one object per subject or group, CDISC PPTESTCD keys; nca/report.hpp).
 nlohmann::ordered_json nca(const NcaRequest& request);
 
 struct CheckRequest {

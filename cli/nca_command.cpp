@@ -9,12 +9,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
-#include "fits/nca/csv_table.hpp"
-#include "fits/nca/dataset.hpp"
-#include "fits/nca/input_error.hpp"
-#include "fits/nca/nca.hpp"
-#include "fits/nca/report.hpp"
-#include "fits/nca/sparse.hpp"
+#include "io/csv.hpp"
+#include "nca/dataset.hpp"
+#include "nca/input_error.hpp"
+#include "nca/nca.hpp"
+#include "nca/options.hpp"
+#include "nca/report.hpp"
+#include "nca/sparse.hpp"
 #include "io/interrupt.hpp"
 #include "io/output_file.hpp"
 
@@ -58,14 +59,7 @@ struct NcaArgs {
   throw CLI::RuntimeError(kExitBadInput);
 }
 
-template <typename Unit, typename Parse>
-Unit unit_or_fail(const std::string& text, Parse parse, const std::string& what,
-                  const std::string& examples) {
-  if (auto unit = parse(text)) return *unit;
-  bad_input("unknown " + what + " unit '" + text + "': expected one of " + examples);
-}
-
-fits::PartialAucInterval parse_interval(const std::string& text) {
+nca::PartialAucInterval parse_interval(const std::string& text) {
   const auto comma = text.find(',');
   if (comma != std::string::npos) {  // finite numbers only: no nan, no inf
     const auto start = pk::parse_finite_number(text.substr(0, comma));
@@ -75,58 +69,40 @@ fits::PartialAucInterval parse_interval(const std::string& text) {
   bad_input("--interval '" + text + "': expected START,END in the data's time unit, e.g. 0,24");
 }
 
-fits::NcaOptions build_options(const NcaArgs& args) {
-  fits::NcaOptions options;
-  options.route = *fits::parse_route(args.route);  // CLI11 has checked the name
-  options.infusion_duration = args.duration;
-  options.auc_method = *fits::parse_auc_method(args.auc);
-  options.blq_rule = *fits::parse_blq_rule(args.blq);
-  options.max_auc_extrapolated_percent = args.max_extrapolated;
-  options.min_adjusted_r_squared = args.min_r2adj;
-  if (args.lambda_z_start || args.lambda_z_end) {
-    if (!args.lambda_z_start || !args.lambda_z_end) {
-      bad_input("--lambdaz-start and --lambdaz-end go together");
-    }
-    options.lambda_z.mode = fits::LambdaZSelection::Mode::kTimeRange;
-    options.lambda_z.start_time = *args.lambda_z_start;
-    options.lambda_z.end_time = *args.lambda_z_end;
-  } else if (args.lambda_z_points > 0) {
-    options.lambda_z.mode = fits::LambdaZSelection::Mode::kLastPoints;
-    options.lambda_z.point_count = args.lambda_z_points;
+nca::NcaOptions build_options(const NcaArgs& args) {
+  nca::NcaSettings settings;
+  settings.route = args.route;
+  settings.duration = args.duration;
+  settings.auc = args.auc;
+  settings.blq = args.blq;
+  settings.time_unit = args.time_unit;
+  settings.conc_unit = args.conc_unit;
+  settings.dose_unit = args.dose_unit;
+  settings.output_time_unit = args.output_time_unit;
+  settings.output_conc_unit = args.output_conc_unit;
+  settings.volume_unit = args.volume_unit;
+  for (const auto& interval : args.intervals) {
+    const nca::PartialAucInterval range = parse_interval(interval);
+    settings.intervals.emplace_back(range.start, range.end);
   }
-  for (const auto& interval : args.intervals)
-    options.partial_aucs.push_back(parse_interval(interval));
-
-  const std::string times = "s, min, h, day, week";
-  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L";
-  fits::NcaUnits& units = options.units;
-  units.time = unit_or_fail<fits::TimeUnit>(args.time_unit, fits::parse_time_unit, "time", times);
-  units.concentration = unit_or_fail<fits::ConcentrationUnit>(
-      args.conc_unit, fits::parse_concentration_unit, "concentration", concentrations);
-  units.dose = unit_or_fail<fits::MassUnit>(args.dose_unit, fits::parse_mass_unit, "dose",
-                                            "g, mg, ug, ng, pg");
-  units.output_time = args.output_time_unit.empty()
-                          ? units.time
-                          : unit_or_fail<fits::TimeUnit>(args.output_time_unit,
-                                                         fits::parse_time_unit, "time", times);
-  units.output_concentration = args.output_conc_unit.empty()
-                                   ? units.concentration
-                                   : unit_or_fail<fits::ConcentrationUnit>(
-                                         args.output_conc_unit, fits::parse_concentration_unit,
-                                         "concentration", concentrations);
-  units.output_volume = unit_or_fail<fits::VolumeUnit>(args.volume_unit, fits::parse_volume_unit,
-                                                       "volume", "L, dL, mL, uL");
-  std::string why;
-  if (!options.IsValid(&why)) bad_input(why);
-  return options;
+  settings.lambda_z_start = args.lambda_z_start;
+  settings.lambda_z_end = args.lambda_z_end;
+  settings.lambda_z_points = args.lambda_z_points;
+  settings.max_extrapolated = args.max_extrapolated;
+  settings.min_r2adj = args.min_r2adj;
+  try {
+    return nca::nca_options(settings, nca::NcaSettingNames::command_line());
+  } catch (const UserError& error) {
+    bad_input(error.what());
+  }
 }
 
 void run(const NcaArgs& args) {
   if (!args.sparse && args.subject.empty()) {
     bad_input("--subject is required (it is optional only with --sparse)");
   }
-  const fits::NcaOptions options = build_options(args);
-  const fits::ReportFormat format = *fits::parse_report_format(args.format);
+  const nca::NcaOptions options = build_options(args);
+  const nca::ReportFormat format = *nca::parse_report_format(args.format);
   if (!args.output.empty()) {  // refused before the work
     try {
       io::check_output_target(args.output, {args.file});
@@ -135,7 +111,7 @@ void run(const NcaArgs& args) {
     }
   }
 
-  fits::DatasetOptions dataset;
+  nca::DatasetOptions dataset;
   dataset.columns.subject = args.subject;
   dataset.columns.time = args.time;
   dataset.columns.concentration = args.conc;
@@ -148,39 +124,39 @@ void run(const NcaArgs& args) {
   std::function<void(std::ostream&)> write;
   bool any_analysed = false;
   try {
-    const fits::CsvTable table = fits::CsvTable::read_file(args.file);
+    const io::CsvTable table = io::CsvTable::read_file(args.file);
     if (args.sparse) {
-      fits::SparseOptions sparse;
+      nca::SparseOptions sparse;
       sparse.nca = options;
       sparse.confidence_level = args.confidence;
       std::string why;
       if (!sparse.IsValid(&why)) bad_input(why);
-      auto results = std::make_shared<std::vector<fits::SparseGroupResult>>(
-          fits::run_sparse_nca(fits::read_sparse_observations(table, dataset), sparse));
+      auto results = std::make_shared<std::vector<nca::SparseGroupResult>>(
+          nca::run_sparse_nca(nca::read_sparse_observations(table, dataset), sparse));
       for (const auto& result : *results) any_analysed |= !result.mean_profile.excluded;
       write = [results, sparse, format](std::ostream& out) {
-        fits::write_sparse_report(out, *results, sparse, format);
+        nca::write_sparse_report(out, *results, sparse, format);
       };
     } else {
-      auto results = std::make_shared<std::vector<fits::NcaResult>>();
+      auto results = std::make_shared<std::vector<nca::NcaResult>>();
       // Ctrl-C: stop between subjects and inside a long one's lambda_z search; write nothing.
       const io::InterruptScope interruptible;
-      fits::NcaOptions interruptible_options = options;
+      nca::NcaOptions interruptible_options = options;
       interruptible_options.cancelled = [] { return io::interrupt_requested(); };
       try {
-        for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
+        for (const nca::Profile& profile : nca::read_profiles(table, dataset)) {
           if (io::interrupt_requested()) throw CLI::RuntimeError(io::report_interrupted("onset nca"));
-          results->push_back(fits::run_nca(profile, interruptible_options));
+          results->push_back(nca::run_nca(profile, interruptible_options));
           any_analysed |= !results->back().excluded;
         }
-      } catch (const fits::NcaCancelled&) {
+      } catch (const nca::NcaCancelled&) {
         throw CLI::RuntimeError(io::report_interrupted("onset nca"));
       }
       write = [results, options, format](std::ostream& out) {
-        fits::write_nca_report(out, *results, options, format);
+        nca::write_nca_report(out, *results, options, format);
       };
     }
-  } catch (const fits::InputError& error) {
+  } catch (const nca::InputError& error) {
     bad_input(error.what());
   }
 
@@ -272,7 +248,7 @@ void register_nca_command(CLI::App& app) {
   auto* lz_end = cmd->add_option("--lambdaz-end", args->lambda_z_end,
                                  "manual terminal phase: last time included")
                      ->transform(real_option(any_finite()));
-  // Two points define the log-linear line (fits/nca/lambda_z.hpp); fewer cannot.
+  // Two points define the log-linear line (nca/lambda_z.hpp); fewer cannot.
   auto* lz_points =
       cmd->add_option("--lambdaz-points", args->lambda_z_points,
                       "manual terminal phase: the last N positive points (N >= 2)")

@@ -12,7 +12,7 @@
 // count_option rewrites "1e6" and "010" as the plain decimal CLI11 converts ("010" would
 // otherwise be octal 8).
 //
-// Limits of a run (RunLimits in pk/text_input.hpp) are named in the message with how to get
+// Limits of a run (RunLimits in io/text_input.hpp) are named in the message with how to get
 // under them; the same wording serves the checks made in a command once its inputs are read
 // (grid points, doses after ADDL, memory): limit_message().
 #pragma once

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "fits/dosing_predictor.hpp"
-#include "fits/nca/csv_table.hpp"
+#include "io/csv.hpp"
 #include "models/model_library.hpp"
 
 namespace onset::fits {

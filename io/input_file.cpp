@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 namespace onset::io {
@@ -30,7 +31,11 @@ bool inside(const fs::path& folder, const fs::path& path) {
   return true;
 }
 
+std::atomic<std::size_t> files_opened{0};
+
 }  // namespace
+
+std::size_t input_files_opened() { return files_opened.load(std::memory_order_relaxed); }
 
 std::string read_text_file(const std::string& path, std::string* text, std::size_t max_bytes) {
   // O_NONBLOCK: opening a FIFO without a writer returns at once (it would block otherwise);
@@ -38,6 +43,7 @@ std::string read_text_file(const std::string& path, std::string* text, std::size
   Descriptor file;
   file.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (file.fd < 0) return "cannot be opened for reading";
+  files_opened.fetch_add(1, std::memory_order_relaxed);
   struct stat st {};
   if (::fstat(file.fd, &st) != 0) return "cannot be read";
   if (S_ISDIR(st.st_mode)) return "is a folder, not a file";

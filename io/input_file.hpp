@@ -23,6 +23,10 @@ namespace onset::io {
 // input file").
 std::string read_text_file(const std::string& path, std::string* text, std::size_t max_bytes);
 
+// How many files read_text_file has opened in this process: the count tests use to show that
+// a command reads its data file once (every input of onset is read through read_text_file).
+std::size_t input_files_opened();
+
 // The path of `relative` (as written in the file in `folder`) when it names a place inside
 // `folder`; else throws nothing and returns "" with *why set: an absolute path, a ".."
 // component, or a symbolic link (anywhere on the way) that leads outside the folder. The

@@ -9,6 +9,7 @@
 
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/csv.hpp"
 #include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
@@ -19,63 +20,10 @@ namespace {
 constexpr std::array<std::string_view, kNumDosingFields> kFieldNames = {
     "ID", "TIME", "EVID", "AMT", "CMT", "RATE", "II", "ADDL", "SS", "DV", "MDV"};
 
-struct Cell {
-  std::string text;  // unquoted and trimmed
-  int column = 0;    // 1-based character column where the cell starts
-};
-
-std::string_view trim(std::string_view text) {
-  const auto begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  const auto end = text.find_last_not_of(" \t");
-  return text.substr(begin, end - begin + 1);
-}
-
 std::string upper(std::string_view text) {
   std::string out(text);
   for (char& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return out;
-}
-
-// Splits one line into cells (RFC 4180 quotes allowed).
-std::vector<Cell> split_line(std::string_view line, const std::string& source, int line_number) {
-  std::vector<Cell> cells;
-  size_t pos = 0;
-  while (true) {
-    Cell cell;
-    cell.column = static_cast<int>(pos) + 1;
-    std::string text;
-    const size_t first = line.find_first_not_of(" \t", pos);
-    if (first != std::string_view::npos && line[first] == '"') {
-      size_t k = first + 1;
-      while (true) {
-        if (k >= line.size())
-          throw DosingDataError(source, line_number, cell.column, "unterminated quote");
-        if (line[k] == '"') {
-          if (k + 1 < line.size() && line[k + 1] == '"') {
-            text += '"';
-            k += 2;
-            continue;
-          }
-          ++k;
-          break;
-        }
-        text += line[k++];
-      }
-      const size_t comma = line.find(',', k);
-      pos = comma == std::string_view::npos ? line.size() : comma;
-    } else {
-      const size_t comma = line.find(',', pos);
-      const size_t end = comma == std::string_view::npos ? line.size() : comma;
-      text = std::string(trim(line.substr(pos, end - pos)));
-      pos = end;
-    }
-    cell.text = std::move(text);
-    cells.push_back(std::move(cell));
-    if (pos >= line.size()) break;
-    ++pos;  // skip the comma
-  }
-  return cells;
 }
 
 // "." or empty: nullopt-as-missing; else the number, or nullopt with *bad set.
@@ -110,102 +58,76 @@ int DosingData::covariate_index(std::string_view name) const {
 }
 
 DosingData read_dosing_file(const std::string& path) {
-  std::string text;
-  const std::string why = read_text_file(path, &text);
-  if (!why.empty()) throw DosingDataError(path, 0, 0, "the data set " + why);
-  return parse_dosing_csv(text, path);
+  return dosing_data_from_table(read_dosing_table(path));
+}
+
+io::CsvTable read_dosing_table(const std::string& path) {
+  try {
+    return io::CsvTable::read_file(path, io::nonmem_dialect());
+  } catch (const io::InputError& error) {
+    throw DosingDataError(error.file(), error.line(), error.column(), error.message());
+  }
+}
+
+io::CsvTable parse_dosing_table(std::string_view text, const std::string& source) {
+  try {
+    return io::CsvTable::parse(text, source, io::nonmem_dialect());
+  } catch (const io::InputError& error) {
+    throw DosingDataError(error.file(), error.line(), error.column(), error.message());
+  }
 }
 
 DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
+  return dosing_data_from_table(parse_dosing_table(text, source));
+}
+
+DosingData dosing_data_from_table(const io::CsvTable& table) {
+  const std::string& source = table.source_name();
   DosingData data;
   data.source = source;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  if (text.size() > InputLimits::kMaxFileBytes)
-    throw DosingDataError(source, 0, 0,
-                          "the data set is larger than the limit of " +
-                              std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB");
-  if (const auto bad = find_invalid_utf8(text))
-    throw DosingDataError(source, bad->line, bad->column, describe_invalid_utf8(*bad));
-  if (const auto long_line = find_long_line(text))
-    throw DosingDataError(source, long_line->line, 1, describe_long_line());
+  data.header_line = table.header_line();
 
-  // Header.
-  std::vector<Cell> header;
+  // Header (names checked by the reader: not empty, not too long, characters, duplicates).
+  const std::vector<io::CsvCell>& header = table.header();
   std::array<int, kNumDosingFields> field_index;  // cell index of each field, -1: absent
   field_index.fill(-1);
   std::vector<int> covariate_cells;  // cell index of each covariate column
   bool has_c_column = false;
+  for (size_t k = 0; k < header.size(); ++k) {
+    const std::string name = upper(header[k].text);
+    if (k == 0 && name == "C") {
+      has_c_column = true;
+      continue;
+    }
+    const auto known = std::find(kFieldNames.begin(), kFieldNames.end(), name);
+    if (known != kFieldNames.end()) {
+      field_index[static_cast<size_t>(known - kFieldNames.begin())] = static_cast<int>(k);
+    } else {
+      covariate_cells.push_back(static_cast<int>(k));
+      data.covariate_names.push_back(header[k].text);
+      data.covariate_header_columns.push_back(header[k].column);
+    }
+  }
+  if (field_index[1] < 0)
+    throw DosingDataError(source, data.header_line, 1,
+                          "the data set has no TIME column (NONMEM-style columns: ID, TIME, "
+                          "EVID, AMT, CMT, RATE, II, ADDL, SS, DV, MDV)");
+  data.first_bad_covariate_cell.assign(covariate_cells.size(), {0, 0});
 
-  int line_number = 0;
-  size_t pos = 0;
   std::size_t doses = 0;  // after ADDL expansion
   constexpr size_t id_field = 0, time_field = 1, evid_field = 2, amt_field = 3, cmt_field = 4,
                    rate_field = 5, ii_field = 6, addl_field = 7, ss_field = 8, dv_field = 9,
                    mdv_field = 10;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;
-    if (trim(line).front() == '#') continue;
-    std::vector<Cell> cells = split_line(line, source, line_number);
-    if (cells.size() > InputLimits::kMaxColumns)
-      throw DosingDataError(source, line_number, 1,
-                            "more than " + std::to_string(InputLimits::kMaxColumns) +
-                                " columns, the limit for a data set");
-
-    if (header.empty()) {
-      header = std::move(cells);
-      data.header_line = line_number;
-      for (size_t k = 0; k < header.size(); ++k) {
-        const std::string name = upper(header[k].text);
-        if (name.empty())
-          throw DosingDataError(source, line_number, header[k].column, "empty column name");
-        if (name.size() > InputLimits::kMaxNameBytes)
-          throw DosingDataError(source, line_number, header[k].column,
-                                "a column name longer than " +
-                                    std::to_string(InputLimits::kMaxNameBytes) + " characters");
-        if (const std::string problem = io::label_problem(header[k].text); !problem.empty())
-          throw DosingDataError(source, line_number, header[k].column,
-                                "column name '" + io::excerpt(header[k].text) + "': " + problem +
-                                    " (expected " + io::kLabelRule + ")");
-        for (size_t j = 0; j < k; ++j)
-          if (upper(header[j].text) == name)
-            throw DosingDataError(source, line_number, header[k].column,
-                                  "column '" + header[k].text + "' appears twice (also at column " +
-                                      std::to_string(header[j].column) + ")");
-        if (k == 0 && name == "C") {
-          has_c_column = true;
-          continue;
-        }
-        const auto known = std::find(kFieldNames.begin(), kFieldNames.end(), name);
-        if (known != kFieldNames.end()) {
-          field_index[static_cast<size_t>(known - kFieldNames.begin())] = static_cast<int>(k);
-        } else {
-          covariate_cells.push_back(static_cast<int>(k));
-          data.covariate_names.push_back(header[k].text);
-          data.covariate_header_columns.push_back(header[k].column);
-        }
-      }
-      if (field_index[time_field] < 0)
-        throw DosingDataError(source, line_number, 1,
-                              "the data set has no TIME column (NONMEM-style columns: ID, TIME, "
-                              "EVID, AMT, CMT, RATE, II, ADDL, SS, DV, MDV)");
-      data.first_bad_covariate_cell.assign(covariate_cells.size(), {0, 0});
-      continue;
+  for (size_t row = 0; row < table.row_count(); ++row) {
+    const int line_number = table.row_line(row);
+    // The cell of column `index` on this row, trimmed.
+    auto cell_text = [&](size_t index) {
+      return std::string(io::trimmed(table.cell(row, index).text));
+    };
+    if (has_c_column) {
+      const std::string first = cell_text(0);
+      if (!first.empty() && (first[0] == 'C' || first[0] == 'c')) continue;
     }
-
-    if (cells.size() != header.size())
-      throw DosingDataError(source, line_number, 1,
-                            "expected " + std::to_string(header.size()) +
-                                " cells as in the header, found " + std::to_string(cells.size()));
-    if (has_c_column && !cells[0].text.empty() &&
-        (cells[0].text[0] == 'C' || cells[0].text[0] == 'c'))
-      continue;
-
     if (data.records.size() >= InputLimits::kMaxRecords)
       throw DosingDataError(source, line_number, 1,
                             "more than " + std::to_string(InputLimits::kMaxRecords) +
@@ -215,14 +137,15 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
     // Reads field f as a number; nullopt when the column is absent or the cell missing.
     auto number = [&](size_t f) -> std::optional<double> {
       if (field_index[f] < 0) return std::nullopt;
-      const Cell& cell = cells[static_cast<size_t>(field_index[f])];
-      record.column[f] = cell.column;
+      const auto index = static_cast<size_t>(field_index[f]);
+      record.column[f] = table.cell(row, index).column;
+      const std::string text = cell_text(index);
       bool bad = false;
-      auto value = parse_number(cell.text, &bad);
+      auto value = parse_number(text, &bad);
       if (bad)
-        throw DosingDataError(source, line_number, cell.column,
+        throw DosingDataError(source, line_number, record.column[f],
                               std::string(kFieldNames[f]) + " must be a number, found '" +
-                                  io::excerpt(cell.text) + "'");
+                                  io::excerpt(text) + "'");
       return value;
     };
     auto integer = [&](size_t f, int fallback) {
@@ -231,7 +154,7 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
       if (!is_integer(*value))
         throw DosingDataError(source, line_number, record.column[f],
                               std::string(kFieldNames[f]) + " must be a whole number, found '" +
-                                  io::excerpt(cells[static_cast<size_t>(field_index[f])].text) +
+                                  io::excerpt(cell_text(static_cast<size_t>(field_index[f]))) +
                                   "'");
       return static_cast<int>(*value);
     };
@@ -241,9 +164,9 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
     };
 
     if (field_index[id_field] >= 0) {
-      const Cell& cell = cells[static_cast<size_t>(field_index[id_field])];
-      record.column[id_field] = cell.column;
-      record.id = cell.text;
+      const auto index = static_cast<size_t>(field_index[id_field]);
+      record.column[id_field] = table.cell(row, index).column;
+      record.id = cell_text(index);
       if (record.id.empty() || record.id == ".") fail(id_field, "ID is missing");
       if (record.id.size() > InputLimits::kMaxNameBytes)
         fail(id_field,
@@ -276,12 +199,12 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
     if (record.is_dose()) {
       if (record.amount < 0)
         fail(amt_field, "AMT must not be negative for a dose, found " +
-                            cells[static_cast<size_t>(field_index[amt_field])].text);
+                            cell_text(static_cast<size_t>(field_index[amt_field])));
       if (record.rate < 0 && record.rate != -1 && record.rate != -2)
         fail(rate_field,
              "RATE must be 0 (bolus), > 0 (infusion rate), -1 (modelled rate) or -2 "
              "(modelled duration), found " +
-                 cells[static_cast<size_t>(field_index[rate_field])].text);
+                 cell_text(static_cast<size_t>(field_index[rate_field])));
       if (record.ii_h < 0) fail(ii_field, "II must not be negative");
       if (record.addl < 0) fail(addl_field, "ADDL must not be negative");
       if (record.ss < 0 || record.ss > 2)
@@ -313,23 +236,26 @@ DosingData parse_dosing_csv(std::string_view text, const std::string& source) {
     const DosingRecord* previous = data.records.empty() ? nullptr : &data.records.back();
     if (previous && previous->id == record.id && record.time_h < previous->time_h)
       fail(time_field, "TIME goes backwards within subject " + record.id + ": " +
-                           cells[static_cast<size_t>(field_index[time_field])].text + " h after " +
+                           cell_text(static_cast<size_t>(field_index[time_field])) + " h after " +
                            std::to_string(previous->time_h) + " h on line " +
                            std::to_string(previous->line) +
                            "; sort each subject's records by time");
 
     for (size_t k = 0; k < covariate_cells.size(); ++k) {
-      const Cell& cell = cells[static_cast<size_t>(covariate_cells[k])];
+      const auto index = static_cast<size_t>(covariate_cells[k]);
+      const int column = table.cell(row, index).column;
+      std::string text = cell_text(index);
       bool bad = false;
-      const auto value = parse_number(cell.text, &bad);
+      const auto value = parse_number(text, &bad);
       if (bad && data.first_bad_covariate_cell[k][0] == 0)
-        data.first_bad_covariate_cell[k] = {line_number, cell.column};
+        data.first_bad_covariate_cell[k] = {line_number, column};
       data.covariates.push_back(bad ? std::numeric_limits<double>::quiet_NaN()
                                     : value.value_or(0.0));
+      data.extra_text.push_back(std::move(text));
+      data.extra_columns.push_back(column);
     }
     data.records.push_back(std::move(record));
   }
-  if (header.empty()) throw DosingDataError(source, 0, 0, "the data set is empty (no header line)");
   return data;
 }
 

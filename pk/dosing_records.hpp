@@ -1,4 +1,5 @@
-// NONMEM-style dosing records: who got what and when, read from a CSV data set.
+// NONMEM-style dosing records: who got what and when, from a CSV data set read by io's one CSV
+// reader (io/csv.hpp, its NONMEM dialect).
 //
 // Columns (names case-insensitive, any order): ID, TIME, EVID, AMT, CMT, RATE, II, ADDL, SS,
 // DV, MDV. Only TIME is required; a missing ID means one subject, a missing EVID means
@@ -22,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/csv.hpp"
 #include "pk/user_error.hpp"
 
 namespace onset::pk {
@@ -77,6 +79,11 @@ struct DosingData {
   std::vector<double> covariates;
   // Per covariate column: line and column of its first non-numeric cell ({0, 0}: none).
   std::vector<std::array<int, 2>> first_bad_covariate_cell;
+  // The extra columns as text, row-major records x covariate_names (trimmed, unquoted), and
+  // the 1-based character column of each cell: what is not a number (observable names, BLQ
+  // flags, "." for not given) for the readers above (fits/fit_data.hpp).
+  std::vector<std::string> extra_text;
+  std::vector<int> extra_columns;
 
   size_t num_covariates() const { return covariate_names.size(); }
   double covariate(size_t record, size_t index) const {
@@ -84,12 +91,25 @@ struct DosingData {
   }
   // Index of a covariate column by case-insensitive name; -1 if absent.
   int covariate_index(std::string_view name) const;
+  // The text and the character column of extra column `index` on record `record`.
+  const std::string& text(size_t record, size_t index) const {
+    return extra_text[record * covariate_names.size() + index];
+  }
+  int cell_column(size_t record, size_t index) const {
+    return extra_columns[record * covariate_names.size() + index];
+  }
 };
 
 // Reads a data set from a file; throws DosingDataError (cannot open, bad cell, bad record).
 DosingData read_dosing_file(const std::string& path);
 // Parses CSV text; `source` names it in messages.
 DosingData parse_dosing_csv(std::string_view text, const std::string& source);
+// The table of a data set, read by io's CSV reader in its NONMEM dialect (comment lines,
+// case-insensitive column names, a header alone allowed); its errors as DosingDataError.
+io::CsvTable read_dosing_table(const std::string& path);
+io::CsvTable parse_dosing_table(std::string_view text, const std::string& source);
+// The records of a table already read (as read_dosing_table gives it).
+DosingData dosing_data_from_table(const io::CsvTable& table);
 
 // Subjects are runs of consecutive records with the same ID (as NONMEM: a new ID starts a
 // new individual). Returns [begin, end) record index pairs, in file order.

@@ -4,7 +4,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "fits/nca/csv_table.hpp"
+#include "io/csv.hpp"
 #include "pk/format.hpp"
 #include "pk/text_input.hpp"
 #include "pk/user_error.hpp"

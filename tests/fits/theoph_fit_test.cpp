@@ -13,7 +13,7 @@
 
 #include "fits/dosing_predictor.hpp"
 #include "fits/fit.hpp"
-#include "fits/nca/csv_table.hpp"
+#include "io/csv.hpp"
 #include "fits/theoph_problem.hpp"
 
 namespace onset::fits {

@@ -15,7 +15,7 @@
 
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
-#include "fits/nca/input_error.hpp"
+#include "nca/input_error.hpp"
 #include "pk/parallel.hpp"
 #include "tests/per_test_path.hpp"
 

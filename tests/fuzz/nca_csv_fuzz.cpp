@@ -1,20 +1,21 @@
-// libFuzzer target: the CSV table and data-set reader of `onset nca` (fits/nca/csv_table.hpp,
-// fits/nca/dataset.hpp), then NCA itself on what was read, per subject and sparse. Columns are
+// libFuzzer target: the CSV table and data-set reader of `onset nca` (io/csv.hpp,
+// nca/dataset.hpp), then NCA itself on what was read, per subject and sparse. Columns are
 // looked up as the seeds name them (ID or Subject, TIME, CONC, DOSE, LLOQ, GROUP). Bad input must
 // end in InputError; NCA must not throw for data problems (they become notes).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "fits/nca/csv_table.hpp"
-#include "fits/nca/dataset.hpp"
-#include "fits/nca/input_error.hpp"
-#include "fits/nca/nca.hpp"
-#include "fits/nca/sparse.hpp"
+#include "io/csv.hpp"
+#include "nca/dataset.hpp"
+#include "nca/input_error.hpp"
+#include "nca/nca.hpp"
+#include "nca/sparse.hpp"
 
 namespace {
 
-using namespace onset::fits;
+using namespace onset::nca;
+using onset::io::CsvTable;
 
 DatasetOptions options_for(const CsvTable& table) {
   DatasetOptions options;

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <sstream>
 
-#include "fits/nca/report.hpp"
+#include "nca/report.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
 NcaResult example() {
@@ -58,4 +58,4 @@ TEST(NcaReport, TextMarksExcludedResults) {
 }
 
 }  // namespace
-}  // namespace onset::fits
+}  // namespace onset::nca

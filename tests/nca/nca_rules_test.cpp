@@ -4,9 +4,9 @@
 #include <cmath>
 #include <initializer_list>
 
-#include "fits/nca/nca.hpp"
+#include "nca/nca.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
 Profile make_profile(std::initializer_list<std::pair<double, double>> points, double dose = 100) {
@@ -313,4 +313,4 @@ TEST(NcaRules, UnitNamesParse) {
 }
 
 }  // namespace
-}  // namespace onset::fits
+}  // namespace onset::nca

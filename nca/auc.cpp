@@ -1,8 +1,8 @@
-#include "fits/nca/auc.hpp"
+#include "nca/auc.hpp"
 
 #include <cmath>
 
-namespace onset::fits {
+namespace onset::nca {
 
 bool uses_log_rule(AucMethod method, double t1, double c1, double c2, double tmax) {
   const bool declining_positive = c2 < c1 && c2 > 0 && c1 > 0;
@@ -38,4 +38,4 @@ double segment_interpolate(double t1, double c1, double t2, double c2, bool log_
   return c1 * std::exp(fraction * std::log(c2 / c1));
 }
 
-}  // namespace onset::fits
+}  // namespace onset::nca

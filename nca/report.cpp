@@ -1,4 +1,4 @@
-#include "fits/nca/report.hpp"
+#include "nca/report.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include "pk/format.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
 // Ordered: subject first, then the parameters in report order.
@@ -238,4 +238,4 @@ void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>
   }
 }
 
-}  // namespace onset::fits
+}  // namespace onset::nca

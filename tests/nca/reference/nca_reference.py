@@ -7,8 +7,8 @@ regression, closed-form integrals per segment.
 
 Regenerate the committed expected values with:
 
-    /usr/bin/python3 tests/fits/reference/nca_reference.py \
-        /work/shared/data tests/fits/data/nca_expected.csv
+    /usr/bin/python3 tests/nca/reference/nca_reference.py \
+        /work/shared/data tests/nca/data/nca_expected.csv
 
 Conventions (the same choices as onset, see fits/README.md):
   * theoph.csv: extravascular, dose 320 mg (every subject), time h, conc mg/L.

@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "fits/nca/auc.hpp"
-#include "fits/nca/lambda_z.hpp"
-#include "fits/nca/units.hpp"
+#include "nca/auc.hpp"
+#include "nca/lambda_z.hpp"
+#include "nca/units.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 enum class Route {
   kIvBolus,        // instantaneous intravascular dose; C0 back-extrapolated
@@ -131,4 +131,4 @@ struct NcaResult {
 // reasons. Throws std::invalid_argument when `options` is not valid.
 NcaResult run_nca(const Profile& profile, const NcaOptions& options);
 
-}  // namespace onset::fits
+}  // namespace onset::nca

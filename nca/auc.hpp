@@ -9,7 +9,7 @@
 // the same formulas as Phoenix WinNonlin's NCA user guide and PKNCA.)
 #pragma once
 
-namespace onset::fits {
+namespace onset::nca {
 
 enum class AucMethod {
   // Linear trapezoid everywhere (Phoenix "Linear Trapezoidal Linear Interpolation").
@@ -35,4 +35,4 @@ double segment_aumc(double t1, double c1, double t2, double c2, bool log_rule);
 // exponential).
 double segment_interpolate(double t1, double c1, double t2, double c2, bool log_rule, double t);
 
-}  // namespace onset::fits
+}  // namespace onset::nca

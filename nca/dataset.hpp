@@ -1,4 +1,4 @@
-// From a CSV table to NCA inputs: the user's column choices, cell checks with file:line:column
+// From a CSV table (read by io/csv.hpp, whose errors are InputError too) to NCA inputs: the user's column choices, cell checks with file:line:column
 // errors, and grouping rows into one profile per subject (and group).
 //
 // Cells: numbers as C would read them ("1.5", "2e-3"); in the concentration column "", ".",
@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "fits/nca/csv_table.hpp"
-#include "fits/nca/nca.hpp"
-#include "fits/nca/sparse.hpp"
+#include "io/csv.hpp"
+#include "nca/nca.hpp"
+#include "nca/sparse.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 struct NcaColumns {
   // Subject (animal) identifier. Required for per-subject NCA; for sparse data optional, and
@@ -40,11 +40,11 @@ struct DatasetOptions {
 // One profile per (group, subject), in order of first appearance. Throws InputError for a
 // missing column, a bad cell, a subject whose times are not strictly increasing in file order
 // (duplicate or unsorted), or a dose that changes within a subject.
-std::vector<Profile> read_profiles(const CsvTable& table, const DatasetOptions& options);
+std::vector<Profile> read_profiles(const io::CsvTable& table, const DatasetOptions& options);
 
 // Observations for sparse NCA, one per row. Throws InputError for a missing column, a bad
 // cell, or the same animal twice at the same time.
-std::vector<SparseObservation> read_sparse_observations(const CsvTable& table,
+std::vector<SparseObservation> read_sparse_observations(const io::CsvTable& table,
                                                         const DatasetOptions& options);
 
-}  // namespace onset::fits
+}  // namespace onset::nca

@@ -1,4 +1,4 @@
-#include "fits/nca/sparse.hpp"
+#include "nca/sparse.hpp"
 
 #include <algorithm>
 #include <boost/math/distributions/normal.hpp>
@@ -10,7 +10,7 @@
 
 #include "pk/format.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 using onset::format_number;
 namespace {
@@ -269,4 +269,4 @@ std::vector<SparseGroupResult> run_sparse_nca(const std::vector<SparseObservatio
   return results;
 }
 
-}  // namespace onset::fits
+}  // namespace onset::nca

@@ -5,11 +5,11 @@
 #include <cmath>
 #include <string>
 
-#include "fits/nca/csv_table.hpp"
-#include "fits/nca/dataset.hpp"
-#include "fits/nca/input_error.hpp"
+#include "io/csv.hpp"
+#include "nca/dataset.hpp"
+#include "nca/input_error.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
 DatasetOptions standard_columns() {
@@ -22,7 +22,7 @@ DatasetOptions standard_columns() {
 }
 
 std::vector<Profile> read(const std::string& text, DatasetOptions options = standard_columns()) {
-  return read_profiles(CsvTable::parse(text, "data.csv"), options);
+  return read_profiles(io::CsvTable::parse(text, "data.csv"), options);
 }
 
 // The message of the InputError thrown by f, or "no error".
@@ -180,15 +180,15 @@ TEST(NcaInput, SparseAnimalSampledTwiceAtOneTimeIsAnError) {
   DatasetOptions options = standard_columns();
   EXPECT_EQ(error_of([&] {
               read_sparse_observations(
-                  CsvTable::parse("ID,TIME,CONC\nA,1,5\nB,1,6\nA,1,4\n", "data.csv"), options);
+                  io::CsvTable::parse("ID,TIME,CONC\nA,1,5\nB,1,6\nA,1,4\n", "data.csv"), options);
             }),
             "data.csv:4: error: animal 'A' sampled twice at time 1 (also on line 2)");
 }
 
 TEST(NcaInput, UnreadableFileIsAnError) {
-  EXPECT_EQ(error_of([] { CsvTable::read_file("/nonexistent/x.csv"); }),
+  EXPECT_EQ(error_of([] { io::CsvTable::read_file("/nonexistent/x.csv"); }),
             "/nonexistent/x.csv: error: the file cannot be opened for reading");
 }
 
 }  // namespace
-}  // namespace onset::fits
+}  // namespace onset::nca

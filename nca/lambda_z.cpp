@@ -1,4 +1,4 @@
-#include "fits/nca/lambda_z.hpp"
+#include "nca/lambda_z.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include "pk/format.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 using onset::format_number;
 namespace {
@@ -164,4 +164,4 @@ LambdaZFit estimate_lambda_z(const std::vector<double>& times, const std::vector
   return last_points(chosen);
 }
 
-}  // namespace onset::fits
+}  // namespace onset::nca

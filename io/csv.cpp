@@ -1,15 +1,14 @@
-#include "fits/nca/csv_table.hpp"
+#include "io/csv.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <iterator>
 
-#include "fits/nca/input_error.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
-#include "pk/text_input.hpp"
+#include "io/text_input.hpp"
 
-namespace onset::fits {
+namespace onset::io {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -20,7 +19,8 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 // Splits text into records of cells. Blank lines are skipped.
-std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std::string& source) {
+std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std::string& source,
+                                                const CsvDialect& dialect) {
   std::vector<std::vector<CsvCell>> records;
   std::vector<CsvCell> record;
   CsvCell cell;
@@ -36,9 +36,9 @@ std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std
 
   std::size_t cell_count = 0;
   auto finish_cell = [&]() {
-    if (++cell_count > pk::InputLimits::kMaxCells) {
+    if (++cell_count > InputLimits::kMaxCells) {
       throw InputError(source, cell.line, cell.column,
-                       "more than " + std::to_string(pk::InputLimits::kMaxCells) +
+                       "more than " + std::to_string(InputLimits::kMaxCells) +
                            " cells, the limit for one table");
     }
     record.push_back(std::move(cell));
@@ -77,6 +77,13 @@ std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std
     if (!cell_started && cell.text.empty()) {
       cell.line = line;
       cell.column = column;
+    }
+    // A comment line: '#' before anything else of the record (spaces aside).
+    if (ch == '#' && dialect.comment_lines && record.empty() && !record_has_content) {
+      while (i + 1 < text.size() && text[i + 1] != '\n' && text[i + 1] != '\r') ++i;
+      cell = CsvCell{};
+      cell_started = false;
+      continue;
     }
     if (ch == '"') {
       in_quotes = true;
@@ -133,43 +140,52 @@ std::string_view trimmed(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-CsvTable CsvTable::read_file(const std::string& path) {
-  std::string contents;
-  const std::string why = pk::read_text_file(path, &contents);
-  if (!why.empty()) throw InputError(path, 0, 0, "the file " + why);
-  return parse(contents, path);
+CsvDialect nonmem_dialect() {
+  CsvDialect dialect;
+  dialect.comment_lines = true;
+  dialect.case_insensitive_names = true;
+  dialect.require_rows = false;
+  dialect.noun = "the data set";
+  return dialect;
 }
 
-CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) {
+CsvTable CsvTable::read_file(const std::string& path, const CsvDialect& dialect) {
+  std::string contents;
+  const std::string why = read_text_file(path, &contents, InputLimits::kMaxFileBytes);
+  if (!why.empty()) throw InputError(path, 0, 0, dialect.noun + " " + why);
+  return parse(contents, path, dialect);
+}
+
+CsvTable CsvTable::parse(std::string_view text, const std::string& source_name,
+                         const CsvDialect& dialect) {
+  const std::string& noun = dialect.noun;
   static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
   if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
   if (text.size() >= 2 && (static_cast<unsigned char>(text[0]) == 0xFF ||
                            static_cast<unsigned char>(text[0]) == 0xFE)) {
     throw InputError(source_name, 1, 1,
-                     "the file looks UTF-16 encoded: expected UTF-8 or ASCII text");
+                     noun + " looks UTF-16 encoded: expected UTF-8 or ASCII text");
   }
   if (text.find('\0') != std::string_view::npos) {
-    throw InputError(source_name, 0, 0, "the file contains NUL bytes: expected a text CSV file");
+    throw InputError(source_name, 0, 0, noun + " contains NUL bytes: expected a text CSV file");
   }
-  using pk::InputLimits;
   if (text.size() > InputLimits::kMaxFileBytes) {
     throw InputError(source_name, 0, 0,
-                     "the file is larger than the limit of " +
+                     noun + " is larger than the limit of " +
                          std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB");
   }
-  if (const auto bad = pk::find_invalid_utf8(text)) {
-    throw InputError(source_name, bad->line, bad->column, pk::describe_invalid_utf8(*bad));
+  if (const auto bad = find_invalid_utf8(text)) {
+    throw InputError(source_name, bad->line, bad->column, describe_invalid_utf8(*bad));
   }
-  if (const auto long_line = pk::find_long_line(text)) {
-    throw InputError(source_name, long_line->line, 1, pk::describe_long_line());
+  if (const auto long_line = find_long_line(text)) {
+    throw InputError(source_name, long_line->line, 1, describe_long_line());
   }
 
   CsvTable table;
   table.source_name_ = source_name;
-  auto records = split_records(text, source_name);
+  auto records = split_records(text, source_name, dialect);
   if (records.empty()) {
-    throw InputError(source_name, 1, 1,
-                     "the file is empty: expected a header line of column names");
+    throw InputError(source_name, 1, 1, noun + " is empty: expected a header line of column names");
   }
   if (records.size() > InputLimits::kMaxRecords + 1) {
     throw InputError(
@@ -199,13 +215,15 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& source_name) 
                        "column name '" + io::excerpt(name.text) + "': " + problem + " (expected " +
                            io::kLabelRule + ")");
     for (std::size_t d = 0; d < c; ++d) {
-      if (table.header_[d].text == name.text) {
+      const std::string& other = table.header_[d].text;
+      if (dialect.case_insensitive_names ? iequals(other, name.text) : other == name.text) {
         throw InputError(source_name, name.line, name.column,
-                         "duplicate column name '" + name.text + "' in the header");
+                         "duplicate column name '" + name.text + "' in the header (also at column " +
+                             std::to_string(table.header_[d].column) + ")");
       }
     }
   }
-  if (records.size() == 1) {
+  if (records.size() == 1 && dialect.require_rows) {
     throw InputError(source_name, table.header_.front().line + 1, 1,
                      "no data rows after the header");
   }
@@ -248,4 +266,16 @@ std::size_t CsvTable::require_column(std::string_view name, std::string_view rol
                        "; the header has " + available);
 }
 
-}  // namespace onset::fits
+std::string csv_field(std::string_view text) {
+  const bool padded = !text.empty() && (text.front() == ' ' || text.front() == '\t' ||
+                                        text.back() == ' ' || text.back() == '\t');
+  if (!padded && text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (const char ch : text) {
+    if (ch == '"') quoted += '"';
+    quoted += ch;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace onset::io

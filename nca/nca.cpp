@@ -1,4 +1,4 @@
-#include "fits/nca/nca.hpp"
+#include "nca/nca.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "pk/format.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 using onset::format_number;
 namespace {
@@ -523,4 +523,4 @@ NcaResult run_nca(const Profile& profile, const NcaOptions& options) {
   return result;
 }
 
-}  // namespace onset::fits
+}  // namespace onset::nca

@@ -1,6 +1,6 @@
 // NCA of the two classic datasets, every parameter of every subject, against
-// (a) a second implementation in Python (tests/fits/reference/nca_reference.py; its output is
-//     committed as tests/fits/data/nca_expected.csv), at relative tolerance 1e-9, for all three
+// (a) a second implementation in Python (tests/nca/reference/nca_reference.py; its output is
+//     committed as tests/nca/data/nca_expected.csv), at relative tolerance 1e-9, for all three
 //     AUC methods, and
 // (b) a few values worked by hand below.
 //
@@ -17,11 +17,11 @@
 #include <string>
 #include <tuple>
 
-#include "fits/nca/csv_table.hpp"
-#include "fits/nca/dataset.hpp"
-#include "fits/nca/nca.hpp"
+#include "io/csv.hpp"
+#include "nca/dataset.hpp"
+#include "nca/nca.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
 struct Expected {
@@ -33,8 +33,8 @@ using ExpectedTable =
     std::map<std::tuple<std::string, std::string, std::string>, std::map<std::string, Expected>>;
 
 ExpectedTable read_expected() {
-  const CsvTable table =
-      CsvTable::read_file(std::string(ONSET_SOURCE_DIR) + "/tests/fits/data/nca_expected.csv");
+  const io::CsvTable table =
+      io::CsvTable::read_file(std::string(ONSET_SOURCE_DIR) + "/tests/nca/data/nca_expected.csv");
   ExpectedTable expected;
   for (std::size_t r = 0; r < table.row_count(); ++r) {
     expected[{table.cell(r, 0).text, table.cell(r, 1).text, table.cell(r, 2).text}]
@@ -66,7 +66,7 @@ std::vector<Profile> load(const Dataset& dataset) {
   DatasetOptions options;
   options.columns = dataset.columns;
   options.dose = dataset.dose;
-  return read_profiles(CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/" + dataset.file),
+  return read_profiles(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/" + dataset.file),
                        options);
 }
 
@@ -215,4 +215,4 @@ TEST(NcaHandCalculation, TheophSubject1AgreesWithPkncaPrintedValues) {
 }
 
 }  // namespace
-}  // namespace onset::fits
+}  // namespace onset::nca

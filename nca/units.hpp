@@ -1,5 +1,6 @@
-// Units for NCA input and output: time, mass (dose), volume, concentration (mass/volume).
-// Each unit is a name and a factor to a base unit (hour, milligram, litre). Conversions are
+// Units for NCA input and output: time, mass (dose), volume, concentration (mass/volume),
+// read by onset's one unit parser (io/units.hpp) and kept here as a name and a factor to a
+// base unit (hour, milligram, litre). Conversions are
 // done once, when the profile enters the calculation, so the formulas see consistent numbers.
 #pragma once
 
@@ -7,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace onset::fits {
+namespace onset::nca {
 
 struct TimeUnit {
   std::string name = "h";
@@ -32,11 +33,12 @@ struct ConcentrationUnit {
   double milligrams_per_litre() const { return mass.milligrams / volume.litres; }
 };
 
-// Accepted spellings: s, sec, min, h, hr, hour(s), d, day(s), w, week(s).
+// Any one time symbol of io/units.hpp: s, sec, second(s), min, minute(s), h, hr, hour(s), d,
+// day(s), week(s), wk.
 std::optional<TimeUnit> parse_time_unit(std::string_view text);
-// g, mg, ug (also µg, mcg), ng, pg.
+// Any one mass symbol of io/units.hpp: kg, g, mg, ug (also µg, mcg), ng, pg, fg.
 std::optional<MassUnit> parse_mass_unit(std::string_view text);
-// L, dL, mL, uL (also µL); lower-case l accepted.
+// Any one volume symbol of io/units.hpp: L, dL, mL, uL (also µL), nL, fL; lower-case l too.
 std::optional<VolumeUnit> parse_volume_unit(std::string_view text);
 // mass/volume, e.g. ng/mL, mg/L, ug/mL.
 std::optional<ConcentrationUnit> parse_concentration_unit(std::string_view text);
@@ -60,4 +62,4 @@ struct NcaUnits {
   static NcaUnits same_as_data(TimeUnit time, ConcentrationUnit concentration, MassUnit dose);
 };
 
-}  // namespace onset::fits
+}  // namespace onset::nca

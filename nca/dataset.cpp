@@ -1,4 +1,4 @@
-#include "fits/nca/dataset.hpp"
+#include "nca/dataset.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -6,12 +6,16 @@
 #include <map>
 #include <set>
 
-#include "fits/nca/input_error.hpp"
+#include "nca/input_error.hpp"
 #include "pk/format.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
+using io::CsvCell;
+using io::CsvTable;
+using io::trimmed;
 using onset::format_number;
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -261,4 +265,4 @@ std::vector<SparseObservation> read_sparse_observations(const CsvTable& table,
   return observations;
 }
 
-}  // namespace onset::fits
+}  // namespace onset::nca

@@ -1,4 +1,4 @@
-#include "models/units.hpp"
+#include "io/units.hpp"
 
 #include <cctype>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-namespace onset::models {
+namespace onset::io {
 
 namespace {
 
@@ -63,14 +63,20 @@ constexpr Symbol kSymbols[] = {
     // time
     {"s", 1, kTime},
     {"sec", 1, kTime},
+    {"second", 1, kTime},
+    {"seconds", 1, kTime},
     {"min", 60, kTime},
+    {"minute", 60, kTime},
+    {"minutes", 60, kTime},
     {"h", 3600, kTime},
     {"hr", 3600, kTime},
     {"hour", 3600, kTime},
+    {"hours", 3600, kTime},
     {"d", 86400, kTime},
     {"day", 86400, kTime},
     {"days", 86400, kTime},
     {"week", 604800, kTime},
+    {"weeks", 604800, kTime},
     {"wk", 604800, kTime},
     // enzyme activity: 1 U = 1 IU = 1 umol substrate per minute (serum ALT, AST, ALP, GGT in U/L)
     {"U", 1e-6 / 60, kActivity},
@@ -292,4 +298,4 @@ double convert(double value, std::string_view from, std::string_view to,
                                        : conversion_factor(a, b));
 }
 
-}  // namespace onset::models
+}  // namespace onset::io

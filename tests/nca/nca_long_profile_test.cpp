@@ -8,13 +8,13 @@
 #include <random>
 #include <vector>
 
-#include "fits/nca/lambda_z.hpp"
-#include "fits/nca/nca.hpp"
+#include "nca/lambda_z.hpp"
+#include "nca/nca.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
-// The selection rule of fits/nca/lambda_z.hpp, applied the slow way: a direct two-pass fit of
+// The selection rule of nca/lambda_z.hpp, applied the slow way: a direct two-pass fit of
 // every candidate (the last n points), largest adjusted R^2, ties within the tolerance to the
 // most points.
 LambdaZFit brute_force_best_fit(const std::vector<double>& t, const std::vector<double>& c,
@@ -101,4 +101,4 @@ TEST(NcaLongProfile, LambdaZSearchStopsWhenCancelled) {
 }
 
 }  // namespace
-}  // namespace onset::fits
+}  // namespace onset::nca

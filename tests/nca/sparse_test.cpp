@@ -1,7 +1,7 @@
 // Sparse (destructive) sampling: Bailer's AUC standard error on a hand-worked example, the
 // Nedelman-Jia covariance terms for animals sampled twice, and the coverage of the intervals
 // over simulated studies with a known true AUC.
-#include "fits/nca/sparse.hpp"
+#include "nca/sparse.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-namespace onset::fits {
+namespace onset::nca {
 namespace {
 
 std::vector<SparseObservation> observations(
@@ -186,4 +186,4 @@ TEST(SparseNca, GroupsAreAnalysedSeparatelyWithTheMeanProfileNca) {
 }
 
 }  // namespace
-}  // namespace onset::fits
+}  // namespace onset::nca

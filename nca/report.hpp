@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "fits/nca/nca.hpp"
-#include "fits/nca/sparse.hpp"
+#include "nca/nca.hpp"
+#include "nca/sparse.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 enum class ReportFormat { kText, kJson, kCsv };
 std::optional<ReportFormat> parse_report_format(std::string_view name);  // text, json, csv
@@ -30,4 +30,4 @@ void write_nca_report(std::ostream& out, const std::vector<NcaResult>& results,
 void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>& results,
                          const SparseOptions& options, ReportFormat format);
 
-}  // namespace onset::fits
+}  // namespace onset::nca

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace onset::fits {
+namespace onset::nca {
 
 // How the points of the terminal phase are chosen.
 struct LambdaZSelection {
@@ -62,4 +62,4 @@ LambdaZFit estimate_lambda_z(const std::vector<double>& times, const std::vector
                              int min_points, double adjusted_r2_tolerance,
                              const std::function<bool()>& cancelled = {});
 
-}  // namespace onset::fits
+}  // namespace onset::nca

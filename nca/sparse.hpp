@@ -31,9 +31,9 @@
 #include <string>
 #include <vector>
 
-#include "fits/nca/nca.hpp"
+#include "nca/nca.hpp"
 
-namespace onset::fits {
+namespace onset::nca {
 
 struct SparseObservation {
   std::string group;   // organ / analyte; one analysis per group
@@ -103,4 +103,4 @@ struct SparseGroupResult {
 std::vector<SparseGroupResult> run_sparse_nca(const std::vector<SparseObservation>& observations,
                                               const SparseOptions& options);
 
-}  // namespace onset::fits
+}  // namespace onset::nca
