@@ -94,36 +94,6 @@ auto at_table_places(const DataInput& table, const std::string& csv, const std::
   }
 }
 
-// A table written to a private temporary file (for readers that take a path), removed at
-// the end of the scope.
-class TemporaryCsv {
- public:
-  explicit TemporaryCsv(const std::string& text) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "onset-table-XXXXXX.csv");
-    std::vector<char> name(pattern.begin(), pattern.end());
-    name.push_back('\0');
-    const int fd = mkstemps(name.data(), 4);
-    if (fd < 0)
-      throw UserError({}, "cannot create a temporary file for the data table in " +
-                              std::filesystem::temp_directory_path().string());
-    path_ = name.data();
-    FILE* file = fdopen(fd, "w");
-    const bool written = file && std::fwrite(text.data(), 1, text.size(), file) == text.size();
-    const bool closed = file ? std::fclose(file) == 0 : (::close(fd), false);
-    if (!written || !closed) {
-      std::remove(path_.c_str());
-      throw UserError({}, "cannot write the data table to the temporary file " + path_);
-    }
-  }
-  ~TemporaryCsv() { std::remove(path_.c_str()); }
-  TemporaryCsv(const TemporaryCsv&) = delete;
-  TemporaryCsv& operator=(const TemporaryCsv&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // ---- options -------------------------------------------------------------------------------
 
 double finite_option(double value, const std::string& what) {
@@ -370,12 +340,13 @@ nlohmann::ordered_json fit(const FitRequest& request) {
 
   const DataInput& data = request.data;
   const std::string csv = data.is_table() ? table_to_csv(data) : std::string();
-  std::optional<TemporaryCsv> temporary;
-  if (data.is_table()) temporary.emplace(csv);
-  const std::string path = data.is_table() ? temporary->path() : data.path;
-  fits::LoadedProblem loaded = at_table_places(data, csv, path, [&] {
+  const std::string file = data.is_table() ? data.source : data.path;
+  fits::LoadedProblem loaded = at_table_places(data, csv, file, [&] {
     try {
-      return fits::load_model_problem(request.model, path, data_options);
+      const io::CsvTable table =
+          data.is_table() ? io::CsvTable::parse(csv, data.source, io::nonmem_dialect())
+                          : io::CsvTable::read_file(data.path, io::nonmem_dialect());
+      return fits::load_model_problem(request.model, table, data_options);
     } catch (const UserError&) {
       throw;
     } catch (const std::invalid_argument& error) {

@@ -339,7 +339,7 @@ double process_cpu_seconds() {
 // objective evaluations (residuals, with or without sensitivities) of the main fit.
 void fit_theoph(benchmark::State& state) {
   fits::FitProblem problem =
-      fits::theoph_problem(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
+      fits::theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
   fits::FitOptions options;
   for (auto _ : state) {
     fits::FitSummary summary;

@@ -37,6 +37,7 @@
 #include "fits/fit_data.hpp"
 #include "fits/fit_plot.hpp"
 #include "fits/per_subject.hpp"
+#include "io/csv.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "models/tracer_labels.hpp"
@@ -372,8 +373,10 @@ int run(const FitArgs& args) {
       if (args.x_column.empty() || args.y_column.empty())
         throw BadInput("--expr needs --x COL and --y COL");
       try {
+        // The data file, read once here (fits takes the table, never a path).
         loaded = fits::load_expression_problem(args.expression, args.x_column, args.y_column,
-                                               args.data, error, start, fixed);
+                                               io::CsvTable::read_file(args.data), error, start,
+                                               fixed);
       } catch (const fits::ExpressionError& e) {
         throw BadInput("--expr \"" + args.expression + "\": " + e.what());
       }
@@ -445,7 +448,9 @@ int run(const FitArgs& args) {
       data_options.tidy_dose = args.dose;
       data_options.tidy_dose_cmt = args.dose_cmt;
       apply_label(args, &data_options);
-      loaded = fits::load_model_problem(args.model, args.data, data_options);
+      // The data file, read once here (fits takes the table, never a path).
+      loaded = fits::load_model_problem(
+          args.model, io::CsvTable::read_file(args.data, io::nonmem_dialect()), data_options);
     }
     if (args.per_subject && !loaded.subset_predictor)
       throw BadInput("--per-subject needs a MODEL and data with subject IDs (not --expr)");

@@ -9,6 +9,7 @@
 #include "fits/population/population_fit.hpp"
 #include "fits/population/population_report.hpp"
 #include "fits/population/population_spec.hpp"
+#include "io/csv.hpp"
 #include "io/interrupt.hpp"
 #include "io/output_file.hpp"
 #include "pk/distributed.hpp"
@@ -102,7 +103,8 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     options.max_iterations = args.max_iterations;
     options.time_limit_s = args.time_limit_s;
     options.threads = threads;
-    problem.data = population::load_population_data(model, data, data_options);
+    problem.data = population::load_population_data(
+        model, io::CsvTable::read_file(data, io::nonmem_dialect()), data_options);
     population::PopulationSpec spec;
     spec.etas = args.etas;
     spec.parameters = args.parameters;

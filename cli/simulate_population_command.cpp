@@ -14,6 +14,7 @@
 #include "fits/population/population_spec.hpp"
 #include "fits/population/population_values.hpp"
 #include "fits/population/vpc.hpp"
+#include "io/csv.hpp"
 #include "io/gnuplot.hpp"
 #include "io/interrupt.hpp"
 #include "io/output_file.hpp"
@@ -141,7 +142,8 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
     if (!args.vpc.empty() && pk::mpi_rank() == 0)
       if (const std::string problem_text = io::gnuplot_problem(); !problem_text.empty())
         throw BadInput("cannot draw the VPC: " + problem_text);
-    problem.data = population::load_population_data(model, data_path, fits::ModelDataOptions{});
+    problem.data = population::load_population_data(
+        model, io::CsvTable::read_file(data_path, io::nonmem_dialect()), fits::ModelDataOptions{});
     problem.model = population_model(args, model, problem.data, &problem.data.notes);
     // One residual error model per observable of the data set, in its order.
     std::vector<population::ResidualError> errors;

@@ -6,12 +6,10 @@
 #include <limits>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "fits/dosing_predictor.hpp"
 #include "fits/expression.hpp"
 #include "fits/expression_predictor.hpp"
-#include "io/csv.hpp"
 #include "fits/input_error.hpp"
 #include "io/input_file.hpp"
 #include "models/model_library.hpp"
@@ -23,31 +21,31 @@ namespace onset::fits {
 
 namespace {
 
+using io::CsvCell;
+using io::CsvTable;
+using io::trimmed;
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
-double cell_number(const CsvTable& table, size_t row, size_t column, const std::string& what) {
-  const CsvCell& cell = table.cell(row, column);
-  const std::string text(trimmed(cell.text));
+// The finite number `text` (a cell at file:line:column) is; else InputError saying `what`.
+double number_in(const std::string& text, const std::string& file, int line, int column,
+                 const std::string& what) {
   const std::optional<double> value = pk::parse_finite_number(text);
   if (!value)
-    throw InputError(table.source_name(), cell.line, cell.column,
+    throw InputError(file, line, column,
                      "expected a finite number (" + what + "); found '" + io::excerpt(text) + "'");
   return *value;
 }
 
-std::optional<size_t> find_any(const CsvTable& table, std::initializer_list<const char*> names) {
-  for (const char* name : names)
-    if (auto index = table.find_column(name)) return index;
-  return std::nullopt;
+double cell_number(const CsvTable& table, size_t row, size_t column, const std::string& what) {
+  const CsvCell& cell = table.cell(row, column);
+  return number_in(std::string(trimmed(cell.text)), table.source_name(), cell.line, cell.column,
+                   what);
 }
-
-}  // namespace
-
-namespace {
 
 constexpr const char* kRoles[] = {"ID",  "TIME", "DV",   "OBS",  "UNIT", "BLQ",  "N",
                                   "SD",  "SEM",  "DOSE", "WT",   "AMT",  "EVID", "CMT",
@@ -62,61 +60,37 @@ std::optional<size_t> role_column(const CsvTable& table, const std::string& role
   return std::nullopt;
 }
 
-// The file's text with the header cells renamed by --map (COLUMN -> ROLE); the lines stay
-// where they were, so messages keep the file's line numbers.
-std::string mapped_text(const std::string& path, const std::map<std::string, std::string>& map) {
-  std::string text;
-  const std::string why = io::read_text_file(path, &text, pk::InputLimits::kMaxFileBytes);
-  if (!why.empty()) throw InputError(path, 0, 0, "the data set " + why);
-  if (map.empty()) return text;
-  const CsvTable table = CsvTable::parse(text, path);
+// Renames the header cells by --map (COLUMN -> ROLE); the cells keep their lines and columns,
+// so messages keep the file's places.
+void apply_column_map(CsvTable* table, const std::map<std::string, std::string>& map) {
+  const std::string& path = table->source_name();
   std::vector<std::string> names;
-  for (const auto& cell : table.header()) names.push_back(std::string(trimmed(cell.text)));
-  std::vector<std::string> renamed = names;
+  for (const auto& cell : table->header()) names.push_back(cell.text);
+  std::vector<std::pair<size_t, std::string>> renames;
   for (const auto& [role, column] : map) {
     if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles))
       throw InputError("--map", 0, 0,
                        "'" + role + "' is not a column role; known: " + column_roles());
-    const auto index = table.find_column(column);
+    const auto index = table->find_column(column);
     if (!index) {
       std::string known;
       for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
-      throw InputError(path, table.header().front().line, 1,
+      throw InputError(path, table->header_line(), 1,
                        "--map " + role + "=" + column + ": no column '" + io::excerpt(column) +
                            "' (columns: " + known + ")");
     }
     for (size_t c = 0; c < names.size(); ++c)
       if (c != *index && lower(names[c]) == lower(role) && !map.count(names[c]))
-        throw InputError(path, table.header()[c].line, table.header()[c].column,
+        throw InputError(path, table->header()[c].line, table->header()[c].column,
                          "--map " + role + "=" + column + ": the data already have a column '" +
                              names[c] + "'; map it to another role or rename it");
-    renamed[*index] = role;
+    renames.emplace_back(*index, role);
   }
-  // Replace the header line (after an optional byte order mark).
-  const size_t begin = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-  size_t header_start = begin;
-  // Blank lines before the header are skipped by the reader; find the header's line.
-  for (int line = 1; line < table.header().front().line; ++line)
-    header_start = text.find('\n', header_start) + 1;
-  const size_t header_end = text.find('\n', header_start);
-  std::string header;
-  for (size_t c = 0; c < renamed.size(); ++c) {
-    const bool quote = renamed[c].find_first_of(",\"") != std::string::npos;
-    std::string cell = renamed[c];
-    if (quote) {
-      std::string escaped;
-      for (char ch : cell) escaped += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      cell = "\"" + escaped + "\"";
-    }
-    header += (c == 0 ? "" : ",") + cell;
-  }
-  const bool crlf =
-      header_end != std::string::npos && header_end > header_start && text[header_end - 1] == '\r';
-  return text.substr(0, header_start) + header + (crlf ? "\r" : "") +
-         (header_end == std::string::npos ? "" : text.substr(header_end));
+  // Renamed once every mapping is found in the header as the file has it.
+  for (auto& [index, role] : renames) table->rename_column(index, std::move(role));
 }
 
-// An ID as NONMEM text: itself when plain, else its position.
+// An ID of an observation table as the records keep it: itself when plain, else its position.
 std::string id_text(const std::string& id, size_t position) {
   const bool plain = !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '.' || c == '-';
@@ -124,17 +98,47 @@ std::string id_text(const std::string& id, size_t position) {
   return plain ? id : std::to_string(position + 1);
 }
 
+// The model's observable for a name in the data. `suffix` is the unit's part of tidy tracer
+// data ("pct" for %ID, "pct_per_g" for %ID/g; empty otherwise): ORGAN_label_SUFFIX with a
+// label, else ORGAN_SUFFIX or ORGAN; without a suffix the name itself, or NAME_label_pct with a
+// label. InputError at file:line:column naming the first candidate when none is an
+// observable.
+std::string resolve_observable(const pk::Model& model, bool with_label, const std::string& name,
+                               const std::string& suffix, const std::string& file, int line,
+                               int column) {
+  std::vector<std::string> candidates = {name};
+  if (!suffix.empty())
+    candidates = with_label ? std::vector<std::string>{name + "_label_" + suffix}
+                            : std::vector<std::string>{name + "_" + suffix, name};
+  else if (with_label)
+    candidates = {name, name + "_label_pct"};
+  for (const auto& candidate : candidates)
+    if (model.observable_index(candidate) >= 0) return candidate;
+  std::string known;
+  for (const auto& o : model.observables()) known += (known.empty() ? "" : ", ") + o.name;
+  throw InputError(file, line, column,
+                   "'" + candidates.front() + "' is not an observable of " +
+                       std::string(model.name()) + " (known: " + known + ")");
+}
+
+// Extra columns of the records of an observation table, in this order.
+constexpr const char* kTableExtras[] = {"OBS", "BLQ", "N", "SD"};
+
 // An observation table (no AMT column: ID, TIME, DV, OBS/organ, UNIT, BLQ, N, SD, SEM, DOSE,
-// WT) as NONMEM-style text with one dose per subject at time 0.
-std::string observation_table_to_nonmem(const CsvTable& table, double dose, int dose_cmt,
-                                        bool dose_per_kg) {
+// WT) as dosing records, read straight from the table: one dose per subject at time 0, then
+// the subject's observations by time; extra columns OBS (the model's observable, resolved
+// here), BLQ, N and SD (SEM x sqrt(n)) as text ("." when not given). Each record keeps the line
+// of its row (a dose record, that of the subject's first row by time).
+pk::DosingData observation_table_to_dosing(const CsvTable& table, double dose, int dose_cmt,
+                                           bool dose_per_kg, const pk::Model& model,
+                                           bool with_label) {
   const std::string path = table.source_name();
   const auto time = role_column(table, "TIME", {"time"});
   const auto dv = role_column(table, "DV", {"value"});
   if (!time || !dv) {
     std::string known;
     for (const auto& cell : table.header()) known += (known.empty() ? "" : ", ") + cell.text;
-    throw InputError(path, table.header().front().line, 1,
+    throw InputError(path, table.header_line(), 1,
                      std::string("no ") + (!time ? "time" : "value") +
                          " column: an observation table needs TIME (or time) and DV (or value); "
                          "name yours with --map TIME=COLUMN --map DV=COLUMN (columns: " +
@@ -150,7 +154,7 @@ std::string observation_table_to_nonmem(const CsvTable& table, double dose, int 
   const auto dose_column = role_column(table, "DOSE", {});
   const auto weight = role_column(table, "WT", {});
   if (dose_per_kg && !weight)
-    throw InputError(path, table.header().front().line, 1,
+    throw InputError(path, table.header_line(), 1,
                      "a dose per kg needs the body weight: name the column with --map WT=COLUMN "
                      "(kg)");
   if (!dose_column && !(dose > 0))
@@ -165,8 +169,32 @@ std::string observation_table_to_nonmem(const CsvTable& table, double dose, int 
     if (!rows.count(id)) order.push_back(id);
     rows[id].push_back(r);
   }
-  std::ostringstream csv;
-  csv << "ID,TIME,EVID,AMT,CMT,DV,MDV,OBS,BLQ,N,SD\n";
+
+  pk::DosingData data;
+  data.source = path;
+  data.header_line = table.header_line();
+  for (const char* name : kTableExtras) {
+    data.covariate_names.push_back(name);
+    data.covariate_header_columns.push_back(0);
+  }
+  data.first_bad_covariate_cell.assign(std::size(kTableExtras), {0, 0});
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  // One record with its extra cells (as a covariate: "." is 0, other text NaN, as NONMEM data).
+  auto add = [&](pk::DosingRecord record, const std::array<std::string, 4>& extras,
+                 const std::array<int, 4>& columns) {
+    for (size_t k = 0; k < extras.size(); ++k) {
+      const std::string& text = extras[k];
+      const std::optional<double> value =
+          text == "." ? std::optional<double>(0.0) : pk::parse_finite_number(text);
+      if (!value && data.first_bad_covariate_cell[k][0] == 0)
+        data.first_bad_covariate_cell[k] = {record.line, columns[k]};
+      data.covariates.push_back(value.value_or(kNaN));
+      data.extra_text.push_back(text);
+      data.extra_columns.push_back(columns[k]);
+    }
+    data.records.push_back(std::move(record));
+  };
+
   for (size_t a = 0; a < order.size(); ++a) {
     auto& list = rows[order[a]];
     std::stable_sort(list.begin(), list.end(), [&](size_t x, size_t y) {
@@ -193,55 +221,87 @@ std::string observation_table_to_nonmem(const CsvTable& table, double dose, int 
       throw InputError(path, dose_column ? table.cell(list.front(), *dose_column).line : 0, 0,
                        "the dose of subject " + order[a] + " must be > 0");
     const std::string id = id_text(order[a], a);
-    csv << id << ",0,1," << format_number(amount, 17) << "," << dose_cmt << ",.,1,.,0,.,.\n";
+    pk::DosingRecord given;
+    given.line = table.row_line(list.front());
+    given.id = id;
+    given.time_h = 0;
+    given.evid = 1;
+    given.amount = amount;
+    given.cmt = dose_cmt;
+    given.dv = kNaN;
+    given.mdv = 1;
+    add(given, {".", "0", ".", "."}, {0, 0, 0, 0});
     for (size_t r : list) {
-      std::string name = organ ? std::string(trimmed(table.cell(r, *organ).text)) : ".";
-      if (organ && unit) {
-        const std::string u = lower(std::string(trimmed(table.cell(r, *unit).text)));
-        if (u == "%id/g")
-          name += "@pct_per_g";
-        else if (u == "%id" || u == "%id/organ")
-          name += "@pct";
+      std::string name = ".";
+      int organ_column = 0;
+      if (organ) {
+        const CsvCell& cell = table.cell(r, *organ);
+        organ_column = cell.column;
+        name = std::string(trimmed(cell.text));
+        std::string suffix;
+        if (unit) {
+          const std::string u = lower(std::string(trimmed(table.cell(r, *unit).text)));
+          if (u == "%id/g")
+            suffix = "pct_per_g";
+          else if (u == "%id" || u == "%id/organ")
+            suffix = "pct";
+        }
+        if (!name.empty() && name != ".")
+          name = resolve_observable(model, with_label, name, suffix, path, cell.line, cell.column);
       }
-      const std::string value(trimmed(table.cell(r, *dv).text));
+      const CsvCell& value_cell = table.cell(r, *dv);
+      const std::string value(trimmed(value_cell.text));
       const bool missing = value.empty() || value == ".";
       const bool is_blq = blq && std::string(trimmed(table.cell(r, *blq).text)) == "1";
       // Summary data: n, and the SD (or SEM x sqrt(n)) of the animals.
       std::string n_text = ".", sd_text = ".";
-      auto given = [&](std::optional<size_t> column) {
+      int n_column = 0, sd_column = 0;
+      auto given_cell = [&](std::optional<size_t> column) {
         if (!column) return false;
         const std::string text(trimmed(table.cell(r, *column).text));
         return !text.empty() && text != ".";
       };
       double n = 1;
-      if (given(count)) {
+      if (given_cell(count)) {
         n = cell_number(table, r, *count, "number of animals");
+        n_column = table.cell(r, *count).column;
         if (!(n >= 1) || n != std::floor(n))
           throw InputError(
               path, table.cell(r, *count).line, table.cell(r, *count).column,
               "the number of animals must be a whole number >= 1; found " + format_number(n));
         n_text = format_number(n, 17);
       }
-      if (given(sd) || given(sem)) {
-        const auto column = given(sd) ? *sd : *sem;
-        const double spread =
-            cell_number(table, r, column, given(sd) ? "SD of the animals" : "SEM of the mean");
+      if (given_cell(sd) || given_cell(sem)) {
+        const auto column = given_cell(sd) ? *sd : *sem;
+        sd_column = table.cell(r, column).column;
+        const double spread = cell_number(table, r, column,
+                                          given_cell(sd) ? "SD of the animals" : "SEM of the mean");
         if (!(spread >= 0))
           throw InputError(path, table.cell(r, column).line, table.cell(r, column).column,
                            "an SD or SEM must be >= 0");
-        if (!given(count))
+        if (!given_cell(count))
           throw InputError(path, table.cell(r, column).line, table.cell(r, column).column,
-                           std::string("an ") + (given(sd) ? "SD" : "SEM") +
+                           std::string("an ") + (given_cell(sd) ? "SD" : "SEM") +
                                " without the number of animals: give n (column n, or --map "
                                "N=COLUMN) so that the mean's variance (SD^2/n) is known");
-        sd_text = format_number(given(sd) ? spread : spread * std::sqrt(n), 17);
+        sd_text = format_number(given_cell(sd) ? spread : spread * std::sqrt(n), 17);
       }
-      csv << id << "," << format_number(cell_number(table, r, *time, "time"), 17) << ",0,0,"
-          << dose_cmt << "," << (missing ? "." : value) << "," << (missing ? 1 : 0) << "," << name
-          << "," << (is_blq ? 1 : 0) << "," << n_text << "," << sd_text << "\n";
+      pk::DosingRecord observation;
+      observation.line = table.row_line(r);
+      observation.id = id;
+      observation.time_h = cell_number(table, r, *time, "time");
+      observation.cmt = dose_cmt;
+      observation.dv = missing ? kNaN
+                               : number_in(value, path, value_cell.line, value_cell.column, "DV");
+      observation.mdv = missing ? 1 : 0;
+      observation.column[static_cast<size_t>(pk::DosingField::kTime)] =
+          table.cell(r, *time).column;
+      observation.column[static_cast<size_t>(pk::DosingField::kDv)] = value_cell.column;
+      add(observation, {name, is_blq ? "1" : "0", n_text, sd_text},
+          {organ_column, blq ? table.cell(r, *blq).column : 0, n_column, sd_column});
     }
   }
-  return csv.str();
+  return data;
 }
 
 }  // namespace
@@ -252,26 +312,20 @@ std::string column_roles() {
   return roles;
 }
 
-bool is_tidy_tracer_csv(const std::string& path) {
-  const CsvTable table = CsvTable::read_file(path);
+bool is_tidy_tracer_table(const CsvTable& table) {
   return table.find_column("organ") && table.find_column("value") && table.find_column("time") &&
          !table.find_column("AMT");
 }
 
-std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cmt) {
-  if (!(dose > 0))
-    throw InputError(path, 0, 0, "tidy tracer data need the dose given to each animal (--dose)");
-  return observation_table_to_nonmem(CsvTable::read_file(path), dose, dose_cmt, false);
-}
-
-LoadedProblem load_model_problem(const std::string& model_name, const std::string& data_path,
+LoadedProblem load_model_problem(const std::string& model_name, const CsvTable& data_table,
                                  const ModelDataOptions& options) {
   LoadedProblem loaded;
   using Observe = ModelDataOptions::Observe;
-  // The data as text with --map applied; no AMT column: an observation table (tidy tracer
-  // data, R's layout), converted to NONMEM form with one dose per subject at time 0.
-  const std::string text = mapped_text(data_path, options.column_map);
-  const CsvTable source = CsvTable::parse(text, data_path);
+  const std::string& data_path = data_table.source_name();
+  // The data with --map applied; no AMT column: an observation table (tidy tracer data, R's
+  // layout), read into records with one dose per subject at time 0.
+  CsvTable source = data_table;
+  if (!options.column_map.empty()) apply_column_map(&source, options.column_map);
   const bool table_form = !source.find_column("AMT");
   bool tidy = table_form && source.find_column("organ").has_value();
   if (const auto unit = role_column(source, "UNIT", {"unit"}); table_form && unit)
@@ -309,21 +363,21 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
         "observing intact vesicles (asked for): label released or residualised after "
         "degradation is not in the predictions");
   }
-  std::string csv_text = text;
+  std::shared_ptr<pk::DosingData> data;
   if (table_form) {
-    csv_text = observation_table_to_nonmem(source, options.tidy_dose, options.tidy_dose_cmt,
-                                           options.dose_per_kg);
+    data = std::make_shared<pk::DosingData>(
+        observation_table_to_dosing(source, options.tidy_dose, options.tidy_dose_cmt,
+                                    options.dose_per_kg, *model, with_label));
     const bool dose_column = role_column(source, "DOSE", {}).has_value();
     loaded.notes.push_back(
         std::string(tidy ? "tidy tracer data" : "observation table") + " converted: one dose " +
         (dose_column ? std::string("(column DOSE)") : "of " + format_number(options.tidy_dose)) +
         (options.dose_per_kg ? " per kg x WT" : "") + " into compartment " +
         std::to_string(options.tidy_dose_cmt) + " per subject at time 0");
+  } else {
+    data = std::make_shared<pk::DosingData>(pk::dosing_data_from_table(source));
   }
-  auto data = std::make_shared<pk::DosingData>(pk::parse_dosing_csv(csv_text, data_path));
-  // Observable names, BLQ flags and summary columns come from the CSV text, matched to
-  // records by line.
-  const CsvTable table = table_form ? CsvTable::parse(csv_text, data_path) : source;
+  // Observable names, BLQ flags and summary columns: the records' extra columns.
   if (with_label && options.label->half_life_h > 0 && !options.decay_corrected) {
     // The decay factor counts from t = 0: every dose must be given then.
     for (const auto& record : data->records)
@@ -333,19 +387,40 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
                          "factor counts from t = 0); found a dose at t = " +
                              format_number(record.time_h) + " h");
   }
+  // An extra column of the records by name (case-insensitive, as NONMEM's names).
+  auto extra_column = [&](const std::string& name) -> std::optional<size_t> {
+    const int index = data->covariate_index(name);
+    if (index < 0) return std::nullopt;
+    return static_cast<size_t>(index);
+  };
   std::optional<size_t> observable_column;
   if (!options.observable_column.empty()) {
-    observable_column = table.require_column(options.observable_column, "observable names");
+    observable_column = extra_column(options.observable_column);
+    if (!observable_column) {
+      std::string available;
+      for (const auto& name : data->covariate_names)
+        available += (available.empty() ? "'" : ", '") + name + "'";
+      throw InputError(data_path, data->header_line, 0,
+                       "no column '" + options.observable_column +
+                           "' for the observable names; the extra columns are " + available);
+    }
   } else {
-    observable_column = find_any(table, {"OBS", "OBSERVABLE", "DVID"});
+    for (const char* name : {"OBS", "OBSERVABLE", "DVID"})
+      if ((observable_column = extra_column(name))) break;
   }
   const auto blq_column =
-      options.blq_column.empty() ? std::nullopt : table.find_column(options.blq_column);
-  std::map<int, size_t> row_of_line;
-  for (size_t r = 0; r < table.row_count(); ++r) row_of_line[table.row_line(r)] = r;
+      options.blq_column.empty() ? std::nullopt : extra_column(options.blq_column);
   const std::string default_observable = options.default_observable.empty()
                                              ? model->observables()[0].name
                                              : options.default_observable;
+  // The number in extra column `column` of record `r` (a cell of the data), or InputError.
+  auto extra_number = [&](size_t r, size_t column, const std::string& what) {
+    return number_in(data->text(r, column), data_path, data->records[r].line,
+                     data->cell_column(r, column), what);
+  };
+  auto extra_error = [&](size_t r, size_t column, const std::string& message) {
+    return InputError(data_path, data->records[r].line, data->cell_column(r, column), message);
+  };
 
   std::vector<FittedObservation> observations;
   std::map<std::string, int> block_of;
@@ -354,7 +429,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
   // Summary columns only where rows can be means of animals (not in population data sets,
   // where N or SD may be an ordinary NONMEM item of one subject's record).
   const auto summary_column = [&](const char* role) {
-    return options.summary_columns ? table.find_column(role) : decltype(table.find_column(role))();
+    return options.summary_columns ? extra_column(role) : std::optional<size_t>();
   };
   const auto count_column = summary_column("N");
   const auto sd_column = summary_column("SD");
@@ -364,38 +439,15 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     const auto& record = data->records[r];
     if (record.evid != 0 || record.mdv != 0 || std::isnan(record.dv)) continue;
     std::string name = default_observable;
-    const auto row = row_of_line.find(record.line);
-    if (observable_column && row != row_of_line.end()) {
-      const CsvCell& cell = table.cell(row->second, *observable_column);
-      name = std::string(trimmed(cell.text));
-      if (name.empty() || name == ".") name = default_observable;
-      // Tidy data: organ@pct -> observable organ, organ_pct; organ@pct_per_g -> organ_pct_per_g.
-      std::vector<std::string> candidates = {name};
-      if (const size_t at = name.find('@'); at != std::string::npos) {
-        const std::string organ = name.substr(0, at), suffix = name.substr(at + 1);
-        candidates = with_label ? std::vector<std::string>{organ + "_label_" + suffix}
-                                : std::vector<std::string>{organ + "_" + suffix, organ};
-      } else if (with_label) {
-        candidates = {name, name + "_label_pct"};
-      }
-      int index = -1;
-      for (const auto& candidate : candidates) {
-        index = model->observable_index(candidate);
-        if (index >= 0) {
-          name = candidate;
-          break;
-        }
-      }
-      if (index < 0) {
-        std::string known;
-        for (const auto& o : model->observables()) known += (known.empty() ? "" : ", ") + o.name;
-        throw InputError(data_path, cell.line, cell.column,
-                         "'" + candidates.front() + "' is not an observable of " +
-                             std::string(model->name()) + " (known: " + known + ")");
-      }
+    if (observable_column) {
+      name = data->text(r, *observable_column);
+      if (name.empty() || name == ".")
+        name = default_observable;
+      else
+        name = resolve_observable(*model, with_label, name, "", data_path, record.line,
+                                  data->cell_column(r, *observable_column));
     }
-    if (blq_column && row != row_of_line.end() &&
-        std::string(trimmed(table.cell(row->second, *blq_column).text)) == "1") {
+    if (blq_column && data->text(r, *blq_column) == "1") {
       ++blq_count;
       continue;
     }
@@ -420,30 +472,24 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
     }
     // Summary data: a mean of n animals, with their SD when reported.
     double animals = 1, within = std::numeric_limits<double>::quiet_NaN();
-    if (row != row_of_line.end()) {
+    {
       auto given = [&](std::optional<size_t> column) {
         if (!column) return std::string();
-        std::string cell(trimmed(table.cell(row->second, *column).text));
+        const std::string& cell = data->text(r, *column);
         return cell == "." ? std::string() : cell;
       };
       if (const std::string n_text = given(count_column); !n_text.empty()) {
-        animals = cell_number(table, row->second, *count_column, "number of animals");
+        animals = extra_number(r, *count_column, "number of animals");
         if (!(animals >= 1) || animals != std::floor(animals))
-          throw InputError(data_path, table.cell(row->second, *count_column).line,
-                           table.cell(row->second, *count_column).column,
-                           "the number of animals must be a whole number >= 1");
+          throw extra_error(r, *count_column, "the number of animals must be a whole number >= 1");
       }
       const bool has_sd = !given(sd_column).empty(), has_sem = !given(sem_column).empty();
       if (has_sd || has_sem) {
         const size_t column = has_sd ? *sd_column : *sem_column;
         if (given(count_column).empty())
-          throw InputError(data_path, table.cell(row->second, column).line,
-                           table.cell(row->second, column).column,
-                           "an SD or SEM without the number of animals (column N)");
-        const double spread = cell_number(table, row->second, column, "SD or SEM");
-        if (!(spread >= 0))
-          throw InputError(data_path, table.cell(row->second, column).line,
-                           table.cell(row->second, column).column, "an SD or SEM must be >= 0");
+          throw extra_error(r, column, "an SD or SEM without the number of animals (column N)");
+        const double spread = extra_number(r, column, "SD or SEM");
+        if (!(spread >= 0)) throw extra_error(r, column, "an SD or SEM must be >= 0");
         const double sd_value = has_sd ? spread : spread * std::sqrt(animals);
         within = (animals - 1) * sd_value * sd_value;
         any_sd = true;
@@ -565,11 +611,11 @@ LoadedProblem load_model_problem(const std::string& model_name, const std::strin
 }
 
 LoadedProblem load_expression_problem(const std::string& text, const std::string& x_column,
-                                      const std::string& y_column, const std::string& data_path,
+                                      const std::string& y_column, const CsvTable& table,
                                       ErrorKind error, const std::map<std::string, double>& start,
                                       const std::map<std::string, double>& fixed) {
   LoadedProblem loaded;
-  const CsvTable table = CsvTable::read_file(data_path);
+  const std::string& data_path = table.source_name();
   const size_t x = table.require_column(x_column, "x (independent variable)");
   const size_t y = table.require_column(y_column, "y (response)");
   Expression expression = Expression::parse(text, {x_column});

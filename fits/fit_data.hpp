@@ -1,7 +1,10 @@
-// From files to a FitProblem: a model over a NONMEM-style data set (with a column naming the
-// observable of each DV, a BLQ flag), a tidy long tracer CSV (time, organ, value, unit,
-// animal) converted to that form, or an algebraic expression over two columns. Errors carry
-// file:line:column (fits::InputError, pk::DosingDataError, models::ModelFileError).
+// From a data table to a FitProblem: a model over a NONMEM-style data set (with a column naming
+// the observable of each DV, a BLQ flag), an observation table or tidy long tracer data (time,
+// organ, value, unit, animal) read straight into dosing records (one dose per subject at time
+// 0), or an algebraic expression over two columns. fits never opens a file: the caller reads
+// the data once with io's CSV reader (io/csv.hpp; io::nonmem_dialect() for model data sets) and
+// passes the table. Errors carry file:line:column (fits::InputError, pk::DosingDataError,
+// models::ModelFileError).
 #pragma once
 
 #include <map>
@@ -11,6 +14,7 @@
 
 #include "fits/fit_problem.hpp"
 #include "fits/per_subject.hpp"
+#include "io/csv.hpp"
 #include "models/tracer_labels.hpp"
 #include "pk/dosing_records.hpp"
 
@@ -75,20 +79,21 @@ struct LoadedProblem {
   std::vector<int> observation_records;
 };
 
-// True when the CSV looks like tidy tracer data (has time, organ and value columns, no AMT).
-bool is_tidy_tracer_csv(const std::string& path);
-// The NONMEM-style CSV text of a tidy tracer file (ID, TIME, EVID, AMT, CMT, DV, MDV, OBS, BLQ,
-// N, SD).
-std::string tidy_to_nonmem_csv(const std::string& path, double dose, int dose_cmt);
+// True when the table looks like tidy tracer data (has time, organ and value columns, no AMT).
+bool is_tidy_tracer_table(const io::CsvTable& table);
 
 // The roles --map knows, in words for messages ("ID, TIME, DV, ...").
 std::string column_roles();
 
-LoadedProblem load_model_problem(const std::string& model, const std::string& data_path,
+// `data`: the data set as io::CsvTable::read_file(path, io::nonmem_dialect()) reads it. An
+// observation table's records (LoadedProblem::dosing_data) have the extra columns OBS (the
+// model's observable of each row), BLQ, N and SD.
+LoadedProblem load_model_problem(const std::string& model, const io::CsvTable& data,
                                  const ModelDataOptions& options);
 
+// `data`: the table as io::CsvTable::read_file(path) reads it.
 LoadedProblem load_expression_problem(const std::string& expression, const std::string& x_column,
-                                      const std::string& y_column, const std::string& data_path,
+                                      const std::string& y_column, const io::CsvTable& data,
                                       ErrorKind error, const std::map<std::string, double>& start,
                                       const std::map<std::string, double>& fixed);
 

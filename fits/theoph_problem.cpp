@@ -10,8 +10,9 @@
 
 namespace onset::fits {
 
-FitProblem theoph_problem(const std::string& theoph_csv_path) {
-  const CsvTable table = CsvTable::read_file(theoph_csv_path);
+FitProblem theoph_problem(const io::CsvTable& table) {
+  using io::trimmed;
+  const std::string& theoph_csv_path = table.source_name();
   const size_t subject = table.require_column("Subject", "subject");
   const size_t weight = table.require_column("Wt", "body weight");
   const size_t dose = table.require_column("Dose", "dose (mg/kg)");

@@ -7,9 +7,11 @@
 #include <string>
 
 #include "fits/fit_problem.hpp"
+#include "io/csv.hpp"
 
 namespace onset::fits {
 
-FitProblem theoph_problem(const std::string& theoph_csv_path);
+// `theoph`: the table of theoph.csv as io::CsvTable::read_file reads it.
+FitProblem theoph_problem(const io::CsvTable& theoph);
 
 }  // namespace onset::fits

@@ -4,8 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
+#include <mutex>
+#include <utility>
 
 namespace onset::io {
 
@@ -31,11 +32,21 @@ bool inside(const fs::path& folder, const fs::path& path) {
   return true;
 }
 
-std::atomic<std::size_t> files_opened{0};
+std::mutex observer_mutex;
+InputObserver observer;  // guarded by observer_mutex
+
+void notify_observer(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(observer_mutex);
+  if (observer) observer(path);
+}
 
 }  // namespace
 
-std::size_t input_files_opened() { return files_opened.load(std::memory_order_relaxed); }
+InputObserver set_input_observer(InputObserver next) {
+  const std::lock_guard<std::mutex> lock(observer_mutex);
+  std::swap(observer, next);
+  return next;
+}
 
 std::string read_text_file(const std::string& path, std::string* text, std::size_t max_bytes) {
   // O_NONBLOCK: opening a FIFO without a writer returns at once (it would block otherwise);
@@ -43,7 +54,7 @@ std::string read_text_file(const std::string& path, std::string* text, std::size
   Descriptor file;
   file.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (file.fd < 0) return "cannot be opened for reading";
-  files_opened.fetch_add(1, std::memory_order_relaxed);
+  notify_observer(path);
   struct stat st {};
   if (::fstat(file.fd, &st) != 0) return "cannot be read";
   if (S_ISDIR(st.st_mode)) return "is a folder, not a file";

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,11 @@ namespace onset::io {
 // input file").
 std::string read_text_file(const std::string& path, std::string* text, std::size_t max_bytes);
 
-// How many files read_text_file has opened in this process: the count tests use to show that
-// a command reads its data file once (every input of onset is read through read_text_file).
-std::size_t input_files_opened();
+// Called with the path of every file read_text_file opens (every input of onset is read through
+// it), so that a test can count how often a command opens its data file; empty: none (the
+// default). Returns the observer it replaces. Thread-safe; the observer runs under a lock.
+using InputObserver = std::function<void(const std::string& path)>;
+InputObserver set_input_observer(InputObserver observer);
 
 // The path of `relative` (as written in the file in `folder`) when it names a place inside
 // `folder`; else throws nothing and returns "" with *why set: an absolute path, a ".."

@@ -159,7 +159,7 @@ void write_nca_report(std::ostream& out, const std::vector<NcaResult>& results,
 
 void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>& results,
                          const SparseOptions& options, ReportFormat format) {
-  const std::string level = fits::format(options.confidence_level * 100, 4) + "%";
+  const std::string level = nca::format(options.confidence_level * 100, 4) + "%";
   switch (format) {
     case ReportFormat::kJson: {
       json array = json::array();
@@ -190,7 +190,7 @@ void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>
         for (const auto& [code, value] : rows) {
           const bool is_df = std::string(code) == "SPARSE_DF";
           out << "mean," << onset::csv_field(result.group) << ',' << code << ','
-              << fits::format(value, 15) << ',' << (is_df ? "" : auc_unit) << ','
+              << nca::format(value, 15) << ',' << (is_df ? "" : auc_unit) << ','
               << (value == value ? "ok" : "missing") << ','
               << onset::csv_field(value == value ? "" : auc.reason) << '\n';
         }
@@ -202,28 +202,28 @@ void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>
       for (const auto& result : results) {
         const SparseAuc& auc = result.auc;
         out << "Group " << (result.group.empty() ? "(all)" : result.group)
-            << ": sparse AUC of the mean profile, t = " << fits::format(auc.start_time, 6) << " to "
-            << fits::format(auc.end_time, 6) << '\n';
+            << ": sparse AUC of the mean profile, t = " << nca::format(auc.start_time, 6) << " to "
+            << nca::format(auc.end_time, 6) << '\n';
         out << "  time        n   mean          SD\n";
         for (const auto& point : auc.points) {
           char line[120];
           std::snprintf(line, sizeof line, "  %-10s %3d   %-12s  %s\n",
-                        fits::format(point.time, 6).c_str(), point.n,
-                        fits::format(point.mean, 6).c_str(), fits::format(point.sd, 6).c_str());
+                        nca::format(point.time, 6).c_str(), point.n,
+                        nca::format(point.mean, 6).c_str(), nca::format(point.sd, 6).c_str());
           out << line;
         }
-        out << "  AUC " << fits::format(auc.auc, 6) << '\n';
+        out << "  AUC " << nca::format(auc.auc, 6) << '\n';
         if (auc.estimated) {
-          out << "  SE (Bailer 1988) " << fits::format(auc.se_bailer, 6) << "; " << level
-              << " CI normal [" << fits::format(auc.z_lower, 6) << ", "
-              << fits::format(auc.z_upper, 6) << "]\n";
-          out << "  " << level << " CI t, Satterthwaite df " << fits::format(auc.df, 4)
-              << " (Nedelman et al. 1995) [" << fits::format(auc.t_lower, 6) << ", "
-              << fits::format(auc.t_upper, 6) << "]\n";
+          out << "  SE (Bailer 1988) " << nca::format(auc.se_bailer, 6) << "; " << level
+              << " CI normal [" << nca::format(auc.z_lower, 6) << ", "
+              << nca::format(auc.z_upper, 6) << "]\n";
+          out << "  " << level << " CI t, Satterthwaite df " << nca::format(auc.df, 4)
+              << " (Nedelman et al. 1995) [" << nca::format(auc.t_lower, 6) << ", "
+              << nca::format(auc.t_upper, 6) << "]\n";
           if (auc.repeated_sampling) {
             out << "  SE with covariances (Nedelman & Jia 1998) "
-                << fits::format(auc.se_nedelman_jia, 6) << "; " << level << " CI normal ["
-                << fits::format(auc.nj_z_lower, 6) << ", " << fits::format(auc.nj_z_upper, 6)
+                << nca::format(auc.se_nedelman_jia, 6) << "; " << level << " CI normal ["
+                << nca::format(auc.nj_z_lower, 6) << ", " << nca::format(auc.nj_z_upper, 6)
                 << "]\n";
           }
         } else {

@@ -4,7 +4,6 @@
 #include <map>
 #include <stdexcept>
 
-#include "io/csv.hpp"
 #include "pk/format.hpp"
 #include "pk/text_input.hpp"
 #include "pk/user_error.hpp"
@@ -26,7 +25,7 @@ std::vector<double> PopulationData::subject_covariates(size_t s,
   return values;
 }
 
-PopulationData population_data_from(LoadedProblem loaded, const std::string& covariate_table_path) {
+PopulationData population_data_from(LoadedProblem loaded) {
   if (!loaded.dosing_data) throw std::invalid_argument("population data need a model data set");
   const pk::DosingData& records = *loaded.dosing_data;
   const FitProblem& problem = loaded.problem;
@@ -39,16 +38,6 @@ PopulationData population_data_from(LoadedProblem loaded, const std::string& cov
   data.model_parameters = problem.parameters;
   for (const auto& block : problem.blocks) data.observables.push_back(block.name);
   data.covariate_names = records.covariate_names;
-
-  std::optional<CsvTable> table;
-  std::map<int, size_t> row_of_line;
-  std::vector<std::optional<size_t>> table_column(records.num_covariates());
-  if (!covariate_table_path.empty()) {
-    table = CsvTable::read_file(covariate_table_path);
-    for (size_t r = 0; r < table->row_count(); ++r) row_of_line[table->row_line(r)] = r;
-    for (size_t c = 0; c < records.num_covariates(); ++c)
-      table_column[c] = table->find_column(records.covariate_names[c]);
-  }
 
   // Observations of each subject (runs of one ID), in record order.
   const auto ranges = pk::subject_ranges(records);
@@ -90,10 +79,10 @@ PopulationData population_data_from(LoadedProblem loaded, const std::string& cov
         const int line = records.records[r].line;
         double value = records.covariate(r, c);
         std::string where = records.source + ":" + std::to_string(line);
-        if (table && table_column[c] && row_of_line.count(line)) {
-          const CsvCell& cell = table->cell(row_of_line[line], *table_column[c]);
-          where = UserError::location(records.source, cell.line, cell.column);
-          const std::string text(trimmed(cell.text));
+        {
+          // The cell as written: "." or empty is a missing covariate here, not NONMEM's 0.
+          where = UserError::location(records.source, line, records.cell_column(r, c));
+          const std::string& text = records.text(r, c);
           if (text.empty() || text == ".") {
             problem_text = where + ": error: covariate " + name + " is missing for subject " +
                            subject.id + " (the cell is '" + text + "')";
@@ -129,13 +118,12 @@ PopulationData population_data_from(LoadedProblem loaded, const std::string& cov
   return data;
 }
 
-PopulationData load_population_data(const std::string& model, const std::string& data_path,
+PopulationData load_population_data(const std::string& model, const io::CsvTable& data_table,
                                     const ModelDataOptions& options) {
   ModelDataOptions records_only = options;
   records_only.summary_columns = false;  // one row, one subject's observation
-  LoadedProblem loaded = load_model_problem(model, data_path, records_only);
-  PopulationData data =
-      population_data_from(std::move(loaded), is_tidy_tracer_csv(data_path) ? "" : data_path);
+  LoadedProblem loaded = load_model_problem(model, data_table, records_only);
+  PopulationData data = population_data_from(std::move(loaded));
   data.model_name = model;
   return data;
 }

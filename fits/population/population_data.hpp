@@ -1,7 +1,8 @@
-// From files to the subjects of a population fit: the one adapter between the data-set readers
-// and the population engine (when the readers move to io/, only this file changes).
+// From a data table to the subjects of a population fit: the one adapter between the records
+// (read by io/csv.hpp, converted by pk/dosing_records.hpp or fits/fit_data.hpp) and the
+// population engine.
 //
-// Reads a model and a NONMEM-style data set through fits::load_model_problem (observations,
+// Loads a model over a NONMEM-style data set through fits::load_model_problem (observations,
 // observable column, BLQ (M1), tidy tracer data, the model's parameters and bounds), splits the
 // observations into subjects (NONMEM's rule: a run of records with one ID) and reads each
 // subject's covariates (every data column that is not a standard NONMEM field) from the
@@ -50,12 +51,14 @@ struct PopulationData {
   std::vector<double> subject_covariates(size_t s, const std::vector<int>& used) const;
 };
 
-// Throws UserError (file:line:column) for bad data or model files.
-PopulationData load_population_data(const std::string& model, const std::string& data_path,
+// `data`: the data set as io::CsvTable::read_file(path, io::nonmem_dialect()) reads it (the
+// caller reads it; fits opens no file). Throws UserError (file:line:column) for bad data or
+// model files.
+PopulationData load_population_data(const std::string& model, const io::CsvTable& data,
                                     const ModelDataOptions& options);
 
-// The same from a problem already loaded (tests; the CLI uses load_population_data).
-// `covariate_table_path`: the CSV to read covariate cells from ("" for none).
-PopulationData population_data_from(LoadedProblem loaded, const std::string& covariate_table_path);
+// The same from a problem already loaded (tests; the CLI uses load_population_data). Covariate
+// cells are read from the records' extra columns as written ("." or empty: missing).
+PopulationData population_data_from(LoadedProblem loaded);
 
 }  // namespace onset::fits::population

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "io/csv.hpp"
 #include "pk/format.hpp"
 
 namespace onset::fits::population {
@@ -21,14 +22,6 @@ std::string cell(double value, int digits = 6) {
 // Full precision for tables that are read back by programs.
 std::string csv_number(double value) {
   return std::isfinite(value) ? format_number(value, 17) : "";
-}
-
-// A CSV field: quoted when it holds a comma, quote or line break.
-std::string csv_text(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 // NPDE columns only when computed (fits/population/npde.hpp).
@@ -248,11 +241,11 @@ std::string to_json_text(const PopulationSummary& s, bool include_tables) {
 
 void write_subjects_csv(const PopulationSummary& s, std::ostream& out) {
   out << "ID";
-  for (const auto& name : s.eta_names) out << "," << csv_text(name);
-  for (const auto& name : s.model_parameter_names) out << "," << csv_text(name);
+  for (const auto& name : s.eta_names) out << "," << io::csv_field(name);
+  for (const auto& name : s.model_parameter_names) out << "," << io::csv_field(name);
   out << ",OBJ,EBE_CONVERGED\n";
   for (const auto& subject : s.subjects) {
-    out << csv_text(subject.id);
+    out << io::csv_field(subject.id);
     for (double value : subject.eta) out << "," << csv_number(value);
     for (double value : subject.parameters) out << "," << csv_number(value);
     out << "," << csv_number(subject.objective) << "," << (subject.ebe_converged ? 1 : 0) << "\n";
@@ -264,8 +257,8 @@ void write_observations_csv(const PopulationSummary& s, std::ostream& out) {
   out << "ID,LINE,TIME,OBS,DV,PRED,IPRED,RES,IRES,IWRES,CWRES" << (npde ? ",EPRED,PDE,NPDE" : "")
       << "\n";
   for (const auto& row : s.observations) {
-    out << csv_text(row.id) << "," << row.line << "," << csv_number(row.time) << ","
-        << csv_text(row.observable) << "," << csv_number(row.dv) << "," << csv_number(row.pred)
+    out << io::csv_field(row.id) << "," << row.line << "," << csv_number(row.time) << ","
+        << io::csv_field(row.observable) << "," << csv_number(row.dv) << "," << csv_number(row.pred)
         << "," << csv_number(row.ipred) << "," << csv_number(row.res) << "," << csv_number(row.ires)
         << "," << csv_number(row.iwres) << "," << csv_number(row.cwres);
     if (npde)

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fits/fit_data.hpp"
+#include "tests/fits/data_table.hpp"
 
 namespace onset::fits {
 namespace {
@@ -48,7 +49,7 @@ std::string theoph_nonmem() {
 LoadedProblem theoph() {
   ModelDataOptions options;
   options.start = {{"KA", 1.5}, {"CL", 3}, {"V", 30}};
-  return load_model_problem("one_compartment_oral", theoph_nonmem(), options);
+  return load_model_problem("one_compartment_oral", data_table(theoph_nonmem()), options);
 }
 
 PerSubjectSummary fit_per_subject(int threads) {

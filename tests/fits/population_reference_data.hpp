@@ -13,6 +13,7 @@
 #include "fits/population/population_data.hpp"
 #include "fits/population/population_fit.hpp"
 #include "fits/population/population_spec.hpp"
+#include "tests/fits/data_table.hpp"
 
 namespace onset::fits::population::reference {
 
@@ -49,7 +50,7 @@ inline std::vector<std::vector<std::string>> read_rows(const std::string& path,
 inline PopulationProblem make_problem(const std::string& model, const std::string& data_path,
                                       const PopulationSpec& spec) {
   PopulationProblem problem;
-  problem.data = load_population_data(model, data_path, ModelDataOptions{});
+  problem.data = load_population_data(model, data_table(data_path), ModelDataOptions{});
   problem.model = build_population_model(spec, model, problem.data, &problem.data.notes);
   return problem;
 }

@@ -15,7 +15,8 @@
 
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
-#include "nca/input_error.hpp"
+#include "fits/input_error.hpp"
+#include "tests/fits/data_table.hpp"
 #include "pk/parallel.hpp"
 #include "tests/per_test_path.hpp"
 
@@ -85,7 +86,7 @@ std::vector<double> estimates(const FitSummary& summary, std::vector<double>* se
 TEST(TracerFit, LabelModelRecoversTheTruthIntactKineticsAreBiased) {
   // Data: predictions of the 111In label model at the truth, times (1 + 0.1 z).
   const std::string placeholder = write_tidy({});
-  LoadedProblem truth = load_model_problem("ev_pbpk_mouse", placeholder,
+  LoadedProblem truth = load_model_problem("ev_pbpk_mouse", data_table(placeholder),
                                            options_for(ModelDataOptions::Observe::kLabel, kTruth));
   std::vector<double> params;
   for (const auto& p : truth.problem.parameters) params.push_back(p.start);
@@ -99,7 +100,7 @@ TEST(TracerFit, LabelModelRecoversTheTruthIntactKineticsAreBiased) {
   const std::string path = write_tidy(values);
 
   FitOptions fit_options;
-  LoadedProblem label = load_model_problem("ev_pbpk_mouse", path,
+  LoadedProblem label = load_model_problem("ev_pbpk_mouse", data_table(path),
                                            options_for(ModelDataOptions::Observe::kLabel, kStart));
   FitSummary label_fit;
   Solve(fit_options, &label.problem, &label_fit);
@@ -108,7 +109,7 @@ TEST(TracerFit, LabelModelRecoversTheTruthIntactKineticsAreBiased) {
   ModelDataOptions intact_options = options_for(ModelDataOptions::Observe::kIntact, kStart);
   intact_options.start["phagocyte_degradation_rate"] = 0.25;
   intact_options.start["tissue_degradation_rate"] = 0.1;
-  LoadedProblem intact = load_model_problem("ev_pbpk_mouse", path, intact_options);
+  LoadedProblem intact = load_model_problem("ev_pbpk_mouse", data_table(path), intact_options);
   FitSummary intact_fit;
   Solve(fit_options, &intact.problem, &intact_fit);
 
@@ -171,7 +172,7 @@ TEST(TracerFit, SensitivitiesOfTheLabelModelMatchFiniteDifferences) {
     options.label =
         *models::read_label_table(std::string(ONSET_SOURCE_DIR) + "/data/tracers/labels.yaml")
              .find(name);
-    LoadedProblem loaded = load_model_problem("ev_pbpk_mouse", path, options);
+    LoadedProblem loaded = load_model_problem("ev_pbpk_mouse", data_table(path), options);
     std::vector<double> params;
     std::vector<int> wrt;
     for (size_t j = 0; j < loaded.problem.parameters.size(); ++j) {
@@ -209,7 +210,7 @@ TEST(TracerFit, SensitivitiesOfTheLabelModelMatchFiniteDifferences) {
 TEST(TracerFit, TidyDataWithoutALabelAreRefused) {
   const std::string path = write_tidy({});
   try {
-    load_model_problem("ev_pbpk_mouse", path,
+    load_model_problem("ev_pbpk_mouse", data_table(path),
                        options_for(ModelDataOptions::Observe::kUnset, kStart));
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
@@ -232,7 +233,7 @@ TEST(TracerFit, DataNotDecayCorrectedNeedDosesAtTimeZero) {
   ModelDataOptions options = options_for(ModelDataOptions::Observe::kLabel, kStart);
   options.decay_corrected = false;
   try {
-    load_model_problem("ev_pbpk_mouse", path, options);
+    load_model_problem("ev_pbpk_mouse", data_table(path), options);
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
     const std::string message = error.what();
@@ -240,7 +241,7 @@ TEST(TracerFit, DataNotDecayCorrectedNeedDosesAtTimeZero) {
     EXPECT_NE(message.find("decay"), std::string::npos) << message;
   }
   options.decay_corrected = true;  // decay-corrected: any dose time
-  EXPECT_NO_THROW(load_model_problem("ev_pbpk_mouse", path, options));
+  EXPECT_NO_THROW(load_model_problem("ev_pbpk_mouse", data_table(path), options));
   std::remove(path.c_str());
 }
 
