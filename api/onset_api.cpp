@@ -18,14 +18,14 @@
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
 #include "io/csv.hpp"
+#include "io/gnuplot.hpp"
+#include "io/output_file.hpp"
+#include "models/model_library.hpp"
 #include "nca/dataset.hpp"
 #include "nca/nca.hpp"
 #include "nca/options.hpp"
 #include "nca/report.hpp"
 #include "nca/sparse.hpp"
-#include "io/gnuplot.hpp"
-#include "io/output_file.hpp"
-#include "models/model_library.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
 #include "pk/format.hpp"
@@ -343,9 +343,9 @@ nlohmann::ordered_json fit(const FitRequest& request) {
   const std::string file = data.is_table() ? data.source : data.path;
   fits::LoadedProblem loaded = at_table_places(data, csv, file, [&] {
     try {
-      const io::CsvTable table =
-          data.is_table() ? io::CsvTable::parse(csv, data.source, io::nonmem_dialect())
-                          : io::CsvTable::read_file(data.path, io::nonmem_dialect());
+      const io::CsvTable table = data.is_table()
+                                     ? io::CsvTable::parse(csv, data.source, io::nonmem_dialect())
+                                     : io::CsvTable::read_file(data.path, io::nonmem_dialect());
       return fits::load_model_problem(request.model, table, data_options);
     } catch (const UserError&) {
       throw;
@@ -497,8 +497,8 @@ nlohmann::ordered_json nca(const NcaRequest& request) {
       std::string why;
       if (!sparse.IsValid(&why)) throw UserError({}, why);
       nca::write_sparse_report(
-          text, nca::run_sparse_nca(nca::read_sparse_observations(table, dataset), sparse),
-          sparse, nca::ReportFormat::kJson);
+          text, nca::run_sparse_nca(nca::read_sparse_observations(table, dataset), sparse), sparse,
+          nca::ReportFormat::kJson);
     } else {
       std::vector<nca::NcaResult> results;
       for (const nca::Profile& profile : nca::read_profiles(table, dataset))

@@ -338,8 +338,8 @@ double process_cpu_seconds() {
 // wall time, with cpu_ms_all_threads the CPU time of every thread per fit. Counter evals:
 // objective evaluations (residuals, with or without sensitivities) of the main fit.
 void fit_theoph(benchmark::State& state) {
-  fits::FitProblem problem =
-      fits::theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
+  fits::FitProblem problem = fits::theoph_problem(
+      io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
   fits::FitOptions options;
   for (auto _ : state) {
     fits::FitSummary summary;

@@ -374,9 +374,9 @@ int run(const FitArgs& args) {
         throw BadInput("--expr needs --x COL and --y COL");
       try {
         // The data file, read once here (fits takes the table, never a path).
-        loaded = fits::load_expression_problem(args.expression, args.x_column, args.y_column,
-                                               io::CsvTable::read_file(args.data), error, start,
-                                               fixed);
+        loaded =
+            fits::load_expression_problem(args.expression, args.x_column, args.y_column,
+                                          io::CsvTable::read_file(args.data), error, start, fixed);
       } catch (const fits::ExpressionError& e) {
         throw BadInput("--expr \"" + args.expression + "\": " + e.what());
       }
@@ -398,8 +398,9 @@ int run(const FitArgs& args) {
         data_options.tidy_dose_cmt = args.dose_cmt;
         apply_label(args, &data_options);
         if (*ci == fits::IntervalMethod::kProfile)
-          throw BadInput("--ci profile is not available for --population: use the covariance "
-                         "step's SEs (--cov) or --ci bootstrap (by subject)");
+          throw BadInput(
+              "--ci profile is not available for --population: use the covariance "
+              "step's SEs (--cov) or --ci bootstrap (by subject)");
         PopulationCliArgs population = args.population;  // with the options fit shares
         population.extras.plot = args.plot;
         population.extras.seed = args.seed;

@@ -10,14 +10,14 @@
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "io/csv.hpp"
+#include "io/interrupt.hpp"
+#include "io/output_file.hpp"
 #include "nca/dataset.hpp"
 #include "nca/input_error.hpp"
 #include "nca/nca.hpp"
 #include "nca/options.hpp"
 #include "nca/report.hpp"
 #include "nca/sparse.hpp"
-#include "io/interrupt.hpp"
-#include "io/output_file.hpp"
 
 namespace onset::cli {
 namespace {
@@ -145,7 +145,8 @@ void run(const NcaArgs& args) {
       interruptible_options.cancelled = [] { return io::interrupt_requested(); };
       try {
         for (const nca::Profile& profile : nca::read_profiles(table, dataset)) {
-          if (io::interrupt_requested()) throw CLI::RuntimeError(io::report_interrupted("onset nca"));
+          if (io::interrupt_requested())
+            throw CLI::RuntimeError(io::report_interrupted("onset nca"));
           results->push_back(nca::run_nca(profile, interruptible_options));
           any_analysed |= !results->back().excluded;
         }

@@ -274,8 +274,8 @@ pk::DosingData observation_table_to_dosing(const CsvTable& table, double dose, i
       if (given_cell(sd) || given_cell(sem)) {
         const auto column = given_cell(sd) ? *sd : *sem;
         sd_column = table.cell(r, column).column;
-        const double spread = cell_number(table, r, column,
-                                          given_cell(sd) ? "SD of the animals" : "SEM of the mean");
+        const double spread =
+            cell_number(table, r, column, given_cell(sd) ? "SD of the animals" : "SEM of the mean");
         if (!(spread >= 0))
           throw InputError(path, table.cell(r, column).line, table.cell(r, column).column,
                            "an SD or SEM must be >= 0");
@@ -291,11 +291,10 @@ pk::DosingData observation_table_to_dosing(const CsvTable& table, double dose, i
       observation.id = id;
       observation.time_h = cell_number(table, r, *time, "time");
       observation.cmt = dose_cmt;
-      observation.dv = missing ? kNaN
-                               : number_in(value, path, value_cell.line, value_cell.column, "DV");
+      observation.dv =
+          missing ? kNaN : number_in(value, path, value_cell.line, value_cell.column, "DV");
       observation.mdv = missing ? 1 : 0;
-      observation.column[static_cast<size_t>(pk::DosingField::kTime)] =
-          table.cell(r, *time).column;
+      observation.column[static_cast<size_t>(pk::DosingField::kTime)] = table.cell(r, *time).column;
       observation.column[static_cast<size_t>(pk::DosingField::kDv)] = value_cell.column;
       add(observation, {name, is_blq ? "1" : "0", n_text, sd_text},
           {organ_column, blq ? table.cell(r, *blq).column : 0, n_column, sd_column});
@@ -365,9 +364,8 @@ LoadedProblem load_model_problem(const std::string& model_name, const CsvTable& 
   }
   std::shared_ptr<pk::DosingData> data;
   if (table_form) {
-    data = std::make_shared<pk::DosingData>(
-        observation_table_to_dosing(source, options.tidy_dose, options.tidy_dose_cmt,
-                                    options.dose_per_kg, *model, with_label));
+    data = std::make_shared<pk::DosingData>(observation_table_to_dosing(
+        source, options.tidy_dose, options.tidy_dose_cmt, options.dose_per_kg, *model, with_label));
     const bool dose_column = role_column(source, "DOSE", {}).has_value();
     loaded.notes.push_back(
         std::string(tidy ? "tidy tracer data" : "observation table") + " converted: one dose " +

@@ -218,7 +218,8 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& source_name,
       const std::string& other = table.header_[d].text;
       if (dialect.case_insensitive_names ? iequals(other, name.text) : other == name.text) {
         throw InputError(source_name, name.line, name.column,
-                         "duplicate column name '" + name.text + "' in the header (also at column " +
+                         "duplicate column name '" + name.text +
+                             "' in the header (also at column " +
                              std::to_string(table.header_[d].column) + ")");
       }
     }

@@ -7,8 +7,8 @@
 // Accepted: RFC 4180 quoting ("a, b", "" inside quotes, a line break inside quotes), LF or CRLF
 // line ends, a UTF-8 byte order mark at the start (skipped), blank lines (skipped); with
 // CsvDialect::comment_lines, a line whose first non-blank character is '#' (skipped). Rejected
-// with an io::InputError (file:line:column): an empty file, a file that is UTF-16 or holds NUL bytes,
-// bytes that are not UTF-8, a line or file above the limits of io/text_input.hpp, an empty,
+// with an io::InputError (file:line:column): an empty file, a file that is UTF-16 or holds NUL
+// bytes, bytes that are not UTF-8, a line or file above the limits of io/text_input.hpp, an empty,
 // too long or duplicated header name or one with characters outside io::kLabelRule, a row with
 // a different number of cells than the header, an unterminated quote, and (unless
 // CsvDialect::require_rows is false) a header without rows.

@@ -1,5 +1,6 @@
-// From a CSV table (read by io/csv.hpp, whose errors are InputError too) to NCA inputs: the user's column choices, cell checks with file:line:column
-// errors, and grouping rows into one profile per subject (and group).
+// From a CSV table (read by io/csv.hpp, whose errors are InputError too) to NCA inputs: the user's
+// column choices, cell checks with file:line:column errors, and grouping rows into one profile per
+// subject (and group).
 //
 // Cells: numbers as C would read them ("1.5", "2e-3"); in the concentration column "", ".",
 // "NA" and "NaN" mean missing (the row is dropped with a note), and "BLQ", "BQL", "BLOQ",

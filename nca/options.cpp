@@ -37,7 +37,8 @@ NcaOptions nca_options(const NcaSettings& settings, const NcaSettingNames& names
   NcaOptions options;
   const auto route = parse_route(settings.route);
   if (!route)
-    throw UserError({}, "route: found '" + settings.route + "'", "bolus, infusion or extravascular");
+    throw UserError({}, "route: found '" + settings.route + "'",
+                    "bolus, infusion or extravascular");
   options.route = *route;
   options.infusion_duration = finite(settings.duration, names.duration);
   const auto auc = parse_auc_method(settings.auc);
@@ -78,10 +79,10 @@ NcaOptions nca_options(const NcaSettings& settings, const NcaSettingNames& names
   units.concentration = unit_of<ConcentrationUnit>(settings.conc_unit, parse_concentration_unit,
                                                    "concentration", concentrations);
   units.dose = unit_of<MassUnit>(settings.dose_unit, parse_mass_unit, "dose", "g, mg, ug, ng, pg");
-  units.output_time = settings.output_time_unit.empty()
-                          ? units.time
-                          : unit_of<TimeUnit>(settings.output_time_unit, parse_time_unit, "time",
-                                              times);
+  units.output_time =
+      settings.output_time_unit.empty()
+          ? units.time
+          : unit_of<TimeUnit>(settings.output_time_unit, parse_time_unit, "time", times);
   units.output_concentration =
       settings.output_conc_unit.empty()
           ? units.concentration

@@ -7,9 +7,9 @@
 #include <limits>
 #include <optional>
 
+#include "io/csv.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
-#include "io/csv.hpp"
 #include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
@@ -143,9 +143,9 @@ DosingData dosing_data_from_table(const io::CsvTable& table) {
       bool bad = false;
       auto value = parse_number(text, &bad);
       if (bad)
-        throw DosingDataError(source, line_number, record.column[f],
-                              std::string(kFieldNames[f]) + " must be a number, found '" +
-                                  io::excerpt(text) + "'");
+        throw DosingDataError(
+            source, line_number, record.column[f],
+            std::string(kFieldNames[f]) + " must be a number, found '" + io::excerpt(text) + "'");
       return value;
     };
     auto integer = [&](size_t f, int fallback) {

@@ -1,6 +1,8 @@
 // `onset fit` reads its data file once: io's CSV reader reads it into a table, and the records
 // (with their extra columns: observable, BLQ, n, SD) are built from that table, for NONMEM data
 // sets and for tidy tracer data alike; fits itself opens no file.
+#include "fits/fit_data.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "fits/fit_data.hpp"
 #include "io/input_file.hpp"
 #include "models/tracer_labels.hpp"
 #include "tests/fits/data_table.hpp"

@@ -13,8 +13,8 @@
 
 #include "fits/dosing_predictor.hpp"
 #include "fits/fit.hpp"
-#include "io/csv.hpp"
 #include "fits/theoph_problem.hpp"
+#include "io/csv.hpp"
 
 namespace onset::fits {
 namespace {
@@ -38,7 +38,8 @@ std::map<std::string, std::pair<double, double>> read_reference() {
 TEST(TheophFit, MatchesNls) {
   const auto reference = read_reference();
   ASSERT_EQ(reference.size(), 11u);
-  FitProblem problem = theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
+  FitProblem problem =
+      theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
   FitOptions options;
   FitSummary summary;
   const auto begin = std::chrono::steady_clock::now();
@@ -111,7 +112,8 @@ TEST(TheophFit, IntervalsMatchR) {
         Case{IntervalMethod::kProfile, IntervalCalibration::kAsymptotic, "profile_chisq", 1e-5},
         Case{IntervalMethod::kWald, IntervalCalibration::kStudentT, "wald_t", 1e-7},
         Case{IntervalMethod::kWald, IntervalCalibration::kAsymptotic, "wald_z", 1e-7}}) {
-    FitProblem problem = theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
+    FitProblem problem =
+        theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
     FitOptions options;
     options.intervals = test.method;
     options.calibration = test.calibration;
@@ -145,7 +147,8 @@ TEST(TheophFit, IntervalsMatchR) {
 TEST(TheophFit, SensitivitiesMatchTheClosedForm) {
   // CVODES forward sensitivities of CP against derivatives of the closed form
   // CP = D KA / (V (KA - k)) (exp(-k t) - exp(-KA t)), k = CL / V.
-  FitProblem problem = theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
+  FitProblem problem =
+      theoph_problem(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv"));
   auto& predictor = *problem.predictor;
   const std::vector<double> params = {1.5, 2.6, 33, 0};
   const std::vector<int> wrt = {0, 1, 2};
@@ -156,7 +159,8 @@ TEST(TheophFit, SensitivitiesMatchTheClosedForm) {
   // one_compartment_oral is linear: the exact (matrix exponential) path.
   EXPECT_NE(predictor.gradient_method().find("exact"), std::string::npos);
   // Dose of each observation: Dose x Wt of its subject (from the data file).
-  const io::CsvTable table = io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
+  const io::CsvTable table =
+      io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/theoph.csv");
   ASSERT_EQ(table.row_count(), n);
   auto closed_form = [](double dose, double t, double ka, double cl, double v) {
     const double k = cl / v;

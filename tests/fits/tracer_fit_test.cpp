@@ -16,8 +16,8 @@
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
 #include "fits/input_error.hpp"
-#include "tests/fits/data_table.hpp"
 #include "pk/parallel.hpp"
+#include "tests/fits/data_table.hpp"
 #include "tests/per_test_path.hpp"
 
 namespace onset::fits {

@@ -72,9 +72,10 @@ TEST(NcaInput, NonNumericCellGivesLineAndColumn) {
 }
 
 TEST(NcaInput, NegativeConcentrationIsAnError) {
-  EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,-0.5\n"); }),
-            "data.csv:2:5: error: negative concentration -0.5 in column 'CONC': expected a value >= 0, "
-            "BLQ, or empty for missing");
+  EXPECT_EQ(
+      error_of([] { read("ID,TIME,CONC\n1,0,-0.5\n"); }),
+      "data.csv:2:5: error: negative concentration -0.5 in column 'CONC': expected a value >= 0, "
+      "BLQ, or empty for missing");
 }
 
 TEST(NcaInput, RaggedRowIsAnError) {
@@ -83,15 +84,17 @@ TEST(NcaInput, RaggedRowIsAnError) {
 }
 
 TEST(NcaInput, UnsortedTimesWithinASubjectAreAnError) {
-  EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,0\n1,2,5\n1,1,3\n"); }),
-            "data.csv:4: error: time 1 for subject '1' is earlier than 2 on line 3: expected the rows "
-            "of each subject sorted by time");
+  EXPECT_EQ(
+      error_of([] { read("ID,TIME,CONC\n1,0,0\n1,2,5\n1,1,3\n"); }),
+      "data.csv:4: error: time 1 for subject '1' is earlier than 2 on line 3: expected the rows "
+      "of each subject sorted by time");
 }
 
 TEST(NcaInput, DuplicateTimesWithinASubjectAreAnError) {
-  EXPECT_EQ(error_of([] { read("ID,TIME,CONC\n1,0,0\n1,1,5\n1,1,3\n"); }),
-            "data.csv:4: error: duplicate time 1 for subject '1' (also on line 3): expected one sample "
-            "per time");
+  EXPECT_EQ(
+      error_of([] { read("ID,TIME,CONC\n1,0,0\n1,1,5\n1,1,3\n"); }),
+      "data.csv:4: error: duplicate time 1 for subject '1' (also on line 3): expected one sample "
+      "per time");
 }
 
 TEST(NcaInput, SameTimeInDifferentSubjectsIsFine) {
@@ -104,9 +107,10 @@ TEST(NcaInput, DoseChangingWithinASubjectIsAnError) {
   DatasetOptions options = standard_columns();
   options.columns.dose = "AMT";
   options.dose.reset();
-  EXPECT_EQ(error_of([&] { read("ID,TIME,CONC,AMT\n1,0,0,100\n1,1,5,50\n", options); }),
-            "data.csv:3: error: dose 50 for subject '1' differs from 100 on line 2: expected a single "
-            "dose per subject");
+  EXPECT_EQ(
+      error_of([&] { read("ID,TIME,CONC,AMT\n1,0,0,100\n1,1,5,50\n", options); }),
+      "data.csv:3: error: dose 50 for subject '1' differs from 100 on line 2: expected a single "
+      "dose per subject");
   EXPECT_EQ(read("ID,TIME,CONC,AMT\n1,0,0,100\n1,1,5,.\n", options).front().dose, 100);
 }
 

@@ -66,8 +66,8 @@ std::vector<Profile> load(const Dataset& dataset) {
   DatasetOptions options;
   options.columns = dataset.columns;
   options.dose = dataset.dose;
-  return read_profiles(io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/" + dataset.file),
-                       options);
+  return read_profiles(
+      io::CsvTable::read_file(std::string(ONSET_SHARED_DIR) + "/data/" + dataset.file), options);
 }
 
 NcaOptions options_for(const Dataset& dataset, AucMethod method) {
