@@ -2,6 +2,7 @@
 // (with their extra columns: observable, BLQ, n, SD) are built from that table, for NONMEM data
 // sets and for tidy tracer data alike; fits itself opens no file.
 #include "fits/fit_data.hpp"
+#include "fits/input_error.hpp"
 
 #include <gtest/gtest.h>
 
