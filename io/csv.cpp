@@ -101,8 +101,7 @@ std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std
     } else if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
       ++column;  // the '\n' ends the record
     } else if (ch == '\n' || ch == '\r') {
-      if (record_has_content || !cell.text.empty()) {
-        record_has_content = true;
+      if (record_has_content) {  // a line of spaces and tabs only is blank
         finish_cell();
       } else {
         cell = CsvCell{};
@@ -123,8 +122,7 @@ std::vector<std::vector<CsvCell>> split_records(std::string_view text, const std
     throw InputError(source, quote_line, quote_column,
                      "unterminated quoted cell: expected a closing '\"'");
   }
-  if (record_has_content || !cell.text.empty()) {
-    record_has_content = true;
+  if (record_has_content) {
     finish_cell();
     finish_record();
   }
