@@ -16,10 +16,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/format.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/parallel.hpp"
 #include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"

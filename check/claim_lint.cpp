@@ -15,11 +15,11 @@
 #include "check/data_dir.hpp"
 #include "check/marker_catalogue.hpp"
 #include "check/yaml_support.hpp"
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::check {

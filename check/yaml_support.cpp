@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
@@ -148,11 +149,6 @@ Citation parse_citation(const std::string& file, const YAML::Node& node, const s
   return c;
 }
 
-std::string format(double value) {
-  std::ostringstream out;
-  out.precision(15);
-  out << value;
-  return out.str();
-}
+std::string format(double value) { return format_number(value, 15); }
 
 }  // namespace onset::check::yaml_support

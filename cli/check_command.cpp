@@ -16,10 +16,10 @@
 #include "check/report_json.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
+#include "io/format.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/user_error.hpp"
 
 namespace onset::cli {

@@ -37,11 +37,11 @@
 #include "fits/fit_data.hpp"
 #include "fits/fit_plot.hpp"
 #include "fits/per_subject.hpp"
+#include "io/format.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "models/tracer_labels.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::cli {
@@ -395,8 +395,9 @@ int run(const FitArgs& args) {
         data_options.tidy_dose_cmt = args.dose_cmt;
         apply_label(args, &data_options);
         if (*ci == fits::IntervalMethod::kProfile)
-          throw BadInput("--ci profile is not available for --population: use the covariance "
-                         "step's SEs (--cov) or --ci bootstrap (by subject)");
+          throw BadInput(
+              "--ci profile is not available for --population: use the covariance "
+              "step's SEs (--cov) or --ci bootstrap (by subject)");
         PopulationCliArgs population = args.population;  // with the options fit shares
         population.extras.plot = args.plot;
         population.extras.seed = args.seed;

@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
 #include "models/units.hpp"
@@ -48,12 +49,6 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
   return out;
-}
-
-std::string format_number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
 }
 
 std::string describe(const YAML::Node& node) {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/integrator.hpp"
 #include "pk/sundials_support.hpp"
 

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <unsupported/Eigen/MatrixFunctions>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/linear_propagation.hpp"
 #include "pk/onset_bdf.hpp"
 #include "pk/sundials_support.hpp"

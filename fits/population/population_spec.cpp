@@ -8,9 +8,9 @@
 #include <limits>
 #include <set>
 
+#include "io/format.hpp"
 #include "models/model_file.hpp"
 #include "models/yaml_limits.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 #include "pk/user_error.hpp"
 
