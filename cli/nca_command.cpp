@@ -169,7 +169,8 @@ void run(const NcaArgs& args) {
       interruptible_options.cancelled = [] { return io::interrupt_requested(); };
       try {
         for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
-          if (io::interrupt_requested()) throw CLI::RuntimeError(io::report_interrupted("onset nca"));
+          if (io::interrupt_requested())
+            throw CLI::RuntimeError(io::report_interrupted("onset nca"));
           results->push_back(fits::run_nca(profile, interruptible_options));
           any_analysed |= !results->back().excluded;
         }
@@ -191,9 +192,8 @@ void run(const NcaArgs& args) {
   } else {
     try {
       io::write_file_atomically(args.output, write, {args.file});
-    } catch (const std::runtime_error& error) {
-      std::cerr << "onset nca: " << error.what() << '\n';
-      throw CLI::RuntimeError(kExitBadInput);  // an output that cannot (or must not) be written
+    } catch (const std::exception& error) {  // io::OutputError: cannot (or must not) be written
+      throw CLI::RuntimeError(report_failure("onset nca", error));
     }
   }
   if (!any_analysed) {

@@ -262,8 +262,7 @@ int run(const SimulateArgs& args) {
     if (args.atol) options.solver.atol = *args.atol;
     check_limits(*model, data, grid, request_rows(args, grid), args.threads);
   } catch (const std::exception& error) {  // ModelFileError, DosingDataError, BadInput
-    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
 
   pk::DosingResult result;
@@ -273,8 +272,7 @@ int run(const SimulateArgs& args) {
     result.backend_used = simulator.backend_used();
     result.backend_reason = simulator.backend_reason();
   } catch (const std::exception& error) {  // std::invalid_argument
-    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   pk::DosingRequest request;
   request.grid_times_h = grid;
@@ -375,8 +373,7 @@ int run(const SimulateArgs& args) {
   try {
     io::write_file_atomically(args.out, write, {args.model, args.data});
   } catch (const std::exception& error) {
-    std::cerr << prefix << error.what() << '\n';
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   return kExitSuccess;
 }

@@ -169,8 +169,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
         !refusal.empty())
       throw BadInput("--replicates " + std::to_string(args.replicates) + ": " + refusal);
   } catch (const std::exception& error) {
-    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   population::PopulationSimulation sim;
   {
@@ -185,8 +184,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
       population::simulate_population(problem, point, options, &sim);
     } catch (const std::exception& error) {
       if (io::interrupt_requested()) return io::report_interrupted("onset simulate");
-      if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << "\n";
-      return kExitBadInput;
+      return report_failure("onset simulate", error);
     }
     if (io::interrupt_requested()) return io::report_interrupted("onset simulate");
   }
@@ -234,8 +232,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
       io::write_file_atomically(out, write, inputs);
     }
   } catch (const std::exception& error) {
-    std::cerr << prefix << error.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   return kExitSuccess;
 }
