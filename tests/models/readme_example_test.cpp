@@ -64,11 +64,14 @@ TEST(ReadmeExample, ParticlesLeaveOnlyByTheRenalRoute) {
   const auto model = readme_model();
   ASSERT_NE(model, nullptr);
   const auto p = model->default_parameters();
-  const double clr = p[static_cast<size_t>(model->parameter_index("CLR"))];
+  // Parameters keep their declared units (CLR in mL/min); the model folds the factors in.
+  const size_t i_clr = static_cast<size_t>(model->parameter_index("CLR"));
+  ASSERT_EQ(model->parameters()[i_clr].unit, "mL/min");
+  const double clr_l_per_h = p[i_clr] * 60.0 / 1000.0;
   const double vp = p[static_cast<size_t>(model->parameter_index("VP"))];
-  EXPECT_NEAR(clr, 6.0, 1e-12);  // 100 mL/min in L/h
+  EXPECT_NEAR(clr_l_per_h, 6.0, 1e-12);  // 100 mL/min
   EXPECT_NEAR(vp, 3.0, 1e-12);
-  const double k_renal = clr / vp;
+  const double k_renal = clr_l_per_h / vp;
   const double dose = 1e13;
   pk::Regimen regimen{{{0, 0, dose, 1}}, {}};
   pk::SimulationRequest request;
