@@ -18,6 +18,7 @@
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
 #include "io/csv.hpp"
+#include "io/format.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
@@ -28,7 +29,6 @@
 #include "nca/sparse.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::api {
@@ -37,12 +37,7 @@ namespace {
 
 // ---- tables --------------------------------------------------------------------------------
 
-std::string number_cell(double value) {
-  if (std::isnan(value)) return {};
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
+std::string number_cell(double value) { return format_exact(value); }
 
 // The 0-based index of the cell that starts at 1-based character `column` of `line_text`.
 size_t cell_at(std::string_view line_text, int column) {

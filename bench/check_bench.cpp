@@ -8,10 +8,10 @@
 
 #include "check/check.hpp"
 #include "check/claim.hpp"
-#include "check/data_dir.hpp"
+#include "io/data_dir.hpp"
 
 int main(int argc, char** argv) {
-  std::string claim_file = (onset::check::data_dir() / "claims" / "case-report-4h.yaml").string();
+  std::string claim_file = (onset::io::data_dir() / "claims" / "case-report-4h.yaml").string();
   onset::check::CheckOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

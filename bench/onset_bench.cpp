@@ -19,6 +19,7 @@
 #include "fits/ev_biodistribution_problem.hpp"
 #include "fits/fit.hpp"
 #include "fits/theoph_problem.hpp"
+#include "io/environment.hpp"
 #include "models/model_file.hpp"
 #include "models/model_library.hpp"
 #include "models/reference_problems.hpp"
@@ -478,7 +479,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const pk::MpiSession mpi(&argc, &argv);
+  const pk::MpiSession mpi(&argc, &argv, {io::launched_by_mpi(), io::mpi_plugin_path()});
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

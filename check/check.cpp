@@ -16,10 +16,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/format.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/parallel.hpp"
 #include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"
@@ -47,7 +47,10 @@ bool CheckOptions::IsValid(std::string* why) const {
   if (!(unlikely_below > 0 && unlikely_below < 1)) return bad("unlikely_below must be in (0, 1)");
   if (grid_points < 2) return bad("grid_points must be at least 2");
   if (best_case_evaluations < 10) return bad("best_case_evaluations must be at least 10");
-  if (!(rtol > 0) || !(atol > 0)) return bad("rtol and atol must be positive");
+  if (!(rtol > 0 && rtol < 1))
+    return bad("rtol = " + onset::format_number(rtol) + " is not a relative tolerance in (0, 1)");
+  if (!(atol > 0) || !std::isfinite(atol))
+    return bad("atol = " + onset::format_number(atol) + " is not a positive finite tolerance");
   if (tipping_points < 0) return bad("tipping_points must be >= 0");
   if (chunk_draws < 1) return bad("chunk_draws must be at least 1");
   if (onset_sample < 1) return bad("onset_sample must be at least 1");
@@ -294,27 +297,8 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   }
   s.onset_grid.push_back(check.horizon_h);
   s.solver.rtol = options.rtol;
-  s.solver.atol = options.atol;
-  if (const char* b = std::getenv("ONSET_CHECK_BACKEND")) {
-    if (auto parsed = pk::parse_backend(b)) s.solver.backend = *parsed;
-  }
-  // Experiment overrides: finite numbers in range or the run stops (a NaN or 0 would pass
-  // silently through atof).
-  auto tolerance = [](const char* variable, double current, bool below_one) {
-    const char* text = std::getenv(variable);
-    if (text == nullptr) return current;
-    char* end = nullptr;
-    const double value = std::strtod(text, &end);
-    const bool whole = end != text && *end == '\0';
-    if (!whole || !std::isfinite(value) || (below_one ? !(value > 0 && value < 1) : value < 0))
-      throw UserError(std::string("environment variable ") + variable,
-                      "'" + std::string(text).substr(0, 40) + "' is not a usable tolerance",
-                      below_one ? "a number in (0, 1)" : "a number >= 0",
-                      std::string("unset it or give e.g. ") + variable + "=1e-6");
-    return value;
-  };
-  s.solver.rtol = tolerance("ONSET_CHECK_RTOL", s.solver.rtol, true);
-  s.solver.atol = tolerance("ONSET_CHECK_ATOL", s.solver.atol, false);
+  s.solver.atol = options.atol;  // atol_per_state above (options.atol x each state's scale) rules
+  s.solver.backend = options.backend;
   return s;
 }
 
@@ -1467,7 +1451,7 @@ void check_memory(const Claim& claim, const CheckOptions& options) {
           " of solver workspace for a " + std::to_string(largest_states) + "-state model, and " +
           pk::format_bytes(onset_bytes) + " of onset times",
       "use fewer --threads, or fewer --draws");
-  if (!refusal.empty()) throw std::invalid_argument(refusal);
+  if (!refusal.empty()) throw UserError({}, refusal);
 }
 
 }  // namespace
@@ -1498,7 +1482,7 @@ std::optional<double> OnsetProbe::onset(const std::vector<double>& values) {
 
 CheckReport run_check(const Claim& claim, const CheckOptions& options) {
   std::string why;
-  if (!options.IsValid(&why)) throw std::invalid_argument("check options: " + why);
+  if (!options.IsValid(&why)) throw UserError({}, "check options: " + why);
   check_memory(claim, options);
   const auto start = std::chrono::steady_clock::now();
   CheckReport report;

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "check/claim.hpp"
+#include "pk/solver_options.hpp"
 
 namespace onset::check {
 
@@ -77,9 +78,11 @@ struct CheckOptions {
   int best_case_evaluations = 600;
   // Assumptions examined for tipping points (largest |elasticity| first).
   int tipping_points = 3;
-  // Integrator tolerances for every simulation of the check: relative, and absolute as a
-  // fraction of each state's scale (the largest dose in that state's unit, else
-  // max(1, |initial value|)), so that 1e13-particle states are not solved to 1e-12 particles.
+  // Integrator of every simulation of the check (`onset check --backend`), and its tolerances
+  // (`--rtol`, `--atol`): relative, in (0, 1), and absolute as a fraction of each state's
+  // scale (the largest dose in that state's unit, else max(1, |initial value|)), so that
+  // 1e13-particle states are not solved to 1e-12 particles; > 0.
+  pk::Backend backend = pk::Backend::kAuto;
   double rtol = 1e-6;
   double atol = 1e-9;
   // Called from worker 0 now and then with (draws done, draws total) of the current check;
@@ -184,11 +187,10 @@ struct EffectReport {
   }
 };
 
-enum class CheckStatus { kSuccess, kFailed };
-
+// What happened. run_check returns a report only when every check ran (a simulation that
+// fails inside the Monte Carlo is counted in CheckResult::failed_simulations); anything that
+// stops the run is thrown instead, so there is no failed report to inspect.
 struct CheckReport {
-  CheckStatus status = CheckStatus::kSuccess;
-  std::string message;
   uint64_t seed = 0;
   size_t draws = 0;
   double unlikely_below = 0.05;
@@ -218,9 +220,11 @@ class OnsetProbe {
   std::unique_ptr<Impl> impl_;
 };
 
-// Runs every check of the claim. Throws std::invalid_argument for bad options or a claim that
-// does not fit its models (unknown parameter, observable or compartment; incompatible units),
-// with the claim file's line.
+// Runs every check of the claim. Throws onset::UserError for options that fail IsValid, a run
+// whose memory estimate exceeds pk::RunLimits, or a claim that does not fit its models (unknown
+// parameter, observable or compartment; incompatible units; with the claim file's line); any
+// other exception (a failure of the numerics outside the Monte Carlo draws) is an analysis
+// failure.
 CheckReport run_check(const Claim& claim, const CheckOptions& options);
 
 }  // namespace onset::check

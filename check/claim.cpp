@@ -9,15 +9,15 @@
 #include <sstream>
 
 #include "check/clinical_scores.hpp"
-#include "check/data_dir.hpp"
-#include "check/yaml_support.hpp"
+#include "io/data_dir.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/yaml.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::check {
 
-namespace ys = yaml_support;
+namespace ys = io::yaml;
 
 std::string Assumption::source_text() const {
   std::string text;
@@ -165,7 +165,7 @@ struct Reader {
     require_identifier(root["id"], "a claim id", claim.id);
     claim.title = text(root, "title");
     claim.statement = text(root, "statement", true);
-    if (root["source"]) claim.source = ys::parse_citation(file, root["source"], "");
+    if (root["source"]) claim.source = io::parse_citation(file, root["source"], "");
     if (const YAML::Node subject = root["subject"]) {
       ys::require_keys(file, subject, {"species", "weight_kg", "sex", "age_years", "condition"},
                        "subject");
@@ -233,7 +233,7 @@ struct Reader {
       prior->quantile_low = lo;
       prior->quantile_high = hi;
     }
-    if (node["citation"]) prior->citation = ys::parse_citation(file, node["citation"], "");
+    if (node["citation"]) prior->citation = io::parse_citation(file, node["citation"], "");
     if (node["assumption"]) prior->assumption = text(node, "assumption");
     if (node["derivation"]) prior->derivation = text(node, "derivation");
     if (defining && prior->unit.empty()) fail(node, "missing 'unit'");
@@ -622,7 +622,7 @@ struct Reader {
       effect.statement = text(e, "statement", true);
       effect.measurable = text(e, "measurable");
       if (e["measurable_citation"]) {
-        effect.measurable_citation = ys::parse_citation(file, e["measurable_citation"], "");
+        effect.measurable_citation = io::parse_citation(file, e["measurable_citation"], "");
       }
       effect.within_h = ys::get_number(file, e, "within_h");
       if (!(effect.within_h > 0)) fail(e["within_h"], "expected a positive time window");
@@ -650,25 +650,38 @@ struct Reader {
 
 Claim parse_claim(const std::string& text, const std::string& file_name,
                   const std::filesystem::path& base_dir, const std::filesystem::path& priors_dir) {
-  Reader reader;
-  reader.file = file_name;
-  reader.base_dir = base_dir;
-  reader.priors_dir = priors_dir.empty() ? data_dir() / "priors" : priors_dir;
-  const YAML::Node root = ys::load(text, file_name);
-  if (root.IsNull() && root.Mark().is_null())
-    throw PriorFileError(file_name, 1, 1,
-                         "the claim file is empty (nothing but blank lines or comments): expected "
-                         "a map with id, statement, subject, effects, ...");
-  if (!root.IsMap()) ys::fail(file_name, root, "expected a claim: a map with id, statement, ...");
-  reader.claim.file = file_name;
-  reader.parse_header(root);
-  reader.parse_assumptions(root["assumptions"]);
-  reader.parse_effects(root["effects"]);
-  return std::move(reader.claim);
+  try {
+    Reader reader;
+    reader.file = file_name;
+    reader.base_dir = base_dir;
+    reader.priors_dir = priors_dir.empty() ? io::data_dir() / "priors" : priors_dir;
+    const YAML::Node root = ys::load(text, file_name);
+    if (root.IsNull() && root.Mark().is_null())
+      throw ClaimFileError(file_name, 1, 1,
+                           "the claim file is empty (nothing but blank lines or comments): "
+                           "expected a map with id, statement, subject, effects, ...");
+    if (!root.IsMap()) ys::fail(file_name, root, "expected a claim: a map with id, statement, ...");
+    reader.claim.file = file_name;
+    reader.parse_header(root);
+    reader.parse_assumptions(root["assumptions"]);
+    reader.parse_effects(root["effects"]);
+    return std::move(reader.claim);
+  } catch (const ClaimFileError&) {
+    throw;
+  } catch (const PriorFileError&) {  // a prior file the claim uses: its own error
+    throw;
+  } catch (const io::yaml::YamlFileError& error) {  // the claim file, through the YAML helpers
+    throw ClaimFileError(error);
+  }
 }
 
 Claim load_claim(const std::filesystem::path& file, const std::filesystem::path& priors_dir) {
-  const std::string text = ys::read_file(file, "claim file");
+  std::string text;
+  try {
+    text = ys::read_file(file, "claim file");
+  } catch (const io::yaml::YamlFileError& error) {
+    throw ClaimFileError(error);
+  }
   Claim claim = parse_claim(text, file.string(), file.parent_path(), priors_dir);
   claim.input_files.insert(claim.input_files.begin(), file.string());
   return claim;

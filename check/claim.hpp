@@ -6,7 +6,8 @@
 //
 // Reading a claim resolves every prior reference against data/priors (for the subject's
 // species), applies the claim's overrides, and derives clinical bounds (e.g. baseline
-// bilirubin from a MELD score); errors are PriorFileError with file:line:column.
+// bilirubin from a MELD score); errors in the claim file are ClaimFileError, errors in a prior
+// file it uses PriorFileError, both with file:line:column.
 #pragma once
 
 #include <filesystem>
@@ -14,10 +15,30 @@
 #include <string>
 #include <vector>
 
-#include "check/priors.hpp"
+#include "io/priors.hpp"
 #include "pk/trajectory.hpp"
 
 namespace onset::check {
+
+// The data-file types a claim is made of, read by io/ (io/priors.hpp), in check's vocabulary.
+using io::Citation;
+using io::Interval;
+using io::known_species;
+using io::Prior;
+using io::PriorFileError;
+using io::PriorSet;
+
+// A claim file that breaks a limit or does not follow the schema: where (file:line:column,
+// 1-based) and what was expected. The YAML helpers' errors (io/yaml.hpp) met while reading the
+// claim become this type with the same place and message; an error in a prior file the claim
+// names stays a PriorFileError.
+class ClaimFileError : public io::yaml::YamlFileError {
+ public:
+  ClaimFileError(std::string file, int line, int column, std::string message)
+      : YamlFileError(std::move(file), line, column, std::move(message)) {}
+  explicit ClaimFileError(const io::yaml::YamlFileError& error)
+      : ClaimFileError(error.file(), error.line(), error.column(), error.reason()) {}
+};
 
 // An uncertain input of a check: its distribution, plausible range (the best-case box), unit
 // and source. Either a prior from data/priors (possibly overridden by the claim), a prior the
@@ -159,7 +180,8 @@ struct Claim {
 // priors). A model is a library model (its name, an identifier of io/names.hpp) or a model file
 // given relative to the claim file, inside the claim's folder (no absolute path, no "..", no
 // symbolic link leading out: io::resolve_inside_folder). The claim's id and its effects' ids
-// are identifiers. Throws PriorFileError with file:line:column.
+// are identifiers. Throws ClaimFileError (the claim file) or PriorFileError (a prior file),
+// with file:line:column; a model file's error is its own (models::ModelFileError).
 Claim load_claim(const std::filesystem::path& file, const std::filesystem::path& priors_dir = {});
 Claim parse_claim(const std::string& text, const std::string& file_name,
                   const std::filesystem::path& base_dir, const std::filesystem::path& priors_dir);

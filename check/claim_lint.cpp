@@ -12,19 +12,19 @@
 #include <set>
 
 #include "check/claim.hpp"
-#include "check/data_dir.hpp"
 #include "check/marker_catalogue.hpp"
-#include "check/yaml_support.hpp"
+#include "io/data_dir.hpp"
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/yaml.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::check {
 
-namespace ys = yaml_support;
+namespace ys = io::yaml;
 
 std::string LintFinding::text() const {
   std::string line = where.empty() ? "" : where + ": ";
@@ -728,7 +728,7 @@ std::vector<LintFinding> lint_claim_text(const std::string& text, const std::str
                                          const std::filesystem::path& base_dir,
                                          const LintOptions& options) {
   const std::filesystem::path priors =
-      options.priors_dir.empty() ? data_dir() / "priors" : options.priors_dir;
+      options.priors_dir.empty() ? io::data_dir() / "priors" : options.priors_dir;
   Linter linter(file_name, base_dir, priors);
   return linter.run(text);
 }

@@ -10,13 +10,14 @@
 #include <sstream>
 #include <vector>
 
+#include "check/claim.hpp"
 #include "check/claim_lint.hpp"
-#include "check/data_dir.hpp"
 #include "check/marker_catalogue.hpp"
-#include "check/priors.hpp"
-#include "check/yaml_support.hpp"
+#include "io/data_dir.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/priors.hpp"
+#include "io/yaml.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
 #include "pk/text_input.hpp"
@@ -25,7 +26,7 @@ namespace onset::check {
 
 namespace {
 
-std::string fmt(double value) { return yaml_support::format(value); }
+std::string fmt(double value) { return io::yaml::format(value); }
 
 [[noreturn]] void bad(const std::string& option, const std::string& problem,
                       const std::string& expected = {}, const std::string& fix = {}) {
@@ -302,7 +303,7 @@ std::string write_claim_scaffold(const ScaffoldRequest& q, const std::string& ou
   if (!q.sex.empty() && q.sex != "male" && q.sex != "female")
     bad("--sex", "'" + io::excerpt(q.sex) + "' is not a sex the priors know", "male or female");
   const std::filesystem::path priors_dir =
-      priors_dir_in.empty() ? data_dir() / "priors" : priors_dir_in;
+      priors_dir_in.empty() ? io::data_dir() / "priors" : priors_dir_in;
   PriorIndex priors(priors_dir, q.species, q.sex);
   const PriorSet* family = priors.family(marker->model);
   if (family == nullptr)

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/format.hpp"
+
 namespace onset::check {
 
 namespace {
@@ -46,12 +48,7 @@ int points(double value, double cut1, double cut2, bool higher_is_worse) {
   return value > cut2 ? 1 : (value >= cut1 ? 2 : 3);
 }
 
-std::string num(double x) {
-  std::ostringstream out;
-  out.precision(4);
-  out << x;
-  return out.str();
-}
+std::string num(double x) { return format_number(x, 4); }
 
 }  // namespace
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::check {
 

@@ -16,10 +16,10 @@
 #include "check/report_json.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
+#include "io/format.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/user_error.hpp"
 
 namespace onset::cli {
@@ -34,6 +34,9 @@ struct CheckArgs {
   std::string format = "text";
   std::string report;
   double unlikely_below = 0.05;
+  std::string backend = "auto";
+  double rtol = check::CheckOptions{}.rtol;
+  double atol = check::CheckOptions{}.atol;
 };
 
 std::string fmt(double v) { return onset::format_number(v, 3); }
@@ -94,18 +97,16 @@ int run(const CheckArgs& args) {
   check::Claim claim;
   try {
     claim = check::load_claim(args.claim);
-  } catch (const UserError& error) {  // PriorFileError, or no data/ folder
-    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
-    return kExitBadInput;
+  } catch (const std::exception& error) {  // ClaimFileError, PriorFileError, no data/ folder
+    return report_failure("onset check", error);
   }
   // The report's target and gnuplot are checked before the work: a report that cannot be
   // written is refused at once, not after the Monte Carlo.
   if (!args.report.empty()) {
     try {
       io::check_plot_target(args.report, claim.input_files);
-    } catch (const UserError& error) {
-      if (pk::mpi_rank() == 0) std::cerr << "onset check: --report: " << error.what() << "\n";
-      return kExitBadInput;
+    } catch (const std::exception& error) {  // UserError
+      return report_failure("onset check: --report", error);
     }
   }
   check::CheckOptions options;
@@ -113,6 +114,17 @@ int run(const CheckArgs& args) {
   options.seed = args.seed;
   options.threads = args.threads;
   options.unlikely_below = args.unlikely_below;
+  const std::optional<pk::Backend> backend = pk::parse_backend(args.backend);
+  if (!backend) {
+    if (pk::mpi_rank() == 0)
+      std::cerr << "onset check: --backend " << args.backend
+                << ": expected auto, cvodes_bdf, cvodes_adams, odeint_dopri5, "
+                   "odeint_rosenbrock4, exact_linear or onset_bdf\n";
+    return kExitBadInput;
+  }
+  options.backend = *backend;
+  options.rtol = args.rtol;
+  options.atol = args.atol;
   const bool bar = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO) && pk::mpi_rank() == 0;
   if (bar) {
     options.progress = [](const std::string& what, size_t done, size_t total) {
@@ -133,15 +145,8 @@ int run(const CheckArgs& args) {
   check::CheckReport report;
   try {
     report = check::run_check(claim, options);
-  } catch (const std::invalid_argument& error) {
-    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
-    return kExitBadInput;
-  } catch (const UserError& error) {  // a prior file or model read while checking
-    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
-    return kExitBadInput;
-  } catch (const std::exception& error) {
-    if (pk::mpi_rank() == 0) std::cerr << "onset check: " << error.what() << "\n";
-    return kExitAnalysisFailed;
+  } catch (const std::exception& error) {  // UserError (a model or prior read while checking)
+    return report_failure("onset check", error);
   }
   // Under mpirun every rank holds the same report (and meets the same errors, all found
   // before or after the distributed loops); rank 0 alone prints and writes.
@@ -156,8 +161,7 @@ int run(const CheckArgs& args) {
       io::write_file_atomically(args.report, check::render_html_report(claim, report),
                                 claim.input_files);
     } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
-      std::cerr << "onset check: --report: " << error.what() << "\n";
-      return kExitBadInput;
+      return report_failure("onset check: --report", error);
     }
     if (args.format != "json") std::cout << "\nreport written to " << args.report << "\n";
   }
@@ -197,6 +201,20 @@ void register_check_command(CLI::App& app) {
       ->add_option("--unlikely-below", args->unlikely_below,
                    "P(within claim) below which a reachable claim is 'unlikely'")
       ->transform(real_option(open_range(0, 1)))
+      ->capture_default_str();
+  command
+      ->add_option("--backend", args->backend,
+                   "integrator of every simulation: auto, cvodes_bdf, cvodes_adams, "
+                   "odeint_dopri5, odeint_rosenbrock4, exact_linear, onset_bdf")
+      ->capture_default_str();
+  command->add_option("--rtol", args->rtol, "relative tolerance of every simulation, in (0, 1)")
+      ->transform(rtol_option())
+      ->capture_default_str();
+  command
+      ->add_option("--atol", args->atol,
+                   "absolute tolerance of every simulation, > 0, as a fraction of each state's "
+                   "scale (its largest dose, else max(1, |initial value|))")
+      ->transform(real_option(above(0)))
       ->capture_default_str();
   command->callback([args] {
     const int code = run(*args);

@@ -176,9 +176,8 @@ int run_new(NewArgs a) {
     io::write_file_atomically(a.out, text);
     std::cout << "wrote " << a.out << "\nnext: onset claim lint " << a.out << " && onset check "
               << a.out << "\n";
-  } catch (const UserError& error) {
-    std::cerr << "onset claim new: " << error.what() << "\n";
-    return kExitBadInput;
+  } catch (const std::exception& error) {  // UserError
+    return report_failure("onset claim new", error);
   }
   return kExitSuccess;
 }
@@ -187,9 +186,8 @@ int run_lint(const LintArgs& a) {
   std::vector<check::LintFinding> findings;
   try {
     findings = check::lint_claim_file(a.file);
-  } catch (const UserError& error) {
-    std::cerr << "onset claim lint: " << error.what() << "\n";
-    return kExitBadInput;
+  } catch (const std::exception& error) {  // UserError
+    return report_failure("onset claim lint", error);
   }
   size_t errors = 0, warnings = 0;
   for (auto& f : findings) {

@@ -28,7 +28,6 @@
 #include <string>
 #include <vector>
 
-#include "check/data_dir.hpp"
 #include "cli/commands.hpp"
 #include "cli/fit_population_command.hpp"
 #include "cli/option_checks.hpp"
@@ -38,11 +37,12 @@
 #include "fits/fit_plot.hpp"
 #include "fits/per_subject.hpp"
 #include "io/csv.hpp"
+#include "io/data_dir.hpp"
+#include "io/format.hpp"
 #include "io/gnuplot.hpp"
 #include "io/output_file.hpp"
 #include "models/tracer_labels.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::cli {
@@ -321,7 +321,7 @@ void apply_label(const FitArgs& args, fits::ModelDataOptions* options) {
     options->observe = fits::ModelDataOptions::Observe::kIntact;
     return;
   }
-  const std::string path = (check::data_dir() / "tracers" / "labels.yaml").string();
+  const std::string path = (io::data_dir() / "tracers" / "labels.yaml").string();
   const models::LabelTable table = models::read_label_table(path);
   const models::TracerLabel* label = table.find(args.label);
   if (!label)
@@ -336,7 +336,7 @@ void apply_label(const FitArgs& args, fits::ModelDataOptions* options) {
 std::vector<std::string> input_files(const FitArgs& args) {
   std::vector<std::string> inputs{args.data, args.model};
   if (!args.label.empty() && args.label != "none-intact")
-    inputs.push_back((check::data_dir() / "tracers" / "labels.yaml").string());
+    inputs.push_back((io::data_dir() / "tracers" / "labels.yaml").string());
   return inputs;
 }
 
@@ -347,9 +347,8 @@ int run(const FitArgs& args) {
   if (!args.plot.empty()) {
     try {
       io::check_plot_target(args.plot, input_files(args));
-    } catch (const UserError& error) {
-      if (pk::mpi_rank() == 0) std::cerr << "onset fit: --plot: " << error.what() << "\n";
-      return kExitBadInput;
+    } catch (const std::exception& error) {  // UserError
+      return report_failure("onset fit: --plot", error);
     }
   }
   try {
@@ -459,8 +458,7 @@ int run(const FitArgs& args) {
     if (!loaded.problem.IsValid(&why)) throw BadInput(why);
 
   } catch (const std::exception& error) {
-    if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset fit", error);
   }
   if (args.per_subject) {
     std::vector<fits::SubjectProblem> subjects;
@@ -469,8 +467,7 @@ int run(const FitArgs& args) {
       subjects = fits::split_by_subject(loaded.problem, loaded.subset_predictor);
       fits::SolvePerSubject(options, &subjects, &per_subject);
     } catch (const std::exception& error) {
-      if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
-      return kExitBadInput;
+      return report_failure("onset fit", error);
     }
     if (pk::mpi_rank() != 0)
       return per_subject.not_converged.empty() ? kExitSuccess : kExitAnalysisFailed;
@@ -484,8 +481,7 @@ int run(const FitArgs& args) {
   try {
     fits::Solve(options, &loaded.problem, &summary);
   } catch (const std::exception& error) {
-    if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << error.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset fit", error);
   }
   // Under mpirun every rank holds the same summary; rank 0 alone prints and writes.
   if (pk::mpi_rank() != 0) return summary.converged() ? kExitSuccess : kExitAnalysisFailed;
@@ -500,8 +496,7 @@ int run(const FitArgs& args) {
       io::write_file_atomically(args.plot, fits::draw_fit_plot(loaded.problem, summary, png),
                                 input_files(args));
     } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
-      std::cerr << "onset fit: --plot: " << error.what() << "\n";
-      return kExitBadInput;
+      return report_failure("onset fit: --plot", error);
     }
   }
   return summary.converged() ? kExitSuccess : kExitAnalysisFailed;

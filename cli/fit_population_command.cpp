@@ -118,8 +118,7 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     problem.model =
         population::build_population_model(spec, model, problem.data, &problem.data.notes);
   } catch (const std::exception& failure) {
-    if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << failure.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset fit", failure);
   }
   population::PopulationSummary summary;
   PopulationExtras extras;
@@ -130,9 +129,9 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     if (pk::mpi_size() == 1) options.cancelled = [] { return io::interrupt_requested(); };
     try {
       solve_population(args.extras, options, problem, &summary, &extras);
-    } catch (const std::exception& failure) {
-      if (pk::mpi_rank() == 0) std::cerr << "onset fit: " << failure.what() << "\n";
-      return kExitBadInput;
+    } catch (const std::exception& failure) {  // "interrupted" from a cancelled loop, or a failure
+      if (io::interrupt_requested()) return io::report_interrupted("onset fit");
+      return report_failure("onset fit", failure);
     }
     if (io::interrupt_requested()) return io::report_interrupted("onset fit");
   }
@@ -161,8 +160,7 @@ int run_population_fit(const PopulationCliArgs& args, const std::string& model,
     write_table(args.etas_file, false);
     write_population_extras(args.extras, summary, extras, inputs);
   } catch (const std::exception& failure) {
-    std::cerr << "onset fit: " << failure.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset fit", failure);
   }
   if (format == "json")
     std::cout << population_json_text(summary, extras, problem.model) << "\n";

@@ -8,6 +8,7 @@
 #include "cli/claim_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/nca_command.hpp"
+#include "io/environment.hpp"
 #include "io/output_file.hpp"
 #include "pk/distributed.hpp"
 #include "pk/user_error.hpp"
@@ -48,13 +49,8 @@ int run_command(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {  // unknown option, missing argument, ...
     app.exit(error);
     return onset::cli::kExitBadInput;
-  } catch (const onset::UserError& error) {  // bad input a command did not catch itself
-    std::cerr << "onset: " << error.what() << "\n";
-    return onset::cli::kExitBadInput;
-  } catch (const std::exception& error) {  // not expected anywhere: a bug, said as such
-    std::cerr << "onset: internal error (a bug in onset, please report it): " << error.what()
-              << "\n";
-    return onset::cli::kExitInternalError;
+  } catch (const std::exception& error) {  // one a command did not catch: cli/exit_codes.hpp
+    return onset::cli::report_failure("onset", error);
   } catch (...) {
     std::cerr << "onset: internal error (a bug in onset, please report it): unknown exception\n";
     return onset::cli::kExitInternalError;
@@ -68,7 +64,8 @@ int main(int argc, char** argv) {
   // Before anything opens a file: a closed stdin, stdout or stderr is held by /dev/null
   // (read-only), and a file-size limit makes writes fail instead of killing the process.
   onset::io::prepare_standard_streams();
-  const onset::pk::MpiSession mpi(&argc, &argv);
+  const onset::pk::MpiSession mpi(&argc, &argv,
+                                  {onset::io::launched_by_mpi(), onset::io::mpi_plugin_path()});
   int code = run_command(argc, argv);
   // Output lost on the way to standard output (closed, a full disk, a file-size limit) is a
   // failure, said on stderr, never a silent success.

@@ -11,9 +11,9 @@
 #include <sstream>
 #include <string>
 
-#include "check/data_dir.hpp"
-#include "check/priors.hpp"
 #include "cli/commands.hpp"
+#include "io/data_dir.hpp"
+#include "io/priors.hpp"
 #include "models/model_library.hpp"
 
 namespace onset::cli {
@@ -37,7 +37,7 @@ std::string bounds_text(const models::ParameterBounds& bounds) {
 // no suffix: the first entry of any species).
 struct ParameterPrior {
   std::string family;
-  check::Prior prior;
+  io::Prior prior;
 };
 
 std::vector<std::optional<ParameterPrior>> priors_for(const pk::Model& model) {
@@ -48,25 +48,25 @@ std::vector<std::optional<ParameterPrior>> priors_for(const pk::Model& model) {
     if (name.size() > std::string(candidate).size() + 1 &&
         name.ends_with(std::string("_") + candidate))
       species = candidate;
-  std::vector<check::PriorSet> sets;
+  std::vector<io::PriorSet> sets;
   try {
-    const auto folder = check::data_dir() / "priors";
+    const auto folder = io::data_dir() / "priors";
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(folder))
       if (entry.path().extension() == ".yaml") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
-    for (const auto& file : files) sets.push_back(check::PriorSet::load(file));
+    for (const auto& file : files) sets.push_back(io::PriorSet::load(file));
   } catch (const std::exception&) {
     return found;  // no data folder: the model is shown without priors
   }
   // The model's own family first (bilirubin.yaml for `bilirubin`, ev_pbpk.yaml for
   // `ev_pbpk_mouse`), then the others.
   std::stable_partition(sets.begin(), sets.end(),
-                        [&](const check::PriorSet& set) { return name.starts_with(set.family()); });
+                        [&](const io::PriorSet& set) { return name.starts_with(set.family()); });
   for (size_t i = 0; i < found.size(); ++i)
     for (const auto& set : sets) {
       const std::string& parameter = model.parameters()[i].name;
-      const check::Prior* prior = set.find(parameter, species);
+      const io::Prior* prior = set.find(parameter, species);
       if (!prior && species == "any") {  // a model for no particular species: any entry
         const auto all = set.find_all(parameter);
         if (!all.empty()) prior = all.front();
@@ -79,7 +79,7 @@ std::vector<std::optional<ParameterPrior>> priors_for(const pk::Model& model) {
   return found;
 }
 
-std::string prior_source(const check::Prior& prior) {
+std::string prior_source(const io::Prior& prior) {
   if (!prior.citation.empty()) return prior.citation.text();
   return "assumption: " + prior.assumption;
 }
@@ -102,9 +102,8 @@ int show(const ModelsArgs& args) {
   std::unique_ptr<models::FileModel> model;
   try {
     model = models::load_file_model(args.name);
-  } catch (const models::ModelFileError& error) {
-    std::cerr << "onset models show: " << error.what() << "\n";
-    return kExitBadInput;
+  } catch (const std::exception& error) {  // ModelFileError
+    return report_failure("onset models show", error);
   }
   const auto& doc = model->documentation();
   const auto params = model->parameters();

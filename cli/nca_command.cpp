@@ -168,9 +168,8 @@ void run(const NcaArgs& args) {
   } else {
     try {
       io::write_file_atomically(args.output, write, {args.file});
-    } catch (const std::runtime_error& error) {
-      std::cerr << "onset nca: " << error.what() << '\n';
-      throw CLI::RuntimeError(kExitBadInput);  // an output that cannot (or must not) be written
+    } catch (const std::exception& error) {  // io::OutputError: cannot (or must not) be written
+      throw CLI::RuntimeError(report_failure("onset nca", error));
     }
   }
   if (!any_analysed) {

@@ -27,7 +27,7 @@
 #include <string>
 #include <utility>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::cli {

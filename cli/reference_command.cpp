@@ -78,9 +78,8 @@ int run(const ReferenceArgs& args) {
   models::ReferenceCase reference;
   try {
     reference = models::make_reference_case(problem);
-  } catch (const std::invalid_argument& error) {
-    std::cerr << "onset reference: " << error.what() << '\n';
-    return kExitBadInput;
+  } catch (const std::exception& error) {
+    return report_failure("onset reference", error);
   }
   const auto backend = pk::parse_backend(args.backend);
   if (!backend) {
@@ -92,9 +91,8 @@ int run(const ReferenceArgs& args) {
   if (!args.csv.empty()) {  // refused before the work
     try {
       io::check_output_target(args.csv);
-    } catch (const UserError& error) {
-      std::cerr << "onset reference: " << error.what() << '\n';
-      return kExitBadInput;
+    } catch (const std::exception& error) {  // UserError
+      return report_failure("onset reference", error);
     }
   }
   pk::SolverOptions options = reference.options;
@@ -112,9 +110,8 @@ int run(const ReferenceArgs& args) {
     const auto start = std::chrono::steady_clock::now();
     simulator.run(reference.regimen, params, reference.request, &traj);
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  } catch (const std::invalid_argument& error) {
-    std::cerr << "onset reference: " << error.what() << '\n';
-    return kExitBadInput;
+  } catch (const std::exception& error) {
+    return report_failure("onset reference", error);
   }
   if (!traj.ok()) {
     std::cerr << "onset reference: " << problem << " failed: " << traj.message << '\n';
@@ -137,8 +134,7 @@ int run(const ReferenceArgs& args) {
       io::write_file_atomically(args.csv,
                                 [&](std::ostream& stream) { pk::write_csv(traj, stream); });
     } catch (const std::exception& error) {
-      std::cerr << "onset reference: " << error.what() << '\n';
-      return kExitBadInput;
+      return report_failure("onset reference", error);
     }
     out["csv"] = args.csv;
   }

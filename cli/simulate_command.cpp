@@ -29,12 +29,12 @@
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/simulate_population_command.hpp"
+#include "io/format.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
 #include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
-#include "pk/format.hpp"
 #include "pk/parallel.hpp"
 #include "pk/simulate.hpp"
 #include "pk/text_input.hpp"
@@ -54,7 +54,7 @@ struct SimulateArgs {
   std::string backend = "auto";
   std::optional<double> rtol;  // empty: the solver's default
   std::optional<double> atol;
-  int threads = 0;  // 0: every core
+  int threads = 0;                    // 0: every core
   SimulatePopulationArgs population;  // --replicates and its options
 };
 
@@ -63,8 +63,6 @@ double parse_double(const std::string& text, const std::string& what) {
   if (!value) throw BadInput(what + ": expected a number, found '" + text + "'");
   return *value;
 }
-
-std::string format_number(double value);
 
 std::vector<double> parse_params(const pk::Model& model, const std::vector<std::string>& given) {
   std::vector<double> params = model.default_parameters();
@@ -90,8 +88,9 @@ std::vector<double> parse_params(const pk::Model& model, const std::vector<std::
         const auto& bound = bounds[static_cast<size_t>(index)];
         if (value < bound.lower || value > bound.upper)
           throw BadInput("--param " + item + ": outside the range the model allows for " + name +
-                         ", [" + format_number(bound.lower) + ", " + format_number(bound.upper) +
-                         "] " + model.parameters()[static_cast<size_t>(index)].unit);
+                         ", [" + format_number(bound.lower, 10) + ", " +
+                         format_number(bound.upper, 10) + "] " +
+                         model.parameters()[static_cast<size_t>(index)].unit);
       }
     }
     params[static_cast<size_t>(index)] = value;
@@ -116,12 +115,6 @@ std::vector<double> parse_grid(const std::string& text) {
   }
 }
 
-std::string format_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.10g", value);
-  return buffer;
-}
-
 void write_csv(const pk::DosingResult& result, std::ostream& out) {
   out << "ID,TIME";
   for (const auto& name : result.observable_names) out << ',' << csv_field(name);
@@ -129,8 +122,8 @@ void write_csv(const pk::DosingResult& result, std::ostream& out) {
   const size_t n_obs = result.observable_names.size();
   for (size_t k = 0; k < result.rows.size(); ++k) {
     const auto& row = result.rows[k];
-    out << csv_field(result.subject_ids[row.subject]) << ',' << format_number(row.time_h);
-    for (size_t j = 0; j < n_obs; ++j) out << ',' << format_number(result.observable(k, j));
+    out << csv_field(result.subject_ids[row.subject]) << ',' << format_number(row.time_h, 10);
+    for (size_t j = 0; j < n_obs; ++j) out << ',' << format_number(result.observable(k, j), 10);
     out << '\n';
   }
 }
@@ -206,8 +199,8 @@ void check_limits(const pk::Model& model, const pk::DosingData& data,
   const double solver = pk::solver_memory_bytes(model.num_states());
   const std::string refusal = pk::check_memory_estimate(
       pk::output_memory_bytes(values) + workers * solver,
-      format_number(rows) + " output rows of " + std::to_string(model.num_observables() + 2) +
-          " values, and " + format_number(workers) + " workers' solvers",
+      format_number(rows, 10) + " output rows of " + std::to_string(model.num_observables() + 2) +
+          " values, and " + format_number(workers, 10) + " workers' solvers",
       "use a coarser or shorter --times grid, or split the data set by subject");
   if (!refusal.empty()) throw BadInput(refusal);
 }
@@ -242,12 +235,12 @@ int run(const SimulateArgs& args) {
   const char* prefix = "onset simulate: ";
   if (population_simulation_requested(args.population)) {
     std::string conflicting;
-    for (const auto& [given, name] : {std::pair{!args.params.empty(), "--param"},
-                                      std::pair{!args.times.empty(), "--times"},
-                                      std::pair{args.with_records, "--with-records"}})
+    for (const auto& [given, name] :
+         {std::pair{!args.params.empty(), "--param"}, std::pair{!args.times.empty(), "--times"},
+          std::pair{args.with_records, "--with-records"}})
       if (given) conflicting += (conflicting.empty() ? "" : ", ") + std::string(name);
-    return run_population_simulation(args.population, args.model, args.data, args.out,
-                                     args.format, args.threads, conflicting);
+    return run_population_simulation(args.population, args.model, args.data, args.out, args.format,
+                                     args.threads, conflicting);
   }
   std::unique_ptr<pk::Model> model;
   pk::DosingData data;
@@ -269,8 +262,7 @@ int run(const SimulateArgs& args) {
     if (args.atol) options.solver.atol = *args.atol;
     check_limits(*model, data, grid, request_rows(args, grid), args.threads);
   } catch (const std::exception& error) {  // ModelFileError, DosingDataError, BadInput
-    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
 
   pk::DosingResult result;
@@ -280,8 +272,7 @@ int run(const SimulateArgs& args) {
     result.backend_used = simulator.backend_used();
     result.backend_reason = simulator.backend_reason();
   } catch (const std::exception& error) {  // std::invalid_argument
-    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << '\n';
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   pk::DosingRequest request;
   request.grid_times_h = grid;
@@ -382,8 +373,7 @@ int run(const SimulateArgs& args) {
   try {
     io::write_file_atomically(args.out, write, {args.model, args.data});
   } catch (const std::exception& error) {
-    std::cerr << prefix << error.what() << '\n';
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   return kExitSuccess;
 }

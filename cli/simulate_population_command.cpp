@@ -171,8 +171,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
         !refusal.empty())
       throw BadInput("--replicates " + std::to_string(args.replicates) + ": " + refusal);
   } catch (const std::exception& error) {
-    if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   population::PopulationSimulation sim;
   {
@@ -187,8 +186,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
       population::simulate_population(problem, point, options, &sim);
     } catch (const std::exception& error) {
       if (io::interrupt_requested()) return io::report_interrupted("onset simulate");
-      if (pk::mpi_rank() == 0) std::cerr << prefix << error.what() << "\n";
-      return kExitBadInput;
+      return report_failure("onset simulate", error);
     }
     if (io::interrupt_requested()) return io::report_interrupted("onset simulate");
   }
@@ -236,8 +234,7 @@ int run_population_simulation(const SimulatePopulationArgs& args, const std::str
       io::write_file_atomically(out, write, inputs);
     }
   } catch (const std::exception& error) {
-    std::cerr << prefix << error.what() << "\n";
-    return kExitBadInput;
+    return report_failure("onset simulate", error);
   }
   return kExitSuccess;
 }

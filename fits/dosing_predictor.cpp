@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits {
 

@@ -13,8 +13,8 @@
 #include <stdexcept>
 
 #include "fits/fit_objective.hpp"
+#include "io/format.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::fits {

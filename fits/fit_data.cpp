@@ -14,7 +14,7 @@
 #include "io/input_file.hpp"
 #include "models/model_library.hpp"
 #include "models/tracer_observation.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::fits {

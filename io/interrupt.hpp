@@ -6,12 +6,15 @@
 // handler, after removing the temporary file of an output being written (io/output_file.hpp
 // writes to a temporary file and renames it, so a target file is either complete or absent).
 //
-// A command with a long loop that can stop cleanly (subjects, Monte Carlo draws, fit
-// iterations, bootstrap replicates) holds an InterruptScope around it and checks
-// interrupt_requested() at each iteration. The first signal then only sets the flag: the loop
-// stops, the command writes nothing, says "interrupted" on stderr and returns
-// interrupt_exit_code() (128 + the signal's number). A second signal ends the process at
-// once. For example (`onset nca` does this between subjects):
+// A command with a long loop that can stop cleanly holds an InterruptScope around it and
+// checks interrupt_requested() at each iteration: today `onset nca` (between subjects),
+// `onset fit --population` (SAEM iterations, bootstrap replicates) and `onset simulate
+// --replicates` (replicates). The first signal then only sets the flag: the loop stops, the
+// command writes nothing, says "interrupted" on stderr and returns interrupt_exit_code()
+// (128 + the signal's number). A second signal ends the process at once. The other commands
+// (`onset check`, an individual `onset fit`, `onset simulate` without replicates) hold no scope:
+// a signal ends them at once, which leaves no partial output either, since every output is
+// written to a temporary file and renamed only when complete. For example (`onset nca`):
 //
 //     const io::InterruptScope interruptible;
 //     for (...) {

@@ -17,8 +17,8 @@
 
 #include <algorithm>
 
+#include "io/format.hpp"
 #include "models/evaluation_plan.hpp"
-#include "pk/format.hpp"
 
 namespace onset::models {
 

@@ -4,7 +4,6 @@
 #include "models/model_file.hpp"
 
 #include <muParser.h>
-#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,10 +16,11 @@
 #include <set>
 #include <sstream>
 
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/yaml.hpp"
 #include "models/units.hpp"
-#include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::models {
@@ -48,12 +48,6 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
   return out;
-}
-
-std::string format_number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
 }
 
 std::string describe(const YAML::Node& node) {
@@ -125,24 +119,22 @@ class ModelFileCompiler {
           "lines of at most " + std::to_string(InputLimits::kMaxLineBytes) + " bytes",
           "a longer line");
     YAML::Node root;
-    try {
-      root.reset(YAML::Load(text));
-    } catch (const YAML::DeepRecursion& error) {
-      throw ModelFileError(source_, error.mark.line + 1, error.mark.column + 1,
-                           "maps and lists nested at most " +
-                               std::to_string(InputLimits::kMaxNestingDepth) + " levels deep",
-                           "nesting deeper than " + std::to_string(error.depth()) + " levels");
-    } catch (const YAML::ParserException& error) {
-      throw ModelFileError(source_, error.mark.line + 1, error.mark.column + 1, "valid YAML",
-                           error.msg);
+    if (const auto failure = io::yaml::parse_text(text, &root)) {
+      if (failure->depth > 0)
+        throw ModelFileError(source_, failure->mark.line + 1, failure->mark.column + 1,
+                             "maps and lists nested at most " +
+                                 std::to_string(InputLimits::kMaxNestingDepth) + " levels deep",
+                             "nesting deeper than " + std::to_string(failure->depth) + " levels");
+      throw ModelFileError(source_, failure->mark.line + 1, failure->mark.column + 1, "valid YAML",
+                           failure->message);
     }
-    if (const auto hit = check_yaml_size(root))
+    if (const auto hit = io::yaml::check_size(root))
       throw ModelFileError(
           source_, hit->mark.line + 1, hit->mark.column + 1,
           "a model file of at most " + std::to_string(InputLimits::kMaxNestingDepth) +
               " nested levels and " + std::to_string(InputLimits::kMaxYamlNodes) + " nodes",
           hit->what);
-    if (const auto duplicate = find_duplicate_key(root))
+    if (const auto duplicate = io::yaml::find_duplicate_key(root))
       throw ModelFileError(source_, duplicate->mark.line + 1, duplicate->mark.column + 1,
                            "each key once in a map",
                            "duplicate key '" + io::excerpt(duplicate->key) + "' (first at line " +

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "models/yaml_limits.hpp"
+#include "io/yaml.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::models {
@@ -162,16 +162,14 @@ std::string LabelTable::names() const {
 
 LabelTable parse_label_table(const std::string& text, const std::string& source) {
   YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& error) {
-    throw LabelFileError(source + ":" + std::to_string(error.mark.line + 1) + ":" +
-                         std::to_string(error.mark.column + 1) + ": expected YAML; " + error.msg);
-  }
+  if (const auto failure = io::yaml::parse_text(text, &root))
+    throw LabelFileError(source + ":" + std::to_string(failure->mark.line + 1) + ":" +
+                         std::to_string(failure->mark.column + 1) + ": expected YAML; " +
+                         failure->message);
   Reader reader(source);
-  if (const auto hit = check_yaml_size(root))
+  if (const auto hit = io::yaml::check_size(root))
     reader.fail_at(hit->mark, "a label file within the limits", hit->what);
-  if (const auto duplicate = find_duplicate_key(root))
+  if (const auto duplicate = io::yaml::find_duplicate_key(root))
     reader.fail_at(duplicate->mark, "each key once in a map", duplicate->what());
   if (!root.IsMap()) reader.fail(root, "a map with references, free_label and labels", "other");
   reader.read_references(root);

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <vector>
 
+#include "io/yaml.hpp"
 #include "models/model_file.hpp"
 #include "models/model_library.hpp"
-#include "models/yaml_limits.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::models {
@@ -80,18 +80,15 @@ YAML::Node first_order(const std::string& name, const std::string& from, const s
 std::string tracer_model_text(const std::string& base_text, const std::string& base_source,
                               const TracerLabel& label, const TracerObservationOptions& options) {
   YAML::Node root;
-  try {
-    root = YAML::Load(base_text);
-  } catch (const YAML::Exception& error) {
-    throw ModelFileError(base_source, error.mark.line + 1, error.mark.column + 1, "YAML",
-                         error.msg);
-  }
+  if (const auto failure = io::yaml::parse_text(base_text, &root))
+    throw ModelFileError(base_source, failure->mark.line + 1, failure->mark.column + 1, "YAML",
+                         failure->message);
   // Limits and duplicate keys here, at the base model's own lines (the text made from it is
   // written anew and would lose both).
-  if (const auto hit = check_yaml_size(root))
+  if (const auto hit = io::yaml::check_size(root))
     throw ModelFileError(base_source, hit->mark.line + 1, hit->mark.column + 1,
                          "a model file within the limits", hit->what);
-  if (const auto duplicate = find_duplicate_key(root))
+  if (const auto duplicate = io::yaml::find_duplicate_key(root))
     throw ModelFileError(base_source, duplicate->mark.line + 1, duplicate->mark.column + 1,
                          "each key once in a map", duplicate->what());
   const std::string name = root["name"] ? root["name"].Scalar() : "model";

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "nca/input_error.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::nca {
 

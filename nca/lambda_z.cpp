@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::nca {
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::nca {
 
@@ -15,11 +15,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string format_percent(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", value);
-  return buffer;
-}
+std::string format_percent(double value) { return format_number(value, 3); }
 
 // A point of the curve that is integrated: the observations, plus the dose-time point.
 struct CurvePoint {

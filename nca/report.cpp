@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "pk/format.hpp"
+#include "io/csv.hpp"
+#include "io/format.hpp"
 
 namespace onset::nca {
 namespace {
@@ -15,9 +16,7 @@ using json = nlohmann::ordered_json;
 
 std::string format(double value, int digits) {
   if (value != value) return "";
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
-  return buffer;
+  return onset::format_number(value, digits);
 }
 
 json number_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
@@ -55,15 +54,15 @@ json subject_json(const NcaResult& result) {
 
 void write_csv_rows(std::ostream& out, const NcaResult& result, const std::string& group) {
   if (result.excluded && result.parameters.empty()) {
-    out << onset::csv_field(result.subject) << ',' << onset::csv_field(group) << ",,,,excluded,"
-        << onset::csv_field(result.exclusion_reason) << '\n';
+    out << io::csv_field(result.subject) << ',' << io::csv_field(group) << ",,,,excluded,"
+        << io::csv_field(result.exclusion_reason) << '\n';
   }
   for (const NcaParameter& parameter : result.parameters) {
     const char* status = parameter.excluded ? "excluded" : (parameter.usable() ? "ok" : "missing");
-    out << onset::csv_field(result.subject) << ',' << onset::csv_field(group) << ','
-        << onset::csv_field(parameter.key()) << ',' << format(parameter.value, 15) << ','
-        << onset::csv_field(parameter.unit) << ',' << status << ','
-        << onset::csv_field(parameter.note) << '\n';
+    out << io::csv_field(result.subject) << ',' << io::csv_field(group) << ','
+        << io::csv_field(parameter.key()) << ',' << format(parameter.value, 15) << ','
+        << io::csv_field(parameter.unit) << ',' << status << ','
+        << io::csv_field(parameter.note) << '\n';
   }
 }
 
@@ -189,10 +188,10 @@ void write_sparse_report(std::ostream& out, const std::vector<SparseGroupResult>
             {"SPARSE_NJLO", auc.nj_z_lower}, {"SPARSE_NJHI", auc.nj_z_upper}};
         for (const auto& [code, value] : rows) {
           const bool is_df = std::string(code) == "SPARSE_DF";
-          out << "mean," << onset::csv_field(result.group) << ',' << code << ','
+          out << "mean," << io::csv_field(result.group) << ',' << code << ','
               << nca::format(value, 15) << ',' << (is_df ? "" : auc_unit) << ','
               << (value == value ? "ok" : "missing") << ','
-              << onset::csv_field(value == value ? "" : auc.reason) << '\n';
+              << io::csv_field(value == value ? "" : auc.reason) << '\n';
         }
       }
       return;

@@ -8,7 +8,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::nca {
 

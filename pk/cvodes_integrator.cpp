@@ -20,8 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/integrator.hpp"
+#include "pk/solver_error.hpp"
 #include "pk/sundials_support.hpp"
 
 namespace onset::pk {
@@ -47,13 +48,13 @@ class CvodesIntegrator final : public Integrator {
     check(SUNContext_Create(nullptr, &raw_context), "SUNContext_Create");
     context_.reset(raw_context);
     y_.reset(N_VNew_Serial(n_, context_.get()));
-    if (!y_) throw std::runtime_error("cvodes: N_VNew_Serial failed (out of memory?)");
+    if (!y_) throw SolverError("cvodes: N_VNew_Serial failed (out of memory?)");
     N_VConst(0.0, y_.get());
     std::unique_ptr<_generic_N_Vector, VectorDeleter> atol(N_VNew_Serial(n_, context_.get()));
     for (int i = 0; i < n_; ++i) NV_Ith_S(atol.get(), i) = options.atol_of(i);
 
     memory_.reset(CVodeCreate(adams ? CV_ADAMS : CV_BDF, context_.get()));
-    if (!memory_) throw std::runtime_error("cvodes: CVodeCreate failed");
+    if (!memory_) throw SolverError("cvodes: CVodeCreate failed");
     void* mem = memory_.get();
     check(CVodeInit(mem, &CvodesIntegrator::rhs_callback, 0.0, y_.get()), "CVodeInit");
     check(CVodeSetUserData(mem, this), "CVodeSetUserData");
@@ -205,7 +206,7 @@ class CvodesIntegrator final : public Integrator {
       linear_solver_.reset(SUNLinSol_Dense(y_.get(), matrix_.get(), context_.get()));
     }
     if (!matrix_ || !linear_solver_)
-      throw std::runtime_error("cvodes: could not create the linear solver");
+      throw SolverError("cvodes: could not create the linear solver");
     check(CVodeSetLinearSolver(mem, linear_solver_.get(), matrix_.get()), "CVodeSetLinearSolver");
     if (use_jacobian)
       check(CVodeSetJacFn(mem, options_.linear_solver == LinearSolverKind::kBanded
@@ -216,9 +217,8 @@ class CvodesIntegrator final : public Integrator {
 
   void check(int flag, const char* function) const {
     if (flag < 0)
-      throw std::runtime_error(std::string("cvodes: ") + function + " failed with " +
-                               flag_name(flag) +
-                               (last_error_.empty() ? "" : " (" + last_error_ + ")"));
+      throw SolverError(std::string("cvodes: ") + function + " failed with " + flag_name(flag) +
+                        (last_error_.empty() ? "" : " (" + last_error_ + ")"));
   }
 
   SolverStats piece_stats() const {

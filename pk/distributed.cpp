@@ -19,14 +19,6 @@ namespace onset::pk {
 
 namespace {
 
-// Whether this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx).
-// MPI_Init costs about 0.3 s with Open MPI; a plain start skips it and runs as one process.
-bool launched_by_mpi() {
-  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
-    if (std::getenv(variable) != nullptr) return true;
-  return false;
-}
-
 // Open MPI behind pk/mpi_plugin.cpp (libonset_mpi.so), loaded by MpiSession only under an MPI
 // launcher, so that a plain start maps none of MPI's libraries. Loaded once, at the start of
 // main, and read-only afterwards.
@@ -51,8 +43,8 @@ MpiLibrary& library() {
 }
 
 // libonset_mpi.so next to the running program (build/lib beside build/bin), else by the
-// dynamic linker's search path; ONSET_MPI_PLUGIN names it explicitly.
-void load_library() {
+// dynamic linker's search path; `plugin_path` (ONSET_MPI_PLUGIN) names it explicitly.
+void load_library(const std::string& plugin_path) {
   MpiLibrary& mpi = library();
   std::string tried;
   auto attempt = [&](const std::string& path) {
@@ -62,7 +54,7 @@ void load_library() {
       tried += "\n  " + path + ": " + (why ? why : "not found");
     }
   };
-  if (const char* path = std::getenv("ONSET_MPI_PLUGIN")) attempt(path);
+  if (!plugin_path.empty()) attempt(plugin_path);
   char self[PATH_MAX] = {};
   const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
   if (length > 0) {
@@ -111,9 +103,9 @@ int message_size(size_t size) {
 
 }  // namespace
 
-MpiSession::MpiSession(int* argc, char*** argv) {
-  if (!launched_by_mpi()) return;
-  load_library();
+MpiSession::MpiSession(int* argc, char*** argv, const MpiLaunch& launch) {
+  if (!launch.launched_by_mpi) return;
+  load_library(launch.plugin_path);
   check_status(library().init(argc, argv), "MPI_Init");
 }
 
@@ -209,7 +201,7 @@ void tree_reduce_bytes(const std::function<std::string()>& pack,
 
 #else
 
-MpiSession::MpiSession(int*, char***) {}
+MpiSession::MpiSession(int*, char***, const MpiLaunch&) {}
 MpiSession::~MpiSession() = default;
 bool built_with_mpi() { return false; }
 int mpi_rank() { return 0; }

@@ -24,10 +24,19 @@
 
 namespace onset::pk {
 
-// Starts and ends MPI for the process (one per process, in main). Harmless without MPI.
+// How this process was started, as its environment says (read by the caller through
+// io/environment.hpp: io::launched_by_mpi(), io::mpi_plugin_path()).
+struct MpiLaunch {
+  bool launched_by_mpi = false;  // started by mpirun / mpiexec / srun: MPI is initialised
+  std::string plugin_path;       // onset's MPI library named by the user; "" to look for it
+                                 // beside the program, then on the dynamic linker's path
+};
+
+// Starts and ends MPI for the process (one per process, in main). Harmless without MPI, and
+// without a launcher (then the process runs as rank 0 of 1 and no MPI library is loaded).
 class MpiSession {
  public:
-  MpiSession(int* argc, char*** argv);
+  MpiSession(int* argc, char*** argv, const MpiLaunch& launch);
   ~MpiSession();
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;

@@ -10,7 +10,7 @@
 #include "io/csv.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::pk {

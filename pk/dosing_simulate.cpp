@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "io/format.hpp"
 #include "pk/simulate.hpp"
 
 namespace onset::pk {
@@ -53,15 +54,6 @@ struct SubjectFailure {
 bool negligible_step(double t0, double t1) {
   return t1 - t0 <= 64 * std::numeric_limits<double>::epsilon() *
                         std::max({1.0, std::fabs(t0), std::fabs(t1)});
-}
-
-std::string format_number(double value) {
-  std::string text = std::to_string(value);
-  if (text.find('.') != std::string::npos) {
-    text.erase(text.find_last_not_of('0') + 1);
-    if (text.back() == '.') text.pop_back();
-  }
-  return text;
 }
 
 }  // namespace
@@ -163,11 +155,11 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
     const DoseModifiers mods = model.dose_modifiers(plan.state, params, w.covariates);
     if (!std::isfinite(mods.lag_h) || mods.lag_h < 0)
       fail(DosingField::kCmt, "the lag time of compartment '" + state_name + "' is " +
-                                  format_number(mods.lag_h) +
+                                  format_decimal(mods.lag_h) +
                                   " h for this record; it must be >= 0");
     if (!std::isfinite(mods.bioavailability) || mods.bioavailability < 0)
       fail(DosingField::kCmt, "the bioavailability of compartment '" + state_name + "' is " +
-                                  format_number(mods.bioavailability) +
+                                  format_decimal(mods.bioavailability) +
                                   " for this record; it must be >= 0");
     plan.lag_h = mods.lag_h;
     plan.amount = record.amount * mods.bioavailability;
@@ -185,7 +177,7 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
                  "' in the model");
       if (!std::isfinite(*mods.rate) || *mods.rate <= 0)
         fail(DosingField::kRate, "the modelled rate of compartment '" + state_name + "' is " +
-                                     format_number(*mods.rate) + "; it must be > 0");
+                                     format_decimal(*mods.rate) + "; it must be > 0");
       plan.duration_h = plan.amount / *mods.rate;
     } else if (record.rate == -2) {
       if (!mods.duration_h)
@@ -194,7 +186,7 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
                  state_name + "' in the model");
       if (!std::isfinite(*mods.duration_h) || *mods.duration_h <= 0)
         fail(DosingField::kRate, "the modelled duration of compartment '" + state_name + "' is " +
-                                     format_number(*mods.duration_h) + " h; it must be > 0");
+                                     format_decimal(*mods.duration_h) + " h; it must be > 0");
       plan.duration_h = plan.amount > 0 ? *mods.duration_h : 0.0;
     }
   }
@@ -223,7 +215,7 @@ bool DosingSimulator::run(const DosingData& data, std::span<const double> params
     // Parameters do not change during a run: wrong from the first record on.
     result.status = SolveStatus::kFailed;
     result.message = data.source + ": at t = " +
-                     format_number(data.records.empty() ? 0.0 : data.records.front().time_h) +
+                     format_decimal(data.records.empty() ? 0.0 : data.records.front().time_h) +
                      " h: " + why;
     return false;
   }

@@ -32,8 +32,8 @@
 #include <unsupported/Eigen/MatrixFunctions>
 #include <vector>
 
+#include "io/format.hpp"
 #include "pk/crossing_search.hpp"
-#include "pk/format.hpp"
 #include "pk/integrator.hpp"
 
 namespace onset::pk {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::pk {
 

@@ -6,7 +6,10 @@
 //    d(state)/dt += input rate, so a model's right-hand side knows nothing about doses.
 //  - Dense matrices are column-major: jac[i + n * j] = d f_i / d y_j.
 //  - rhs(), jacobian() and observe() are called in the solver's inner loop: they must not
-//    allocate, throw, or keep mutable state.
+//    throw, must not allocate once a thread has made its first call, and must not write
+//    anything another thread reads. Scratch memory a plain call needs is the calling thread's
+//    own (FileModel keeps one thread_local buffer, grown on that thread's first call; muparser's
+//    variable slots are written only while the model file is read, never by these calls).
 //  - Work that depends on the parameters only (derived values, unit-folded coefficients) may be
 //    done once per parameter set: prepare() writes it into a workspace the caller owns, and the
 //    *_prepared() calls read it. A model is immutable and shared by every thread; each thread

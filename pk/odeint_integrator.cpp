@@ -10,8 +10,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "io/format.hpp"
 #include "pk/crossing_search.hpp"
-#include "pk/format.hpp"
 #include "pk/integrator.hpp"
 #include "pk/odeint_rosenbrock_core.hpp"
 

@@ -57,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include "io/format.hpp"
 #include "pk/onset_bdf.hpp"
 
 namespace onset::pk {
@@ -138,12 +139,6 @@ enum class ConvFail { kNone, kBadJacobian, kOther };
 enum class Attempt { kFirst, kPrevConvFail, kPrevErrFail };
 // How the iteration matrix is factored.
 enum class LinearKind { kDense, kBanded, kSparse };
-
-std::string format_number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
 
 // LU factorisation with partial pivoting of the n x n column-major `a`, in place (LAPACK
 // getrf); false if singular. kN > 0: n = kN, known at compile time.

@@ -14,9 +14,10 @@
 #include <stdexcept>
 #include <unsupported/Eigen/MatrixFunctions>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/linear_propagation.hpp"
 #include "pk/onset_bdf.hpp"
+#include "pk/solver_error.hpp"
 #include "pk/sundials_support.hpp"
 
 namespace onset::pk {
@@ -155,18 +156,16 @@ SensitivitySimulator::SensitivitySimulator(const Model& model, const SolverOptio
     return;
   }
   SUNContext raw = nullptr;
-  if (SUNContext_Create(nullptr, &raw) != 0)
-    throw std::runtime_error("cvodes: SUNContext_Create failed");
+  if (SUNContext_Create(nullptr, &raw) != 0) throw SolverError("cvodes: SUNContext_Create failed");
   s.context.reset(raw);
   s.y.reset(N_VNew_Serial(s.n, s.context.get()));
   N_VConst(0.0, s.y.get());
   s.memory.reset(CVodeCreate(CV_BDF, s.context.get()));
-  if (!s.y || !s.memory) throw std::runtime_error("cvodes: allocation failed");
+  if (!s.y || !s.memory) throw SolverError("cvodes: allocation failed");
   void* mem = s.memory.get();
   auto check = [&](int flag, const char* function) {
     if (flag < 0)
-      throw std::runtime_error(std::string("cvodes: ") + function + " failed with " +
-                               flag_name(flag));
+      throw SolverError(std::string("cvodes: ") + function + " failed with " + flag_name(flag));
   };
   check(CVodeInit(mem, &State::rhs, 0.0, s.y.get()), "CVodeInit");
   check(CVodeSetUserData(mem, &s), "CVodeSetUserData");

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/onset_bdf.hpp"
 #include "pk/text_input.hpp"
 

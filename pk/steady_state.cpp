@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "pk/solver_error.hpp"
+
 namespace onset::pk {
 
 namespace {
@@ -68,7 +70,7 @@ void SteadyStateSolver::period_map(Integrator& integrator, std::span<double> y) 
     integrator.restart(piece.t_begin, y, piece.input_rate, piece.t_end);
     double t = 0;
     if (integrator.advance(piece.t_end, y, &t, crossed_) == AdvanceOutcome::kFailure)
-      throw std::runtime_error("while computing a steady state: " + integrator.failure());
+      throw SolverError("while computing a steady state: " + integrator.failure());
   }
 }
 
@@ -171,7 +173,7 @@ void SteadyStateSolver::constant_input(Integrator& integrator, std::span<const d
     integrator.restart(t0, y_, input_rate_, t0 + span);
     double t = 0;
     if (integrator.advance(t0 + span, y_, &t, crossed_) == AdvanceOutcome::kFailure)
-      throw std::runtime_error("while computing a steady state: " + integrator.failure());
+      throw SolverError("while computing a steady state: " + integrator.failure());
     const double change = weighted_change(x, y_);
     std::copy(y_.begin(), y_.end(), x.begin());
     quiet_spans = change <= 1 ? quiet_spans + 1 : 0;

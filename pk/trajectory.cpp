@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include "io/format.hpp"
+
 namespace onset::pk {
 
 SolverStats& SolverStats::operator+=(const SolverStats& other) {
@@ -19,11 +21,7 @@ SolverStats& SolverStats::operator+=(const SolverStats& other) {
 }
 
 namespace {
-void put_number(std::ostream& out, double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.10g", value);
-  out << buffer;
-}
+void put_number(std::ostream& out, double value) { out << format_number(value, 10); }
 }  // namespace
 
 void write_csv(const Trajectory& trajectory, std::ostream& out, bool with_states) {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "io/csv.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits::population {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits::population {
 

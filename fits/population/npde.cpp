@@ -13,7 +13,7 @@
 
 #include "fits/population/population_simulate.hpp"
 #include "fits/population/population_values.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits::population {
 

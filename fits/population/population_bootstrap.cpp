@@ -11,8 +11,8 @@
 #include "fits/population/csv_text.hpp"
 #include "fits/population/population_values.hpp"
 #include "fits/population/vpc.hpp"
+#include "io/format.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 
 namespace onset::fits::population {
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/text_input.hpp"
 #include "pk/user_error.hpp"
 

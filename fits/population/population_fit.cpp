@@ -11,8 +11,8 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "io/format.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/parallel.hpp"
 #include "pk/user_error.hpp"
 

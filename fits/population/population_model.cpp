@@ -5,7 +5,7 @@
 #include <cmath>
 #include <set>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/user_error.hpp"
 
 namespace onset::fits::population {

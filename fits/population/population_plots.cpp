@@ -6,8 +6,8 @@
 #include <initializer_list>
 #include <map>
 
+#include "io/format.hpp"
 #include "io/gnuplot.hpp"
-#include "pk/format.hpp"
 
 namespace onset::fits::population {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/csv.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits::population {
 

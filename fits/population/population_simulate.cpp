@@ -9,8 +9,8 @@
 
 #include "fits/population/csv_text.hpp"
 #include "fits/population/subject_pool.hpp"
+#include "io/format.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 
 namespace onset::fits::population {
 

@@ -8,9 +8,9 @@
 #include <limits>
 #include <set>
 
+#include "io/format.hpp"
+#include "io/yaml.hpp"
 #include "models/model_file.hpp"
-#include "models/yaml_limits.hpp"
-#include "pk/format.hpp"
 #include "pk/text_input.hpp"
 #include "pk/user_error.hpp"
 
@@ -242,12 +242,8 @@ void read_section(const std::string& model, Declarations* out) {
   std::string text;
   if (!pk::read_text_file(model, &text).empty()) return;  // the model loader reported it
   YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception&) {
-    return;  // the model loader has already checked the file
-  }
-  if (models::check_yaml_size(root) || !root.IsMap() || !root["population"]) return;
+  if (io::yaml::parse_text(text, &root)) return;  // the model loader has already reported it
+  if (io::yaml::check_size(root) || !root.IsMap() || !root["population"]) return;
   SectionReader(model, out).read(root["population"]);
 }
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "pk/format.hpp"
+#include "io/format.hpp"
 #include "pk/user_error.hpp"
 
 namespace onset::fits::population {

@@ -16,8 +16,8 @@
 #include "fits/population/population_report.hpp"
 #include "fits/population/population_values.hpp"
 #include "fits/population/subject_pool.hpp"
+#include "io/format.hpp"
 #include "pk/distributed.hpp"
-#include "pk/format.hpp"
 #include "pk/parallel.hpp"
 #include "pk/user_error.hpp"
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "fits/population/csv_text.hpp"
-#include "pk/format.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits::population {
 

@@ -22,7 +22,7 @@
 
 #include "check/check.hpp"
 #include "check/claim.hpp"
-#include "check/data_dir.hpp"
+#include "io/data_dir.hpp"
 
 namespace onset::check {
 namespace {
@@ -350,7 +350,7 @@ std::vector<TestClaim> own_claims() {
 
 Claim parse(const TestClaim& c) {
   return parse_claim(yaml_of(c), c.id + ".yaml", std::string(ONSET_SOURCE_DIR) + "/tests/check",
-                     data_dir() / "priors");
+                     io::data_dir() / "priors");
 }
 
 CheckOptions quick() {
@@ -511,13 +511,13 @@ TEST(BestCaseBound, ShippedClaimsNoDrawBeatsTheBestCase) {
                                     "control-transplant-bilirubin-halves.yaml",
                                     "control-transplant-bilirubin-normal-4h.yaml"};
   for (const auto& entry :
-       std::filesystem::directory_iterator(data_dir() / "claims" / "literature"))
+       std::filesystem::directory_iterator(io::data_dir() / "claims" / "literature"))
     if (entry.path().extension() == ".yaml")
       files.push_back("literature/" + entry.path().filename().string());
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     SCOPED_TRACE(f);
-    const Claim claim = load_claim(data_dir() / "claims" / f);
+    const Claim claim = load_claim(io::data_dir() / "claims" / f);
     const CheckReport report = run_check(claim, quick());
     for (const auto& e : report.effects)
       for (const auto& c : e.checks) expect_no_draw_beats_the_best_case(c, f + ":" + e.id);

@@ -11,7 +11,7 @@
 #include <set>
 #include <string>
 
-#include "check/priors.hpp"
+#include "io/priors.hpp"
 #include "models/model_library.hpp"
 #include "models/units.hpp"
 
@@ -44,12 +44,12 @@ const std::map<std::string, std::set<std::string>> kClaimInputs = {
 TEST(BiomarkerPriors, EveryPhysiologicalParameterHasAPriorInAConvertibleUnit) {
   for (const auto& [family, inputs] : kClaimInputs) {
     SCOPED_TRACE(family);
-    const PriorSet set = PriorSet::load(kPriorDir / (family + ".yaml"));
+    const io::PriorSet set = io::PriorSet::load(kPriorDir / (family + ".yaml"));
     const auto model = models::load_model(family);
     for (const auto& param : model->parameters()) {
       SCOPED_TRACE(param.name);
       int matched = 0;
-      for (const Prior& prior : set.priors()) {
+      for (const io::Prior& prior : set.priors()) {
         const bool exact = prior.name == param.name;
         const bool qualified = prior.name.rfind(param.name + "_", 0) == 0;
         if (!exact && !qualified) continue;

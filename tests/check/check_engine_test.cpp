@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -103,6 +104,53 @@ TEST(CheckEngine, SameSeedSameJsonForAnyThreadCount) {
   EXPECT_NE(a, report_to_json(claim, run_check(claim, other)).dump());
 }
 
+TEST(CheckEngine, AbsoluteToleranceReachesTheIntegrator) {
+  // CheckOptions::atol scales each state's absolute tolerance (here the 100 mg dose: atol x
+  // 100 mg). Solved by onset's BDF (the default picks the exact exponential for this linear
+  // model, which has no tolerance), the default 1e-9 gives the closed-form best case
+  // 2.5 ln 20 h to 1e-4 h; an atol of 0.05 (5 mg on a 100 mg dose that falls to the 5 mg
+  // threshold) lets the integrator take steps whose error moves the best case visibly. Before
+  // CheckOptions carried the tolerances, ONSET_CHECK_ATOL was applied after the per-state
+  // tolerances were set and changed nothing.
+  const Claim claim = load_claim(kClaims + "one_compartment.yaml");
+  CheckOptions tight = quick();
+  tight.draws = 64;
+  tight.band_draws = 16;
+  tight.tipping_points = 0;
+  tight.backend = pk::Backend::kOnsetBdf;
+  CheckOptions loose = tight;
+  loose.atol = 0.05;
+  const CheckResult a = *run_check(claim, tight).effects[0].deciding();
+  const CheckResult b = *run_check(claim, loose).effects[0].deciding();
+  ASSERT_TRUE(a.best_case_onset_h && b.best_case_onset_h);
+  EXPECT_NEAR(*a.best_case_onset_h, onset_time(2, 5), 1e-4);
+  EXPECT_GT(std::fabs(*b.best_case_onset_h - *a.best_case_onset_h), 1e-3);
+  // The exact exponential ignores tolerances: the same loose atol changes nothing there.
+  CheckOptions exact = loose;
+  exact.backend = pk::Backend::kExactLinear;
+  const CheckResult c = *run_check(claim, exact).effects[0].deciding();
+  ASSERT_TRUE(c.best_case_onset_h);
+  EXPECT_NEAR(*c.best_case_onset_h, onset_time(2, 5), 1e-4);
+}
+
+TEST(CheckEngine, OptionsOutsideTheirRangeAreRefusedByIsValid) {
+  std::string why;
+  CheckOptions options;
+  EXPECT_TRUE(options.IsValid(&why)) << why;
+  options.rtol = 1;
+  EXPECT_FALSE(options.IsValid(&why));
+  EXPECT_NE(why.find("rtol = 1 "), std::string::npos) << why;
+  options = CheckOptions{};
+  options.rtol = std::nan("");
+  EXPECT_FALSE(options.IsValid(&why));
+  options = CheckOptions{};
+  options.atol = 0;
+  EXPECT_FALSE(options.IsValid(&why));
+  EXPECT_NE(why.find("atol = 0 "), std::string::npos) << why;
+  options.atol = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(options.IsValid(&why));
+}
+
 TEST(CheckEngine, ChunkSizeDoesNotChangeTheJson) {
   // Draws run in chunks folded into a summary; chunks of 16384 (one chunk here) and of 97
   // (chunk edges everywhere, also across the band draws) must give the same bytes.
@@ -183,7 +231,7 @@ effects:
   try {
     parse_claim(text, "bad.yaml", ".", std::string(ONSET_SOURCE_DIR) + "/data/priors");
     FAIL() << "expected an error";
-  } catch (const PriorFileError& e) {
+  } catch (const ClaimFileError& e) {  // the claim's line, not the prior folder's
     EXPECT_EQ(e.line(), 11);
     EXPECT_NE(std::string(e.what()).find("nosuchfamily"), std::string::npos);
   }

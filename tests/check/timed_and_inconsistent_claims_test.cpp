@@ -8,14 +8,14 @@
 
 #include "check/check.hpp"
 #include "check/claim.hpp"
-#include "check/data_dir.hpp"
+#include "io/data_dir.hpp"
 
 namespace onset::check {
 namespace {
 
 Claim parse(const std::string& yaml) {
   return parse_claim(yaml, "test.yaml", std::string(ONSET_SOURCE_DIR) + "/tests/check",
-                     data_dir() / "priors");
+                     io::data_dir() / "priors");
 }
 
 CheckOptions quick() {

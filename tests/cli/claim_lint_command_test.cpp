@@ -87,13 +87,13 @@ TEST(ClaimLint, CleanClaimHasNoFindings) {
   EXPECT_EQ(r.err, "");
 }
 
-TEST(ClaimLint, UnknownModel) {
+TEST(ClaimLint, UnknownModelIsAnErrorAtItsColumn) {
   const std::string path = claim_with("unknown_model", "model: crp\n", "model: c_reactive\n");
   expect_finding(lint(path), 2, "unknown_model.yaml:27:16: error: unknown model 'c_reactive'",
                  "unknown-model");
 }
 
-TEST(ClaimLint, AssumptionWithoutCitationOrReason) {
+TEST(ClaimLint, AssumptionWithoutCitationOrReasonIsAnError) {
   const std::string path =
       claim_with("no_citation", "    assumption: \"reported by the source\"\n", "");
   expect_finding(lint(path), 2,
@@ -329,7 +329,8 @@ TEST(ClaimLint, DuplicateKeyIsTheReadersError) {
 TEST(ClaimLint, WhatOnlyCheckRefusesIsReportedWithItsPlace) {
   const std::string path = claim_with("time_origin", "subject: {species: human}\n",
                                       "subject: {species: human}\ntime_origin: later\n");
-  expect_finding(lint(path), 2, "time_origin.yaml:6:14: error: expected time_origin 'start', 'end_of_infusion' or",
+  expect_finding(lint(path), 2,
+                 "time_origin.yaml:6:14: error: expected time_origin 'start', 'end_of_infusion' or",
                  "check-refuses");
 }
 

@@ -65,7 +65,7 @@ TEST(SimulateCommand, B1ThroughTheLibraryModelAgreesWithTheExactSolution) {
 
 TEST(SimulateCommand, NonmemScenariosThroughTheExampleModelFile) {
   const std::string model = kSource + "/data/examples/nonmem_dosing.yaml";
-  if (!std::filesystem::exists(model)) GTEST_SKIP() << model << " is not there yet";
+  ASSERT_TRUE(std::filesystem::exists(model)) << model << ": the shipped example is missing";
   const auto result = run_onset("simulate " + model + " --data " + kShared +
                                 "/data/nonmem-dosing/input.csv --format csv");
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -113,7 +113,7 @@ TEST(SimulateCommand, GridJsonAndParameters) {
 TEST(SimulateCommand, SubjectsOnTwoThreadsGiveTheBytesOfOneThreadInInputOrder) {
   // The 29 nmtests subjects through a model file (one model instance per worker).
   const std::string model = kSource + "/data/examples/nonmem_dosing.yaml";
-  if (!std::filesystem::exists(model)) GTEST_SKIP() << model << " is not there yet";
+  ASSERT_TRUE(std::filesystem::exists(model)) << model << ": the shipped example is missing";
   const std::string base =
       "simulate " + model + " --data " + kShared + "/data/nonmem-dosing/input.csv ";
   for (const char* options : {"--format csv", "--format json", "--times 0:48:4 --with-records"}) {

@@ -1,6 +1,6 @@
 // libFuzzer target: the claim-file reader (check/claim.hpp, YAML from a string), resolving prior
 // references against the shipped data/priors, then every assumption's quantiles. Bad input must
-// end in PriorFileError (the reader's error type, a UserError).
+// end in ClaimFileError (the reader's error type, a UserError) or PriorFileError.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
       }
     }
-  } catch (const onset::check::PriorFileError&) {
+  } catch (
+      const onset::io::yaml::YamlFileError&) {  // ClaimFileError, or PriorFileError of a prior file
   }
   return 0;
 }

@@ -7,7 +7,7 @@
 //  - every quoted label of a data file holds only label characters (or '?' for the others);
 //  - the page holds no element that a claim's text could have opened (its text is escaped: no
 //    "<script", "<img", "<iframe", "<object" from the claim).
-// Bad input must end in PriorFileError (the claim reader's error type).
+// Bad input must end in ClaimFileError (the claim reader's error type) or PriorFileError.
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Claim claim;
   try {
     claim = parse_claim(text, "fuzz.yaml", data_dir / "claims", data_dir / "priors");
-  } catch (const PriorFileError&) {
+  } catch (const onset::io::yaml::YamlFileError&) {  // ClaimFileError, or a prior file's
     return 0;
   }
   // Ids that reach a page's anchors and a plot's title are identifiers.

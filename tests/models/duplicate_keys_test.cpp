@@ -9,8 +9,8 @@
 #include <string>
 
 #include "check/claim.hpp"
-#include "check/physiology.hpp"
-#include "check/priors.hpp"
+#include "io/physiology.hpp"
+#include "io/priors.hpp"
 #include "models/model_file.hpp"
 #include "models/model_library.hpp"
 #include "models/tracer_labels.hpp"
@@ -46,7 +46,7 @@ std::string error_of(Read read_it) {
   return "(read without an error)";
 }
 
-TEST(DuplicateKeys, ModelFile) {
+TEST(DuplicateKeys, ModelFileRefusesTheSecondKeyAtItsLine) {
   const auto [text, line] =
       with_line(onset::models::library_model_text("one_compartment_iv"), "name: again");
   const std::string what = error_of([&] { onset::models::compile_model_text(text, "m.yaml"); });
@@ -55,7 +55,7 @@ TEST(DuplicateKeys, ModelFile) {
       << what;
 }
 
-TEST(DuplicateKeys, BaseModelOfATracerModel) {
+TEST(DuplicateKeys, TracerModelRefusesItAtTheBaseModelsLine) {
   const auto labels = onset::models::read_label_table(kData + "tracers/labels.yaml");
   const auto* label = labels.find("111In");
   ASSERT_NE(label, nullptr);
@@ -70,7 +70,7 @@ TEST(DuplicateKeys, BaseModelOfATracerModel) {
       << what;
 }
 
-TEST(DuplicateKeys, ClaimFile) {
+TEST(DuplicateKeys, ClaimFileRefusesTheSecondKeyAtItsLine) {
   const auto [text, line] = with_line(read(kData + "claims/case-report-4h.yaml"), "title: again");
   const std::string what = error_of(
       [&] { onset::check::parse_claim(text, "c.yaml", kData + "claims", kData + "priors"); });
@@ -79,9 +79,9 @@ TEST(DuplicateKeys, ClaimFile) {
       << what;
 }
 
-TEST(DuplicateKeys, PriorFile) {
+TEST(DuplicateKeys, PriorFileNamesTheSecondKeyAndWhereTheFirstIs) {
   const auto [text, line] = with_line(read(kData + "priors/bilirubin.yaml"), "family: again");
-  const std::string what = error_of([&] { onset::check::PriorSet::parse(text, "p.yaml"); });
+  const std::string what = error_of([&] { onset::io::PriorSet::parse(text, "p.yaml"); });
   EXPECT_NE(what.find("p.yaml:" + std::to_string(line) +
                       ":1: error: duplicate key 'family' "
                       "(first at line 4, column 1)"),
@@ -89,18 +89,18 @@ TEST(DuplicateKeys, PriorFile) {
       << what;
 }
 
-TEST(DuplicateKeys, PhysiologyFile) {
+TEST(DuplicateKeys, PhysiologyFileNamesTheSecondKeyAndWhereTheFirstIs) {
   const auto [text, line] =
       with_line(read(kData + "species/physiology.yaml"), "description: again");
   const std::string what =
-      error_of([&] { onset::check::PhysiologyTable::parse(text, "physiology.yaml"); });
+      error_of([&] { onset::io::PhysiologyTable::parse(text, "physiology.yaml"); });
   EXPECT_NE(what.find("physiology.yaml:" + std::to_string(line) +
                       ":1: error: duplicate key 'description' (first at line 31, column 1)"),
             std::string::npos)
       << what;
 }
 
-TEST(DuplicateKeys, LabelFile) {
+TEST(DuplicateKeys, LabelFileNamesTheSecondKeyAndWhereTheFirstIs) {
   const auto [text, line] = with_line(read(kData + "tracers/labels.yaml"), "description: again");
   const std::string what = error_of([&] { onset::models::parse_label_table(text, "labels.yaml"); });
   EXPECT_NE(what.find("labels.yaml:" + std::to_string(line) +
@@ -111,7 +111,7 @@ TEST(DuplicateKeys, LabelFile) {
 }
 
 // A duplicate deep inside (a parameter's own map) is found too.
-TEST(DuplicateKeys, InsideANestedMap) {
+TEST(DuplicateKeys, AreFoundInsideANestedMapToo) {
   const std::string text =
       "name: m\nparameters:\n  CL: {value: 1, unit: L/h, value: 5}\n  V: {value: 10, unit: L}\n"
       "compartments:\n  central: {unit: mg, volume: V}\n";

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "check/physiology.hpp"
-#include "check/priors.hpp"
+#include "io/physiology.hpp"
+#include "io/priors.hpp"
 #include "models/model_library.hpp"
 #include "pk/simulate.hpp"
 
@@ -123,10 +123,9 @@ TEST(EvPbpk, EverySpeciesLoadsByName) {
 // (models/generate_ev_models.py); this fails when the data change and the files were not
 // regenerated.
 TEST(EvPbpk, ModelFilesMatchTheDataTheyWereGeneratedFrom) {
-  const check::PriorSet ev = check::PriorSet::load(kData / "priors/ev_pbpk.yaml");
-  const check::PriorSet cascade = check::PriorSet::load(kData / "priors/ev_cargo_cascade.yaml");
-  const check::PhysiologyTable table =
-      check::PhysiologyTable::load(kData / "species/physiology.yaml");
+  const io::PriorSet ev = io::PriorSet::load(kData / "priors/ev_pbpk.yaml");
+  const io::PriorSet cascade = io::PriorSet::load(kData / "priors/ev_cargo_cascade.yaml");
+  const io::PhysiologyTable table = io::PhysiologyTable::load(kData / "species/physiology.yaml");
   for (const std::string species : {"mouse", "rat", "monkey", "human"}) {
     const auto model = load_model("ev_pbpk_" + species);
     const auto& phys = table.species(species);
@@ -140,7 +139,7 @@ TEST(EvPbpk, ModelFilesMatchTheDataTheyWereGeneratedFrom) {
                 1e-6 * phys.splenic_macrophages.value);
     int with_prior = 0;
     for (const auto& info : model->parameters()) {
-      const check::Prior* prior = ev.find(info.name, species);
+      const io::Prior* prior = ev.find(info.name, species);
       if (!prior) prior = cascade.find(info.name, species);
       if (!prior) continue;
       ++with_prior;
@@ -277,7 +276,7 @@ TEST(EvPbpk, MassBalanceHoldsTo1e9) {
 // Human, the case report's dose: 1e13 particles over 1 h.
 TEST(EvCargoCascadeHuman, VesiclesAndMirnaCopiesPerKupfferCell) {
   const EvRun run = run_ev("ev_cargo_cascade_human", 1e13, 1.0, 672);
-  const check::PriorSet cascade = check::PriorSet::load(kData / "priors/ev_cargo_cascade.yaml");
+  const io::PriorSet cascade = io::PriorSet::load(kData / "priors/ev_cargo_cascade.yaml");
   const double per_kc = run.at("vesicles_internalised_per_kupffer_cell", 24);
   std::printf(
       "human, 1e13 over 1 h: vesicles internalised per Kupffer cell by 24 h: %.0f "
@@ -287,7 +286,7 @@ TEST(EvCargoCascadeHuman, VesiclesAndMirnaCopiesPerKupfferCell) {
   // 0.3-0.7 x KC share 0.5-0.9, 1.0-2.7e7 KC/g x 1.5 kg).
   EXPECT_GE(per_kc, 40.0);
   EXPECT_LE(per_kc, 420.0);
-  const check::Prior& threshold = cascade.at("repression_threshold_copies_per_cell", "human");
+  const io::Prior& threshold = cascade.at("repression_threshold_copies_per_cell", "human");
   std::printf("%-9s %14s %14s %14s %24s\n", "miRNA", "delivered/KC", "peak cyto/KC", "peak RISC/KC",
               "copies/vesicle prior");
   for (const char* mir : {"mir16", "mir126", "mir223", "mir21", "let7", "mir199a"}) {
@@ -295,7 +294,7 @@ TEST(EvCargoCascadeHuman, VesiclesAndMirnaCopiesPerKupfferCell) {
     const double delivered = run.at(m + "_delivered_per_cell", 24);
     const double cyto = run.peak(m + "_cytosolic_per_cell");
     const double risc = run.peak(m + "_risc_per_cell");
-    const check::Prior& per_vesicle = cascade.at("mirna_copies_per_vesicle_" + m, "human");
+    const io::Prior& per_vesicle = cascade.at("mirna_copies_per_vesicle_" + m, "human");
     std::printf("%-9s %14.3g %14.3g %14.3g %10.3g [%.3g, %.3g]\n", mir, delivered, cyto, risc,
                 per_vesicle.central, per_vesicle.low, per_vesicle.high);
     // Delivered = vesicles per KC x copies per vesicle (Chevillet 2014: 0.008 per EV).

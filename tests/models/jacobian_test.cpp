@@ -91,7 +91,7 @@ TEST(Jacobian, UnitConversionsInsideRateLaws) {
               1e-15);
 }
 
-TEST(Jacobian, EveryLibraryModel) {
+TEST(Jacobian, AnalyticMatchesFiniteDifferencesForEveryLibraryModel) {
   for (const auto& name : library_model_names()) {
     const auto model = load_model(name);
     const auto p = model->default_parameters();

@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "io/environment.hpp"
 #include "pk/distributed.hpp"
 
 int main(int argc, char** argv) {
-  const onset::pk::MpiSession mpi(&argc, &argv);
+  const onset::pk::MpiSession mpi(&argc, &argv,
+                                  {onset::io::launched_by_mpi(), onset::io::mpi_plugin_path()});
   const auto table = onset::pk::distributed_map(
       1000, 2, 2, [] { return 0; },
       [](size_t task, int&, std::span<double> row) {

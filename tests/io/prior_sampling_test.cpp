@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "check/priors.hpp"
+#include "io/priors.hpp"
 
-namespace onset::check {
+namespace onset::io {
 namespace {
 
 Prior make_prior(const std::string& distribution, double low, double central, double high) {
@@ -128,4 +128,4 @@ TEST(Sampling, EveryShippedPriorMatchesItsStatedMapping) {
 }
 
 }  // namespace
-}  // namespace onset::check
+}  // namespace onset::io

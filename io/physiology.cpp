@@ -1,15 +1,15 @@
-#include "check/physiology.hpp"
+#include "io/physiology.hpp"
 
 #include <stdexcept>
 
-#include "check/yaml_support.hpp"
+#include "io/yaml.hpp"
 
-namespace onset::check {
+namespace onset::io {
 
-using yaml_support::fail;
-using yaml_support::get_number;
-using yaml_support::get_string;
-using yaml_support::require_keys;
+using yaml::fail;
+using yaml::get_number;
+using yaml::get_string;
+using yaml::require_keys;
 
 const std::vector<std::string>& required_organs() {
   static const std::vector<std::string> organs = {"liver", "spleen", "lung", "kidney", "rest"};
@@ -66,7 +66,7 @@ PhysiologyValue parse_value(const Context& ctx, const YAML::Node& map, const std
       }
       v.citation = it->second;
     } else {
-      v.citation = yaml_support::parse_citation(ctx.file, c, "");
+      v.citation = parse_citation(ctx.file, c, "");
     }
   }
   if (v.citation.empty() && v.assumption.empty()) {
@@ -79,58 +79,61 @@ PhysiologyValue parse_value(const Context& ctx, const YAML::Node& map, const std
 }  // namespace
 
 PhysiologyTable PhysiologyTable::load(const std::filesystem::path& file) {
-  return parse(yaml_support::read_file(file, "physiology file"), file.string());
+  return parse(as_prior_file_error([&] { return yaml::read_file(file, "physiology file"); }),
+               file.string());
 }
 
 PhysiologyTable PhysiologyTable::parse(const std::string& text, const std::string& file_name) {
-  const YAML::Node root = yaml_support::load(text, file_name);
-  if (!root.IsMap()) throw PriorFileError(file_name, 1, 1, "expected a map with 'species'");
-  require_keys(file_name, root, {"description", "references", "species", "notes"},
-               "physiology file");
-  PhysiologyTable table;
-  std::map<std::string, Citation> references;
-  if (const YAML::Node refs = root["references"]) {
-    for (const auto& entry : refs) {
-      const std::string key = entry.first.Scalar();
-      references[key] = yaml_support::parse_citation(file_name, entry.second, key);
-      table.references_.push_back(references[key]);
+  return as_prior_file_error([&] {
+    const YAML::Node root = yaml::load(text, file_name);
+    if (!root.IsMap()) throw PriorFileError(file_name, 1, 1, "expected a map with 'species'");
+    require_keys(file_name, root, {"description", "references", "species", "notes"},
+                 "physiology file");
+    PhysiologyTable table;
+    std::map<std::string, Citation> references;
+    if (const YAML::Node refs = root["references"]) {
+      for (const auto& entry : refs) {
+        const std::string key = entry.first.Scalar();
+        references[key] = parse_citation(file_name, entry.second, key);
+        table.references_.push_back(references[key]);
+      }
     }
-  }
-  const Context ctx{file_name, references};
-  const YAML::Node species = root["species"];
-  if (!species || !species.IsMap()) {
-    throw PriorFileError(file_name, 1, 1, "missing 'species' map");
-  }
-  for (const auto& entry : species) {
-    SpeciesPhysiology s;
-    s.species = entry.first.Scalar();
-    const YAML::Node& node = entry.second;
-    require_keys(file_name, node,
-                 {"strain", "body_weight", "plasma_volume", "blood_volume", "cardiac_output",
-                  "organs", "kupffer_cells", "splenic_macrophages", "note"},
-                 "species " + s.species);
-    s.strain = get_string(file_name, node, "strain", false);
-    s.body_weight = parse_value(ctx, node, "body_weight", "kg", s.species);
-    s.plasma_volume = parse_value(ctx, node, "plasma_volume", "mL", s.species);
-    s.blood_volume = parse_value(ctx, node, "blood_volume", "mL", s.species);
-    s.cardiac_output = parse_value(ctx, node, "cardiac_output", "mL/min", s.species);
-    s.kupffer_cells = parse_value(ctx, node, "kupffer_cells", "cells", s.species);
-    s.splenic_macrophages = parse_value(ctx, node, "splenic_macrophages", "cells", s.species);
-    const YAML::Node organs = node["organs"];
-    if (!organs || !organs.IsMap()) fail(file_name, node, s.species + ": missing 'organs' map");
-    for (const std::string& organ : required_organs()) {
-      const YAML::Node o = organs[organ];
-      const std::string where = s.species + ".organs." + organ;
-      if (!o) fail(file_name, organs, s.species + ": missing organ '" + organ + "'");
-      require_keys(file_name, o, {"mass", "blood_flow", "note"}, where);
-      OrganPhysiology op;
-      op.mass = parse_value(ctx, o, "mass", "g", where);
-      op.blood_flow = parse_value(ctx, o, "blood_flow", "mL/min", where);
-      s.organs[organ] = op;
+    const Context ctx{file_name, references};
+    const YAML::Node species = root["species"];
+    if (!species || !species.IsMap()) {
+      throw PriorFileError(file_name, 1, 1, "missing 'species' map");
     }
-    table.species_[s.species] = std::move(s);
-  }
-  return table;
+    for (const auto& entry : species) {
+      SpeciesPhysiology s;
+      s.species = entry.first.Scalar();
+      const YAML::Node& node = entry.second;
+      require_keys(file_name, node,
+                   {"strain", "body_weight", "plasma_volume", "blood_volume", "cardiac_output",
+                    "organs", "kupffer_cells", "splenic_macrophages", "note"},
+                   "species " + s.species);
+      s.strain = get_string(file_name, node, "strain", false);
+      s.body_weight = parse_value(ctx, node, "body_weight", "kg", s.species);
+      s.plasma_volume = parse_value(ctx, node, "plasma_volume", "mL", s.species);
+      s.blood_volume = parse_value(ctx, node, "blood_volume", "mL", s.species);
+      s.cardiac_output = parse_value(ctx, node, "cardiac_output", "mL/min", s.species);
+      s.kupffer_cells = parse_value(ctx, node, "kupffer_cells", "cells", s.species);
+      s.splenic_macrophages = parse_value(ctx, node, "splenic_macrophages", "cells", s.species);
+      const YAML::Node organs = node["organs"];
+      if (!organs || !organs.IsMap()) fail(file_name, node, s.species + ": missing 'organs' map");
+      for (const std::string& organ : required_organs()) {
+        const YAML::Node o = organs[organ];
+        const std::string where = s.species + ".organs." + organ;
+        if (!o) fail(file_name, organs, s.species + ": missing organ '" + organ + "'");
+        require_keys(file_name, o, {"mass", "blood_flow", "note"}, where);
+        OrganPhysiology op;
+        op.mass = parse_value(ctx, o, "mass", "g", where);
+        op.blood_flow = parse_value(ctx, o, "blood_flow", "mL/min", where);
+        s.organs[organ] = op;
+      }
+      table.species_[s.species] = std::move(s);
+    }
+    return table;
+  });
 }
 
 const SpeciesPhysiology& PhysiologyTable::species(std::string_view name) const {
@@ -148,4 +151,4 @@ std::vector<std::string> PhysiologyTable::species_names() const {
   return out;
 }
 
-}  // namespace onset::check
+}  // namespace onset::io

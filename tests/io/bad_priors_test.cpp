@@ -1,4 +1,4 @@
-// Each file in tests/check/bad_priors/ breaks one rule of the prior schema. Its first two
+// Each file in tests/io/bad_priors/ breaks one rule of the prior schema. Its first two
 // lines state the line the error must point at and a fragment of the message:
 //   # expect-line: 12
 //   # expect: low > high
@@ -8,9 +8,9 @@
 #include <fstream>
 #include <string>
 
-#include "check/priors.hpp"
+#include "io/priors.hpp"
 
-namespace onset::check {
+namespace onset::io {
 namespace {
 
 struct Expectation {
@@ -30,8 +30,7 @@ Expectation read_expectation(const std::filesystem::path& file) {
 }
 
 TEST(BadPriors, EachFileFailsAtItsLineWithItsMessage) {
-  const std::filesystem::path dir =
-      std::filesystem::path(ONSET_SOURCE_DIR) / "tests/check/bad_priors";
+  const std::filesystem::path dir = std::filesystem::path(ONSET_SOURCE_DIR) / "tests/io/bad_priors";
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".yaml") continue;
@@ -57,4 +56,4 @@ TEST(BadPriors, EachFileFailsAtItsLineWithItsMessage) {
 }
 
 }  // namespace
-}  // namespace onset::check
+}  // namespace onset::io

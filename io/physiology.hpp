@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include "check/priors.hpp"
+#include "io/priors.hpp"
 
-namespace onset::check {
+namespace onset::io {
 
 struct PhysiologyValue {
   double value = 0;
@@ -73,4 +73,4 @@ class PhysiologyTable {
 // The organs every species must list, in this order.
 const std::vector<std::string>& required_organs();
 
-}  // namespace onset::check
+}  // namespace onset::io

@@ -7,11 +7,11 @@
 #include <map>
 #include <set>
 
-#include "check/data_dir.hpp"
-#include "check/physiology.hpp"
-#include "check/priors.hpp"
+#include "io/data_dir.hpp"
+#include "io/physiology.hpp"
+#include "io/priors.hpp"
 
-namespace onset::check {
+namespace onset::io {
 namespace {
 
 const std::filesystem::path kPriorDir = std::filesystem::path(ONSET_SOURCE_DIR) / "data/priors";
@@ -141,4 +141,4 @@ TEST(DataDir, FindsTheSourceTreeOrTheEnvironmentOverride) {
 }
 
 }  // namespace
-}  // namespace onset::check
+}  // namespace onset::io

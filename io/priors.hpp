@@ -31,9 +31,10 @@
 #include <utility>
 #include <vector>
 
-#include "pk/user_error.hpp"
+#include "io/user_error.hpp"
+#include "io/yaml.hpp"
 
-namespace onset::check {
+namespace onset::io {
 
 // A literature source. Fields are as printed in the research tables; `verification` says what
 // was actually read ("abstract read", "secondary: review table", ...).
@@ -53,15 +54,34 @@ struct Citation {
   std::string text() const;
 };
 
-// A file that does not follow the schema: where (file:line:column, 1-based) and what was
-// expected.
-class PriorFileError : public FileError {
+// A prior or physiology file that breaks a limit or does not follow the schema: where
+// (file:line:column, 1-based) and what was expected. The YAML helpers' errors (io/yaml.hpp)
+// met while reading such a file become this type, with the same place and message.
+class PriorFileError : public yaml::YamlFileError {
  public:
   PriorFileError(std::string file, int line, int column, std::string message)
-      : FileError(std::move(file), line, column, std::move(message)) {}
-  // The message without the "file:line:column: " prefix.
-  const std::string& reason() const { return problem(); }
+      : YamlFileError(std::move(file), line, column, std::move(message)) {}
+  explicit PriorFileError(const yaml::YamlFileError& error)
+      : PriorFileError(error.file(), error.line(), error.column(), error.reason()) {}
 };
+
+// Runs `read` (a prior or physiology reader's work), turning a YamlFileError of the helpers
+// into a PriorFileError.
+template <class Read>
+auto as_prior_file_error(Read read) {
+  try {
+    return read();
+  } catch (const PriorFileError&) {
+    throw;
+  } catch (const yaml::YamlFileError& error) {
+    throw PriorFileError(error);
+  }
+}
+
+// A citation map at `node` (authors, year, journal required; title, doi (bare, 10.x/...), url,
+// pmid, verification, note optional); `key` is its key in a `references` map ("" inline).
+// Throws yaml::YamlFileError at the offending node.
+Citation parse_citation(const std::string& file, const YAML::Node& node, const std::string& key);
 
 // The region searched for a best case: one interval per parameter.
 struct Interval {
@@ -152,4 +172,4 @@ double uniform_open01(std::mt19937_64& rng);
 // The species names a prior or physiology entry may carry.
 const std::vector<std::string>& known_species();
 
-}  // namespace onset::check
+}  // namespace onset::io

@@ -1,4 +1,4 @@
-#include "check/data_dir.hpp"
+#include "io/data_dir.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -6,9 +6,9 @@
 #include <system_error>
 #include <vector>
 
-#include "pk/user_error.hpp"
+#include "io/user_error.hpp"
 
-namespace onset::check {
+namespace onset::io {
 
 namespace {
 
@@ -57,4 +57,4 @@ std::filesystem::path prior_file(const std::string& family) {
 
 std::filesystem::path physiology_file() { return data_dir() / "species" / "physiology.yaml"; }
 
-}  // namespace onset::check
+}  // namespace onset::io
