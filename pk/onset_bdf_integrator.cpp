@@ -1180,24 +1180,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   void predict() {
     tn_ += h_;
     if (tn_ - t_stop_ > 0) tn_ = t_stop_;
-    if constexpr (kFixed) {
-      for (int k = 1; k <= q_; ++k)
-        for (int j = q_; j >= k; --j)
-          zn_[static_cast<size_t>(j - 1)] += zn_[static_cast<size_t>(j)];
-    } else {
-      // The same sums element by element, with the q + 1 history values in registers: one
-      // load and one store per column instead of one per sum (the dynamic-size path).
-      std::array<double*, kMaxOrder + 1> column{};
-      for (int j = 0; j <= q_; ++j)
-        column[static_cast<size_t>(j)] = zn_[static_cast<size_t>(j)].data();
-      for (int i = 0; i < n_; ++i) {
-        std::array<double, kMaxOrder + 1> z{};
-        for (int j = 0; j <= q_; ++j) z[static_cast<size_t>(j)] = column[static_cast<size_t>(j)][i];
-        for (int k = 1; k <= q_; ++k)
-          for (int j = q_; j >= k; --j) z[static_cast<size_t>(j - 1)] += z[static_cast<size_t>(j)];
-        for (int j = 0; j < q_; ++j) column[static_cast<size_t>(j)][i] = z[static_cast<size_t>(j)];
-      }
-    }
+    for (int k = 1; k <= q_; ++k)
+      for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] += zn_[static_cast<size_t>(j)];
     if (ns_ > 0)
       for (int k = 1; k <= q_; ++k)
         for (int j = q_; j >= k; --j)
