@@ -282,7 +282,8 @@ void solve_chain(benchmark::State& state, int n, pk::Backend backend, pk::Linear
 // atol 1e-9 x each state's scale (the 1e13-particle dose for particle states, else max(1, |y0|)),
 // 1e13 particles over 1 h, to 336 h (outputs every 4 h). err_max: the largest difference of any
 // observable from CVODES at rtol 1e-10 (atol 1e-13 x scale), relative to that observable's range.
-void solve_cascade(benchmark::State& state, pk::Backend backend) {
+void solve_cascade(benchmark::State& state, pk::Backend backend,
+                   pk::LinearSolverKind linear = pk::LinearSolverKind::kAuto) {
   const auto model = models::load_model("ev_cargo_cascade_human");
   const auto params = model->default_parameters();
   pk::Regimen regimen;
@@ -303,7 +304,9 @@ void solve_cascade(benchmark::State& state, pk::Backend backend) {
     }
     return options;
   };
-  pk::Simulator simulator(*model, options_at(backend, 1e-6, 1e-9));
+  pk::SolverOptions solve_options = options_at(backend, 1e-6, 1e-9);
+  solve_options.linear_solver = linear;
+  pk::Simulator simulator(*model, solve_options);
   pk::Trajectory traj;
   for (auto _ : state) {
     simulator.run(regimen, params, request, &traj);
@@ -323,6 +326,11 @@ void solve_cascade(benchmark::State& state, pk::Backend backend) {
   }
   state.counters["err_max"] = worst;
   state.counters["steps"] = static_cast<double>(traj.stats.steps);
+  state.counters["rhs"] = static_cast<double>(traj.stats.rhs_evals);
+  state.counters["jac"] = static_cast<double>(traj.stats.jacobian_evals);
+  state.counters["lu"] = static_cast<double>(traj.stats.linear_setups);
+  state.counters["nni_fail"] = static_cast<double>(traj.stats.nonlinear_failures);
+  state.counters["err_fail"] = static_cast<double>(traj.stats.error_test_failures);
 }
 
 // CPU seconds of the whole process, every thread (Google Benchmark's CPU column counts the
@@ -444,6 +452,18 @@ void register_all() {
   benchmark::RegisterBenchmark(
       "Cascade/ev_cargo_cascade_human/check_tolerances/onset_bdf",
       [](benchmark::State& state) { solve_cascade(state, pk::Backend::kOnsetBdf); })
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("Cascade/ev_cargo_cascade_human/check_tolerances/onset_bdf_dense",
+                               [](benchmark::State& state) {
+                                 solve_cascade(state, pk::Backend::kOnsetBdf,
+                                               pk::LinearSolverKind::kDense);
+                               })
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("Cascade/ev_cargo_cascade_human/check_tolerances/onset_bdf_klu",
+                               [](benchmark::State& state) {
+                                 solve_cascade(state, pk::Backend::kOnsetBdf,
+                                               pk::LinearSolverKind::kSparse);
+                               })
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(
       "Cascade/ev_cargo_cascade_human/check_tolerances/cvodes_bdf",

@@ -167,6 +167,121 @@ bool lu_factor(Matrix& a, Pivots& pivots, int dynamic_n) {
   return true;
 }
 
+// Dense LU with partial pivoting as lu_factor, for a matrix with few nonzeros per column
+// (the dynamic-size path, more than kOnsetBdfFixedMaxStates states): the update of column j
+// by column k runs over the nonzero rows of column k's multipliers only, so the work is the
+// sum over k of nnz(L col k) x nnz(U row k) instead of (n - k)^2. Skipping an exact zero
+// multiplier changes no value (a - 0 * u = a), so the factors equal lu_factor's.
+template <typename Matrix, typename Pivots>
+bool lu_factor_sparse(Matrix& a, Pivots& pivots, int n, std::vector<int>& rows) {
+  for (int k = 0; k < n; ++k) {
+    int pivot = k;
+    double largest = std::fabs(a(k, k));
+    for (int i = k + 1; i < n; ++i)
+      if (std::fabs(a(i, k)) > largest) {
+        largest = std::fabs(a(i, k));
+        pivot = i;
+      }
+    pivots[k] = pivot;
+    if (!(largest > 0)) return false;
+    if (pivot != k) a.row(k).swap(a.row(pivot));
+    const double inverse = 1 / a(k, k);
+    rows.clear();
+    for (int i = k + 1; i < n; ++i)
+      if (a(i, k) != 0) {
+        a(i, k) *= inverse;
+        rows.push_back(i);
+      }
+    if (rows.empty()) continue;
+    for (int j = k + 1; j < n; ++j) {
+      const double ukj = a(k, j);
+      if (ukj != 0)
+        for (int i : rows) a(i, j) -= a(i, k) * ukj;
+    }
+  }
+  return true;
+}
+
+// The nonzeros of lu_factor's factors, column by column (L strictly below the diagonal, U
+// strictly above it, and U's diagonal), so that a solve costs nnz(L) + nnz(U) instead of n^2.
+// The arithmetic of lu_solve in the same order, less the terms with an exact zero factor:
+// the same result.
+class CompressedLu {
+ public:
+  void reserve(int n) {
+    const auto size = static_cast<size_t>(n);
+    l_start_.reserve(size + 1);
+    u_start_.reserve(size + 1);
+    diagonal_.reserve(size);
+    pivots_.reserve(size);
+    l_index_.reserve(size * size);
+    l_value_.reserve(size * size);
+    u_index_.reserve(size * size);
+    u_value_.reserve(size * size);
+  }
+
+  template <typename Matrix, typename Pivots>
+  void build(const Matrix& a, const Pivots& pivots, int n) {
+    l_start_.clear();
+    u_start_.clear();
+    l_index_.clear();
+    l_value_.clear();
+    u_index_.clear();
+    u_value_.clear();
+    diagonal_.clear();
+    pivots_.clear();
+    for (int j = 0; j < n; ++j) {
+      pivots_.push_back(pivots[j]);
+      diagonal_.push_back(a(j, j));
+      l_start_.push_back(static_cast<int>(l_index_.size()));
+      for (int i = j + 1; i < n; ++i)
+        if (a(i, j) != 0) {
+          l_index_.push_back(i);
+          l_value_.push_back(a(i, j));
+        }
+      u_start_.push_back(static_cast<int>(u_index_.size()));
+      for (int i = 0; i < j; ++i)
+        if (a(i, j) != 0) {
+          u_index_.push_back(i);
+          u_value_.push_back(a(i, j));
+        }
+    }
+    l_start_.push_back(static_cast<int>(l_index_.size()));
+    u_start_.push_back(static_cast<int>(u_index_.size()));
+  }
+
+  void solve(double* b) const {
+    const int n = static_cast<int>(diagonal_.size());
+    for (int k = 0; k < n; ++k) {
+      const int p = pivots_[static_cast<size_t>(k)];
+      if (p != k) std::swap(b[k], b[p]);
+    }
+    const int* l_index = l_index_.data();
+    const double* l_value = l_value_.data();
+    for (int j = 0; j < n; ++j) {
+      const double bj = b[j];
+      if (bj != 0)
+        for (int e = l_start_[static_cast<size_t>(j)]; e < l_start_[static_cast<size_t>(j) + 1];
+             ++e)
+          b[l_index[e]] -= l_value[e] * bj;
+    }
+    const int* u_index = u_index_.data();
+    const double* u_value = u_value_.data();
+    for (int j = n - 1; j >= 0; --j) {
+      b[j] /= diagonal_[static_cast<size_t>(j)];
+      const double bj = b[j];
+      if (bj != 0)
+        for (int e = u_start_[static_cast<size_t>(j)]; e < u_start_[static_cast<size_t>(j) + 1];
+             ++e)
+          b[u_index[e]] -= u_value[e] * bj;
+    }
+  }
+
+ private:
+  std::vector<int> l_start_, u_start_, l_index_, u_index_, pivots_;
+  std::vector<double> l_value_, u_value_, diagonal_;
+};
+
 // b <- A^-1 b from lu_factor's factors.
 template <int kN, typename Matrix, typename Pivots>
 void lu_solve(const Matrix& a, const Pivots& pivots, double* b, int dynamic_n) {
@@ -263,6 +378,187 @@ class BandLu {
   int n_, kl_, ku_, kv_, ldab_;
   std::vector<double> ab_;
   std::vector<int> pivots_;
+};
+
+// Dense LU with partial pivoting of M = I - gamma J for a model that declares its Jacobian's
+// sparsity, as lu_factor_sparse computes it, refactored in O(nonzeros) (the dynamic-size dense
+// path). The first factorisation, and any whose pivots would differ, runs lu_factor_sparse on
+// the whole matrix; its row interchanges P and the pattern of J plus the diagonal give, by
+// symbolic elimination, the pattern of the factors of P M (fill included) and the list of
+// updates a(i, j) -= a(i, k) a(k, j) in lu_factor_sparse's order. A refactorisation writes
+// P M onto that pattern and replays the list, checking at each column that its pivot is still
+// the largest entry (what partial pivoting would choose); when it is not, the matrix is
+// factored afresh and analysed again. The factors are then those of lu_factor_sparse, value for
+// value (the same operations in the same order, less terms with an exact zero factor), at a
+// cost of nnz(L) x nnz(U)-like work instead of n^2 scans; the solves run over the nonzeros.
+class PatternLu {
+ public:
+  PatternLu(const JacobianPattern& pattern, int n)
+      : n_(n), a_(static_cast<size_t>(n) * static_cast<size_t>(n), 0.0) {
+    const auto size = static_cast<size_t>(n);
+    structure_.assign(size * size, 0);
+    for (int j = 0; j < n; ++j) {
+      for (int e = pattern.column_start[static_cast<size_t>(j)];
+           e < pattern.column_start[static_cast<size_t>(j) + 1]; ++e)
+        structure_[at(pattern.rows[static_cast<size_t>(e)], j)] = 1;
+      structure_[at(j, j)] = 1;
+    }
+    pivots_.assign(size, 0);
+    perm_.assign(size, 0);
+    iperm_.assign(size, 0);
+    rows_.reserve(size);
+  }
+
+  // Factors I - gamma jac (jac dense, column-major n x n); false if singular.
+  bool factor(const double* jac, double gamma) {
+    if (analysed_ && refactor(jac, gamma)) return true;
+    std::fill(a_.begin(), a_.end(), 0.0);
+    for (size_t e = 0; e < a_.size(); ++e) a_[e] = -gamma * jac[e];
+    for (int i = 0; i < n_; ++i) a_[at(i, i)] += 1.0;
+    Eigen::Map<Eigen::MatrixXd> a(a_.data(), n_, n_);
+    analysed_ = false;
+    if (!lu_factor_sparse(a, pivots_, n_, rows_)) return false;
+    analyse();
+    return true;
+  }
+
+  void solve(double* b) const {
+    for (int k = 0; k < n_; ++k) {
+      const int p = pivots_[static_cast<size_t>(k)];
+      if (p != k) std::swap(b[k], b[p]);
+    }
+    const double* a = a_.data();
+    const int* l_row = l_row_.data();
+    const int* l_at = l_at_.data();
+    for (int j = 0; j < n_; ++j) {
+      const double bj = b[j];
+      if (bj != 0)
+        for (int e = l_start_[static_cast<size_t>(j)]; e < l_start_[static_cast<size_t>(j) + 1];
+             ++e)
+          b[l_row[e]] -= a[l_at[e]] * bj;
+    }
+    const int* u_row = u_row_.data();
+    const int* u_at = u_at_.data();
+    for (int j = n_ - 1; j >= 0; --j) {
+      b[j] /= a[at(j, j)];
+      const double bj = b[j];
+      if (bj != 0)
+        for (int e = u_start_[static_cast<size_t>(j)]; e < u_start_[static_cast<size_t>(j) + 1];
+             ++e)
+          b[u_row[e]] -= a[u_at[e]] * bj;
+    }
+  }
+
+ private:
+  size_t at(int i, int j) const {
+    return static_cast<size_t>(i) + static_cast<size_t>(n_) * static_cast<size_t>(j);
+  }
+
+  // The pattern of the factors of P M and the update list, from the interchanges in pivots_.
+  void analyse() {
+    for (int i = 0; i < n_; ++i) perm_[static_cast<size_t>(i)] = i;
+    for (int k = 0; k < n_; ++k)
+      std::swap(perm_[static_cast<size_t>(k)], perm_[static_cast<size_t>(pivots_[k])]);
+    for (int r = 0; r < n_; ++r) iperm_[static_cast<size_t>(perm_[static_cast<size_t>(r)])] = r;
+    // Pattern of P M, then symbolic elimination (fill) in place.
+    std::vector<char> filled(structure_.size(), 0);
+    m_target_.clear();
+    m_source_.clear();
+    for (int j = 0; j < n_; ++j)
+      for (int i = 0; i < n_; ++i)
+        if (structure_[at(i, j)]) {
+          filled[at(iperm_[static_cast<size_t>(i)], j)] = 1;
+          m_target_.push_back(static_cast<int>(at(iperm_[static_cast<size_t>(i)], j)));
+          m_source_.push_back(static_cast<int>(at(i, j)));
+        }
+    k_start_.assign(1, 0);
+    lower_.clear();
+    ops_.clear();
+    op_start_.assign(1, 0);
+    for (int k = 0; k < n_; ++k) {
+      for (int i = k + 1; i < n_; ++i)
+        if (filled[at(i, k)]) lower_.push_back(i);
+      for (int j = k + 1; j < n_; ++j) {
+        if (!filled[at(k, j)]) continue;
+        for (int e = k_start_.back(); e < static_cast<int>(lower_.size()); ++e) {
+          const int i = lower_[static_cast<size_t>(e)];
+          filled[at(i, j)] = 1;
+          ops_.push_back(
+              {static_cast<int>(at(i, j)), static_cast<int>(at(i, k)), static_cast<int>(at(k, j))});
+        }
+      }
+      k_start_.push_back(static_cast<int>(lower_.size()));
+      op_start_.push_back(static_cast<int>(ops_.size()));
+    }
+    // Positions of the factors that are fill, not entries of P M: zeroed before each replay.
+    fill_.clear();
+    std::vector<char> in_m(structure_.size(), 0);
+    for (int t : m_target_) in_m[static_cast<size_t>(t)] = 1;
+    for (size_t e = 0; e < filled.size(); ++e)
+      if (filled[e] && !in_m[e]) fill_.push_back(static_cast<int>(e));
+    // Column lists of L (below the diagonal) and U (above it), rows ascending.
+    l_start_.assign(1, 0);
+    u_start_.assign(1, 0);
+    l_row_.clear();
+    l_at_.clear();
+    u_row_.clear();
+    u_at_.clear();
+    for (int j = 0; j < n_; ++j) {
+      for (int i = j + 1; i < n_; ++i)
+        if (filled[at(i, j)]) {
+          l_row_.push_back(i);
+          l_at_.push_back(static_cast<int>(at(i, j)));
+        }
+      for (int i = 0; i < j; ++i)
+        if (filled[at(i, j)]) {
+          u_row_.push_back(i);
+          u_at_.push_back(static_cast<int>(at(i, j)));
+        }
+      l_start_.push_back(static_cast<int>(l_row_.size()));
+      u_start_.push_back(static_cast<int>(u_row_.size()));
+    }
+    analysed_ = true;
+  }
+
+  // Replays the update list on P (I - gamma jac); false when a pivot is no longer the largest
+  // entry of its column (or is zero), so that partial pivoting would choose differently.
+  bool refactor(const double* jac, double gamma) {
+    double* a = a_.data();
+    for (int t : fill_) a[t] = 0;
+    for (size_t e = 0; e < m_target_.size(); ++e) a[m_target_[e]] = -gamma * jac[m_source_[e]];
+    for (int i = 0; i < n_; ++i) a[at(iperm_[static_cast<size_t>(i)], i)] += 1.0;
+    const Op* op = ops_.data();
+    for (int k = 0; k < n_; ++k) {
+      const double pivot = a[at(k, k)];
+      const double largest = std::fabs(pivot);
+      if (!(largest > 0)) return false;
+      const int first = k_start_[static_cast<size_t>(k)];
+      const int last = k_start_[static_cast<size_t>(k) + 1];
+      for (int e = first; e < last; ++e)
+        if (std::fabs(a[at(lower_[static_cast<size_t>(e)], k)]) > largest) return false;
+      const double inverse = 1 / pivot;
+      for (int e = first; e < last; ++e) a[at(lower_[static_cast<size_t>(e)], k)] *= inverse;
+      const Op* end = ops_.data() + op_start_[static_cast<size_t>(k) + 1];
+      for (; op < end; ++op) {
+        const double ukj = a[op->u];
+        if (ukj != 0) a[op->target] -= a[op->l] * ukj;
+      }
+    }
+    return true;
+  }
+
+  struct Op {
+    int target, l, u;  // a[target] -= a[l] * a[u] (indices into the column-major storage)
+  };
+  int n_;
+  std::vector<double> a_;        // the factors of P M, column-major
+  std::vector<char> structure_;  // pattern of M = I - gamma J (J's pattern plus the diagonal)
+  std::vector<int> pivots_, perm_, iperm_, rows_;
+  bool analysed_ = false;
+  std::vector<int> m_target_, m_source_, fill_;
+  std::vector<int> k_start_, lower_, op_start_;
+  std::vector<Op> ops_;
+  std::vector<int> l_start_, u_start_, l_row_, l_at_, u_row_, u_at_;
 };
 
 // KLU sparse LU of M = I - gamma J on the model's Jacobian pattern plus the diagonal.
@@ -371,6 +667,13 @@ class OnsetBdf final : public OnsetBdfIntegrator {
         jac_ = zero_matrix();
         lu_ = zero_matrix();
         lu_.setIdentity();
+        if constexpr (!kFixed) {
+          lu_rows_.reserve(static_cast<size_t>(n_));
+          compressed_lu_.reserve(n_);
+          const JacobianPattern* pattern = model.jacobian_pattern();
+          if (use_model_jacobian_ && pattern != nullptr && pattern->n == n_)
+            pattern_lu_ = std::make_unique<PatternLu>(*pattern, n_);
+        }
         break;
       case LinearKind::kBanded:
         jac_ = zero_matrix();
@@ -1085,7 +1388,14 @@ class OnsetBdf final : public OnsetBdfIntegrator {
       case LinearKind::kDense:
         lu_ = -gamma_ * jac_;
         lu_.diagonal().array() += 1.0;
-        return lu_factor < kFixed ? N : 0 > (lu_, pivots_, n_);
+        if constexpr (kFixed) {
+          return lu_factor<N>(lu_, pivots_, n_);
+        } else {
+          if (pattern_lu_) return pattern_lu_->factor(jac_.data(), gamma_);
+          if (!lu_factor_sparse(lu_, pivots_, n_, lu_rows_)) return false;
+          compressed_lu_.build(lu_, pivots_, n_);
+          return true;
+        }
       case LinearKind::kBanded:
         return band_->factor(jac_.data(), gamma_);
       case LinearKind::kSparse:
@@ -1098,7 +1408,15 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   void solve_linear_system(double* b) {
     switch (kind_) {
       case LinearKind::kDense:
-        lu_solve<kFixed ? N : 0>(lu_, pivots_, b, n_);
+        if constexpr (kFixed) {
+          lu_solve<N>(lu_, pivots_, b, n_);
+        } else {
+          if (pattern_lu_) {
+            pattern_lu_->solve(b);
+          } else {
+            compressed_lu_.solve(b);
+          }
+        }
         break;
       case LinearKind::kBanded:
         band_->solve(b);
@@ -1596,6 +1914,11 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   // entries in the model's sparsity pattern (sparse).
   Mat jac_, lu_;
   Pivots pivots_;
+  // Dynamic-size dense path: the nonzero rows of a column during the factorisation, and the
+  // factors' nonzeros for the solves.
+  std::vector<int> lu_rows_;
+  CompressedLu compressed_lu_;
+  std::unique_ptr<PatternLu> pattern_lu_;  // when the model declares its Jacobian's pattern
   std::unique_ptr<BandLu> band_;
   const JacobianPattern* pattern_ = nullptr;
   std::vector<double> jac_values_;
