@@ -623,15 +623,17 @@ struct Reader {
     if (hours) {
       const std::string text = scalar(hours);
       if (hours.IsScalar() && !pk::parse_finite_number(text)) {
-        // "4 days" in within_h: say what it would be in hours, and where a unit may go.
-        std::string fix = "write within: \"" + io::excerpt(text) + "\"";
+        // "4 days" in within_h: say what it would be in hours, and where a unit may go
+        // (anything else that is not a number gets the plain "expected a number" below).
+        std::optional<double> as_window;
         try {
-          fix += " or within_h: " + format_number(parse_window_h(text, "within_h"));
+          as_window = parse_window_h(text, "within_h");
         } catch (const UserError&) {
-          fix = "write the number of hours";
         }
-        fail(hours, "within_h is a number of hours, found '" + io::excerpt(text) + "' (expected " +
-                        forms + ") fix: " + fix);
+        if (as_window)
+          fail(hours, "within_h is a number of hours, found '" + io::excerpt(text) +
+                          "' (expected " + forms + ") fix: write within: \"" + io::excerpt(text) +
+                          "\" or within_h: " + format_number(*as_window));
       }
       h = number(hours);
     } else {
