@@ -8,10 +8,12 @@
 #include <memory>
 #include <sstream>
 
+#include "check/claim_scaffold.hpp"
 #include "check/clinical_scores.hpp"
 #include "io/data_dir.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
+#include "io/format.hpp"
 #include "io/yaml.hpp"
 #include "pk/text_input.hpp"
 
@@ -427,6 +429,8 @@ struct Reader {
 
   Threshold threshold(const YAML::Node& node) {
     Threshold t;
+    t.line = node.Mark().line + 1;
+    t.column = node.Mark().column + 1;
     if (node.IsMap() && node["fraction_of_initial"]) {
       ys::require_keys(file, node, {"fraction_of_initial"}, "threshold");
       t.kind = Threshold::Kind::kFractionOfInitial;
@@ -603,6 +607,51 @@ struct Reader {
     return check;
   }
 
+  // The claimed window of an effect: `within_h: 96` (a number of hours) or `within: "4 d"` (a
+  // time with its unit: h, min, d / days, weeks, months), never both. A unit inside within_h, or
+  // a bare number in within, is refused with the form that would be read.
+  double window(const YAML::Node& effect) {
+    const YAML::Node hours = effect["within_h"], with_unit = effect["within"];
+    const std::string forms =
+        "within_h: a number of hours (within_h: 96), or within: a time "
+        "with its unit (within: \"4 d\", \"96 h\", \"2 weeks\")";
+    if (hours && with_unit)
+      fail(with_unit, "both 'within' and 'within_h' give the claimed window (expected one of " +
+                          forms + ") fix: keep one");
+    if (!hours && !with_unit) fail(effect, "missing the claimed window (expected " + forms + ")");
+    double h = 0;
+    if (hours) {
+      const std::string text = scalar(hours);
+      if (hours.IsScalar() && !pk::parse_finite_number(text)) {
+        // "4 days" in within_h: say what it would be in hours, and where a unit may go
+        // (anything else that is not a number gets the plain "expected a number" below).
+        std::optional<double> as_window;
+        try {
+          as_window = parse_window_h(text, "within_h");
+        } catch (const UserError&) {
+        }
+        if (as_window)
+          fail(hours, "within_h is a number of hours, found '" + io::excerpt(text) +
+                          "' (expected " + forms + ") fix: write within: \"" + io::excerpt(text) +
+                          "\" or within_h: " + format_number(*as_window));
+      }
+      h = number(hours);
+    } else {
+      const std::string text = scalar(with_unit);
+      if (pk::parse_finite_number(text))
+        fail(with_unit, "the window '" + io::excerpt(text) + "' has no unit (expected " + forms +
+                            ") fix: write within: \"" + io::excerpt(text) +
+                            " h\" (or within_h: " + io::excerpt(text) + ") if hours are meant");
+      try {
+        h = parse_window_h(text, "within");
+      } catch (const UserError& err) {
+        fail(with_unit, err.problem() + " (expected " + forms + ")");
+      }
+    }
+    if (!(h > 0)) fail(hours ? hours : with_unit, "expected a positive time window");
+    return h;
+  }
+
   void parse_effects(const YAML::Node& node) {
     if (!node || !node.IsSequence() || node.size() == 0) {
       fail(node ? node : YAML::Node(), "expected 'effects': a list of claimed effects");
@@ -610,7 +659,7 @@ struct Reader {
     for (const auto& e : node) {
       ys::require_keys(file, e,
                        {"id", "statement", "measurable", "measurable_citation", "within_h",
-                        "not_assessable", "checks"},
+                        "within", "not_assessable", "checks"},
                        "effect");
       ClaimedEffect effect;
       effect.line = e.Mark().line + 1;
@@ -624,8 +673,7 @@ struct Reader {
       if (e["measurable_citation"]) {
         effect.measurable_citation = io::parse_citation(file, e["measurable_citation"], "");
       }
-      effect.within_h = ys::get_number(file, e, "within_h");
-      if (!(effect.within_h > 0)) fail(e["within_h"], "expected a positive time window");
+      effect.within_h = window(e);
       effect.claimed_time_h = effect.within_h + claim.time_origin_h;
       effect.not_assessable = text(e, "not_assessable");
       if (const YAML::Node checks = e["checks"]) {

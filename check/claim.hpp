@@ -80,6 +80,8 @@ struct Threshold {
   std::string unit;     // kValue: the value's unit (empty: the observable's unit)
   int assumption = -1;  // kAssumption
   double fraction = 0;  // kFractionOfInitial: threshold = fraction x observable at t = 0
+  int line = 0;         // the threshold's value in the claim file (messages)
+  int column = 0;
 };
 
 struct DoseSpec {

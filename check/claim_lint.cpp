@@ -329,8 +329,8 @@ class Linter {
   void effect_structure(const YAML::Node& e, std::map<std::string, YAML::Node>* seen) {
     if (!e.IsMap()) return;  // check-refuses
     keys(e,
-         {"id", "statement", "measurable", "measurable_citation", "within_h", "not_assessable",
-          "checks"},
+         {"id", "statement", "measurable", "measurable_citation", "within_h", "within",
+          "not_assessable", "checks"},
          "effect");
     const std::string id = scalar(e["id"]);
     if (!e["id"]) {
@@ -360,9 +360,13 @@ class Linter {
           "add `measurable: \"...\"`");
     }
     const std::optional<double> within = number(e["within_h"]);
-    if (!e["within_h"]) {
+    if (!e["within_h"] && e["within"]) {
+      // `within: "4 d"`, a time with its unit: read (and refused when wrong) by the claim
+      // parser, reported as check-refuses.
+    } else if (!e["within_h"]) {
       add(e, true, "window-not-positive", "effect '" + io::excerpt(id) + "' has no time window",
-          "within_h: the claimed window in hours, > 0", "add `within_h: 6`");
+          "within_h: the claimed window in hours, > 0, or within: a time with its unit",
+          "add `within_h: 6` or `within: \"6 h\"`");
     } else if (within && !(*within > 0)) {
       add(e["within_h"], true, "window-not-positive",
           "the time window within_h: " + fmt(*within) + " is not positive",

@@ -31,6 +31,7 @@ std::vector<MarkerEntry> build() {
       "at a normal clearance; no treatment can make it fall faster."));
   all.back().normal_prior = "serum_creatinine_upper_reference";
   all.back().settles_at = "steady_state_creatinine";
+  all.back().molar_mass_g_per_mol = 113.12;  // C4H7N3O (models/library/creatinine.yaml)
   all.push_back(falling("urea", "kidney", "serum_urea", "serum_urea_baseline", "kidney_function",
                         "1", "renal clearance back to normal at t = 0",
                         "Urea distributes in total body water and is cleared at about 0.45 x "
@@ -180,6 +181,7 @@ std::vector<MarkerEntry> build() {
       "liver function normal at t = 0",
       "Even a liver repaired at once clears unconjugated and conjugated bilirubin in hours but "
       "albumin-bound delta bilirubin only with albumin's half-life (14-21 days)."));
+  all.back().molar_mass_g_per_mol = 584.66;  // C33H36N4O6 (models/library/bilirubin.yaml)
   {
     MarkerEntry e = falling("albumin", "liver", "serum_albumin", "serum_albumin_baseline",
                             "hepatic_function", "1", "hepatic synthesis normal at t = 0",

@@ -35,6 +35,9 @@ struct MarkerEntry {
   // Parameters that share the threshold's assumption when the threshold is "normal".
   std::vector<std::string> normal_parameters;
   std::string settles_at;  // parameter or observable: the level reached once restored
+  // Molar mass of the molecule the observable measures (g/mol; 0: not one molecule), for the
+  // fix of a threshold given in mol/L where the observable is in g/L (or the reverse).
+  double molar_mass_g_per_mol = 0;
 };
 
 // Every marker `onset claim new` knows, in a fixed order (by organ).

@@ -42,44 +42,63 @@ struct CheckArgs {
 std::string fmt(double v) { return onset::format_number(v, 3); }
 std::string fmt_h(const std::optional<double>& v) { return v ? fmt(*v) + " h" : "never"; }
 
-void print_table(const check::CheckReport& report, std::ostream& out) {
+// The tested threshold at the best case, as "< 2.5 mg/dL" (falling) or "> 1.2 mg/dL".
+std::string threshold_text(const check::CheckResult& c) {
+  return (c.direction == "rises_above" ? "> " : "< ") + fmt(c.threshold_tested) +
+         (c.threshold_unit.empty() || c.threshold_unit == "1" ? "" : " " + c.threshold_unit);
+}
+
+void print_table(const check::Claim& claim, const check::CheckReport& report, std::ostream& out) {
+  // One clock: every time below counts from t = 0, the start of the intervention; a claim whose
+  // windows count from a later event says where that event sits on it.
+  out << "times from t = 0 (start of the intervention)";
+  if (claim.time_origin_h != 0)
+    out << "; the claimed windows count from " << claim.time_origin
+        << " at t = " << fmt(claim.time_origin_h) << " h and are shown on the same clock";
+  out << "\n\n";
   struct Row {
-    std::string cells[7];
+    std::string cells[8];
   };
   std::vector<Row> rows;
-  rows.push_back({{"claim", "claimed", "best case", "median [5%, 95%]", "P(within)", "verdict",
-                   "rate-limiting step"}});
+  rows.push_back({{"claim", "claimed", "threshold tested", "best case", "median [5%, 95%]",
+                   "P(within)", "verdict", "rate-limiting step"}});
   for (const auto& e : report.effects) {
     const check::CheckResult* d = e.deciding();
     Row row;
     row.cells[0] = e.id;
-    row.cells[1] = "<= " + fmt(e.claimed_within_h) + " h";
-    if (d) {
-      row.cells[2] = fmt_h(d->best_case_onset_h);
-      row.cells[3] =
+    row.cells[1] = "<= " + fmt(e.claimed_time_h) + " h";
+    if (d && d->verdict == check::Verdict::kInconsistent) {
+      // No consistent point: no onset, probability or rate-limiting step to show.
+      row.cells[2] = threshold_text(*d);
+      row.cells[3] = row.cells[4] = row.cells[5] = row.cells[7] = "-";
+    } else if (d) {
+      row.cells[2] = threshold_text(*d);
+      row.cells[3] = fmt_h(d->best_case_onset_h);
+      row.cells[4] =
           fmt_h(d->onset_p50_h) + " [" + fmt_h(d->onset_p05_h) + ", " + fmt_h(d->onset_p95_h) + "]";
-      row.cells[4] = fmt(d->p_within_claim);
-      row.cells[6] = d->elasticities.empty() ? "-" : d->elasticities.front().assumption;
+      row.cells[5] = fmt(d->p_within_claim);
+      row.cells[7] = d->elasticities.empty() ? "-" : d->elasticities.front().assumption;
     } else {
-      row.cells[2] = row.cells[3] = row.cells[4] = "-";
-      row.cells[6] = "no model covers this effect";
+      row.cells[2] = row.cells[3] = row.cells[4] = row.cells[5] = "-";
+      row.cells[7] = "no model covers this effect";
     }
-    row.cells[5] = check::verdict_name(e.verdict);
+    row.cells[6] = check::verdict_name(e.verdict);
     rows.push_back(row);
   }
-  size_t width[7] = {0, 0, 0, 0, 0, 0, 0};
+  constexpr int kColumns = 8;
+  size_t width[kColumns] = {};
   for (const auto& r : rows) {
-    for (int c = 0; c < 7; ++c) width[c] = std::max(width[c], r.cells[c].size());
+    for (int c = 0; c < kColumns; ++c) width[c] = std::max(width[c], r.cells[c].size());
   }
   for (size_t i = 0; i < rows.size(); ++i) {
-    for (int c = 0; c < 7; ++c) {
-      out << std::left << std::setw(static_cast<int>(width[c]) + (c < 6 ? 2 : 0))
+    for (int c = 0; c < kColumns; ++c) {
+      out << std::left << std::setw(static_cast<int>(width[c]) + (c < kColumns - 1 ? 2 : 0))
           << rows[i].cells[c];
     }
     out << "\n";
     if (i == 0) {
       size_t total = 0;
-      for (int c = 0; c < 7; ++c) total += width[c] + 2;
+      for (int c = 0; c < kColumns; ++c) total += width[c] + 2;
       out << std::string(total - 2, '-') << "\n";
     }
   }
@@ -89,6 +108,17 @@ void print_table(const check::CheckReport& report, std::ostream& out) {
     if (const check::CheckResult* d = e.deciding()) {
       for (const auto& r : d->rate_limiting) out << "    " << r << "\n";
       for (const auto& t : d->tipping_points) out << "    tipping point: " << t.text << "\n";
+    }
+    // Every check of the effect, not only the deciding one (each is a necessary route).
+    if (e.checks.size() > 1) {
+      for (size_t k = 0; k < e.checks.size(); ++k) {
+        const check::CheckResult& c = e.checks[k];
+        out << "    check " << k + 1
+            << (static_cast<int>(k) == e.deciding_check ? " (decides)" : "") << ": "
+            << check::bound_kind_name(c.kind) << ", model " << c.model << ", " << c.observable
+            << " " << threshold_text(c) << ": best case " << fmt_h(c.best_case_onset_h) << ", P "
+            << fmt(c.p_within_claim) << ", " << check::verdict_name(c.verdict) << "\n";
+      }
     }
   }
 }
@@ -154,7 +184,7 @@ int run(const CheckArgs& args) {
   if (args.format == "json") {
     std::cout << check::report_to_json(claim, report).dump(2) << "\n";
   } else {
-    print_table(report, std::cout);
+    print_table(claim, report, std::cout);
   }
   if (!args.report.empty()) {
     try {
