@@ -32,6 +32,7 @@ struct NcaArgs {
   double duration = 0;
   std::string auc = "linear";
   bool sparse = false;
+  bool tissue = false;
   std::string format = "text";
   std::string output;
   std::string blq = "zero-before-tmax";
@@ -79,6 +80,7 @@ fits::NcaOptions build_options(const NcaArgs& args) {
   fits::NcaOptions options;
   options.route = *fits::parse_route(args.route);  // CLI11 has checked the name
   options.infusion_duration = args.duration;
+  options.tissue = args.tissue;
   options.auc_method = *fits::parse_auc_method(args.auc);
   options.blq_rule = *fits::parse_blq_rule(args.blq);
   options.max_auc_extrapolated_percent = args.max_extrapolated;
@@ -98,7 +100,8 @@ fits::NcaOptions build_options(const NcaArgs& args) {
     options.partial_aucs.push_back(parse_interval(interval));
 
   const std::string times = "s, min, h, day, week";
-  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L";
+  const std::string concentrations =
+      "mass/volume such as ng/mL, ug/mL, mg/L, or %ID, %ID/g, %ID/mL";
   fits::NcaUnits& units = options.units;
   units.time = unit_or_fail<fits::TimeUnit>(args.time_unit, fits::parse_time_unit, "time", times);
   units.concentration = unit_or_fail<fits::ConcentrationUnit>(
@@ -169,7 +172,8 @@ void run(const NcaArgs& args) {
       interruptible_options.cancelled = [] { return io::interrupt_requested(); };
       try {
         for (const fits::Profile& profile : fits::read_profiles(table, dataset)) {
-          if (io::interrupt_requested()) throw CLI::RuntimeError(io::report_interrupted("onset nca"));
+          if (io::interrupt_requested())
+            throw CLI::RuntimeError(io::report_interrupted("onset nca"));
           results->push_back(fits::run_nca(profile, interruptible_options));
           any_analysed |= !results->back().excluded;
         }
@@ -235,6 +239,9 @@ void register_nca_command(CLI::App& app) {
                   "linear-log (log for declines after Tmax)")
       ->check(CLI::IsMember({"linear", "linear-log", "linear-up-log-down"}))
       ->capture_default_str();
+  cmd->add_flag("--tissue", args->tissue,
+                "tissue (organ) samples: the curve starts at 0 at dose time whatever the route "
+                "(no C0 back-extrapolation), no CL or V");
   cmd->add_flag("--sparse", args->sparse,
                 "sparse/destructive design: NCA of the mean profile per group, AUC SE by "
                 "Bailer's method and Nedelman-Jia");
