@@ -41,19 +41,16 @@ io::GnuplotJob fit_plot_job(const FitProblem& problem, const FitSummary& summary
                              std::string(fit_status_name(summary.status)) + ", -2LL " +
                              std::to_string(summary.minus_two_log_likelihood))
          << "\nset grid\nset key top right\n";
-  // On a log axis a value <= 0 is undefined: NaN, which gnuplot leaves out.
-  auto positive = [log_y](int column) {
-    const std::string c = std::to_string(column);
-    return log_y ? "($" + c + " > 0 ? $" + c + " : NaN)" : c;
-  };
   for (size_t k = 0; k < blocks; ++k) {
     const std::string file = "'block" + std::to_string(k) + ".dat'";
     const std::string& name = problem.blocks[k].name;
     script << "set title " << io::gnuplot_text(name + ": observed and predicted") << "\n"
            << "set xlabel " << io::gnuplot_text(problem.x_name) << "\nset ylabel "
            << io::gnuplot_text(name) << "\n"
-           << (log_y ? "set logscale y\n" : "") << "plot " << file << " using 1:" << positive(2)
-           << " with points pt 7 ps 0.6 title 'observed', " << file << " using 1:" << positive(3)
+           << (log_y ? "set logscale y\n" : "") << "plot " << file << " using 1:"
+           << "2"
+           << " with points pt 7 ps 0.6 title 'observed', " << file << " using 1:"
+           << "3"
            << " with linespoints pt 6 ps 0.4 lw 1.5 title 'predicted'\n"
            << (log_y ? "unset logscale y\n" : "");
     script << "set title " << io::gnuplot_text(name + ": standardised residuals over time") << "\n"
@@ -66,8 +63,8 @@ io::GnuplotJob fit_plot_job(const FitProblem& problem, const FitSummary& summary
            << " using 3:5 with points pt 7 ps 0.6 notitle, 0 with lines lc 'gray' notitle\n";
     script << "set title " << io::gnuplot_text(name + ": observed vs predicted") << "\n"
            << "set xlabel 'predicted'\nset ylabel 'observed'\n"
-           << (log_y ? "set logscale xy\n" : "") << "plot " << file << " using " << positive(3)
-           << ":" << positive(2) << " with points pt 7 ps 0.6 notitle, x with lines lc "
+           << (log_y ? "set logscale xy\n" : "") << "plot " << file
+           << " using 3:2 with points pt 7 ps 0.6 notitle, x with lines lc "
            << "'gray' title 'identity'\n"
            << (log_y ? "unset logscale xy\n" : "");
   }

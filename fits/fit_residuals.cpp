@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "pk/format.hpp"
 
@@ -48,9 +49,11 @@ std::vector<ResidualRow> residual_table(const FitProblem& problem, const FitSumm
 }
 
 void write_residuals_csv(std::ostream& out, const std::vector<ResidualRow>& rows) {
+  // The shortest of 15 or 17 significant digits that reads back as the same double.
   auto number = [](double value) {
     char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.17g", value);
+    std::snprintf(buffer, sizeof buffer, "%.15g", value);
+    if (std::strtod(buffer, nullptr) != value) std::snprintf(buffer, sizeof buffer, "%.17g", value);
     return std::string(buffer);
   };
   out << "ID,TIME,OBSERVABLE,ERROR_MODEL,N,DV,PRED,RES,WRES\n";

@@ -30,7 +30,8 @@ struct ResidualRow {
 // One row per observation, in the data's order. Needs summary.predictions.
 std::vector<ResidualRow> residual_table(const FitProblem& problem, const FitSummary& summary);
 
-// CSV: ID,TIME,OBSERVABLE,ERROR_MODEL,N,DV,PRED,RES,WRES (17 significant digits; names quoted
+// CSV: ID,TIME,OBSERVABLE,ERROR_MODEL,N,DV,PRED,RES,WRES (15 or 17 significant digits, as
+// needed to read back the same double; names quoted
 // as CSV fields).
 void write_residuals_csv(std::ostream& out, const std::vector<ResidualRow>& rows);
 

@@ -52,8 +52,12 @@ TEST(SimulateLabel, ResidualisingLabelReadsAtLeastTheIntactVesiclesAndDecaysWhen
     const double intact_liver = intact[r].at("liver_pct").get<double>();
     const double label_liver = label[r].at("liver_label_pct").get<double>();
     EXPECT_GE(label_liver, intact_liver * (1 - 1e-9)) << "t = " << t;
-    if (t == 0) EXPECT_EQ(label_liver, 0.0);
-    if (t >= 24) EXPECT_GT(label_liver, 1.5 * intact_liver) << "t = " << t;
+    if (t == 0) {
+      EXPECT_EQ(label_liver, 0.0);
+    }
+    if (t >= 24) {
+      EXPECT_GT(label_liver, 1.5 * intact_liver) << "t = " << t;
+    }
     const double factor = std::exp(-std::log(2.0) * t / half_life_h);
     for (const auto& [name, value] : label[r].items()) {
       if (name.find("_label_") == std::string::npos) continue;
