@@ -35,6 +35,7 @@
 #include "fits/fit.hpp"
 #include "fits/fit_data.hpp"
 #include "fits/fit_plot.hpp"
+#include "fits/fit_residuals.hpp"
 #include "fits/per_subject.hpp"
 #include "io/csv.hpp"
 #include "io/data_dir.hpp"
@@ -63,6 +64,8 @@ struct FitArgs {
   std::string calibration = "t";
   std::string format = "text";
   std::string plot;
+  std::string residuals;
+  bool plot_log = false;
   std::string observable_column;
   double dose = 0;
   int dose_cmt = 1;
@@ -118,7 +121,8 @@ double unbiased_sigma(const fits::FitSummary& summary, const fits::BlockSummary&
                      : std::numeric_limits<double>::quiet_NaN();
 }
 
-void print_json(const fits::FitSummary& summary, const std::vector<std::string>& notes) {
+void print_json(const fits::FitSummary& summary, const std::vector<std::string>& notes,
+                const std::vector<fits::ResidualRow>& table) {
   nlohmann::json out;
   out["converged"] = summary.converged();
   out["status"] = std::string(fits::fit_status_name(summary.status));
@@ -175,6 +179,21 @@ void print_json(const fits::FitSummary& summary, const std::vector<std::string>&
   out["gradient_method"] = summary.gradient_method;
   out["iterations"] = summary.iterations;
   out["notes"] = notes;
+  nlohmann::json observations = nlohmann::json::array();
+  for (const auto& row : table)
+    observations.push_back({{"id", row.id},
+                            {"time", row.time},
+                            {"observable", row.observable},
+                            {"error_model", row.error_model},
+                            {"n", row.animals},
+                            {"dv", row.dv},
+                            {"pred", number_or_null(row.pred)},
+                            {"res", number_or_null(row.res)},
+                            {"wres", number_or_null(row.wres)}});
+  out["observations"] = observations;
+  out["wres_definition"] =
+      "RES / SD of the observation under the fitted error model (ML sigma; a mean of n: SD / "
+      "sqrt(n)); log-normal: (log DV - log PRED) / SD";
   std::cout << out.dump(2) << "\n";
 }
 
@@ -351,6 +370,33 @@ int run(const FitArgs& args) {
       return report_failure("onset fit: --plot", error);
     }
   }
+  if (!args.residuals.empty()) {
+    try {
+      io::check_output_target(args.residuals, input_files(args));
+      if (args.residuals == args.plot)
+        throw UserError("", "--residuals and --plot name the same file '" + args.residuals + "'");
+    } catch (const UserError& error) {
+      if (pk::mpi_rank() == 0) std::cerr << "onset fit: --residuals: " << error.what() << "\n";
+      return kExitBadInput;
+    }
+  }
+  if (args.plot_log && args.plot.empty()) {
+    if (pk::mpi_rank() == 0) std::cerr << "onset fit: --plot-log needs --plot FILE\n";
+    return kExitBadInput;
+  }
+  if (args.population.enabled && !args.residuals.empty()) {
+    if (pk::mpi_rank() == 0)
+      std::cerr << "onset fit: --residuals is for individual and pooled fits; population fits "
+                   "write their observation table (PRED, IPRED, CWRES, ...) with --table FILE\n";
+    return kExitBadInput;
+  }
+  if (args.per_subject && (!args.plot.empty() || !args.residuals.empty())) {
+    if (pk::mpi_rank() == 0)
+      std::cerr << "onset fit: --per-subject with --plot or --residuals: not available yet (the "
+                   "per-subject fits have no plot or residual table); run without "
+                   "--per-subject for the pooled fit's, or fit one subject's rows\n";
+    return kExitBadInput;
+  }
   try {
     const auto start = parse_assignments(args.start, "--start");
     const auto fixed = parse_assignments(args.fix, "--fix");
@@ -485,15 +531,27 @@ int run(const FitArgs& args) {
   }
   // Under mpirun every rank holds the same summary; rank 0 alone prints and writes.
   if (pk::mpi_rank() != 0) return summary.converged() ? kExitSuccess : kExitAnalysisFailed;
+  const std::vector<fits::ResidualRow> table = fits::residual_table(loaded.problem, summary);
   if (args.format == "json") {
-    print_json(summary, loaded.notes);
+    print_json(summary, loaded.notes, table);
   } else {
     print_text(summary, loaded.notes);
+  }
+  if (!args.residuals.empty() && summary.status != fits::FitStatus::kFailed) {
+    try {
+      std::ostringstream csv;
+      fits::write_residuals_csv(csv, table);
+      io::write_file_atomically(args.residuals, csv.str(), input_files(args));
+    } catch (const std::exception& error) {  // io::OutputError
+      std::cerr << "onset fit: --residuals: " << error.what() << "\n";
+      return kExitBadInput;
+    }
   }
   if (!args.plot.empty() && summary.status != fits::FitStatus::kFailed) {
     try {
       const bool png = args.plot.ends_with(".png");
-      io::write_file_atomically(args.plot, fits::draw_fit_plot(loaded.problem, summary, png),
+      io::write_file_atomically(args.plot,
+                                fits::draw_fit_plot(loaded.problem, summary, png, args.plot_log),
                                 input_files(args));
     } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
       return report_failure("onset fit: --plot", error);
@@ -552,6 +610,12 @@ void register_fit_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--plot", args->plot,
                       "write observed vs predicted and residual plots (FILE.svg or FILE.png)");
+  command->add_flag("--plot-log", args->plot_log,
+                    "--plot: observed and predicted on a log y axis (observed vs predicted on "
+                    "log-log)");
+  command->add_option("--residuals", args->residuals,
+                      "write the per-observation table (ID, TIME, OBSERVABLE, ERROR_MODEL, N, DV, "
+                      "PRED, RES, WRES) as CSV to FILE");
   command->add_option("--observable-column", args->observable_column,
                       "column naming each DV's observable (default OBS, OBSERVABLE or DVID)");
   command->add_option("--dose", args->dose, "tidy tracer data: dose per animal at time 0 (> 0)")

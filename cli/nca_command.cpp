@@ -33,6 +33,7 @@ struct NcaArgs {
   double duration = 0;
   std::string auc = "linear";
   bool sparse = false;
+  bool tissue = false;
   std::string format = "text";
   std::string output;
   std::string blq = "zero-before-tmax";
@@ -73,6 +74,7 @@ nca::NcaOptions build_options(const NcaArgs& args) {
   nca::NcaSettings settings;
   settings.route = args.route;
   settings.duration = args.duration;
+  settings.tissue = args.tissue;
   settings.auc = args.auc;
   settings.blq = args.blq;
   settings.time_unit = args.time_unit;
@@ -211,6 +213,9 @@ void register_nca_command(CLI::App& app) {
                   "linear-log (log for declines after Tmax)")
       ->check(CLI::IsMember({"linear", "linear-log", "linear-up-log-down"}))
       ->capture_default_str();
+  cmd->add_flag("--tissue", args->tissue,
+                "tissue (organ) samples: the curve starts at 0 at dose time whatever the route "
+                "(no C0 back-extrapolation), no CL or V");
   cmd->add_flag("--sparse", args->sparse,
                 "sparse/destructive design: NCA of the mean profile per group, AUC SE by "
                 "Bailer's method and Nedelman-Jia");

@@ -26,12 +26,15 @@
 #include <string>
 #include <vector>
 
+#include "check/data_dir.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/simulate_population_command.hpp"
 #include "io/format.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
+#include "models/tracer_labels.hpp"
+#include "models/tracer_observation.hpp"
 #include "pk/distributed.hpp"
 #include "pk/dosing_records.hpp"
 #include "pk/dosing_simulate.hpp"
@@ -54,7 +57,11 @@ struct SimulateArgs {
   std::string backend = "auto";
   std::optional<double> rtol;  // empty: the solver's default
   std::optional<double> atol;
-  int threads = 0;                    // 0: every core
+  int threads = 0;  // 0: every core
+  // --label: the label observation layer over a vesicle model (what a counter reads);
+  // --decay-corrected no: predictions carry the label's physical decay.
+  std::string label;
+  std::string decay_corrected = "yes";
   SimulatePopulationArgs population;  // --replicates and its options
 };
 
@@ -231,13 +238,38 @@ struct SimulateWorker {
   pk::DosingResult result;
 };
 
+// The model, with --label the label observation model over it (models/tracer_observation.hpp:
+// the observables ORGAN_label_pct, ORGAN_label_pct_per_g and the free-label organs), as `onset
+// fit --label` fits it. Throws BadInput or ModelFileError.
+std::unique_ptr<pk::Model> load_simulation_model(const SimulateArgs& args,
+                                                 double* decay_half_life_h = nullptr) {
+  if (args.decay_corrected != "yes" && args.decay_corrected != "no")
+    throw BadInput("--decay-corrected: expected yes or no; found '" + args.decay_corrected + "'");
+  if (args.label.empty()) {
+    if (args.decay_corrected != "yes")
+      throw BadInput("--decay-corrected no needs --label (the decay is the label's)");
+    return models::load_model(args.model);
+  }
+  const std::string path = (check::data_dir() / "tracers" / "labels.yaml").string();
+  const models::LabelTable table = models::read_label_table(path);
+  const models::TracerLabel* label = table.find(args.label);
+  if (!label)
+    throw BadInput("--label: '" + args.label + "' is not a label of " + path +
+                   " (known: " + table.names() + ")");
+  if (decay_half_life_h != nullptr && args.decay_corrected == "no")
+    *decay_half_life_h = label->half_life_h;
+  return models::load_tracer_model(args.model, *label,
+                                   {.decay_corrected = args.decay_corrected == "yes"});
+}
+
 int run(const SimulateArgs& args) {
   const char* prefix = "onset simulate: ";
   if (population_simulation_requested(args.population)) {
     std::string conflicting;
     for (const auto& [given, name] :
          {std::pair{!args.params.empty(), "--param"}, std::pair{!args.times.empty(), "--times"},
-          std::pair{args.with_records, "--with-records"}})
+          std::pair{args.with_records, "--with-records"},
+          std::pair{!args.label.empty(), "--label"}})
       if (given) conflicting += (conflicting.empty() ? "" : ", ") + std::string(name);
     return run_population_simulation(args.population, args.model, args.data, args.out, args.format,
                                      args.threads, conflicting);
@@ -247,9 +279,20 @@ int run(const SimulateArgs& args) {
   std::vector<double> params, grid;
   pk::DosingOptions options;
   try {
-    if (!args.out.empty()) io::check_output_target(args.out, {args.model, args.data});
-    model = models::load_model(args.model);
+    if (!args.out.empty())
+      io::check_output_target(args.out, {args.model, args.data,
+                                         (check::data_dir() / "tracers" / "labels.yaml").string()});
+    double decay_half_life_h = 0;
+    model = load_simulation_model(args, &decay_half_life_h);
     data = pk::read_dosing_file(args.data);
+    // The decay factor counts from t = 0 (models/tracer_observation.hpp): doses then only.
+    if (decay_half_life_h > 0)
+      for (const auto& record : data.records)
+        if (record.is_dose() && record.time_h != 0)
+          throw BadInput(args.data + ":" + std::to_string(record.line) +
+                         ": --decay-corrected no needs every dose at time 0 (the decay factor "
+                         "counts from t = 0); found a dose at t = " +
+                         format_number(record.time_h) + " h");
     params = parse_params(*model, args.params);
     if (!args.times.empty()) grid = parse_grid(args.times);
     const auto backend = pk::parse_backend(args.backend);
@@ -286,7 +329,7 @@ int run(const SimulateArgs& args) {
         const auto [begin, end] = subjects[s];
         try {
           if (!worker.simulator) {
-            worker.model = models::load_model(args.model);
+            worker.model = load_simulation_model(args);
             worker.simulator = std::make_unique<pk::DosingSimulator>(*worker.model, options);
           }
           pk::DosingResult& part = worker.result;
@@ -391,6 +434,15 @@ void register_simulate_command(CLI::App& app) {
                    "and covariate columns")
       ->required();
   command->add_option("--param", args->params, "set a parameter: NAME=VALUE (repeatable)");
+  command->add_option("--label", args->label,
+                      "simulate what a counter or imager reads: the label observation model of "
+                      "a vesicle model (111In, 125I, 99mTc, 64Cu, 89Zr, 131I, DiR, luciferase; "
+                      "data/tracers/labels.yaml), as onset fit --label fits it");
+  command
+      ->add_option("--decay-corrected", args->decay_corrected,
+                   "with --label: yes (values decay-corrected to the dose time) or no "
+                   "(predictions carry the label's physical decay)")
+      ->capture_default_str();
   command->add_option("--times", args->times,
                       "output grid START:STOP:STEP in hours for every subject, instead of one "
                       "row per record");

@@ -502,6 +502,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const CsvTable& 
     loaded.problem.block.push_back(block_of[block_name]);
     loaded.problem.x.push_back(record.time_h);
     loaded.problem.group.push_back(record.id);
+    loaded.problem.observable.push_back(name);
   }
   if (observations.empty())
     throw InputError(data_path, 0, 0, "no observations (EVID 0, MDV 0, DV given)");

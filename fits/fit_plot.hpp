@@ -14,11 +14,14 @@
 
 namespace onset::fits {
 
-// The gnuplot job of the plot: an SVG, or a PNG when `png`.
-io::GnuplotJob fit_plot_job(const FitProblem& problem, const FitSummary& summary, bool png);
+// The gnuplot job of the plot: an SVG, or a PNG when `png`. `log_y`: the observed and
+// predicted panels on a log y axis (values <= 0 are left out of those panels by gnuplot).
+io::GnuplotJob fit_plot_job(const FitProblem& problem, const FitSummary& summary, bool png,
+                            bool log_y = false);
 
 // The plot drawn (io::run_gnuplot). Throws io::GnuplotError when gnuplot is missing or fails
 // (with its message).
-std::string draw_fit_plot(const FitProblem& problem, const FitSummary& summary, bool png);
+std::string draw_fit_plot(const FitProblem& problem, const FitSummary& summary, bool png,
+                          bool log_y = false);
 
 }  // namespace onset::fits

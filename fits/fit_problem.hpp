@@ -101,6 +101,9 @@ struct FitProblem {
   // For plots and output only: the independent variable (time) and a group label (subject).
   std::vector<double> x;
   std::vector<std::string> group;
+  // For output only: each observation's observable when it differs from its error model's
+  // name (several observables sharing one, --error-group); empty: the block's name.
+  std::vector<std::string> observable;
   std::string x_name = "time";
 
   // True when the sizes agree and the data suit the error models (positive y for log-normal);

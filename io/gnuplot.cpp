@@ -183,15 +183,17 @@ std::string gnuplot_script_problem(std::string_view script) {
   // The words of onset's plot scripts (report_html.cpp, fit_plot.cpp); nothing that reads,
   // writes or runs anything.
   static const std::set<std::string, std::less<>> kWords = {
-      "arrow",       "at",          "bmargin", "border",    "boxes",    "boxwidth",     "by",
-      "clustered",   "data",        "dt",      "every",     "fc",       "filledcurves", "fill",
-      "font",        "from",        "fs",      "gap",       "graph",    "grid",         "histogram",
-      "histograms",  "key",         "label",   "layout",    "lc",       "left",         "lines",
-      "linespoints", "logscale",    "lw",      "multiplot", "nohead",   "notitle",      "offset",
-      "outside",     "plot",        "points",  "ps",        "pt",       "rgb",          "right",
-      "rotate",      "set",         "solid",   "style",     "tc",       "title",        "to",
-      "top",         "transparent", "unset",   "using",     "vertical", "with",         "x",
-      "xlabel",      "xrange",      "xtic",    "xtics",     "ylabel",   "yrange",       "ytics"};
+      "arrow",        "at",        "bmargin",     "border",     "boxes",       "boxwidth",
+      "by",           "clustered", "data",        "dt",         "every",       "fc",
+      "filledcurves", "fill",      "font",        "from",       "fs",          "gap",
+      "graph",        "grid",      "histogram",   "histograms", "key",         "label",
+      "layout",       "lc",        "left",        "lines",      "linespoints", "logscale",
+      "lw",           "multiplot", "nohead",      "notitle",    "offset",      "outside",
+      "plot",         "points",    "ps",          "pt",         "rgb",         "right",
+      "rotate",       "set",       "solid",       "style",      "tc",          "title",
+      "to",           "top",       "transparent", "unset",      "using",       "vertical",
+      "with",         "x",         "xlabel",      "xrange",     "xtic",        "xtics",
+      "xy",           "y",         "ylabel",      "yrange",     "ytics"};
   int line_number = 0;
   bool continued = false;
   std::size_t start = 0;

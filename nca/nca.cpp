@@ -158,6 +158,11 @@ bool NcaOptions::IsValid(std::string* why) const {
     return fail("the extrapolation limit must be a percentage >= 0");
   }
   if (!(min_adjusted_r_squared <= 1)) return fail("min_adjusted_r_squared must be <= 1");
+  if (!units.output_concentration.convertible_from(units.concentration)) {
+    return fail("concentrations in " + units.concentration.name() + " cannot be reported in " +
+                units.output_concentration.name() +
+                " (%ID, %ID/g and mass/volume are different kinds)");
+  }
   using Mode = LambdaZSelection::Mode;
   if (lambda_z.mode == Mode::kTimeRange && !(lambda_z.end_time > lambda_z.start_time)) {
     return fail("the lambda_z time range needs start < end (got " +
@@ -209,8 +214,11 @@ NcaResult run_nca(const Profile& profile, const NcaOptions& options) {
   // Dose in the mass unit of the output concentration, so dose / AUC is a volume per time in
   // the output concentration's volume unit; volume_factor then takes that volume to the output
   // volume unit.
-  const double dose =
-      profile.dose * units.dose.milligrams / units.output_concentration.mass.milligrams;
+  // Concentrations in %ID: the dose is 100 %ID whatever the dose given.
+  const bool dose_percent = units.output_concentration.mass.dose_percent;
+  const double dose = dose_percent ? 100.0
+                                   : profile.dose * units.dose.milligrams /
+                                         units.output_concentration.mass.milligrams;
   const double volume_factor =
       units.output_concentration.volume.litres / units.output_volume.litres;
   const std::string time_unit = units.output_time.name;
@@ -220,7 +228,8 @@ NcaResult run_nca(const Profile& profile, const NcaOptions& options) {
   const std::string volume_unit = units.output_volume.name;
   const std::string clearance_unit = volume_unit + "/" + time_unit;
   const std::string rate_unit = "1/" + time_unit;
-  const bool bolus = options.route == Route::kIvBolus;
+  // Tissue samples after a bolus start at 0 like any other curve that the dose enters later.
+  const bool bolus = options.route == Route::kIvBolus && !options.tissue;
   const bool extravascular = options.route == Route::kExtravascular;
   const double infusion_duration =
       options.route == Route::kIvInfusion ? options.infusion_duration * time_factor : 0.0;
@@ -431,9 +440,17 @@ NcaResult run_nca(const Profile& profile, const NcaOptions& options) {
   out.add("AUMCPEO", aumcpeo, "%", no_lambda);
   out.add("AUMCPEP", aumcpep, "%", no_lambda);
 
-  const bool has_dose = dose > 0;
-  const std::string no_dose =
-      profile.dose != profile.dose ? "no dose given" : "dose is not positive";
+  // No clearance or volume from a tissue curve, nor from amounts per organ or per gram.
+  std::string no_clearance;
+  if (options.tissue) {
+    no_clearance = "not derived from tissue samples (a tissue AUC is not dose / CL)";
+  } else if (!units.output_concentration.per_volume()) {
+    no_clearance = "not derived from " + conc_unit + " (needs a concentration per volume)";
+  }
+  const bool has_dose = dose > 0 && no_clearance.empty();
+  const std::string no_dose = !no_clearance.empty()          ? no_clearance
+                              : profile.dose != profile.dose ? "no dose given"
+                                                             : "dose is not positive";
   const std::string no_lambda_or_dose = !has_lambda ? no_lambda : (has_dose ? "" : no_dose);
   const double clo = has_dose ? dose / aucifo * volume_factor : kNaN;
   const double clp = has_dose ? dose / aucifp * volume_factor : kNaN;

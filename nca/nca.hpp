@@ -48,6 +48,10 @@ struct PartialAucInterval {
 struct NcaOptions {
   // Route of administration; decides C0, the F-suffixed names and the MRT correction.
   Route route = Route::kExtravascular;
+  // The samples are from a tissue (an organ), not from the compartment dosed: the curve starts
+  // at 0 at the dose time whatever the route (no C0 back-extrapolation, no AUCPBE), and no
+  // clearance or volume is derived (a tissue AUC is not dose / CL).
+  bool tissue = false;
   // Infusion duration (data time unit); required > 0 for kIvInfusion, ignored otherwise.
   double infusion_duration = 0;
   // Trapezoid rule for AUC and AUMC.

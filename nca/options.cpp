@@ -50,6 +50,7 @@ NcaOptions nca_options(const NcaSettings& settings, const NcaSettingNames& names
   if (!blq)
     throw UserError({}, "blq: found '" + settings.blq + "'", "zero-before-tmax, zero or missing");
   options.blq_rule = *blq;
+  options.tissue = settings.tissue;
   options.max_auc_extrapolated_percent = finite(settings.max_extrapolated, names.max_extrapolated);
   options.min_adjusted_r_squared = finite(settings.min_r2adj, names.min_r2adj);
   if (settings.lambda_z_start || settings.lambda_z_end) {
@@ -73,7 +74,7 @@ NcaOptions nca_options(const NcaSettings& settings, const NcaSettingNames& names
         {finite(start, names.interval + " start"), finite(end, names.interval + " end")});
 
   const std::string times = "s, min, h, day, week";
-  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L";
+  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L, or %ID, %ID/g, %ID/mL";
   NcaUnits& units = options.units;
   units.time = unit_of<TimeUnit>(settings.time_unit, parse_time_unit, "time", times);
   units.concentration = unit_of<ConcentrationUnit>(settings.conc_unit, parse_concentration_unit,

@@ -34,7 +34,9 @@ json subject_json(const NcaResult& result) {
   json excluded_values = json::object();
   for (const NcaParameter& parameter : result.parameters) {
     const std::string key = parameter.key();
-    if (!parameter.usable()) {
+    // An excluded result keeps its value (as PKNCA keeps PPORRES beside its exclude column);
+    // `excluded_values` flags it. Null only when there is no value.
+    if (parameter.value != parameter.value) {
       object[key] = nullptr;
     } else if (parameter.code == "LAMZNPT") {
       object[key] = static_cast<int>(parameter.value);

@@ -17,10 +17,11 @@ std::optional<ReportFormat> parse_report_format(std::string_view name);  // text
 
 // JSON: an array with one object per subject: "subject", "group" (if any),
 // "excluded"/"exclusion_reason" for a subject that could not be analysed at all, every
-// parameter key with its value (null when not available or excluded), "units" {key: unit},
-// "parameter_notes" {key: why missing or excluded, or how it was obtained},
-// "excluded_values" {key: value kept for excluded results}, "data_notes" [BLQ, missing,
-// dose-time point].
+// parameter key with its value (null only when not available; an excluded result keeps its
+// value, as PKNCA does), "units" {key: unit}, "parameter_notes" {key: why missing or
+// excluded, or how it was obtained}, "excluded_values" {key: value} (the flag: the results
+// that fail a rule, e.g. AUC extrapolated > 20 %), "data_notes" [BLQ, missing, dose-time
+// point].
 void write_nca_report(std::ostream& out, const std::vector<NcaResult>& results,
                       const NcaOptions& options, ReportFormat format);
 

@@ -234,7 +234,7 @@ std::vector<SparseGroupResult> run_sparse_nca(const std::vector<SparseObservatio
                              std::to_string(blq_dropped) + " dropped");
     }
 
-    const bool bolus = options.nca.route == Route::kIvBolus;
+    const bool bolus = options.nca.route == Route::kIvBolus && !options.nca.tissue;
     result.auc = sparse_auc(usable, options.confidence_level, !bolus);
     if (bolus && !result.auc.points.empty() && result.auc.points.front().time > 0) {
       result.notes.push_back("IV bolus: the sparse AUC and its SE cover the sampled times only (" +

@@ -70,6 +70,16 @@ std::optional<VolumeUnit> parse_volume_unit(std::string_view text) {
 
 std::optional<ConcentrationUnit> parse_concentration_unit(std::string_view text) {
   text = io::trimmed(text);
+  if (text.starts_with("%ID")) {
+    const MassUnit percent{"%ID", 1.0, true};
+    const std::string_view rest = text.substr(3);
+    if (rest.empty()) return ConcentrationUnit{percent, VolumeUnit{"", 1.0, false}};
+    if (rest == "/g") return ConcentrationUnit{percent, VolumeUnit{"g", 1.0, true}};
+    if (!rest.starts_with("/")) return std::nullopt;
+    auto volume = parse_volume_unit(rest.substr(1));
+    if (!volume) return std::nullopt;
+    return ConcentrationUnit{percent, *volume};
+  }
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   auto mass = parse_mass_unit(text.substr(0, slash));

@@ -18,18 +18,33 @@
 //   information and the variance part 2 (f'/f)^2, of which means keep only the share 1/n. The
 //   expected loss is therefore at most a factor 1 + 2 sigma^2 (1 - 1/n) = 1.064 in
 //   information (sigma = 0.2, n = 5): SEs at most ~3 % larger; and the residual variance is
-//   estimated from 32 means instead of 160 animals (t quantiles with ~26 df instead of ~154,
-//   intervals ~4 % wider). The estimates of the two fits differ by the information the
-//   means lack: sqrt(1.064 - 1) = 0.25 of an SE on average; pinned: |difference| below 1.5
-//   individual SEs for every parameter and replicate, the mean SE ratio (means-only /
-//   individual) within 4 Monte Carlo SEs of [1, 1.032].
+//   estimated from 32 means instead of 160 animals, 8 means per organ for its own error model
+//   (about 6.5 df each after the parameters' leverage). The per-organ SDs set the relative
+//   weights of the organs, and estimated weights cost efficiency (Meier 1953, Biometrics
+//   9:59, for a weighted mean: variance x [1 + 2 sum_k w_k (1 - w_k) / nu_k], w_k the organs'
+//   shares of the information): nothing for a parameter informed by one organ, ~20 % in
+//   variance for one informed by three organs alike (nu_k ~ 6.5). The means-only estimate
+//   minus the animals' (efficient) estimate has variance V_means - V_animals (Hausman 1978),
+//   so the mean squared difference in animal SEs, mean d^2, measures the loss: expected
+//   0.06-0.3. Measured (200 replicates, fits/README.md): mean d^2 0.03-0.26 (mean |d|
+//   0.14-0.40, largest 3.1); the means-only SEs are 3-10 % smaller than the animals' (the
+//   plug-in per-organ SDs, from 6.5 df each, make the information look larger than it is), so
+//   the means-only Wald intervals under-cover (87.5-95.5 %). Pinned: |d| < 4 for every
+//   parameter and replicate; with the full study mean d^2 < 0.5 per parameter and the mean SE
+//   ratio (means-only / individual) in [0.8, 1.15]; by default (4 replicates, each ratio
+//   carrying the ~14 % noise of a 26-df sigma) within 4 Monte Carlo SEs of [0.9, 1.032].
 // - Coverage of the 95 % profile intervals (t calibration) of the summary fit with SDs over
-//   replicates: as for the individual fit (the same numbers). ONSET_FULL_STUDY=1 runs 200
-//   replicates and checks 93-97 % per parameter; by default 4 replicates check the means-only
-//   comparison and that at least 20 of the 24 intervals cover (83 %; fails with probability
-//   about 0.03 at the 93 % coverage measured, were the intervals independent; they are
-//   positively correlated within a replicate, so more often: the check guards against gross
-//   failure, the full study measures). ONSET_STUDY_REPLICATES=N overrides the count. The measured
+//   replicates: as for the individual fit (the same numbers). With 200 replicates a true 95 %
+//   shows 92-98 % about 95 % of the time (binomial SD 1.54 points) and 93-97 % only 86 % of
+//   the time per parameter, so six parameters all inside 93-97 % happen for perfectly
+//   calibrated intervals about 40 % of the time (0.86^6, were they independent). ONSET_FULL_STUDY=1
+//   (200 replicates) therefore checks each parameter within 91-99 % (182-198 of 200: probability
+//   0.994 per parameter at a true 95 %) and all 1200 intervals together within 93-97 % (the issue's
+//   band, where the Monte Carlo error, 0.6-1 point, allows it); by default 4 replicates check the
+//   means-only comparison and that at least 20 of the 24 intervals cover (83 %; fails with
+//   probability about 0.03 at 95 % coverage, were the intervals independent; they are positively
+//   correlated within a replicate, so more often: the check guards against gross failure,
+//   the full study measures). ONSET_STUDY_REPLICATES=N overrides the count. The measured
 //   table is in fits/README.md.
 #include <gtest/gtest.h>
 
@@ -155,14 +170,16 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
   for (const auto& o : outcomes) converged += o.converged ? 1 : 0;
   std::printf("%d replicates, %d with all three fits converged\n", replicates, converged);
   EXPECT_GE(converged, replicates * 9 / 10);
-  std::printf("%-28s %9s %10s %10s %10s %12s %12s\n", "parameter", "truth", "cover SD",
-              "cover mean", "SE ratio", "mean |d|/SE", "max |d|/SE");
+  std::printf("%-28s %9s %10s %10s %10s %12s %12s %10s %10s\n", "parameter", "truth", "cover SD",
+              "cover mean", "SE ratio", "mean |d|/SE", "max |d|/SE", "mean d^2", "SD ratio");
   int covered_all = 0, intervals_all = 0;
   for (size_t i = 0; i < individual.parameters.size(); ++i) {
     if (individual.parameters[i].fixed) continue;
     const double true_value = individual.parameters[i].start;
     int count = 0, covered = 0, covered_means = 0;
-    double ratio_sum = 0, distance_sum = 0, distance_max = 0;
+    double ratio_sum = 0, distance_sum = 0, distance_max = 0, squares_sum = 0;
+    // Empirical spread of the log estimates, means-only and animals.
+    double sum_m = 0, sum_mm = 0, sum_a = 0, sum_aa = 0;
     for (const auto& o : outcomes) {
       if (!o.converged) continue;
       ++count;
@@ -180,30 +197,49 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
       const double d = std::abs(std::log(mean_fit.estimate / animal_fit.estimate)) /
                        (animal_fit.se / animal_fit.estimate);
       distance_sum += d;
+      squares_sum += d * d;
       distance_max = std::max(distance_max, d);
+      const double log_m = std::log(mean_fit.estimate), log_a = std::log(animal_fit.estimate);
+      sum_m += log_m;
+      sum_mm += log_m * log_m;
+      sum_a += log_a;
+      sum_aa += log_a * log_a;
       ratio_sum += (mean_fit.se / mean_fit.estimate) / (animal_fit.se / animal_fit.estimate);
-      EXPECT_LT(d, 1.5) << individual.parameters[i].name;
+      EXPECT_LT(d, 4.0) << individual.parameters[i].name;
     }
     covered_all += covered;
     intervals_all += count;
     const double coverage = 100.0 * covered / count;
-    std::printf("%-28s %9.4g %9.1f%% %9.1f%% %10.3f %12.3f %12.3f\n",
+    const double variance_m = (sum_mm - sum_m * sum_m / count) / (count - 1);
+    const double variance_a = (sum_aa - sum_a * sum_a / count) / (count - 1);
+    std::printf("%-28s %9.4g %9.1f%% %9.1f%% %10.3f %12.3f %12.3f %10.3f %10.3f\n",
                 individual.parameters[i].name.c_str(), true_value, coverage,
                 100.0 * covered_means / count, ratio_sum / count, distance_sum / count,
-                distance_max);
-    // Each replicate's ratio carries the noise of the means-only sigma (26 df: CV ~14 %), so
-    // the mean of a few replicates scatters by ~0.05-0.07 around the expected 1.03.
-    const double spread = 0.14 / std::sqrt(static_cast<double>(count));
-    EXPECT_GE(ratio_sum / count, 1.0 - 4 * spread) << individual.parameters[i].name;
-    EXPECT_LE(ratio_sum / count, 1.032 + 4 * spread) << individual.parameters[i].name;
+                distance_max, squares_sum / count,
+                count > 1 ? std::sqrt(variance_m / variance_a) : std::nan(""));
     if (full) {
-      EXPECT_GE(coverage, 93.0) << individual.parameters[i].name;
-      EXPECT_LE(coverage, 97.0) << individual.parameters[i].name;
+      // Per parameter: the binomial band of a true 95 % over 200 replicates (above).
+      EXPECT_GE(coverage, 91.0) << individual.parameters[i].name;
+      EXPECT_LE(coverage, 99.0) << individual.parameters[i].name;
+      // The means-only fit: information lost, measured as mean d^2 (Hausman), and its SEs.
+      EXPECT_LT(squares_sum / count, 0.5) << individual.parameters[i].name;
+      EXPECT_GE(ratio_sum / count, 0.8) << individual.parameters[i].name;
+      EXPECT_LE(ratio_sum / count, 1.15) << individual.parameters[i].name;
+    } else {
+      // Each replicate's ratio carries the noise of the means-only sigma (26 df: CV ~14 %),
+      // so the mean of a few replicates scatters by ~0.05-0.07.
+      const double spread = 0.14 / std::sqrt(static_cast<double>(count));
+      EXPECT_GE(ratio_sum / count, 0.9 - 4 * spread) << individual.parameters[i].name;
+      EXPECT_LE(ratio_sum / count, 1.032 + 4 * spread) << individual.parameters[i].name;
     }
   }
   std::printf("all parameters: %d of %d profile intervals (summary with SD) cover (%.1f%%)\n",
               covered_all, intervals_all, 100.0 * covered_all / intervals_all);
   EXPECT_GE(covered_all, intervals_all * 5 / 6);
+  if (full) {  // all intervals together: the 93-97 %
+    EXPECT_GE(100.0 * covered_all / intervals_all, 93.0);
+    EXPECT_LE(100.0 * covered_all / intervals_all, 97.0);
+  }
 }
 
 }  // namespace

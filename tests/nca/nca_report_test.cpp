@@ -1,5 +1,6 @@
-// The report formats: JSON has one object per subject with PPTESTCD keys (null for excluded or
-// unavailable results, the reason beside), CSV is long format with a status column.
+// The report formats: JSON has one object per subject with PPTESTCD keys (null for unavailable
+// results; an excluded result keeps its value, flagged in excluded_values with the reason
+// beside, as PKNCA keeps it), CSV is long format with a status column.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,15 +23,29 @@ NcaResult example() {
   return run_nca(profile, NcaOptions{});
 }
 
-TEST(NcaReport, JsonHasPpTestCdKeysAndNullForExcludedResults) {
+TEST(NcaReport, JsonHasPpTestCdKeysAndKeepsExcludedValuesWithTheirFlag) {
+  const NcaResult result = example();
+  const NcaParameter* clfo = result.find("CLFO");
+  ASSERT_NE(clfo, nullptr);
+  ASSERT_TRUE(clfo->excluded);
+  ASSERT_TRUE(std::isfinite(clfo->value));
   std::ostringstream out;
-  write_nca_report(out, {example()}, NcaOptions{}, ReportFormat::kJson);
+  write_nca_report(out, {result}, NcaOptions{}, ReportFormat::kJson);
   const std::string json = out.str();
   EXPECT_NE(json.find("\"subject\": \"7\""), std::string::npos);
   EXPECT_NE(json.find("\"CMAX\": 10.0"), std::string::npos);
   EXPECT_NE(json.find("\"LAMZNPT\": 3"), std::string::npos);
-  EXPECT_NE(json.find("\"CLFO\": null"), std::string::npos);
-  EXPECT_NE(json.find("\"excluded_values\": {"), std::string::npos);
+  // The excluded CLFO keeps its value (exactly: the JSON writes doubles round-trip) both under
+  // its key and in excluded_values, the flag; the reason is in parameter_notes.
+  EXPECT_EQ(json.find("\"CLFO\": null"), std::string::npos);
+  const auto first = json.find("\"CLFO\": ");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(std::stod(json.substr(first + 8)), clfo->value);
+  const auto flags = json.find("\"excluded_values\": {");
+  ASSERT_NE(flags, std::string::npos);
+  const auto flagged = json.find("\"CLFO\": ", flags);
+  ASSERT_NE(flagged, std::string::npos);
+  EXPECT_EQ(std::stod(json.substr(flagged + 8)), clfo->value);
   EXPECT_NE(json.find("AUC extrapolated"), std::string::npos);
 }
 
