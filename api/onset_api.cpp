@@ -123,14 +123,14 @@ std::string table_to_csv(const DataInput& table) {
                           std::to_string(rows),
                       "columns of equal length");
     if (c > 0) text += ',';
-    text += csv_field(column.name);
+    text += io::csv_field(column.name);
   }
   text += '\n';
   for (size_t r = 0; r < rows; ++r) {
     for (size_t c = 0; c < table.columns.size(); ++c) {
       const Column& column = table.columns[c];
       if (c > 0) text += ',';
-      text += column.is_text ? csv_field(column.texts[r]) : number_cell(column.numbers[r]);
+      text += column.is_text ? io::csv_field(column.texts[r]) : number_cell(column.numbers[r]);
     }
     text += '\n';
   }

@@ -26,10 +26,11 @@
 #include <string>
 #include <vector>
 
-#include "check/data_dir.hpp"
+#include "io/data_dir.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/simulate_population_command.hpp"
+#include "io/csv.hpp"
 #include "io/format.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
@@ -124,12 +125,12 @@ std::vector<double> parse_grid(const std::string& text) {
 
 void write_csv(const pk::DosingResult& result, std::ostream& out) {
   out << "ID,TIME";
-  for (const auto& name : result.observable_names) out << ',' << csv_field(name);
+  for (const auto& name : result.observable_names) out << ',' << io::csv_field(name);
   out << '\n';
   const size_t n_obs = result.observable_names.size();
   for (size_t k = 0; k < result.rows.size(); ++k) {
     const auto& row = result.rows[k];
-    out << csv_field(result.subject_ids[row.subject]) << ',' << format_number(row.time_h, 10);
+    out << io::csv_field(result.subject_ids[row.subject]) << ',' << format_number(row.time_h, 10);
     for (size_t j = 0; j < n_obs; ++j) out << ',' << format_number(result.observable(k, j), 10);
     out << '\n';
   }
@@ -250,7 +251,7 @@ std::unique_ptr<pk::Model> load_simulation_model(const SimulateArgs& args,
       throw BadInput("--decay-corrected no needs --label (the decay is the label's)");
     return models::load_model(args.model);
   }
-  const std::string path = (check::data_dir() / "tracers" / "labels.yaml").string();
+  const std::string path = (io::data_dir() / "tracers" / "labels.yaml").string();
   const models::LabelTable table = models::read_label_table(path);
   const models::TracerLabel* label = table.find(args.label);
   if (!label)
@@ -281,7 +282,7 @@ int run(const SimulateArgs& args) {
   try {
     if (!args.out.empty())
       io::check_output_target(args.out, {args.model, args.data,
-                                         (check::data_dir() / "tracers" / "labels.yaml").string()});
+                                         (io::data_dir() / "tracers" / "labels.yaml").string()});
     double decay_half_life_h = 0;
     model = load_simulation_model(args, &decay_half_life_h);
     data = pk::read_dosing_file(args.data);

@@ -4,7 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "pk/format.hpp"
+#include "io/csv.hpp"
+#include "io/format.hpp"
 
 namespace onset::fits {
 
@@ -51,15 +52,14 @@ std::vector<ResidualRow> residual_table(const FitProblem& problem, const FitSumm
 void write_residuals_csv(std::ostream& out, const std::vector<ResidualRow>& rows) {
   // The shortest of 15 or 17 significant digits that reads back as the same double.
   auto number = [](double value) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.15g", value);
-    if (std::strtod(buffer, nullptr) != value) std::snprintf(buffer, sizeof buffer, "%.17g", value);
-    return std::string(buffer);
+    std::string text = format_number(value, 15);
+    if (std::strtod(text.c_str(), nullptr) != value) text = format_number(value, 17);
+    return text;
   };
   out << "ID,TIME,OBSERVABLE,ERROR_MODEL,N,DV,PRED,RES,WRES\n";
   for (const auto& row : rows) {
-    out << csv_field(row.id) << ',' << number(row.time) << ',' << csv_field(row.observable) << ','
-        << csv_field(row.error_model) << ',' << number(row.animals) << ',' << number(row.dv) << ','
+    out << io::csv_field(row.id) << ',' << number(row.time) << ',' << io::csv_field(row.observable) << ','
+        << io::csv_field(row.error_model) << ',' << number(row.animals) << ',' << number(row.dv) << ','
         << number(row.pred) << ',' << number(row.res) << ',' << number(row.wres) << '\n';
   }
 }

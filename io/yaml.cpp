@@ -14,7 +14,7 @@
 namespace onset::io::yaml {
 
 std::optional<LimitHit> check_size(const YAML::Node& root) {
-  using pk::InputLimits;
+  using io::InputLimits;
   std::vector<std::pair<YAML::Node, int>> pending{{root, 0}};
   std::size_t visited = 0;
   while (!pending.empty()) {
@@ -86,16 +86,16 @@ std::optional<ParseFailure> parse_text(const std::string& text, YAML::Node* root
 }
 
 YAML::Node load(const std::string& text, const std::string& file) {
-  using pk::InputLimits;
+  using io::InputLimits;
   if (text.size() > InputLimits::kMaxFileBytes)
     throw YamlFileError(file, 0, 0,
                         "the file is " + std::to_string(text.size() >> 20) +
                             " MB, above the limit of " +
                             std::to_string(InputLimits::kMaxFileBytes >> 20) + " MB");
-  if (const auto bad = pk::find_invalid_utf8(text))
-    throw YamlFileError(file, bad->line, bad->column, pk::describe_invalid_utf8(*bad));
-  if (const auto long_line = pk::find_long_line(text))
-    throw YamlFileError(file, long_line->line, 1, pk::describe_long_line());
+  if (const auto bad = io::find_invalid_utf8(text))
+    throw YamlFileError(file, bad->line, bad->column, io::describe_invalid_utf8(*bad));
+  if (const auto long_line = io::find_long_line(text))
+    throw YamlFileError(file, long_line->line, 1, io::describe_long_line());
   YAML::Node root;
   if (const auto failure = parse_text(text, &root)) {
     if (failure->depth > 0)
@@ -116,7 +116,7 @@ YAML::Node load(const std::string& text, const std::string& file) {
 
 std::string read_file(const std::filesystem::path& path, const std::string& what) {
   std::string text;
-  const std::string why = pk::read_text_file(path.string(), &text);
+  const std::string why = io::read_text_file(path.string(), &text, io::InputLimits::kMaxFileBytes);
   if (!why.empty()) throw YamlFileError(path.string(), 0, 0, "the " + what + " " + why);
   return text;
 }
@@ -162,7 +162,7 @@ std::string get_string(const std::string& file, const YAML::Node& map, const std
 double as_number(const std::string& file, const YAML::Node& node) {
   if (!node.IsScalar()) fail(file, node, "expected a number");
   const std::string& text = node.Scalar();
-  const std::optional<double> value = pk::parse_finite_number(text);
+  const std::optional<double> value = io::parse_finite_number(text);
   if (!value) fail(file, node, "expected a number, found '" + excerpt(text) + "'");
   return *value;
 }
