@@ -140,22 +140,30 @@ enum class Attempt { kFirst, kPrevConvFail, kPrevErrFail };
 // How the iteration matrix is factored.
 enum class LinearKind { kDense, kBanded, kSparse };
 
+// Step k of partial pivoting: the largest |a(i, k)|, i >= k, becomes the pivot, recorded in
+// pivots[k] and swapped into row k; false if column k is zero from row k on (singular).
+template <typename Matrix, typename Pivots>
+bool pivot_column(Matrix& a, Pivots& pivots, int n, int k) {
+  int pivot = k;
+  double largest = std::fabs(a(k, k));
+  for (int i = k + 1; i < n; ++i)
+    if (std::fabs(a(i, k)) > largest) {
+      largest = std::fabs(a(i, k));
+      pivot = i;
+    }
+  pivots[k] = pivot;
+  if (!(largest > 0)) return false;
+  if (pivot != k) a.row(k).swap(a.row(pivot));
+  return true;
+}
+
 // LU factorisation with partial pivoting of the n x n column-major `a`, in place (LAPACK
 // getrf); false if singular. kN > 0: n = kN, known at compile time.
 template <int kN, typename Matrix, typename Pivots>
 bool lu_factor(Matrix& a, Pivots& pivots, int dynamic_n) {
   const int n = kN > 0 ? kN : dynamic_n;
   for (int k = 0; k < n; ++k) {
-    int pivot = k;
-    double largest = std::fabs(a(k, k));
-    for (int i = k + 1; i < n; ++i)
-      if (std::fabs(a(i, k)) > largest) {
-        largest = std::fabs(a(i, k));
-        pivot = i;
-      }
-    pivots[k] = pivot;
-    if (!(largest > 0)) return false;
-    if (pivot != k) a.row(k).swap(a.row(pivot));
+    if (!pivot_column(a, pivots, n, k)) return false;
     const double inverse = 1 / a(k, k);
     for (int i = k + 1; i < n; ++i) a(i, k) *= inverse;
     for (int j = k + 1; j < n; ++j) {
@@ -175,16 +183,7 @@ bool lu_factor(Matrix& a, Pivots& pivots, int dynamic_n) {
 template <typename Matrix, typename Pivots>
 bool lu_factor_sparse(Matrix& a, Pivots& pivots, int n, std::vector<int>& rows) {
   for (int k = 0; k < n; ++k) {
-    int pivot = k;
-    double largest = std::fabs(a(k, k));
-    for (int i = k + 1; i < n; ++i)
-      if (std::fabs(a(i, k)) > largest) {
-        largest = std::fabs(a(i, k));
-        pivot = i;
-      }
-    pivots[k] = pivot;
-    if (!(largest > 0)) return false;
-    if (pivot != k) a.row(k).swap(a.row(pivot));
+    if (!pivot_column(a, pivots, n, k)) return false;
     const double inverse = 1 / a(k, k);
     rows.clear();
     for (int i = k + 1; i < n; ++i)
