@@ -172,6 +172,10 @@ struct CheckResult {
   long failed_simulations = 0;  // integrator failures (counted as never)
 };
 
+// The threshold tested at the best case with its direction and unit, as "< 2.5 mg/dL"
+// (falling) or "> 300 copies/cell" (rising): the text, the table and the HTML report print it.
+std::string threshold_text(const CheckResult& check, int digits);
+
 struct EffectReport {
   std::string id;
   std::string statement;

@@ -249,14 +249,16 @@ std::string render_html_report(const Claim& claim, const CheckReport& report,
     << fmt(report.unlikely_below)
     << "; <b>plausible</b> otherwise; <b>not_assessable</b> when no model covers the effect. An "
        "effect with several checks takes the most severe verdict.</p>\n";
-  o << "<table><tr><th>effect</th><th>claimed within</th><th>best-case onset</th><th>median "
+  o << "<table><tr><th>effect</th><th>claimed within</th><th>threshold tested</th><th>best-case "
+       "onset</th><th>median "
        "onset [5 %, 95 %]</th><th>P(within claim)</th><th>verdict</th><th>rate-limiting "
        "step</th></tr>\n";
   for (const auto& e : report.effects) {
     const CheckResult* d = e.deciding();
     const std::string v = verdict_name(e.verdict);
     o << "<tr><td><a href=\"#" << html(e.id) << "\">" << html(e.id) << "</a></td><td>"
-      << fmt(e.claimed_within_h) << " h</td>";
+      << fmt(e.claimed_within_h) << " h</td><td>" << (d ? html(threshold_text(*d, 4)) : "-")
+      << "</td>";
     if (d) {
       o << "<td>" << fmt_opt(d->best_case_onset_h) << (d->best_case_onset_h ? " h" : "")
         << "</td><td>" << fmt_opt(d->onset_p50_h) << " [" << fmt_opt(d->onset_p05_h) << ", "
@@ -286,11 +288,12 @@ std::string render_html_report(const Claim& claim, const CheckReport& report,
         << "</span></h3>\n<p>" << html(c.description) << "</p>\n";
       o << "<p>Model <code>" << html(fs::path(c.model).filename().string())
         << "</code>, observable <code>" << html(c.observable) << "</code> " << html(c.direction)
-        << " the threshold. " << html(c.verdict_reason) << ". Median onset "
-        << fmt_opt(c.onset_p50_h) << " h [5 %: " << fmt_opt(c.onset_p05_h)
-        << ", 95 %: " << fmt_opt(c.onset_p95_h) << "]; P(within claim) = " << fmt(c.p_within_claim)
-        << " (95 % CI " << fmt(c.p_ci_low) << "-" << fmt(c.p_ci_high) << "); never within "
-        << fmt(c.horizon_h) << " h: " << fmt(100 * c.fraction_never) << " % of draws";
+        << " the threshold (tested at the best case: " << html(threshold_text(c, 4)) << "). "
+        << html(c.verdict_reason) << ". Median onset " << fmt_opt(c.onset_p50_h)
+        << " h [5 %: " << fmt_opt(c.onset_p05_h) << ", 95 %: " << fmt_opt(c.onset_p95_h)
+        << "]; P(within claim) = " << fmt(c.p_within_claim) << " (95 % CI " << fmt(c.p_ci_low)
+        << "-" << fmt(c.p_ci_high) << "); never within " << fmt(c.horizon_h)
+        << " h: " << fmt(100 * c.fraction_never) << " % of draws";
       if (c.fraction_inconsistent > 0) {
         o << "; excluded because their baseline contradicts the report: "
           << fmt(100 * c.fraction_inconsistent) << " %";

@@ -43,10 +43,7 @@ std::string fmt(double v) { return onset::format_number(v, 3); }
 std::string fmt_h(const std::optional<double>& v) { return v ? fmt(*v) + " h" : "never"; }
 
 // The tested threshold at the best case, as "< 2.5 mg/dL" (falling) or "> 1.2 mg/dL".
-std::string threshold_text(const check::CheckResult& c) {
-  return (c.direction == "rises_above" ? "> " : "< ") + fmt(c.threshold_tested) +
-         (c.threshold_unit.empty() || c.threshold_unit == "1" ? "" : " " + c.threshold_unit);
-}
+std::string threshold_text(const check::CheckResult& c) { return check::threshold_text(c, 3); }
 
 void print_table(const check::Claim& claim, const check::CheckReport& report, std::ostream& out) {
   // One clock: every time below counts from t = 0, the start of the intervention; a claim whose

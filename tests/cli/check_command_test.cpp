@@ -83,6 +83,13 @@ TEST(CheckCommand, ReportRendersInHeadlessChromium) {
   EXPECT_NE(page.find("bilirubin/skin_equilibration_time_constant"), std::string::npos);
   EXPECT_NE(page.find("Ruiz MA"), std::string::npos);
   EXPECT_NE(page.find("class=\"deciding\""), std::string::npos);
+  // The threshold actually tested (the best case's) in the verdict table and in each check's
+  // paragraph, as the text output prints it: jaundice is gone when the sclera's pigment falls
+  // below 2.5 mg/dL serum-equivalent (the lowest level read as icterus, Ruiz 1997).
+  EXPECT_NE(page.find("<th>threshold tested</th>"), std::string::npos);
+  EXPECT_NE(page.find("<td>&lt; 2.5 mg/dL</td>"), std::string::npos);
+  EXPECT_NE(page.find("the threshold (tested at the best case: &lt; 2.5 mg/dL)"),
+            std::string::npos);
   const std::string browser = chromium();
   // scripts/setup installs chromium and fonts-noto-cjk: in CI this test runs, never skips.
   ASSERT_FALSE(browser.empty()) << "chromium is not installed (scripts/setup installs it)";
