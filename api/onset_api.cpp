@@ -460,6 +460,39 @@ nca::NcaOptions nca_options(const NcaRequest& request) {
 
 }  // namespace
 
+void read_nca_options(const NcaOptionSource& options, NcaRequest* request) {
+  auto text = [&](const char* key, std::string* value) {
+    if (auto v = options.text(key)) *value = *v;
+  };
+  auto number = [&](const char* key, double* value) {
+    if (auto v = options.number(key)) *value = *v;
+  };
+  text("subject", &request->subject);
+  text("time", &request->time);
+  text("conc", &request->conc);
+  request->dose = options.number("dose");
+  text("dose_column", &request->dose_column);
+  text("route", &request->route);
+  number("duration", &request->duration);
+  text("auc", &request->auc);
+  text("blq", &request->blq);
+  request->lloq = options.number("lloq");
+  text("lloq_column", &request->lloq_column);
+  text("group", &request->group);
+  text("time_unit", &request->time_unit);
+  text("conc_unit", &request->conc_unit);
+  text("dose_unit", &request->dose_unit);
+  text("volume_unit", &request->volume_unit);
+  if (auto v = options.pairs("intervals")) request->intervals = *v;
+  request->lambda_z_start = options.number("lambda_z_start");
+  request->lambda_z_end = options.number("lambda_z_end");
+  if (auto v = options.whole_number("lambda_z_points")) request->lambda_z_points = *v;
+  number("max_extrapolated", &request->max_extrapolated);
+  number("min_r2adj", &request->min_r2adj);
+  if (auto v = options.flag("sparse")) request->sparse = *v;
+  number("confidence", &request->confidence);
+}
+
 nlohmann::ordered_json nca(const NcaRequest& request) {
   if (!request.sparse && request.subject.empty())
     throw UserError({}, "subject is required (it is optional only with sparse = TRUE)");

@@ -180,6 +180,23 @@ struct NcaRequest {
   double confidence = 0.95;
 };
 
+// NCA's options as a binding holds them (Python's dict, R's named list), read by one function so
+// that both bindings take the same names: each binding says how to read a text, a number, a
+// whole number, a flag and a list of (start, end) pairs from its own values. A key that is
+// missing or null gives nullopt and leaves the request's default.
+class NcaOptionSource {
+ public:
+  virtual ~NcaOptionSource() = default;
+  virtual std::optional<std::string> text(const char* key) const = 0;
+  virtual std::optional<double> number(const char* key) const = 0;
+  virtual std::optional<int> whole_number(const char* key) const = 0;
+  virtual std::optional<bool> flag(const char* key) const = 0;
+  virtual std::optional<std::vector<std::pair<double, double>>> pairs(const char* key) const = 0;
+};
+
+// Every NcaRequest field but `data`, from the option of the same name.
+void read_nca_options(const NcaOptionSource& options, NcaRequest* request);
+
 // Non-compartmental analysis: exactly the JSON of `onset nca ... --format json` (an array
 // with one object per subject or group, CDISC PPTESTCD keys; nca/report.hpp).
 nlohmann::ordered_json nca(const NcaRequest& request);

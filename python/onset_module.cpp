@@ -118,6 +118,27 @@ py::dict simulate(const onset::api::Model& model, const py::object& doses,
   return out;
 }
 
+// NCA's options from a Python dict (api::read_nca_options reads them by name).
+class DictOptions : public onset::api::NcaOptionSource {
+ public:
+  explicit DictOptions(const py::dict& dict) : dict_(dict) {}
+  std::optional<std::string> text(const char* key) const override { return get<std::string>(key); }
+  std::optional<double> number(const char* key) const override { return get<double>(key); }
+  std::optional<int> whole_number(const char* key) const override { return get<int>(key); }
+  std::optional<bool> flag(const char* key) const override { return get<bool>(key); }
+  std::optional<std::vector<std::pair<double, double>>> pairs(const char* key) const override {
+    return get<std::vector<std::pair<double, double>>>(key);
+  }
+
+ private:
+  template <typename T>
+  std::optional<T> get(const char* key) const {
+    if (!dict_.contains(key) || dict_[key].is_none()) return std::nullopt;
+    return dict_[key].cast<T>();
+  }
+  const py::dict& dict_;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_onset, m) {
@@ -204,42 +225,7 @@ PYBIND11_MODULE(_onset, m) {
       [](const py::object& data, const py::dict& options) {
         onset::api::NcaRequest request;
         request.data = data_input(data, "table 'data'");
-        auto text = [&](const char* key, std::string* value) {
-          if (options.contains(key) && !options[key].is_none())
-            *value = options[key].cast<std::string>();
-        };
-        auto number = [&](const char* key, std::optional<double>* value) {
-          if (options.contains(key) && !options[key].is_none())
-            *value = options[key].cast<double>();
-        };
-        text("subject", &request.subject);
-        text("time", &request.time);
-        text("conc", &request.conc);
-        number("dose", &request.dose);
-        text("dose_column", &request.dose_column);
-        text("route", &request.route);
-        if (options.contains("duration")) request.duration = options["duration"].cast<double>();
-        text("auc", &request.auc);
-        text("blq", &request.blq);
-        number("lloq", &request.lloq);
-        text("lloq_column", &request.lloq_column);
-        text("group", &request.group);
-        text("time_unit", &request.time_unit);
-        text("conc_unit", &request.conc_unit);
-        text("dose_unit", &request.dose_unit);
-        text("volume_unit", &request.volume_unit);
-        if (options.contains("intervals") && !options["intervals"].is_none())
-          request.intervals = options["intervals"].cast<std::vector<std::pair<double, double>>>();
-        number("lambda_z_start", &request.lambda_z_start);
-        number("lambda_z_end", &request.lambda_z_end);
-        if (options.contains("lambda_z_points") && !options["lambda_z_points"].is_none())
-          request.lambda_z_points = options["lambda_z_points"].cast<int>();
-        if (options.contains("max_extrapolated"))
-          request.max_extrapolated = options["max_extrapolated"].cast<double>();
-        if (options.contains("min_r2adj")) request.min_r2adj = options["min_r2adj"].cast<double>();
-        if (options.contains("sparse")) request.sparse = options["sparse"].cast<bool>();
-        if (options.contains("confidence"))
-          request.confidence = options["confidence"].cast<double>();
+        onset::api::read_nca_options(DictOptions(options), &request);
         nlohmann::ordered_json result;
         {
           const py::gil_scoped_release unlocked;

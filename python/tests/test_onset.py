@@ -118,6 +118,20 @@ def test_nca_of_a_data_frame_equals_the_nca_of_the_file():
     assert onset.nca(frame, frame=False, **NCA_ARGS) == onset.nca(THEOPH, frame=False, **NCA_ARGS)
 
 
+def test_nca_options_reach_the_analysis_as_the_cli_options_do():
+    # The options read by api::read_nca_options (shared with R): partial AUCs, a manual
+    # terminal phase, a stricter extrapolation limit and output units must give the CLI's JSON.
+    expected = json.loads(cli("nca", THEOPH, "--subject", "Subject", "--time", "Time",
+                              "--conc", "conc", "--dose-col", "Dose", "--route",
+                              "extravascular", "--interval", "0,12", "--interval", "2,24",
+                              "--lambdaz-points", "4", "--max-extrapolation", "10",
+                              "--auc", "linear-up-log-down", "--format", "json")[0])
+    got = onset.nca(THEOPH, frame=False, intervals=[(0, 12), (2, 24)], lambda_z_points=4,
+                    max_extrapolated=10, auc="linear-up-log-down", **NCA_ARGS)
+    assert got == expected
+    assert got != onset.nca(THEOPH, frame=False, **NCA_ARGS)  # the options changed something
+
+
 # ---- check -----------------------------------------------------------------------------------
 
 def test_check_of_the_case_report_gives_the_cli_json():

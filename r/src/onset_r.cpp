@@ -177,6 +177,38 @@ std::optional<double> optional_number(SEXP value) {
   return Rcpp::as<double>(value);
 }
 
+// NCA's options from an R named list (api::read_nca_options reads them by name); onset_nca()
+// in R/onset.R gives every key, NULL where the user gave none.
+class ListOptions : public onset::api::NcaOptionSource {
+ public:
+  explicit ListOptions(const Rcpp::List& list) : list_(list) {}
+  std::optional<std::string> text(const char* key) const override { return get<std::string>(key); }
+  std::optional<double> number(const char* key) const override { return get<double>(key); }
+  std::optional<int> whole_number(const char* key) const override { return get<int>(key); }
+  std::optional<bool> flag(const char* key) const override { return get<bool>(key); }
+  // A list of c(START, END) pairs.
+  std::optional<std::vector<std::pair<double, double>>> pairs(const char* key) const override {
+    if (!list_.containsElementNamed(key) || Rf_isNull(list_[key])) return std::nullopt;
+    const Rcpp::List items(list_[key]);
+    std::vector<std::pair<double, double>> out;
+    for (R_xlen_t i = 0; i < items.size(); ++i) {
+      const auto pair = Rcpp::as<std::vector<double>>(items[i]);
+      if (pair.size() != 2)
+        throw onset::UserError({}, std::string(key) + ": expected pairs c(START, END)");
+      out.emplace_back(pair[0], pair[1]);
+    }
+    return out;
+  }
+
+ private:
+  template <typename T>
+  std::optional<T> get(const char* key) const {
+    if (!list_.containsElementNamed(key) || Rf_isNull(list_[key])) return std::nullopt;
+    return Rcpp::as<T>(list_[key]);
+  }
+  const Rcpp::List& list_;
+};
+
 }  // namespace
 
 extern "C" {
@@ -301,45 +333,7 @@ SEXP onset_r_nca(SEXP data, SEXP options) {
     const Rcpp::List list(options);
     onset::api::NcaRequest request;
     request.data = data_input(data, "data frame 'data'");
-    auto text = [&](const char* key, std::string* value) {
-      if (list.containsElementNamed(key) && !Rf_isNull(list[key]))
-        *value = Rcpp::as<std::string>(list[key]);
-    };
-    auto number = [&](const char* key, std::optional<double>* value) {
-      if (list.containsElementNamed(key)) *value = optional_number(list[key]);
-    };
-    text("subject", &request.subject);
-    text("time", &request.time);
-    text("conc", &request.conc);
-    number("dose", &request.dose);
-    text("dose_column", &request.dose_column);
-    text("route", &request.route);
-    request.duration = Rcpp::as<double>(list["duration"]);
-    text("auc", &request.auc);
-    text("blq", &request.blq);
-    number("lloq", &request.lloq);
-    text("lloq_column", &request.lloq_column);
-    text("group", &request.group);
-    text("time_unit", &request.time_unit);
-    text("conc_unit", &request.conc_unit);
-    text("dose_unit", &request.dose_unit);
-    text("volume_unit", &request.volume_unit);
-    if (!Rf_isNull(list["intervals"])) {
-      const Rcpp::List intervals(list["intervals"]);
-      for (R_xlen_t i = 0; i < intervals.size(); ++i) {
-        const auto pair = Rcpp::as<std::vector<double>>(intervals[i]);
-        if (pair.size() != 2) throw onset::UserError({}, "intervals: expected pairs c(START, END)");
-        request.intervals.emplace_back(pair[0], pair[1]);
-      }
-    }
-    number("lambda_z_start", &request.lambda_z_start);
-    number("lambda_z_end", &request.lambda_z_end);
-    if (!Rf_isNull(list["lambda_z_points"]))
-      request.lambda_z_points = Rcpp::as<int>(list["lambda_z_points"]);
-    request.max_extrapolated = Rcpp::as<double>(list["max_extrapolated"]);
-    request.min_r2adj = Rcpp::as<double>(list["min_r2adj"]);
-    request.sparse = Rcpp::as<bool>(list["sparse"]);
-    request.confidence = Rcpp::as<double>(list["confidence"]);
+    onset::api::read_nca_options(ListOptions(list), &request);
     return from_json(onset::api::nca(request));
   });
 }

@@ -89,6 +89,21 @@ test_that("NCA of a data frame equals NCA of the file", {
   expect_identical(nca_theoph(read.csv(theoph()), json = TRUE), nca_theoph(theoph(), json = TRUE))
 })
 
+test_that("NCA options reach the analysis as the CLI options do", {
+  # Read by api::read_nca_options (shared with Python): partial AUCs, a manual terminal phase,
+  # a stricter extrapolation limit and the AUC rule must give the CLI's JSON.
+  expected <- cli_json("nca", theoph(), "--subject", "Subject", "--time", "Time", "--conc",
+                       "conc", "--dose-col", "Dose", "--route", "extravascular",
+                       "--interval", "0,12", "--interval", "2,24", "--lambdaz-points", "4",
+                       "--max-extrapolation", "10", "--auc", "linear-up-log-down",
+                       "--format", "json")
+  got <- nca_theoph(theoph(), json = TRUE, intervals = list(c(0, 12), c(2, 24)),
+                    lambda_z_points = 4, max_extrapolated = 10, auc = "linear-up-log-down")
+  expect_identical(got, expected)
+  expect_false(identical(got, nca_theoph(theoph(), json = TRUE)))
+  expect_error(nca_theoph(theoph(), intervals = list(c(0, 12, 24))), "expected pairs")
+})
+
 # ---- check ----------------------------------------------------------------------------------
 
 test_that("onset_check of the case report gives the CLI's JSON", {
