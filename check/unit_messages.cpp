@@ -3,9 +3,9 @@
 #include <cmath>
 
 #include "check/marker_catalogue.hpp"
+#include "io/format.hpp"
 #include "io/user_error.hpp"
 #include "models/units.hpp"
-#include "io/format.hpp"
 
 namespace onset::check {
 

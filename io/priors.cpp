@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "io/input_file.hpp"
-#include "io/yaml.hpp"
 #include "io/units.hpp"
+#include "io/yaml.hpp"
 
 namespace onset::io {
 

@@ -42,9 +42,7 @@ const pk::ObservableInfo kB1Observables[] = {{"C", "mg/L"}};
 
 std::span<const pk::StateInfo> TwoCompartmentB1::states() const { return kB1States; }
 std::span<const pk::ParameterInfo> TwoCompartmentB1::parameters() const { return kB1Params; }
-std::span<const pk::ObservableInfo> TwoCompartmentB1::observables() const {
-  return kB1Observables;
-}
+std::span<const pk::ObservableInfo> TwoCompartmentB1::observables() const { return kB1Observables; }
 
 void TwoCompartmentB1::rhs(double, std::span<const double> y, std::span<const double> p,
                            std::span<double> ydot) const {
@@ -108,28 +106,55 @@ double b1_exact_concentration(double t_h) {
 
 // ------------------------------------------------------------------------------------ B2
 namespace {
-const pk::StateInfo kB2States[] = {
-    {"P", "particles"}, {"E", "particles"}, {"Dl", "particles"}, {"Xe", "particles"},
-    {"Ds", "particles"}, {"Do", "particles"}, {"M", "copies"},   {"T", "1"},
-    {"R", "1"},          {"X1", "1"},         {"X2", "1"},        {"X3", "1"},
-    {"F", "1"}};
-const pk::ParameterInfo kB2Params[] = {
-    {"Vp", "L", 3.0},           {"Vmax", "particles/h", 2.0e13}, {"Km", "particles/L", 1.0e12},
-    {"kS", "1/h", 0.8},         {"kO", "1/h", 0.4},              {"klys", "1/h", 0.7},
-    {"kesc", "1/h", 0.014},     {"nmir", "copies/particle", 50}, {"kmdeg", "1/h", 0.03},
-    {"Nkc", "cells", 3.5e10},   {"kt", "1/h", 0.077},            {"Smax", "1", 4},
-    {"SC50", "copies/cell", 0.05}, {"kp", "1/h", 0.015},         {"ktr", "1/h", 0.1},
-    {"kf", "1/h", 0.001},       {"Ef", "1", 10}};
-const pk::ObservableInfo kB2Observables[] = {
-    {"Cp", "particles/L"}, {"copies_per_cell", "copies/cell"}, {"T", "1"}, {"R", "1"},
-    {"F", "1"},            {"total_particles", "particles"}};
+const pk::StateInfo kB2States[] = {{"P", "particles"},  {"E", "particles"},  {"Dl", "particles"},
+                                   {"Xe", "particles"}, {"Ds", "particles"}, {"Do", "particles"},
+                                   {"M", "copies"},     {"T", "1"},          {"R", "1"},
+                                   {"X1", "1"},         {"X2", "1"},         {"X3", "1"},
+                                   {"F", "1"}};
+const pk::ParameterInfo kB2Params[] = {{"Vp", "L", 3.0},
+                                       {"Vmax", "particles/h", 2.0e13},
+                                       {"Km", "particles/L", 1.0e12},
+                                       {"kS", "1/h", 0.8},
+                                       {"kO", "1/h", 0.4},
+                                       {"klys", "1/h", 0.7},
+                                       {"kesc", "1/h", 0.014},
+                                       {"nmir", "copies/particle", 50},
+                                       {"kmdeg", "1/h", 0.03},
+                                       {"Nkc", "cells", 3.5e10},
+                                       {"kt", "1/h", 0.077},
+                                       {"Smax", "1", 4},
+                                       {"SC50", "copies/cell", 0.05},
+                                       {"kp", "1/h", 0.015},
+                                       {"ktr", "1/h", 0.1},
+                                       {"kf", "1/h", 0.001},
+                                       {"Ef", "1", 10}};
+const pk::ObservableInfo kB2Observables[] = {{"Cp", "particles/L"},
+                                             {"copies_per_cell", "copies/cell"},
+                                             {"T", "1"},
+                                             {"R", "1"},
+                                             {"F", "1"},
+                                             {"total_particles", "particles"}};
 
 struct B2Params {
   double vp, vmax, km, ks, ko, klys, kesc, nmir, kmdeg, nkc, kt, smax, sc50, kp, ktr, kf, ef;
   explicit B2Params(std::span<const double> p)
-      : vp(p[0]), vmax(p[1]), km(p[2]), ks(p[3]), ko(p[4]), klys(p[5]), kesc(p[6]), nmir(p[7]),
-        kmdeg(p[8]), nkc(p[9]), kt(p[10]), smax(p[11]), sc50(p[12]), kp(p[13]), ktr(p[14]),
-        kf(p[15]), ef(p[16]) {}
+      : vp(p[0]),
+        vmax(p[1]),
+        km(p[2]),
+        ks(p[3]),
+        ko(p[4]),
+        klys(p[5]),
+        kesc(p[6]),
+        nmir(p[7]),
+        kmdeg(p[8]),
+        nkc(p[9]),
+        kt(p[10]),
+        smax(p[11]),
+        sc50(p[12]),
+        kp(p[13]),
+        ktr(p[14]),
+        kf(p[15]),
+        ef(p[16]) {}
 };
 }  // namespace
 

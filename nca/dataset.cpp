@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
-#include "nca/input_error.hpp"
 #include "io/format.hpp"
+#include "nca/input_error.hpp"
 
 namespace onset::nca {
 

@@ -74,7 +74,8 @@ NcaOptions nca_options(const NcaSettings& settings, const NcaSettingNames& names
         {finite(start, names.interval + " start"), finite(end, names.interval + " end")});
 
   const std::string times = "s, min, h, day, week";
-  const std::string concentrations = "mass/volume such as ng/mL, ug/mL, mg/L, or %ID, %ID/g, %ID/mL";
+  const std::string concentrations =
+      "mass/volume such as ng/mL, ug/mL, mg/L, or %ID, %ID/g, %ID/mL";
   NcaUnits& units = options.units;
   units.time = unit_of<TimeUnit>(settings.time_unit, parse_time_unit, "time", times);
   units.concentration = unit_of<ConcentrationUnit>(settings.conc_unit, parse_concentration_unit,

@@ -13,10 +13,10 @@
 namespace onset::nca {
 
 struct NcaSettings {
-  std::string route;                     // bolus, infusion, extravascular
-  double duration = 0;                   // infusion duration (time unit of the data)
-  bool tissue = false;  // tissue data: the curve starts at 0 at dose time, no C0, no CL or V
-  std::string auc = "linear";            // linear, linear-log, linear-up-log-down
+  std::string route;           // bolus, infusion, extravascular
+  double duration = 0;         // infusion duration (time unit of the data)
+  bool tissue = false;         // tissue data: the curve starts at 0 at dose time, no C0, no CL or V
+  std::string auc = "linear";  // linear, linear-log, linear-up-log-down
   std::string blq = "zero-before-tmax";  // zero-before-tmax, zero, missing
   // Units (io/units.hpp spellings): of the data, of the dose and of the results; an empty
   // output unit is the data's.

@@ -63,8 +63,8 @@ void write_csv_rows(std::ostream& out, const NcaResult& result, const std::strin
     const char* status = parameter.excluded ? "excluded" : (parameter.usable() ? "ok" : "missing");
     out << io::csv_field(result.subject) << ',' << io::csv_field(group) << ','
         << io::csv_field(parameter.key()) << ',' << format(parameter.value, 15) << ','
-        << io::csv_field(parameter.unit) << ',' << status << ','
-        << io::csv_field(parameter.note) << '\n';
+        << io::csv_field(parameter.unit) << ',' << status << ',' << io::csv_field(parameter.note)
+        << '\n';
   }
 }
 

@@ -8,9 +8,9 @@
 #include <optional>
 
 #include "io/csv.hpp"
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "io/names.hpp"
-#include "io/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::pk {
