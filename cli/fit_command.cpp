@@ -2,6 +2,8 @@
 //  [--start NAME=VALUE ...] [--fix NAME=VALUE ...] [--ci wald|profile|bootstrap]
 //  [--format text|json] [--plot FILE] [--label NAME|none-intact] [--decay-corrected yes|no]
 //  [--per-subject]`, and
+// (--per-subject with --plot draws a row of panels per subject and observable, and with
+// --residuals writes every fitted subject's rows, each fit's own predictions),
 // `onset fit --expr "EXPR" --x COL --y COL --data FILE.csv --start NAME=VALUE ...`.
 // The estimation engine is fits/fit.hpp; data loading fits/fit_data.hpp; the plot
 // fits/fit_plot.hpp (gnuplot).
@@ -113,13 +115,26 @@ nlohmann::json number_or_null(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
-// One error model: sqrt(RSS/(N - p)), R's nls "residual standard error" (p: the estimated
-// parameters of the least-squares problem).
+// The n - p sigma. One error model: sqrt(RSS/(N - p)), R's nls "residual standard error" (p:
+// the estimated parameters of the least-squares problem, + 1 for combined error's ratio).
+// Several: sqrt(RSS_k/(n_k - h_k)), h_k the leverage of error model k's observations (the
+// parameters are shared, so each model is charged its share of p; BlockSummary::df).
 double unbiased_sigma(const fits::FitSummary& summary, const fits::BlockSummary& block) {
-  const int p = summary.num_estimated + (block.error == fits::ErrorKind::kCombined ? 1 : 0);
-  return block.n > p ? std::sqrt(block.rss / (block.n - p))
-                     : std::numeric_limits<double>::quiet_NaN();
+  const int extra = block.error == fits::ErrorKind::kCombined ? 1 : 0;
+  if (summary.blocks.size() == 1) {
+    const int p = summary.num_estimated + extra;
+    return block.n > p ? std::sqrt(block.rss / (block.n - p))
+                       : std::numeric_limits<double>::quiet_NaN();
+  }
+  const double df = block.df - extra;
+  return df > 0 ? std::sqrt(block.rss / df) : std::numeric_limits<double>::quiet_NaN();
 }
+
+constexpr const char* kSigmaMlDefinition = "maximum likelihood, sqrt(RSS/N)";
+constexpr const char* kSigmaUnbiasedDefinition =
+    "sqrt(RSS/(N - p)), R's nls residual standard error (p: estimated parameters, + 1 for "
+    "combined error); with several error models sqrt(RSS_k/(n_k - h_k)), h_k the leverage of "
+    "model k's observations (sum of h_k = p)";
 
 void print_json(const fits::FitSummary& summary, const std::vector<std::string>& notes,
                 const std::vector<fits::ResidualRow>& table) {
@@ -133,16 +148,20 @@ void print_json(const fits::FitSummary& summary, const std::vector<std::string>&
   out["bic"] = summary.bic;
   out["sigma"] = summary.blocks.size() == 1 ? number_or_null(summary.blocks[0].sigma)
                                             : nlohmann::json(nullptr);
-  out["sigma_definition"] = "maximum likelihood, sqrt(RSS/N)";
+  out["sigma_definition"] = kSigmaMlDefinition;
   out["sigma_n_minus_p"] = summary.blocks.size() == 1
                                ? number_or_null(unbiased_sigma(summary, summary.blocks[0]))
                                : nlohmann::json(nullptr);
+  out["sigma_n_minus_p_definition"] = kSigmaUnbiasedDefinition;
   nlohmann::json blocks = nlohmann::json::array();
   for (const auto& block : summary.blocks) {
     nlohmann::json b = {{"observable", block.name},
                         {"error", std::string(fits::error_kind_name(block.error))},
                         {"n", block.n},
-                        {"sigma", number_or_null(block.sigma)}};
+                        {"sigma", number_or_null(block.sigma)},
+                        {"sigma_definition", kSigmaMlDefinition},
+                        {"sigma_n_minus_p", number_or_null(unbiased_sigma(summary, block))},
+                        {"df", number_or_null(block.df)}};
     if (block.error == fits::ErrorKind::kCombined)
       b["additive_sd"] = number_or_null(block.additive_sd);
     blocks.push_back(b);
@@ -211,6 +230,9 @@ void print_text(const fits::FitSummary& summary, const std::vector<std::string>&
     if (summary.blocks.size() == 1)
       std::cout << ", sigma (sqrt(RSS/(N - p)), as R's nls) "
                 << format_number(unbiased_sigma(summary, block));
+    else
+      std::cout << ", sigma (sqrt(RSS/(n - h)), h its share of p: " << format_number(block.df, 4)
+                << " df) " << format_number(unbiased_sigma(summary, block));
     if (block.error == fits::ErrorKind::kCombined)
       std::cout << ", additive sd " << format_number(block.additive_sd);
     std::cout << " (n = " << block.n << ")\n";
@@ -359,12 +381,18 @@ std::vector<std::string> input_files(const FitArgs& args) {
   return inputs;
 }
 
+fits::FitPlotOptions plot_options(const FitArgs& args) {
+  return {.png = args.plot.ends_with(".png"), .log_y = args.plot_log};
+}
+
 int run(const FitArgs& args) {
   fits::LoadedProblem loaded;
   fits::FitOptions options;
   // The plot's target and gnuplot are checked before anything is read or fitted.
   if (!args.plot.empty()) {
     try {
+      if (!args.plot.ends_with(".svg") && !args.plot.ends_with(".png"))
+        throw UserError("", "'" + args.plot + "': expected a file name ending in .svg or .png");
       io::check_plot_target(args.plot, input_files(args));
     } catch (const std::exception& error) {  // UserError
       return report_failure("onset fit: --plot", error);
@@ -388,13 +416,6 @@ int run(const FitArgs& args) {
     if (pk::mpi_rank() == 0)
       std::cerr << "onset fit: --residuals is for individual and pooled fits; population fits "
                    "write their observation table (PRED, IPRED, CWRES, ...) with --table FILE\n";
-    return kExitBadInput;
-  }
-  if (args.per_subject && (!args.plot.empty() || !args.residuals.empty())) {
-    if (pk::mpi_rank() == 0)
-      std::cerr << "onset fit: --per-subject with --plot or --residuals: not available yet (the "
-                   "per-subject fits have no plot or residual table); run without "
-                   "--per-subject for the pooled fit's, or fit one subject's rows\n";
     return kExitBadInput;
   }
   try {
@@ -521,6 +542,34 @@ int run(const FitArgs& args) {
       print_per_subject_json(per_subject, loaded.notes);
     else
       print_per_subject_text(per_subject, loaded.notes);
+    // The residual table of every subject fitted, in the order of the subjects; the plot: one
+    // row of panels per subject and observable (fits/fit_plot.hpp).
+    if (!args.residuals.empty()) {
+      std::vector<fits::ResidualRow> table;
+      for (size_t s = 0; s < subjects.size(); ++s) {
+        const fits::SubjectFit& fit = per_subject.subjects[s];
+        if (!fit.fitted || fit.summary.predictions.size() != subjects[s].problem.y.size())
+          continue;
+        for (auto& row : fits::residual_table(subjects[s].problem, fit.summary))
+          table.push_back(std::move(row));
+      }
+      try {
+        std::ostringstream csv;
+        fits::write_residuals_csv(csv, table);
+        io::write_file_atomically(args.residuals, csv.str(), input_files(args));
+      } catch (const std::exception& error) {  // io::OutputError
+        return report_failure("onset fit: --residuals", error);
+      }
+    }
+    if (!args.plot.empty()) {
+      try {
+        io::write_file_atomically(
+            args.plot, fits::draw_per_subject_plot(subjects, per_subject, plot_options(args)),
+            input_files(args));
+      } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError, nothing fitted
+        return report_failure("onset fit: --plot", error);
+      }
+    }
     return per_subject.not_converged.empty() ? kExitSuccess : kExitAnalysisFailed;
   }
   fits::FitSummary summary;
@@ -549,10 +598,9 @@ int run(const FitArgs& args) {
   }
   if (!args.plot.empty() && summary.status != fits::FitStatus::kFailed) {
     try {
-      const bool png = args.plot.ends_with(".png");
-      io::write_file_atomically(args.plot,
-                                fits::draw_fit_plot(loaded.problem, summary, png, args.plot_log),
-                                input_files(args));
+      io::write_file_atomically(
+          args.plot, fits::draw_fit_plot(loaded.problem, summary, plot_options(args)),
+          input_files(args));
     } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
       return report_failure("onset fit: --plot", error);
     }
@@ -609,13 +657,15 @@ void register_fit_command(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   command->add_option("--plot", args->plot,
-                      "write observed vs predicted and residual plots (FILE.svg or FILE.png)");
+                      "write per observable: the observations with the model's curve over "
+                      "time (units on y), residuals over time and vs predicted, observed vs "
+                      "predicted (FILE.svg or FILE.png); with --per-subject a row per subject");
   command->add_flag("--plot-log", args->plot_log,
                     "--plot: observed and predicted on a log y axis (observed vs predicted on "
                     "log-log)");
   command->add_option("--residuals", args->residuals,
                       "write the per-observation table (ID, TIME, OBSERVABLE, ERROR_MODEL, N, DV, "
-                      "PRED, RES, WRES) as CSV to FILE");
+                      "PRED, RES, WRES) as CSV to FILE (--per-subject: every fitted subject's)");
   command->add_option("--observable-column", args->observable_column,
                       "column naming each DV's observable (default OBS, OBSERVABLE or DVID)");
   command->add_option("--dose", args->dose, "tidy tracer data: dose per animal at time 0 (> 0)")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -126,6 +127,64 @@ bool DosingPredictor::predict(std::span<const double> params, std::span<const in
     if (!predict_dosing(p_work_, f_minus_, why)) return false;
     p_work_[j] = params[j];
     for (size_t i = 0; i < n; ++i) jacobian[a * n + i] = (f_plus_[i] - f_minus_[i]) / (2 * h);
+  }
+  return true;
+}
+
+bool DosingPredictor::predict_curve(std::span<const double> params, size_t observation,
+                                    std::span<const double> x, std::span<double> f,
+                                    std::string* why) {
+  if (observation >= observations_.size())
+    throw std::invalid_argument("predict_curve: observation out of range");
+  const size_t record = static_cast<size_t>(observations_[observation].record);
+  std::array<size_t, 2> subject{record, record + 1};
+  for (const auto& range : pk::subject_ranges(*data_))
+    if (range[0] <= record && record < range[1]) subject = range;
+  // The subject's records with one observation record per x, each after the records at or
+  // before its time; extra columns (covariates, text) carried forward from the record before.
+  pk::DosingData curve = *data_;
+  curve.records.clear();
+  curve.covariates.clear();
+  curve.extra_text.clear();
+  curve.extra_columns.clear();
+  const size_t columns = data_->num_covariates();
+  std::vector<FittedObservation> fitted;
+  auto append = [&](const pk::DosingRecord& added, size_t row) {
+    curve.records.push_back(added);
+    for (size_t c = 0; c < columns; ++c) {
+      curve.covariates.push_back(data_->covariate(row, c));
+      curve.extra_text.push_back(data_->text(row, c));
+      curve.extra_columns.push_back(data_->cell_column(row, c));
+    }
+  };
+  size_t next = 0;
+  auto append_grid_until = [&](double time, bool inclusive, size_t row) {
+    for (; next < x.size() && (x[next] < time || (inclusive && x[next] == time)); ++next) {
+      pk::DosingRecord point;
+      point.line = data_->records[row].line;
+      point.id = data_->records[row].id;
+      point.time_h = x[next];
+      point.evid = 0;
+      point.dv = std::numeric_limits<double>::quiet_NaN();
+      fitted.push_back({static_cast<int>(curve.records.size()), observations_[observation].observable});
+      append(point, row);
+    }
+  };
+  if (!std::is_sorted(x.begin(), x.end()))
+    throw std::invalid_argument("predict_curve: x must be ascending");
+  // Points before the first record take its columns.
+  append_grid_until(data_->records[subject[0]].time_h, false, subject[0]);
+  for (size_t r = subject[0]; r < subject[1]; ++r) {
+    // Points strictly before this record's time (so after those at the time before).
+    if (r > subject[0]) append_grid_until(data_->records[r].time_h, false, r - 1);
+    append(data_->records[r], r);
+  }
+  append_grid_until(std::numeric_limits<double>::infinity(), true, subject[1] - 1);
+  DosingPredictor predictor(model_, std::make_shared<const pk::DosingData>(std::move(curve)),
+                            std::move(fitted), given_solver_);
+  if (!predictor.predict(params, {}, f, {}, why)) {
+    if (why) *why = "the model curve of subject " + data_->records[record].id + ": " + *why;
+    return false;
   }
   return true;
 }

@@ -51,6 +51,10 @@ class DosingPredictor final : public Predictor {
   bool predict(std::span<const double> params, std::span<const int> wrt, std::span<double> f,
                std::span<double> jacobian, std::string* why) override;
   std::string gradient_method() const override;
+  // The observation's subject simulated alone with observation records at `x` added after the
+  // records at or before each time (covariates carried forward), same solver options.
+  bool predict_curve(std::span<const double> params, size_t observation,
+                     std::span<const double> x, std::span<double> f, std::string* why) override;
   std::unique_ptr<Predictor> clone() const override {
     return std::make_unique<DosingPredictor>(model_, data_, observations_, given_solver_);
   }

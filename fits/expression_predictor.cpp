@@ -1,6 +1,7 @@
 #include "fits/expression_predictor.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace onset::fits {
@@ -40,6 +41,21 @@ bool ExpressionPredictor::predict(std::span<const double> params, std::span<cons
       for (size_t a = 0; a < wrt.size(); ++a)
         jacobian[a * n + i] = gradient_[static_cast<size_t>(wrt[a])];
     }
+  }
+  return true;
+}
+
+bool ExpressionPredictor::predict_curve(std::span<const double> params, size_t observation,
+                                        std::span<const double> x, std::span<double> f,
+                                        std::string* why) {
+  (void)observation;
+  if (num_variables_ != 1) {
+    if (why) *why = "an expression of several variables has no curve over one x";
+    return false;
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    f[i] = expression_.evaluate(std::span<const double>(&x[i], 1), params);
+    if (!std::isfinite(f[i])) f[i] = std::numeric_limits<double>::quiet_NaN();
   }
   return true;
 }

@@ -865,9 +865,10 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
   const double residual_df = count - static_cast<double>(rank);  // N - p
   const size_t num_blocks = problem->blocks.size();
   std::vector<double> df_of(ms, std::numeric_limits<double>::quiet_NaN());
-  if (t_calibration && residual_df > 0) {
+  if (residual_df > 0) {
     // N - p; with several observables (and the information of full rank) per parameter.
-    std::fill(df_of.begin(), df_of.end(), residual_df);
+    if (t_calibration) std::fill(df_of.begin(), df_of.end(), residual_df);
+    if (num_blocks == 1 && full_rank) summary->blocks[0].df = residual_df;
     if (num_blocks > 1 && full_rank) {
       // Rows of the block-weighted Jacobian J~ (the Gauss-Newton form of the profiled
       // likelihood): u_i = J~_i' (J~'J~)^-1. Leverage h_i = u_i J~_i; observable k's share of
@@ -882,7 +883,8 @@ void Solve(const FitOptions& options, FitProblem* problem, FitSummary* summary) 
         const auto row = static_cast<Eigen::Index>(i);
         block_df[static_cast<size_t>(objective.block_of_row(i))] -= u.row(row).dot(j.row(row));
       }
-      for (size_t a = 0; a < ms; ++a) {
+      for (size_t k = 0; k < num_blocks; ++k) summary->blocks[k].df = block_df[k];
+      for (size_t a = 0; a < ms && t_calibration; ++a) {
         std::vector<double> w(num_blocks, 0.0);
         for (size_t i = 0; i < rows; ++i) {
           const double value = u(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(a));

@@ -140,6 +140,11 @@ struct BlockSummary {
   double sigma = 0;        // ML sigma (additive: in y units; proportional: fraction)
   double additive_sd = 0;  // combined only: a
   double rss = 0;          // sum of w (y - f)^2 / g^2
+  // Residual degrees of freedom of this error model: N - p with one error model; with several,
+  // n_k minus the leverage of its observations (h_i of the weighted Jacobian; the df sum to
+  // N - p). sqrt(rss / df) is the n - p sigma (R's nls "residual standard error" with one).
+  // NaN when not defined (rank-deficient Jacobian, N <= p).
+  double df = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct FitSummary {

@@ -503,6 +503,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const CsvTable& 
     loaded.problem.x.push_back(record.time_h);
     loaded.problem.group.push_back(record.id);
     loaded.problem.observable.push_back(name);
+    loaded.problem.unit.push_back(model->observables()[static_cast<size_t>(observable)].unit);
   }
   if (observations.empty())
     throw InputError(data_path, 0, 0, "no observations (EVID 0, MDV 0, DV given)");
@@ -606,6 +607,7 @@ LoadedProblem load_model_problem(const std::string& model_name, const CsvTable& 
       throw InputError("--fix", 0, 0,
                        "'" + name + "' is not a parameter of " + std::string(model->name()));
   loaded.problem.x_name = "time (h)";
+  loaded.problem.curve_from = 0;  // the dose time of the observation tables; records from 0 too
   return loaded;
 }
 

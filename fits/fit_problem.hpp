@@ -39,6 +39,17 @@ class Predictor {
   virtual std::string gradient_method() const = 0;
   // An independent copy, for parallel workers (bootstrap, multi-start).
   virtual std::unique_ptr<Predictor> clone() const = 0;
+  // The model curve of observation `observation`, for plots: the prediction it would have at
+  // each value of `x` (ascending) instead of at its own, with the same subject, observable and
+  // doses, into `f` (x.size()). At a time shared with a dose record the curve is the value after
+  // the dose. False with the reason in *why when this predictor draws no curves or the model
+  // cannot be evaluated there. Default: no curves.
+  virtual bool predict_curve(std::span<const double> params, size_t observation,
+                             std::span<const double> x, std::span<double> f, std::string* why) {
+    (void)params, (void)observation, (void)x, (void)f;
+    if (why) *why = "this model draws no curves";
+    return false;
+  }
   // Relaxed accuracy for the inner fits of profile likelihoods, which need -2 log L to about
   // 1e-6 (absolute), not to the last digit: a predictor may then solve its model less tightly
   // (fits/dosing_predictor.hpp). Default: nothing changes.
@@ -104,7 +115,13 @@ struct FitProblem {
   // For output only: each observation's observable when it differs from its error model's
   // name (several observables sharing one, --error-group); empty: the block's name.
   std::vector<std::string> observable;
+  // For plots only: the unit of each observation (its observable's: "mg/L", "%ID", "%ID/g");
+  // empty: not known.
+  std::vector<std::string> unit;
   std::string x_name = "time";
+  // For plots only: where the model curves start (0, the dose time, for model data); NaN: at
+  // the first x of the panel (an algebraic model over any x).
+  double curve_from = std::numeric_limits<double>::quiet_NaN();
 
   // True when the sizes agree and the data suit the error models (positive y for log-normal);
   // else false with the reason.

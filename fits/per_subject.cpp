@@ -47,6 +47,7 @@ std::vector<SubjectProblem> split_by_subject(const FitProblem& problem,
     FitProblem& sub = subject.problem;
     sub.parameters = problem.parameters;
     sub.x_name = problem.x_name;
+    sub.curve_from = problem.curve_from;
     std::map<int, int> block_of;
     for (size_t i : list) {
       const int block = problem.block[i];
@@ -59,6 +60,10 @@ std::vector<SubjectProblem> split_by_subject(const FitProblem& problem,
       if (!problem.weight.empty()) sub.weight.push_back(problem.weight[i]);
       sub.block.push_back(block_of[block]);
       if (!problem.x.empty()) sub.x.push_back(problem.x[i]);
+      if (!problem.animals.empty()) sub.animals.push_back(problem.animals[i]);
+      if (!problem.within_ss.empty()) sub.within_ss.push_back(problem.within_ss[i]);
+      if (!problem.observable.empty()) sub.observable.push_back(problem.observable[i]);
+      if (!problem.unit.empty()) sub.unit.push_back(problem.unit[i]);
       sub.group.push_back(id);
     }
     sub.predictor = make_predictor(list);

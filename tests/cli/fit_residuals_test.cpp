@@ -123,19 +123,6 @@ TEST(FitResiduals, SharedErrorModelKeepsEachOrgansObservable) {
   EXPECT_NEAR(sum_squares, 15.0, 1e-9 * 15);
 }
 
-TEST(FitResiduals, PerSubjectPlotsAreRefusedNotSilentlySkipped) {
-  const std::string data = std::string(ONSET_SOURCE_DIR) + "/data/examples/theoph_nonmem.csv";
-  const std::string plot = std::string(ONSET_BINARY_DIR) + "/fit_residuals_per_subject.svg";
-  std::remove(plot.c_str());
-  const auto result =
-      run_onset("fit one_compartment_oral --data " + data +
-                " --start KA=1.5 --start CL=3 --start V=30 --per-subject --plot " + plot);
-  EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("--per-subject with --plot"), std::string::npos) << result.err;
-  EXPECT_TRUE(result.out.empty());
-  EXPECT_FALSE(std::ifstream(plot).good());
-}
-
 TEST(FitResiduals, LogAxisPlotIsDrawnAndNeedsAPlot) {
   // Theoph has PRED 0 and DV 0.74 at t = 0 for subject 1: on a log axis those points are left
   // out (NaN), not an error.
