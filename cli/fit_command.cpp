@@ -548,8 +548,7 @@ int run(const FitArgs& args) {
       std::vector<fits::ResidualRow> table;
       for (size_t s = 0; s < subjects.size(); ++s) {
         const fits::SubjectFit& fit = per_subject.subjects[s];
-        if (!fit.fitted || fit.summary.predictions.size() != subjects[s].problem.y.size())
-          continue;
+        if (!fit.fitted || fit.summary.predictions.size() != subjects[s].problem.y.size()) continue;
         for (auto& row : fits::residual_table(subjects[s].problem, fit.summary))
           table.push_back(std::move(row));
       }
@@ -598,9 +597,9 @@ int run(const FitArgs& args) {
   }
   if (!args.plot.empty() && summary.status != fits::FitStatus::kFailed) {
     try {
-      io::write_file_atomically(
-          args.plot, fits::draw_fit_plot(loaded.problem, summary, plot_options(args)),
-          input_files(args));
+      io::write_file_atomically(args.plot,
+                                fits::draw_fit_plot(loaded.problem, summary, plot_options(args)),
+                                input_files(args));
     } catch (const std::exception& error) {  // io::OutputError, io::GnuplotError
       return report_failure("onset fit: --plot", error);
     }

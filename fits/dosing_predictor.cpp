@@ -166,7 +166,8 @@ bool DosingPredictor::predict_curve(std::span<const double> params, size_t obser
       point.time_h = x[next];
       point.evid = 0;
       point.dv = std::numeric_limits<double>::quiet_NaN();
-      fitted.push_back({static_cast<int>(curve.records.size()), observations_[observation].observable});
+      fitted.push_back(
+          {static_cast<int>(curve.records.size()), observations_[observation].observable});
       append(point, row);
     }
   };

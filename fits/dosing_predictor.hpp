@@ -53,8 +53,8 @@ class DosingPredictor final : public Predictor {
   std::string gradient_method() const override;
   // The observation's subject simulated alone with observation records at `x` added after the
   // records at or before each time (covariates carried forward), same solver options.
-  bool predict_curve(std::span<const double> params, size_t observation,
-                     std::span<const double> x, std::span<double> f, std::string* why) override;
+  bool predict_curve(std::span<const double> params, size_t observation, std::span<const double> x,
+                     std::span<double> f, std::string* why) override;
   std::unique_ptr<Predictor> clone() const override {
     return std::make_unique<DosingPredictor>(model_, data_, observations_, given_solver_);
   }

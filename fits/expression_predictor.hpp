@@ -32,8 +32,8 @@ class ExpressionPredictor final : public Predictor {
     return "exact (forward-mode automatic differentiation of the expression)";
   }
   // The expression at each x (one variable only; `observation` does not matter).
-  bool predict_curve(std::span<const double> params, size_t observation,
-                     std::span<const double> x, std::span<double> f, std::string* why) override;
+  bool predict_curve(std::span<const double> params, size_t observation, std::span<const double> x,
+                     std::span<double> f, std::string* why) override;
   std::unique_ptr<Predictor> clone() const override {
     return std::make_unique<ExpressionPredictor>(expression_, x_extended_);
   }

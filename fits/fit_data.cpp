@@ -11,10 +11,10 @@
 #include "fits/expression.hpp"
 #include "fits/expression_predictor.hpp"
 #include "fits/input_error.hpp"
+#include "io/format.hpp"
 #include "io/input_file.hpp"
 #include "models/model_library.hpp"
 #include "models/tracer_observation.hpp"
-#include "io/format.hpp"
 #include "pk/text_input.hpp"
 
 namespace onset::fits {

@@ -122,8 +122,8 @@ io::GnuplotJob plot_job(const std::vector<Part>& parts, const std::string& title
              << "plot " << file
              << " using 3:5 with points pt 7 ps 0.6 notitle, 0 with lines lc 'gray' notitle\n";
       panels << "set title " << io::gnuplot_text(prefix + ": observed vs predicted") << "\n"
-             << "set xlabel " << io::gnuplot_text("predicted" + unit_suffix)
-             << "\nset ylabel " << io::gnuplot_text("observed" + unit_suffix) << "\n"
+             << "set xlabel " << io::gnuplot_text("predicted" + unit_suffix) << "\nset ylabel "
+             << io::gnuplot_text("observed" + unit_suffix) << "\n"
              << (options.log_y ? "set logscale xy\n" : "") << "plot " << file
              << " using 3:2 with points pt 7 ps 0.6 notitle, x with lines lc "
              << "'gray' title 'identity'\n"
@@ -214,13 +214,14 @@ io::GnuplotJob per_subject_plot_job(const std::vector<SubjectProblem>& subjects,
       not_fitted += (not_fitted.empty() ? "" : ", ") + fit.id;
       continue;
     }
-    parts.push_back({"subject " + fit.id + " (" +
-                         std::string(fit_status_name(fit.summary.status)) + ")",
-                     &subjects[s].problem, &fit.summary});
+    parts.push_back(
+        {"subject " + fit.id + " (" + std::string(fit_status_name(fit.summary.status)) + ")",
+         &subjects[s].problem, &fit.summary});
   }
   if (parts.empty())
-    throw std::invalid_argument("no subject was fitted (too few observations for the "
-                                "parameters in each), so there is nothing to plot");
+    throw std::invalid_argument(
+        "no subject was fitted (too few observations for the "
+        "parameters in each), so there is nothing to plot");
   std::string title = "onset fit --per-subject: " + std::to_string(parts.size()) + " of " +
                       std::to_string(subjects.size()) + " subjects fitted, " +
                       std::to_string(summary.num_converged) + " converged";
@@ -234,8 +235,7 @@ std::string draw_fit_plot(const FitProblem& problem, const FitSummary& summary,
 }
 
 std::string draw_per_subject_plot(const std::vector<SubjectProblem>& subjects,
-                                  const PerSubjectSummary& summary,
-                                  const FitPlotOptions& options) {
+                                  const PerSubjectSummary& summary, const FitPlotOptions& options) {
   return io::run_gnuplot(per_subject_plot_job(subjects, summary, options));
 }
 

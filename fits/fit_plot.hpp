@@ -58,7 +58,6 @@ io::GnuplotJob per_subject_plot_job(const std::vector<SubjectProblem>& subjects,
 std::string draw_fit_plot(const FitProblem& problem, const FitSummary& summary,
                           const FitPlotOptions& options);
 std::string draw_per_subject_plot(const std::vector<SubjectProblem>& subjects,
-                                  const PerSubjectSummary& summary,
-                                  const FitPlotOptions& options);
+                                  const PerSubjectSummary& summary, const FitPlotOptions& options);
 
 }  // namespace onset::fits

@@ -43,8 +43,8 @@ TEST(FitPlot, PerSubjectPlotAndResidualsCoverEverySubjectWithItsOwnFit) {
   const std::string csv = std::string(ONSET_BINARY_DIR) + "/fit_plot_per_subject.csv";
   std::remove(plot.c_str());
   std::remove(csv.c_str());
-  const auto result = run_onset(kTheophFit + " --per-subject --format json --plot " + plot +
-                                " --residuals " + csv);
+  const auto result =
+      run_onset(kTheophFit + " --per-subject --format json --plot " + plot + " --residuals " + csv);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
   ASSERT_EQ(json["subjects"].size(), 12u);
@@ -106,13 +106,12 @@ TEST(FitPlot, TracerPlotHasARowPerOrganWithPercentDoseOnY) {
       std::string(ONSET_SOURCE_DIR) + "/data/examples/wong2013_64cu_liposome.csv";
   const std::string plot = std::string(ONSET_BINARY_DIR) + "/fit_plot_wong.svg";
   std::remove(plot.c_str());
-  const auto result =
-      run_onset("fit ev_pbpk_mouse --data " + data +
-                " --label 64Cu --dose 1e10 --start plasma_elimination_rate=0.1 "
-                "--start fraction_to_liver=0.1 --start fraction_to_spleen=0.02 "
-                "--start fraction_to_kidney=0.03 --error proportional "
-                "--error-group organs=plasma,liver,spleen,kidney,lung --plot " +
-                plot);
+  const auto result = run_onset("fit ev_pbpk_mouse --data " + data +
+                                " --label 64Cu --dose 1e10 --start plasma_elimination_rate=0.1 "
+                                "--start fraction_to_liver=0.1 --start fraction_to_spleen=0.02 "
+                                "--start fraction_to_kidney=0.03 --error proportional "
+                                "--error-group organs=plasma,liver,spleen,kidney,lung --plot " +
+                                plot);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string svg = read_all(plot);
   EXPECT_EQ(count(svg, ": observed and model"), 5u);
@@ -149,8 +148,8 @@ TEST(FitPlot, CombinationsThatCannotBeDrawnAreRefusedAndWriteNothing) {
   EXPECT_TRUE(destructive.out.empty());
   EXPECT_FALSE(std::ifstream(plot).good());
   // A plot format gnuplot is not asked for.
-  const auto pdf = run_onset(kTheophFit + " --plot " + std::string(ONSET_BINARY_DIR) +
-                             "/fit_plot_refused.pdf");
+  const auto pdf =
+      run_onset(kTheophFit + " --plot " + std::string(ONSET_BINARY_DIR) + "/fit_plot_refused.pdf");
   EXPECT_EQ(pdf.exit_code, 2);
   EXPECT_NE(pdf.err.find("expected a file name ending in .svg or .png"), std::string::npos)
       << pdf.err;

@@ -33,10 +33,9 @@ namespace {
 LoadedProblem theoph() {
   ModelDataOptions options;
   options.start = {{"KA", 1.5}, {"CL", 3}, {"V", 30}};
-  return load_model_problem("one_compartment_oral",
-                            data_table(std::string(ONSET_SOURCE_DIR) +
-                                       "/data/examples/theoph_nonmem.csv"),
-                            options);
+  return load_model_problem(
+      "one_compartment_oral",
+      data_table(std::string(ONSET_SOURCE_DIR) + "/data/examples/theoph_nonmem.csv"), options);
 }
 
 std::map<std::string, double> estimates(const FitSummary& summary) {
@@ -213,7 +212,8 @@ TEST(FitPlot, PerSubjectPlotHasARowPerSubjectWithItsOwnFitAndNamesThoseNotFitted
   size_t part = 0;
   for (size_t s = 0; s < subjects.size(); ++s) {
     if (s == 4) continue;
-    const std::string title = "'subject " + subjects[s].id + " (converged), CP: observed and model'";
+    const std::string title =
+        "'subject " + subjects[s].id + " (converged), CP: observed and model'";
     EXPECT_EQ(count(job.script, "set title " + title), 1u) << title;
     // Each row's curve is that subject's own fit, through its own predictions.
     const auto blocks = curve_blocks(data_file(job, "p" + std::to_string(part) + "_0_curve.dat"));

@@ -48,13 +48,12 @@
 //   table is in fits/README.md.
 #include <gtest/gtest.h>
 
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <boost/math/distributions/students_t.hpp>
 
 #include "fits/ev_biodistribution_problem.hpp"
 #include "fits/fit.hpp"
@@ -198,8 +197,7 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
       const auto& sd_fit = o.with_sd.parameters[i];
       if (std::isfinite(sd_fit.ci_low) && true_value < sd_fit.ci_low) ++miss_below;
       if (std::isfinite(sd_fit.ci_high) && true_value > sd_fit.ci_high) ++miss_above;
-      if (!std::isfinite(sd_fit.ci_low) || !std::isfinite(sd_fit.ci_high) ||
-          !sd_fit.identifiable)
+      if (!std::isfinite(sd_fit.ci_low) || !std::isfinite(sd_fit.ci_high) || !sd_fit.identifiable)
         ++open_sides;
       const double se_log = sd_fit.se / sd_fit.estimate;
       const double z = std::log(sd_fit.estimate / true_value) / se_log;
