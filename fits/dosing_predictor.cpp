@@ -142,11 +142,12 @@ bool DosingPredictor::predict_curve(std::span<const double> params, size_t obser
     if (range[0] <= record && record < range[1]) subject = range;
   // The subject's records with one observation record per x, each after the records at or
   // before its time; extra columns (covariates, text) carried forward from the record before.
-  pk::DosingData curve = *data_;
-  curve.records.clear();
-  curve.covariates.clear();
-  curve.extra_text.clear();
-  curve.extra_columns.clear();
+  pk::DosingData curve;
+  curve.source = data_->source;
+  curve.header_line = data_->header_line;
+  curve.covariate_names = data_->covariate_names;
+  curve.covariate_header_columns = data_->covariate_header_columns;
+  curve.first_bad_covariate_cell = data_->first_bad_covariate_cell;
   const size_t columns = data_->num_covariates();
   std::vector<FittedObservation> fitted;
   auto append = [&](const pk::DosingRecord& added, size_t row) {

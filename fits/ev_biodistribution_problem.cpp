@@ -52,6 +52,8 @@ FitProblem ev_mouse_biodistribution_problem(int animals_per_time) {
   for (const auto& name : kObservables)
     problem.blocks.push_back({name, ErrorKind::kProportional, 0});
   problem.y.assign(observations.size(), 1.0);
+  problem.x_name = "time (h)";
+  problem.curve_from = 0;  // the dose time
   problem.predictor = std::make_shared<DosingPredictor>(model, data, observations);
   const auto bounds = file_model->parameter_bounds();
   for (size_t i = 0; i < model->parameters().size(); ++i) {
