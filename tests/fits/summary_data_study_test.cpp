@@ -44,7 +44,8 @@
 //   means-only comparison and that at least 20 of the 24 intervals cover (83 %; fails with
 //   probability about 0.03 at 95 % coverage, were the intervals independent; they are positively
 //   correlated within a replicate, so more often: the check guards against gross failure,
-//   the full study measures). ONSET_STUDY_REPLICATES=N overrides the count. The measured
+//   the full study measures). ONSET_STUDY_REPLICATES=N overrides the count
+//   (ONSET_STUDY_FIRST_REPLICATE=K starts at replicate K). The measured
 //   table is in fits/README.md.
 #include <gtest/gtest.h>
 
@@ -162,13 +163,20 @@ TEST(SummaryData, ProfileCoverageAndTheInformationLostWithoutSds) {
   const bool full = std::getenv("ONSET_FULL_STUDY") != nullptr;
   int replicates = full ? 200 : 4;
   if (const char* count = std::getenv("ONSET_STUDY_REPLICATES")) replicates = std::atoi(count);
+  // ONSET_STUDY_FIRST_REPLICATE=K: replicates K .. K + N - 1 (seeds by replicate index), to
+  // extend a study with fresh replicates without repeating the first ones.
+  size_t first = 0;
+  if (const char* from = std::getenv("ONSET_STUDY_FIRST_REPLICATE"))
+    first = static_cast<size_t>(std::atol(from));
   FitProblem individual = ev_mouse_biodistribution_problem(kAnimals);
   FitProblem summary = ev_mouse_biodistribution_problem(1);
   const std::vector<double> truth = truth_of(individual);
   std::vector<Fits> outcomes(static_cast<size_t>(replicates));
   pk::parallel_for(
       static_cast<size_t>(replicates), 0, [] { return 0; },
-      [&](size_t r, int&) { outcomes[r] = fit_replicate(individual, summary, truth, r, false); });
+      [&](size_t r, int&) {
+        outcomes[r] = fit_replicate(individual, summary, truth, first + r, false);
+      });
   int converged = 0;
   for (const auto& o : outcomes) converged += o.converged ? 1 : 0;
   std::printf("%d replicates, %d with all three fits converged\n", replicates, converged);
