@@ -100,8 +100,8 @@ TEST(FitPlot, PerSubjectPlotAndResidualsCoverEverySubjectWithItsOwnFit) {
 }
 
 TEST(FitPlot, TracerPlotHasARowPerOrganWithPercentDoseOnY) {
-  // Wong 2013 (data/examples): 3 times x 5 organs of 64Cu liposomes in %ID, one proportional
-  // error model shared by the five organs: still one row of panels per organ.
+  // Wong 2013 (data/examples): 3 times x 5 observables of 64Cu liposomes (%ID, %ID/g), one
+  // proportional error model shared by the five organs: still one row of panels per organ.
   const std::string data =
       std::string(ONSET_SOURCE_DIR) + "/data/examples/wong2013_64cu_liposome.csv";
   const std::string plot = std::string(ONSET_BINARY_DIR) + "/fit_plot_wong.svg";
@@ -116,9 +116,13 @@ TEST(FitPlot, TracerPlotHasARowPerOrganWithPercentDoseOnY) {
   const std::string svg = read_all(plot);
   EXPECT_EQ(count(svg, ": observed and model"), 5u);
   EXPECT_EQ(count(svg, ": standardised residuals over time"), 5u);
-  for (const char* organ : {"plasma", "liver", "spleen", "kidney", "lung"})
-    EXPECT_NE(svg.find(std::string(organ) + "_label_pct (%ID)"), std::string::npos) << organ;
-  EXPECT_NE(svg.find("observed (%ID)"), std::string::npos);
+  // Blood as %ID of plasma, the organs as %ID/g (the units of the data, as the model's
+  // observables carry them).
+  EXPECT_NE(svg.find("plasma_label_pct (%ID)"), std::string::npos);
+  for (const char* organ : {"liver", "spleen", "kidney", "lung"})
+    EXPECT_NE(svg.find(std::string(organ) + "_label_pct_per_g (%ID/g)"), std::string::npos)
+        << organ;
+  EXPECT_NE(svg.find("observed (%ID/g)"), std::string::npos);
   std::remove(plot.c_str());
 }
 
