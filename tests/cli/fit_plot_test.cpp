@@ -140,12 +140,14 @@ TEST(FitPlot, CombinationsThatCannotBeDrawnAreRefusedAndWriteNothing) {
   EXPECT_FALSE(std::ifstream(plot).good());
   // Per-subject plots of destructive data (each animal one time point): no subject has a curve
   // of its own to fit.
-  const std::string wong =
-      std::string(ONSET_SOURCE_DIR) + "/data/examples/wong2013_64cu_liposome.csv";
+  const std::string destructive_data = std::string(ONSET_BINARY_DIR) + "/fit_plot_animals.csv";
+  std::ofstream(destructive_data) << "time,organ,value,unit,animal\n1,liver,20,%ID,m1\n"
+                                     "1,spleen,2,%ID,m1\n4,liver,28,%ID,m2\n4,spleen,2.5,%ID,m2\n"
+                                     "24,liver,25,%ID,m3\n24,spleen,2.2,%ID,m3\n";
   const auto destructive = run_onset(
-      "fit ev_pbpk_mouse --data " + wong +
-      " --label 64Cu --dose 1e10 --start plasma_elimination_rate=0.1 --error proportional "
-      "--error-group organs=plasma,liver,spleen,kidney,lung --per-subject --plot " +
+      "fit ev_pbpk_mouse --data " + destructive_data +
+      " --label 125I --dose 1e10 --start fraction_to_liver=0.5 --error-group organs=liver,spleen "
+      "--per-subject --plot " +
       plot);
   EXPECT_EQ(destructive.exit_code, 2);
   EXPECT_NE(destructive.err.find("one time point"), std::string::npos) << destructive.err;
@@ -159,6 +161,7 @@ TEST(FitPlot, CombinationsThatCannotBeDrawnAreRefusedAndWriteNothing) {
       << pdf.err;
   EXPECT_TRUE(pdf.out.empty());
   std::remove(csv.c_str());
+  std::remove(destructive_data.c_str());
 }
 
 }  // namespace
