@@ -391,9 +391,10 @@ int run(const FitArgs& args) {
   // The plot's target and gnuplot are checked before anything is read or fitted.
   if (!args.plot.empty()) {
     try {
+      // The target first (never an input), then the name's format.
+      io::check_plot_target(args.plot, input_files(args));
       if (!args.plot.ends_with(".svg") && !args.plot.ends_with(".png"))
         throw UserError("", "'" + args.plot + "': expected a file name ending in .svg or .png");
-      io::check_plot_target(args.plot, input_files(args));
     } catch (const std::exception& error) {  // UserError
       return report_failure("onset fit: --plot", error);
     }
