@@ -158,3 +158,52 @@ TEST(FitResiduals, TheTableNeverReplacesTheData) {
 }
 
 }  // namespace
+
+// Both sigma conventions per error model (fits/README.md, "Sigma, both conventions"): with
+// several error models each is charged its leverage share h_k of p, so the df n_k - h_k sum to
+// N - p (trace of the hat matrix = p; 1e-9), and the n - p sigma is the ML one x sqrt(n_k /
+// df_k) (sigma_ML^2 = RSS_k / n_k).
+TEST(FitResiduals, BothSigmaConventionsAreLabelledPerErrorModel) {
+  const std::string data =
+      std::string(ONSET_SOURCE_DIR) + "/data/examples/chow2009_111in_liposome_0.9peg.csv";
+  const auto result = run_onset("fit ev_pbpk_mouse --data " + data +
+                                " --label 111In --dose 1e10 --start plasma_elimination_rate=0.1 "
+                                "--start fraction_to_liver=0.5 --start fraction_to_spleen=0.1 "
+                                "--start fraction_to_kidney=0.05 "
+                                "--start fraction_to_lung=0.05 --error proportional "
+                                "--error-group tissues=liver,spleen,kidney,lung --format json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json["error_models"].size(), 2u);
+  EXPECT_NE(json["sigma_n_minus_p_definition"].get<std::string>().find("leverage"),
+            std::string::npos);
+  double df_sum = 0;
+  int n_sum = 0;
+  for (const auto& model : json["error_models"]) {
+    EXPECT_EQ(model["sigma_definition"], "maximum likelihood, sqrt(RSS/N)");
+    const double df = model["df"], sigma = model["sigma"], unbiased = model["sigma_n_minus_p"];
+    const int n = model["n"];
+    EXPECT_GT(df, 0.0);
+    EXPECT_LT(df, n);
+    EXPECT_NEAR(unbiased, sigma * std::sqrt(n / df), 1e-12 * unbiased);
+    df_sum += df;
+    n_sum += n;
+  }
+  EXPECT_EQ(n_sum, 25);
+  EXPECT_NEAR(df_sum, 25.0 - 5.0, 1e-9);  // five estimated parameters
+  // Text: both conventions named on each error model's line.
+  const auto text = run_onset("fit ev_pbpk_mouse --data " + data +
+                              " --label 111In --dose 1e10 --start plasma_elimination_rate=0.1 "
+                              "--start fraction_to_liver=0.5 --start fraction_to_spleen=0.1 "
+                              "--start fraction_to_kidney=0.05 "
+                              "--start fraction_to_lung=0.05 --error proportional "
+                              "--error-group tissues=liver,spleen,kidney,lung");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  std::istringstream lines(text.out);
+  int labelled = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("error ") && line.find("sigma (ML, sqrt(RSS/N))") != std::string::npos &&
+        line.find("sigma (sqrt(RSS/(n - h)), h its share of p") != std::string::npos)
+      ++labelled;
+  EXPECT_EQ(labelled, 2);
+}
