@@ -961,10 +961,19 @@ Elasticity elasticity_at(const Scenario& s, Evaluator* ev, std::vector<double> v
   const double h = 0.02;
   if (v > 0) {
     values[d] = v * std::exp(h);
-    const double up = log_objective(ev->evaluate(values, false).objective);
+    const Outcome up = ev->evaluate(values, false);
     values[d] = v * std::exp(-h);
-    const double down = log_objective(ev->evaluate(values, false).objective);
-    e.at_best_case = (up - down) / (2 * h);
+    const Outcome down = ev->evaluate(values, false);
+    // A side the model refuses (a fraction at 1 pushed to 1.02 is outside its bounds) scores
+    // the failure penalty, not a slope: the other side against the point itself instead.
+    values[d] = v;
+    if (up.failed != down.failed) {
+      const double here = log_objective(ev->evaluate(values, false).objective);
+      e.at_best_case = up.failed ? (here - log_objective(down.objective)) / h
+                                 : (log_objective(up.objective) - here) / h;
+    } else {
+      e.at_best_case = (log_objective(up.objective) - log_objective(down.objective)) / (2 * h);
+    }
   } else {
     const Prior& p = s.prior(d);
     const double step = h * (p.high - p.low);
