@@ -1027,6 +1027,40 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
   const bool positive = p.low >= 0;
   const double range = std::max(p.high - p.low, std::fabs(p.central) * 1e-3);
   std::optional<std::pair<double, double>> bracket;  // (not flipped, flipped)
+  // A threshold that is an assumption of its own (nothing else uses it): the best case,
+  // re-optimised with it pinned at v, reaches v within the claimed time exactly when some
+  // point of the box reaches level v by then, so the flip lies at the highest level (rising;
+  // falling: the lowest) reached by the claimed time. The best case's own extreme by then is a
+  // close guess: two conditional searches, at it and 0.1 % beyond, confirm a bracket that
+  // replaces the search from the prior's ends outward (about a dozen conditional searches
+  // fewer); when they do not straddle the flip, the usual search follows. Either way the
+  // value reported has been seen to flip.
+  bool threshold_only = s.threshold_kind == Threshold::Kind::kAssumption &&
+                        s.threshold_dim == static_cast<int>(d) &&
+                        s.baseline_dim != static_cast<int>(d) && s.threshold_factor > 0;
+  for (const auto& b : s.bindings) threshold_only = threshold_only && b.dim != static_cast<int>(d);
+  for (const auto& c : s.changes)
+    threshold_only = threshold_only && c.bound.dim != static_cast<int>(d);
+  if (threshold_only) {
+    const bool rising = s.direction == pk::Direction::kRising;
+    const Outcome o = ev->evaluate(best, true);
+    const pk::Trajectory& t = ev->trajectory();
+    double level = rising ? -kInf : kInf;
+    for (size_t i = 0; !o.failed && !o.inconsistent && i < t.num_times(); ++i) {
+      if (t.times_h[i] > claimed) break;
+      const double y = t.observable(i, static_cast<size_t>(s.observable));
+      level = rising ? std::max(level, y) : std::min(level, y);
+    }
+    const double guess = level / s.threshold_factor;
+    if (std::isfinite(guess) && guess > 0) {
+      const double beyond = guess * (rising ? 1 + 1e-3 : 1 - 1e-3);
+      const bool at = flipped(conditional_best(guess));
+      if (at != flipped(conditional_best(beyond))) {
+        bracket = at ? std::make_pair(beyond, guess) : std::make_pair(guess, beyond);
+        go_up = bracket->second > bracket->first;
+      }
+    }
+  }
   for (const bool up : {go_up, !go_up}) {
     const double end = up ? p.high : p.low;
     if (end == best[d] || bracket) continue;
