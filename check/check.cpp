@@ -116,6 +116,43 @@ struct Scenario {
     const Prior& p = prior(dim);
     return p.low > 0 && p.high > 0;
   }
+  // The model's parameters and the timed changes at assumption values (one per dim).
+  void fill(std::span<const double> values, std::vector<double>* params, pk::Regimen* timed) const {
+    *params = base_parameters;
+    auto bound_value = [&](const Bound& b) {
+      double v = b.fixed;
+      if (b.dim >= 0) {
+        const double x = values[static_cast<size_t>(b.dim)];
+        switch (b.transform) {
+          case Transform::kValue:
+            v = x;
+            break;
+          case Transform::kRateFromHalfLife:
+            v = std::log(2.0) / x;
+            break;
+          case Transform::kRateFromTimeConstant:
+            v = 1 / x;
+            break;
+        }
+        v *= b.factor;
+      }
+      return v;
+    };
+    for (const auto& b : bindings) (*params)[static_cast<size_t>(b.parameter)] = bound_value(b);
+    // Timed changes: on at time_h, back to the value before at time_h + duration_h.
+    timed->parameter_changes.clear();
+    for (const auto& c : changes) {
+      const int k = c.bound.parameter;
+      timed->parameter_changes.push_back({c.time_h, k, bound_value(c.bound)});
+      if (c.duration_h)
+        timed->parameter_changes.push_back(
+            {c.time_h + *c.duration_h, k, (*params)[static_cast<size_t>(k)]});
+    }
+    std::stable_sort(timed->parameter_changes.begin(), timed->parameter_changes.end(),
+                     [](const pk::ParameterChange& a, const pk::ParameterChange& b) {
+                       return a.time_h < b.time_h;
+                     });
+  }
   // Box coordinate u in [0, 1] -> value.
   double box_value(size_t dim, double u) const {
     const Prior& p = prior(dim);
@@ -159,6 +196,38 @@ int add_dim(Scenario* s, int assumption) {
 double unit_factor(const std::string& from, const std::string& to, const std::string& what) {
   if (from.empty() || from == to) return 1;
   return models::conversion_factor(from, to, what, "");
+}
+
+// A state's scale for its absolute tolerance is at least its peak magnitude in a pilot run
+// at the assumptions' central values (to the horizon, on the onset grid): states that start
+// at 0 and are not in a dose's unit (miRNA copies made from 1e13 particles, 1e12 copies at
+// their peak) would otherwise be solved to 1e-9 copies, steps spent on digits no threshold
+// reads. A pilot that fails leaves the scales as they were (dose or initial value).
+void scale_tolerances_by_pilot(Scenario* s) {
+  std::vector<double> central(s->dims.size()), params;
+  for (size_t d = 0; d < central.size(); ++d) central[d] = s->prior(d).central;
+  pk::Regimen regimen = s->regimen;
+  s->fill(central, &params, &regimen);
+  pk::SimulationRequest request;
+  request.output_times_h = s->onset_grid;
+  request.t_end_h = s->horizon_h;
+  request.record_states = true;
+  request.zero_within_atol = false;
+  pk::Trajectory trajectory;
+  try {
+    pk::Simulator simulator(*s->model, s->solver);
+    simulator.run(regimen, params, request, &trajectory);
+  } catch (const std::exception&) {
+    return;
+  }
+  const size_t n = s->solver.atol_per_state.size();
+  for (size_t i = 0; i < n; ++i) {
+    double peak = 0;
+    for (size_t k = 0; k < trajectory.num_times(); ++k)
+      if (std::isfinite(trajectory.state(k, i)))
+        peak = std::max(peak, std::fabs(trajectory.state(k, i)));
+    s->solver.atol_per_state[i] = std::max(s->solver.atol_per_state[i], s->solver.atol * peak);
+  }
 }
 
 Scenario build_scenario(const Claim& claim, const EffectCheck& check, double claimed_time_h,
@@ -317,6 +386,7 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   s.solver.rtol = options.rtol;
   s.solver.atol = options.atol;  // atol_per_state above (options.atol x each state's scale) rules
   s.solver.backend = options.backend;
+  scale_tolerances_by_pilot(&s);
   return s;
 }
 
@@ -356,40 +426,7 @@ class Evaluator {
   Outcome evaluate(std::span<const double> values, bool record) {
     ++simulations;
     const Scenario& s = *s_;
-    params_ = s.base_parameters;
-    auto bound_value = [&](const Scenario::Bound& b) {
-      double v = b.fixed;
-      if (b.dim >= 0) {
-        const double x = values[static_cast<size_t>(b.dim)];
-        switch (b.transform) {
-          case Transform::kValue:
-            v = x;
-            break;
-          case Transform::kRateFromHalfLife:
-            v = std::log(2.0) / x;
-            break;
-          case Transform::kRateFromTimeConstant:
-            v = 1 / x;
-            break;
-        }
-        v *= b.factor;
-      }
-      return v;
-    };
-    for (const auto& b : s.bindings) params_[static_cast<size_t>(b.parameter)] = bound_value(b);
-    // Timed changes: on at time_h, back to the value before at time_h + duration_h.
-    regimen_.parameter_changes.clear();
-    for (const auto& c : s.changes) {
-      const int k = c.bound.parameter;
-      regimen_.parameter_changes.push_back({c.time_h, k, bound_value(c.bound)});
-      if (c.duration_h)
-        regimen_.parameter_changes.push_back(
-            {c.time_h + *c.duration_h, k, params_[static_cast<size_t>(k)]});
-    }
-    std::stable_sort(regimen_.parameter_changes.begin(), regimen_.parameter_changes.end(),
-                     [](const pk::ParameterChange& a, const pk::ParameterChange& b) {
-                       return a.time_h < b.time_h;
-                     });
+    s.fill(values, &params_, &regimen_);
     model_->initial_state(params_, y0_);
     for (const auto& dose : s.regimen.doses) {  // boluses at t = 0 count as the start
       if (dose.time_h == 0 && dose.duration_h == 0)
@@ -924,10 +961,19 @@ Elasticity elasticity_at(const Scenario& s, Evaluator* ev, std::vector<double> v
   const double h = 0.02;
   if (v > 0) {
     values[d] = v * std::exp(h);
-    const double up = log_objective(ev->evaluate(values, false).objective);
+    const Outcome up = ev->evaluate(values, false);
     values[d] = v * std::exp(-h);
-    const double down = log_objective(ev->evaluate(values, false).objective);
-    e.at_best_case = (up - down) / (2 * h);
+    const Outcome down = ev->evaluate(values, false);
+    // A side the model refuses (a fraction at 1 pushed to 1.02 is outside its bounds) scores
+    // the failure penalty, not a slope: the other side against the point itself instead.
+    values[d] = v;
+    if (up.failed != down.failed) {
+      const double here = log_objective(ev->evaluate(values, false).objective);
+      e.at_best_case = up.failed ? (here - log_objective(down.objective)) / h
+                                 : (log_objective(up.objective) - here) / h;
+    } else {
+      e.at_best_case = (log_objective(up.objective) - log_objective(down.objective)) / (2 * h);
+    }
   } else {
     const Prior& p = s.prior(d);
     const double step = h * (p.high - p.low);
@@ -981,6 +1027,40 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
   const bool positive = p.low >= 0;
   const double range = std::max(p.high - p.low, std::fabs(p.central) * 1e-3);
   std::optional<std::pair<double, double>> bracket;  // (not flipped, flipped)
+  // A threshold that is an assumption of its own (nothing else uses it): the best case,
+  // re-optimised with it pinned at v, reaches v within the claimed time exactly when some
+  // point of the box reaches level v by then, so the flip lies at the highest level (rising;
+  // falling: the lowest) reached by the claimed time. The best case's own extreme by then is a
+  // close guess: two conditional searches, at it and 0.1 % beyond, confirm a bracket that
+  // replaces the search from the prior's ends outward (about a dozen conditional searches
+  // fewer); when they do not straddle the flip, the usual search follows. Either way the
+  // value reported has been seen to flip.
+  bool threshold_only = s.threshold_kind == Threshold::Kind::kAssumption &&
+                        s.threshold_dim == static_cast<int>(d) &&
+                        s.baseline_dim != static_cast<int>(d) && s.threshold_factor > 0;
+  for (const auto& b : s.bindings) threshold_only = threshold_only && b.dim != static_cast<int>(d);
+  for (const auto& c : s.changes)
+    threshold_only = threshold_only && c.bound.dim != static_cast<int>(d);
+  if (threshold_only) {
+    const bool rising = s.direction == pk::Direction::kRising;
+    const Outcome o = ev->evaluate(best, true);
+    const pk::Trajectory& t = ev->trajectory();
+    double level = rising ? -kInf : kInf;
+    for (size_t i = 0; !o.failed && !o.inconsistent && i < t.num_times(); ++i) {
+      if (t.times_h[i] > claimed) break;
+      const double y = t.observable(i, static_cast<size_t>(s.observable));
+      level = rising ? std::max(level, y) : std::min(level, y);
+    }
+    const double guess = level / s.threshold_factor;
+    if (std::isfinite(guess) && guess > 0) {
+      const double beyond = guess * (rising ? 1 + 1e-3 : 1 - 1e-3);
+      const bool at = flipped(conditional_best(guess));
+      if (at != flipped(conditional_best(beyond))) {
+        bracket = at ? std::make_pair(beyond, guess) : std::make_pair(guess, beyond);
+        go_up = bracket->second > bracket->first;
+      }
+    }
+  }
   for (const bool up : {go_up, !go_up}) {
     const double end = up ? p.high : p.low;
     if (end == best[d] || bracket) continue;
@@ -1073,364 +1153,443 @@ std::string before_and_after_overlap(const Scenario& s) {
 
 // --- one check ---------------------------------------------------------------------------
 
-CheckResult run_one(const Claim& claim, const ClaimedEffect& effect, const EffectCheck& check,
-                    const CheckOptions& options) {
-  const Scenario s = build_scenario(claim, check, effect.claimed_time_h, options);
-  const size_t n = s.dims.size();
-  CheckResult r;
-  r.kind = check.kind;
-  r.description = check.description;
-  r.model = check.model;
-  r.observable = check.observable;
-  r.direction = check.direction == pk::Direction::kFalling ? "falls_below" : "rises_above";
-  r.horizon_h = s.horizon_h;
-  for (size_t d = 0; d < n; ++d) r.assumptions.push_back(s.assumption(d).name);
+// One check, run in stages so that run_check can run each stage of every check together: the
+// Monte Carlo of each check over every thread (monte_carlo), then the best-case searches of
+// all checks side by side (best_case: the search, its trajectory, the median draw's, the
+// elasticities), then every tipping point of every check side by side (tipping_point_at),
+// then the verdicts. Each stage after the Monte Carlo runs on its own evaluator, so no number
+// depends on the threads or on which stage ran where.
+struct CheckRun {
+  CheckRun(const Claim& claim, const ClaimedEffect& effect_, const EffectCheck& check_,
+           const CheckOptions& options_)
+      : effect(&effect_),
+        check(&check_),
+        options(&options_),
+        s(build_scenario(claim, check_, effect_.claimed_time_h, options_)) {
+    const size_t n = s.dims.size();
+    r.kind = check->kind;
+    r.description = check->description;
+    r.model = check->model;
+    r.observable = check->observable;
+    r.direction = check->direction == pk::Direction::kFalling ? "falls_below" : "rises_above";
+    r.horizon_h = s.horizon_h;
+    for (size_t d = 0; d < n; ++d) r.assumptions.push_back(s.assumption(d).name);
+  }
+  CheckRun(const CheckRun&) = delete;
+  CheckRun& operator=(const CheckRun&) = delete;
 
-  auto dim_of = [&](const std::string& name) {
-    for (size_t d = 0; d < n; ++d) {
+  size_t dim_of(const std::string& name) const {
+    for (size_t d = 0; d < s.dims.size(); ++d) {
       if (s.assumption(d).name == name) return d;
     }
-    return n;
-  };
+    return s.dims.size();
+  }
 
-  // The best-case search, its trajectory, the elasticities and the tipping points use their own
-  // evaluator, `main`, so their numbers do not depend on the threads. They run after the
-  // Monte Carlo, whose earliest draws seed the search's local starts.
-  Evaluator main(s);
-  // Monte Carlo.
-  const size_t draws = n == 0 ? 1 : options.draws;
-  // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
-  // contiguous blocks of draws (pk/distributed.hpp); inside a rank, workers take blocks of
-  // consecutive draws (at most `chunk_draws`, fewer near the end) from a shared counter and
-  // fold each draw at once into their own fixed-size partial summary: counts, per grid point a
-  // band sketch of the first `band_draws` draws' trajectories, and the onset times (one number
-  // per draw up to `exact_onset_draws` draws, written at the draw's index; a bottom-k sketch
-  // above). No worker waits for another until the last draw; the partial summaries are then
-  // merged, and the ranks' summaries merged on every rank. Each part of the summary is
-  // independent of how the draws are split, so the report is the same for any thread or rank
-  // count.
-  std::atomic<size_t> done{0};
-  const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
-  const size_t band_draws = std::min(options.band_draws, draws);
-  const size_t grid_points = s.grid.size();
-  const bool exact_onsets = draws <= options.exact_onset_draws;
-  const int threads = pk::resolve_threads(options.threads);
-  // One worker and one partial summary per thread, each created (so allocated) by its thread.
-  std::vector<std::unique_ptr<Worker>> pool(static_cast<size_t>(threads));
-  std::vector<std::unique_ptr<MonteCarloSummary>> partials(static_cast<size_t>(threads));
-  // Onset (h; +inf never; NaN inconsistent with the reported baseline), failed, simulations
-  // run; for band draws, `band` gets the observable on the grid (NaN when unusable).
-  auto draw = [&](size_t i, Worker& w, double* row, std::span<double> band) {
-    w.points.point(i, w.u);
-    for (size_t d = 0; d < n; ++d) w.values[d] = s.sample_value(d, w.u[d]);
-    const bool record = !band.empty();
-    const long simulations_before = w.evaluator.simulations;
-    const Outcome o = w.evaluator.evaluate(w.values, record);
-    row[0] = o.inconsistent ? std::numeric_limits<double>::quiet_NaN() : o.onset_h.value_or(kInf);
-    row[1] = o.failed ? 1.0 : 0.0;
-    row[2] = static_cast<double>(w.evaluator.simulations - simulations_before);
-    if (record) {
-      const bool usable = !o.failed && !o.inconsistent;
-      const pk::Trajectory& t = w.evaluator.trajectory();
-      for (size_t g = 0; g < grid_points; ++g)
-        band[g] = usable && g < t.num_times() ? t.observable(g, static_cast<size_t>(s.observable))
-                                              : std::numeric_limits<double>::quiet_NaN();
-    }
-    const size_t count = ++done;
-    if (options.progress && pk::mpi_rank() == 0 && omp_get_thread_num() == 0 &&
-        (count % 64 == 0 || count == draws)) {
-      options.progress(what, count, draws);
-    }
-  };
-  MonteCarloSummary summary(grid_points, exact_onsets, options.onset_sample);
-  const auto [begin, end] = pk::rank_block(draws, pk::mpi_rank(), pk::mpi_size());
-  if (exact_onsets) summary.onset_times.assign(end - begin, 0.0);
-  const size_t block = std::clamp<size_t>((end - begin) / (8 * static_cast<size_t>(threads)), 1,
-                                          std::max<size_t>(options.chunk_draws, 1));
-  std::atomic<size_t> next{begin};
-  auto monte_carlo = [&](int thread) {
-    auto& worker = pool[static_cast<size_t>(thread)];
-    if (!worker) worker = std::make_unique<Worker>(s, options.seed);
-    auto& partial = partials[static_cast<size_t>(thread)];
-    if (!partial)
-      partial = std::make_unique<MonteCarloSummary>(grid_points, false, options.onset_sample);
-    std::vector<double> band(grid_points);
-    double row[3];
-    for (;;) {
-      const size_t first = next.fetch_add(block);
-      if (first >= end) return;
-      const size_t last = std::min(end, first + block);
-      for (size_t i = first; i < last; ++i) {
-        const bool band_draw = i < band_draws;
-        draw(i, *worker, row, band_draw ? std::span<double>(band) : std::span<double>());
-        partial->add_counts(i, effect.claimed_time_h, row);
-        if (exact_onsets)
-          summary.onset_times[i - begin] = row[0];
-        else if (!std::isnan(row[0]))
-          partial->onset_sketch.add(i, row[0]);
-        if (band_draw) partial->add_band(i, band.data());
+  void monte_carlo() {
+    const CheckOptions& options = *this->options;
+    const ClaimedEffect& effect = *this->effect;
+    const EffectCheck& check = *this->check;
+    const size_t n = s.dims.size();
+    // Monte Carlo.
+    const size_t draws = n == 0 ? 1 : options.draws;
+    // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
+    // contiguous blocks of draws (pk/distributed.hpp); inside a rank, workers take blocks of
+    // consecutive draws (at most `chunk_draws`, fewer near the end) from a shared counter and
+    // fold each draw at once into their own fixed-size partial summary: counts, per grid point a
+    // band sketch of the first `band_draws` draws' trajectories, and the onset times (one number
+    // per draw up to `exact_onset_draws` draws, written at the draw's index; a bottom-k sketch
+    // above). No worker waits for another until the last draw; the partial summaries are then
+    // merged, and the ranks' summaries merged on every rank. Each part of the summary is
+    // independent of how the draws are split, so the report is the same for any thread or rank
+    // count.
+    std::atomic<size_t> done{0};
+    const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
+    const size_t band_draws = std::min(options.band_draws, draws);
+    const size_t grid_points = s.grid.size();
+    const bool exact_onsets = draws <= options.exact_onset_draws;
+    const int threads = pk::resolve_threads(options.threads);
+    // One worker and one partial summary per thread, each created (so allocated) by its thread.
+    std::vector<std::unique_ptr<Worker>> pool(static_cast<size_t>(threads));
+    std::vector<std::unique_ptr<MonteCarloSummary>> partials(static_cast<size_t>(threads));
+    // Onset (h; +inf never; NaN inconsistent with the reported baseline), failed, simulations
+    // run; for band draws, `band` gets the observable on the grid (NaN when unusable).
+    auto draw = [&](size_t i, Worker& w, double* row, std::span<double> band) {
+      w.points.point(i, w.u);
+      for (size_t d = 0; d < n; ++d) w.values[d] = s.sample_value(d, w.u[d]);
+      const bool record = !band.empty();
+      const long simulations_before = w.evaluator.simulations;
+      const Outcome o = w.evaluator.evaluate(w.values, record);
+      row[0] = o.inconsistent ? std::numeric_limits<double>::quiet_NaN() : o.onset_h.value_or(kInf);
+      row[1] = o.failed ? 1.0 : 0.0;
+      row[2] = static_cast<double>(w.evaluator.simulations - simulations_before);
+      if (record) {
+        const bool usable = !o.failed && !o.inconsistent;
+        const pk::Trajectory& t = w.evaluator.trajectory();
+        for (size_t g = 0; g < grid_points; ++g)
+          band[g] = usable && g < t.num_times() ? t.observable(g, static_cast<size_t>(s.observable))
+                                                : std::numeric_limits<double>::quiet_NaN();
       }
-    }
-  };
-  {
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto guarded = [&](auto&& work) {
-      try {
-        work();
-      } catch (...) {
-        const std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next.store(end);  // the other workers stop drawing
+      const size_t count = ++done;
+      if (options.progress && pk::mpi_rank() == 0 && omp_get_thread_num() == 0 &&
+          (count % 64 == 0 || count == draws)) {
+        options.progress(what, count, draws);
       }
     };
-#pragma omp parallel num_threads(threads)
+    MonteCarloSummary summary(grid_points, exact_onsets, options.onset_sample);
+    const auto [begin, end] = pk::rank_block(draws, pk::mpi_rank(), pk::mpi_size());
+    if (exact_onsets) summary.onset_times.assign(end - begin, 0.0);
+    const size_t block = std::clamp<size_t>((end - begin) / (8 * static_cast<size_t>(threads)), 1,
+                                            std::max<size_t>(options.chunk_draws, 1));
+    std::atomic<size_t> next{begin};
+    auto monte_carlo = [&](int thread) {
+      auto& worker = pool[static_cast<size_t>(thread)];
+      if (!worker) worker = std::make_unique<Worker>(s, options.seed);
+      auto& partial = partials[static_cast<size_t>(thread)];
+      if (!partial)
+        partial = std::make_unique<MonteCarloSummary>(grid_points, false, options.onset_sample);
+      std::vector<double> band(grid_points);
+      double row[3];
+      for (;;) {
+        const size_t first = next.fetch_add(block);
+        if (first >= end) return;
+        const size_t last = std::min(end, first + block);
+        for (size_t i = first; i < last; ++i) {
+          const bool band_draw = i < band_draws;
+          draw(i, *worker, row, band_draw ? std::span<double>(band) : std::span<double>());
+          partial->add_counts(i, effect.claimed_time_h, row);
+          if (exact_onsets)
+            summary.onset_times[i - begin] = row[0];
+          else if (!std::isnan(row[0]))
+            partial->onset_sketch.add(i, row[0]);
+          if (band_draw) partial->add_band(i, band.data());
+        }
+      }
+    };
     {
-      const int thread = omp_get_thread_num();
-      guarded([&] { monte_carlo(thread); });
+      std::exception_ptr failure;
+      std::mutex failure_mutex;
+      auto guarded = [&](auto&& work) {
+        try {
+          work();
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+          next.store(end);  // the other workers stop drawing
+        }
+      };
+#pragma omp parallel num_threads(threads)
+      {
+        const int thread = omp_get_thread_num();
+        guarded([&] { monte_carlo(thread); });
+      }
+      if (failure) std::rethrow_exception(failure);
     }
-    if (failure) std::rethrow_exception(failure);
-  }
-  for (const auto& partial : partials)
-    if (partial) summary.merge(*partial);
-  summary.merge_ranks(draws);
-  if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
-  const long monte_carlo_simulations = summary.simulations;
-  r.failed_simulations = main.failures + static_cast<long>(summary.failed);
-  for (size_t g = 0; g < grid_points; ++g) {
-    r.band.p05.push_back(summary.bands[g].quantile(0.05));
-    r.band.p50.push_back(summary.bands[g].quantile(0.50));
-    r.band.p95.push_back(summary.bands[g].quantile(0.95));
-  }
-  const size_t hits = summary.hits, never = summary.never, consistent = summary.consistent;
-  r.fraction_inconsistent = static_cast<double>(draws - consistent) / static_cast<double>(draws);
-  // The median draw: the first draw whose onset equals the median (of the sample, above
-  // exact_onset_draws draws).
-  std::optional<size_t> median_draw;
-  if (consistent > 0) {
-    r.p_within_claim = static_cast<double>(hits) / static_cast<double>(consistent);
-    std::tie(r.p_ci_low, r.p_ci_high) = wilson(hits, consistent);
-    r.fraction_never = static_cast<double>(never) / static_cast<double>(consistent);
-    std::vector<double> sorted;
-    std::vector<std::pair<uint64_t, double>> sample;
-    if (exact_onsets) {
+    for (const auto& partial : partials)
+      if (partial) summary.merge(*partial);
+    summary.merge_ranks(draws);
+    if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
+    monte_carlo_simulations = summary.simulations;
+    r.failed_simulations = static_cast<long>(summary.failed);
+    for (size_t g = 0; g < grid_points; ++g) {
+      r.band.p05.push_back(summary.bands[g].quantile(0.05));
+      r.band.p50.push_back(summary.bands[g].quantile(0.50));
+      r.band.p95.push_back(summary.bands[g].quantile(0.95));
+    }
+    const size_t hits = summary.hits, never = summary.never, consistent = summary.consistent;
+    r.fraction_inconsistent = static_cast<double>(draws - consistent) / static_cast<double>(draws);
+    // The median draw: the first draw whose onset equals the median (of the sample, above
+    // exact_onset_draws draws).
+    if (consistent > 0) {
+      r.p_within_claim = static_cast<double>(hits) / static_cast<double>(consistent);
+      std::tie(r.p_ci_low, r.p_ci_high) = wilson(hits, consistent);
+      r.fraction_never = static_cast<double>(never) / static_cast<double>(consistent);
+      std::vector<double> sorted;
+      std::vector<std::pair<uint64_t, double>> sample;
+      if (exact_onsets) {
+        r.onset_times_h = std::move(summary.onset_times);
+        for (const double t : r.onset_times_h)
+          if (!std::isnan(t)) sorted.push_back(t);
+      } else {
+        sample = summary.onset_sketch.sample();
+        for (const auto& [task, t] : sample) {
+          r.onset_times_h.push_back(t);
+          sorted.push_back(t);
+        }
+      }
+      std::sort(sorted.begin(), sorted.end());
+      r.onset_p05_h = finite(quantile_sorted(sorted, 0.05));
+      r.onset_p50_h = finite(quantile_sorted(sorted, 0.50));
+      r.onset_p95_h = finite(quantile_sorted(sorted, 0.95));
+      if (r.onset_p50_h && exact_onsets) {
+        for (size_t i = 0; i < draws && !median_draw; ++i)
+          if (r.onset_times_h[i] == *r.onset_p50_h) median_draw = i;
+      } else if (r.onset_p50_h) {
+        for (size_t k = 0; k < sample.size() && !median_draw; ++k)
+          if (sample[k].second == *r.onset_p50_h) median_draw = sample[k].first;
+      }
+    } else if (exact_onsets) {
       r.onset_times_h = std::move(summary.onset_times);
-      for (const double t : r.onset_times_h)
-        if (!std::isnan(t)) sorted.push_back(t);
-    } else {
-      sample = summary.onset_sketch.sample();
-      for (const auto& [task, t] : sample) {
-        r.onset_times_h.push_back(t);
-        sorted.push_back(t);
+    }
+
+    // Best case: a global search of the box, with local searches also started from the
+    // earliest Monte Carlo draws, so that no draw is earlier than the best case.
+    if (n > 0) {
+      SobolPoints points(n, options.seed);
+      std::vector<double> u(n), values(n);
+      for (const auto& [onset, i] : summary.lowest) {
+        points.point(i, u);
+        for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
+        starts.push_back(values);
       }
     }
-    std::sort(sorted.begin(), sorted.end());
-    r.onset_p05_h = finite(quantile_sorted(sorted, 0.05));
-    r.onset_p50_h = finite(quantile_sorted(sorted, 0.50));
-    r.onset_p95_h = finite(quantile_sorted(sorted, 0.95));
-    if (r.onset_p50_h && exact_onsets) {
-      for (size_t i = 0; i < draws && !median_draw; ++i)
-        if (r.onset_times_h[i] == *r.onset_p50_h) median_draw = i;
-    } else if (r.onset_p50_h) {
-      for (size_t k = 0; k < sample.size() && !median_draw; ++k)
-        if (sample[k].second == *r.onset_p50_h) median_draw = sample[k].first;
-    }
-  } else if (exact_onsets) {
-    r.onset_times_h = std::move(summary.onset_times);
+    if (!summary.lowest.empty()) r.earliest_draw_onset_h = summary.lowest.front().first;
   }
 
-  // Best case: a global search of the box, with local searches also started from the
-  // earliest Monte Carlo draws, so that no draw is earlier than the best case.
-  std::vector<std::vector<double>> starts;
-  if (n > 0) {
-    SobolPoints points(n, options.seed);
-    std::vector<double> u(n), values(n);
-    for (const auto& [onset, i] : summary.lowest) {
-      points.point(i, u);
+  void best_case() {
+    const CheckOptions& options = *this->options;
+    const EffectCheck& check = *this->check;
+    const size_t n = s.dims.size();
+    auto dim_of = [&](const std::string& name) { return this->dim_of(name); };
+    Evaluator main(s);
+    search = best_case_search(s, &main, options, starts, {});
+    const std::vector<double>& best_u = search.u;
+    const std::vector<double>& best = search.values;
+    r.best_case_values = best;
+    r.best_case_evaluations = search.evaluations;
+    r.best_case_converged = search.converged;
+    best_outcome = main.evaluate(best, true);
+    r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
+    r.threshold_tested = best_outcome.threshold;
+    r.threshold_unit = s.observable_unit;
+    r.band.observable = check.observable;
+    r.band.unit = s.observable_unit;
+    r.band.times_h = s.grid;
+    r.band.threshold_best = best_outcome.threshold;
+    {
+      const pk::Trajectory& t = main.trajectory();
+      for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
+        r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
+      }
+    }
+    for (size_t d = 0; d < n; ++d) {
+      const Prior& p = s.prior(d);
+      if (p.low == p.high) continue;
+      if (best_u[d] <= 1e-6)
+        r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
+      if (best_u[d] >= 1 - 1e-6) {
+        r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
+      }
+    }
+    {
+      std::vector<double> central(n);
+      for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
+      r.band.threshold_central = main.evaluate(central, false).threshold;
+    }
+    // The reported baseline is the active constraint when the best case starts on it.
+    if (s.has_baseline && !best_outcome.inconsistent) {
+      const double level = s.baseline_dim >= 0
+                               ? best[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
+                               : s.baseline_fixed;
+      if (std::fabs(best_outcome.initial - level) <= 1e-3 * std::max(std::fabs(level), 1e-300))
+        r.active_constraint = "the reported baseline";
+    }
+
+    std::optional<std::vector<double>> median_values;
+    if (median_draw && n > 0) {
+      SobolPoints points(n, options.seed);
+      std::vector<double> u(n), values(n);
+      points.point(*median_draw, u);
       for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
-      starts.push_back(values);
+      median_values = values;
     }
-  }
-  if (!summary.lowest.empty()) r.earliest_draw_onset_h = summary.lowest.front().first;
-  const SearchResult search = best_case_search(s, &main, options, starts, {});
-  const std::vector<double>& best_u = search.u;
-  const std::vector<double>& best = search.values;
-  r.best_case_values = best;
-  r.best_case_evaluations = search.evaluations;
-  r.best_case_converged = search.converged;
-  const Outcome best_outcome = main.evaluate(best, true);
-  r.best_case_onset_h = best_outcome.inconsistent ? std::nullopt : best_outcome.onset_h;
-  r.threshold_tested = best_outcome.threshold;
-  r.threshold_unit = s.observable_unit;
-  r.band.observable = check.observable;
-  r.band.unit = s.observable_unit;
-  r.band.times_h = s.grid;
-  r.band.threshold_best = best_outcome.threshold;
-  {
-    const pk::Trajectory& t = main.trajectory();
-    for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
-      r.band.best_case.push_back(t.observable(i, static_cast<size_t>(s.observable)));
-    }
-  }
-  for (size_t d = 0; d < n; ++d) {
-    const Prior& p = s.prior(d);
-    if (p.low == p.high) continue;
-    if (best_u[d] <= 1e-6)
-      r.bound_assumptions.push_back({s.assumption(d).name, "low", best[d], p.unit});
-    if (best_u[d] >= 1 - 1e-6) {
-      r.bound_assumptions.push_back({s.assumption(d).name, "high", best[d], p.unit});
-    }
-  }
-  {
-    std::vector<double> central(n);
-    for (size_t d = 0; d < n; ++d) central[d] = s.prior(d).central;
-    r.band.threshold_central = main.evaluate(central, false).threshold;
-  }
-  // The reported baseline is the active constraint when the best case starts on it.
-  if (s.has_baseline && !best_outcome.inconsistent) {
-    const double level = s.baseline_dim >= 0
-                             ? best[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
-                             : s.baseline_fixed;
-    if (std::fabs(best_outcome.initial - level) <= 1e-3 * std::max(std::fabs(level), 1e-300))
-      r.active_constraint = "the reported baseline";
-  }
-
-  std::optional<std::vector<double>> median_values;
-  if (median_draw && n > 0) {
-    SobolPoints points(n, options.seed);
-    std::vector<double> u(n), values(n);
-    points.point(*median_draw, u);
-    for (size_t d = 0; d < n; ++d) values[d] = s.sample_value(d, u[d]);
-    median_values = values;
-  }
-  if (median_values) {
-    main.evaluate(*median_values, true);
-    const pk::Trajectory& t = main.trajectory();
-    for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
-      r.band.median_draw.push_back(t.observable(i, static_cast<size_t>(s.observable)));
-    }
-  }
-
-  // Elasticities.
-  for (size_t d = 0; d < n; ++d) {
-    if (s.prior(d).low == s.prior(d).high) continue;
-    Elasticity e = elasticity_at(s, &main, best, d);
     if (median_values) {
-      e.at_median = elasticity_at(s, &main, *median_values, d).at_best_case;
-    }
-    r.elasticities.push_back(e);
-  }
-  std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
-                   [](const Elasticity& a, const Elasticity& b) {
-                     return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
-                   });
-  auto named = [&](size_t d) {
-    const Prior& p = s.prior(d);
-    return p.description.empty() ? s.assumption(d).name
-                                 : p.description + " (" + s.assumption(d).name + ")";
-  };
-  const bool never_best = !best_outcome.onset_h || best_outcome.inconsistent;
-  if (!r.elasticities.empty() && std::fabs(r.elasticities[0].at_best_case) > 0) {
-    const Elasticity& top = r.elasticities[0];
-    std::string sentence = "moves the onset most: " + named(dim_of(top.assumption)) +
-                           (top.per_range ? ", d ln t per prior range " : ", elasticity ") +
-                           fmt(top.at_best_case) + " at the best case";
-    if (top.at_median) sentence += ", " + fmt(*top.at_median) + " at the median draw";
-    if (never_best) sentence += " (of the distance to the threshold: the best case never crosses)";
-    r.rate_limiting.push_back(sentence);
-  }
-  {
-    double longest = 0;
-    size_t which = n;
-    for (const auto& e : r.elasticities) {
-      if (std::fabs(e.at_best_case) < 0.05) continue;
-      const size_t d = dim_of(e.assumption);
-      const auto tau = time_constant_h(s.prior(d), best[d]);
-      if (tau && *tau > longest) {
-        longest = *tau;
-        which = d;
+      main.evaluate(*median_values, true);
+      const pk::Trajectory& t = main.trajectory();
+      for (size_t i = 0; i < t.num_times() && i < s.grid.size(); ++i) {
+        r.band.median_draw.push_back(t.observable(i, static_cast<size_t>(s.observable)));
       }
     }
-    if (which < n) {
-      const Prior& p = s.prior(which);
-      r.rate_limiting.push_back("longest time constant on the path: " + named(which) + ", about " +
-                                fmt(longest) + " h at the best case (prior " + fmt(p.low) + "-" +
-                                fmt(p.high) + " " + p.unit + ")");
+
+    // Elasticities.
+    for (size_t d = 0; d < n; ++d) {
+      if (s.prior(d).low == s.prior(d).high) continue;
+      Elasticity e = elasticity_at(s, &main, best, d);
+      if (median_values) {
+        e.at_median = elasticity_at(s, &main, *median_values, d).at_best_case;
+      }
+      r.elasticities.push_back(e);
+    }
+    std::stable_sort(r.elasticities.begin(), r.elasticities.end(),
+                     [](const Elasticity& a, const Elasticity& b) {
+                       return std::fabs(a.at_best_case) > std::fabs(b.at_best_case);
+                     });
+    auto named = [&](size_t d) {
+      const Prior& p = s.prior(d);
+      return p.description.empty() ? s.assumption(d).name
+                                   : p.description + " (" + s.assumption(d).name + ")";
+    };
+    const bool never_best = !best_outcome.onset_h || best_outcome.inconsistent;
+    if (!r.elasticities.empty() && std::fabs(r.elasticities[0].at_best_case) > 0) {
+      const Elasticity& top = r.elasticities[0];
+      std::string sentence = "moves the onset most: " + named(dim_of(top.assumption)) +
+                             (top.per_range ? ", d ln t per prior range " : ", elasticity ") +
+                             fmt(top.at_best_case) + " at the best case";
+      if (top.at_median) sentence += ", " + fmt(*top.at_median) + " at the median draw";
+      if (never_best)
+        sentence += " (of the distance to the threshold: the best case never crosses)";
+      r.rate_limiting.push_back(sentence);
+    }
+    {
+      double longest = 0;
+      size_t which = n;
+      for (const auto& e : r.elasticities) {
+        if (std::fabs(e.at_best_case) < 0.05) continue;
+        const size_t d = dim_of(e.assumption);
+        const auto tau = time_constant_h(s.prior(d), best[d]);
+        if (tau && *tau > longest) {
+          longest = *tau;
+          which = d;
+        }
+      }
+      if (which < n) {
+        const Prior& p = s.prior(which);
+        r.rate_limiting.push_back("longest time constant on the path: " + named(which) +
+                                  ", about " + fmt(longest) + " h at the best case (prior " +
+                                  fmt(p.low) + "-" + fmt(p.high) + " " + p.unit + ")");
+      }
+    }
+
+    // Tipping points (computed side by side by run_check, tipping_point_at).
+    int taken = 0;
+    for (const auto& e : r.elasticities) {
+      if (taken >= options.tipping_points) break;
+      if (std::fabs(e.at_best_case) < 1e-3) continue;
+      tipping.emplace_back(dim_of(e.assumption), e.at_best_case);
+      ++taken;
+    }
+    r.tipping_points.resize(tipping.size());
+    tipping_simulations.assign(tipping.size(), 0);
+    serial_simulations += main.simulations;
+  }
+
+  void tipping_point_at(size_t k) {
+    Evaluator ev(s);
+    r.tipping_points[k] = tipping_point(s, &ev, *options, search.values, tipping[k].first,
+                                        tipping[k].second, search.objective);
+    tipping_simulations[k] = ev.simulations;
+  }
+
+  CheckResult verdict() {
+    const CheckOptions& options = *this->options;
+    const ClaimedEffect& effect = *this->effect;
+    r.simulations = serial_simulations + monte_carlo_simulations;
+    for (const long k : tipping_simulations) r.simulations += k;
+    // Verdict.
+    const double claimed = effect.claimed_time_h;
+    const std::string overlap = before_and_after_overlap(s);
+    const bool touches = best_outcome.onset_h && !best_outcome.inconsistent &&
+                         std::fabs(best_outcome.initial - best_outcome.threshold) <=
+                             1e-6 * std::max(std::fabs(best_outcome.threshold), 1e-300);
+    const std::string budget_note =
+        r.best_case_converged ? ""
+                              : " (the best-case search ended on its evaluation budget before its "
+                                "last local search converged)";
+    if (!overlap.empty()) {
+      r.verdict = Verdict::kInconsistent;
+      r.verdict_reason = overlap;
+    } else if (best_outcome.inconsistent) {
+      r.verdict = Verdict::kInconsistent;
+      r.verdict_reason =
+          best_outcome.below_baseline
+              ? "no point of the prior box is consistent with the reported baseline: the closest "
+                "start, " +
+                    fmt(best_outcome.initial) + " " + s.observable_unit +
+                    ", is not beyond the reported 'before' level" +
+                    (best_outcome.already_met ? " and already meets the threshold" : "")
+              : "the starting value already meets the threshold everywhere in the prior box "
+                "(start " +
+                    fmt(best_outcome.initial) + " " + s.observable_unit + ", threshold " +
+                    fmt(best_outcome.threshold) + " " + s.observable_unit +
+                    "): the claimed change has nothing to do";
+    } else if (touches) {
+      r.verdict = Verdict::kInconsistent;
+      r.verdict_reason = "the starting value can equal the threshold (" +
+                         fmt(best_outcome.threshold) + " " + s.observable_unit +
+                         ") inside the prior box: the claim's 'before' and 'after' overlap";
+    } else if (!best_outcome.onset_h || *best_outcome.onset_h > claimed * (1 + 1e-9)) {
+      r.verdict = Verdict::kImplausible;
+      r.verdict_reason =
+          "even the best case " +
+          (best_outcome.onset_h
+               ? "reaches the threshold (" + fmt(best_outcome.threshold) + " " + s.observable_unit +
+                     ") only at " + fmt(*best_outcome.onset_h) + " h"
+               : "never reaches the threshold (" + fmt(best_outcome.threshold) + " " +
+                     s.observable_unit + ") within " + fmt(s.horizon_h) + " h" +
+                     closest_approach(r.band, s.direction)) +
+          ", later than the claimed " + fmt(claimed) + " h" + budget_note;
+    } else if (r.p_within_claim < options.unlikely_below) {
+      r.verdict = Verdict::kUnlikely;
+      r.verdict_reason = "the best case reaches the threshold (" + fmt(best_outcome.threshold) +
+                         " " + s.observable_unit + ") at " + fmt(*best_outcome.onset_h) +
+                         " h, but P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
+                         " < " + fmt(options.unlikely_below) + budget_note;
+    } else {
+      r.verdict = Verdict::kPlausible;
+      r.verdict_reason = "the best case reaches the threshold (" + fmt(best_outcome.threshold) +
+                         " " + s.observable_unit + ") at " + fmt(*best_outcome.onset_h) +
+                         " h and P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
+                         budget_note;
+    }
+    if (!r.active_constraint.empty() && r.verdict != Verdict::kInconsistent)
+      r.rate_limiting.insert(r.rate_limiting.begin(),
+                             "limited by " + r.active_constraint +
+                                 ": the best case starts exactly at the reported 'before' level");
+    return std::move(r);
+  }
+
+  const ClaimedEffect* effect;
+  const EffectCheck* check;
+  const CheckOptions* options;
+  const Scenario s;
+  CheckResult r;
+  long monte_carlo_simulations = 0;
+  long serial_simulations = 0;  // best case, trajectories, elasticities
+  std::optional<size_t> median_draw;
+  std::vector<std::vector<double>> starts;  // the earliest draws: starts of local searches
+  SearchResult search;
+  Outcome best_outcome;
+  std::vector<std::pair<size_t, double>> tipping;  // (dim, elasticity at the best case)
+  std::vector<long> tipping_simulations;
+  double cost_s = 0;  // wall time of the stages so far: orders the next stages' tasks only
+};
+
+// Runs task(i) for every i < cost.size() over `threads` workers, the costliest first (cost
+// only orders the work: each task is independent and deterministic, so no result depends on
+// the thread count or the order). Rethrows the failure of the first task (by index) that
+// failed.
+void run_tasks(int threads, const std::vector<double>& cost,
+               const std::function<void(size_t)>& task) {
+  std::vector<size_t> order(cost.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return cost[a] > cost[b]; });
+  std::vector<std::exception_ptr> failures(order.size());
+  std::atomic<size_t> next{0};
+  const int workers =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), order.size()));
+  if (workers < 1) return;
+#pragma omp parallel num_threads(workers)
+  for (;;) {
+    const size_t k = next.fetch_add(1);
+    if (k >= order.size()) break;
+    try {
+      task(order[k]);
+    } catch (...) {
+      failures[order[k]] = std::current_exception();
     }
   }
-
-  // Tipping points.
-  int taken = 0;
-  for (const auto& e : r.elasticities) {
-    if (taken >= options.tipping_points) break;
-    if (std::fabs(e.at_best_case) < 1e-3) continue;
-    const size_t d = dim_of(e.assumption);
-    r.tipping_points.push_back(
-        tipping_point(s, &main, options, best, d, e.at_best_case, search.objective));
-    ++taken;
-  }
-  r.simulations = main.simulations + monte_carlo_simulations;
-
-  // Verdict.
-  const double claimed = effect.claimed_time_h;
-  const std::string overlap = before_and_after_overlap(s);
-  const bool touches = best_outcome.onset_h && !best_outcome.inconsistent &&
-                       std::fabs(best_outcome.initial - best_outcome.threshold) <=
-                           1e-6 * std::max(std::fabs(best_outcome.threshold), 1e-300);
-  const std::string budget_note =
-      r.best_case_converged ? ""
-                            : " (the best-case search ended on its evaluation budget before its "
-                              "last local search converged)";
-  if (!overlap.empty()) {
-    r.verdict = Verdict::kInconsistent;
-    r.verdict_reason = overlap;
-  } else if (best_outcome.inconsistent) {
-    r.verdict = Verdict::kInconsistent;
-    r.verdict_reason =
-        best_outcome.below_baseline
-            ? "no point of the prior box is consistent with the reported baseline: the closest "
-              "start, " +
-                  fmt(best_outcome.initial) + " " + s.observable_unit +
-                  ", is not beyond the reported 'before' level" +
-                  (best_outcome.already_met ? " and already meets the threshold" : "")
-            : "the starting value already meets the threshold everywhere in the prior box (start " +
-                  fmt(best_outcome.initial) + " " + s.observable_unit + ", threshold " +
-                  fmt(best_outcome.threshold) + " " + s.observable_unit +
-                  "): the claimed change has nothing to do";
-  } else if (touches) {
-    r.verdict = Verdict::kInconsistent;
-    r.verdict_reason = "the starting value can equal the threshold (" +
-                       fmt(best_outcome.threshold) + " " + s.observable_unit +
-                       ") inside the prior box: the claim's 'before' and 'after' overlap";
-  } else if (!best_outcome.onset_h || *best_outcome.onset_h > claimed * (1 + 1e-9)) {
-    r.verdict = Verdict::kImplausible;
-    r.verdict_reason =
-        "even the best case " +
-        (best_outcome.onset_h
-             ? "reaches the threshold (" + fmt(best_outcome.threshold) + " " + s.observable_unit +
-                   ") only at " + fmt(*best_outcome.onset_h) + " h"
-             : "never reaches the threshold (" + fmt(best_outcome.threshold) + " " +
-                   s.observable_unit + ") within " + fmt(s.horizon_h) + " h" +
-                   closest_approach(r.band, s.direction)) +
-        ", later than the claimed " + fmt(claimed) + " h" + budget_note;
-  } else if (r.p_within_claim < options.unlikely_below) {
-    r.verdict = Verdict::kUnlikely;
-    r.verdict_reason = "the best case reaches the threshold (" + fmt(best_outcome.threshold) + " " +
-                       s.observable_unit + ") at " + fmt(*best_outcome.onset_h) +
-                       " h, but P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
-                       " < " + fmt(options.unlikely_below) + budget_note;
-  } else {
-    r.verdict = Verdict::kPlausible;
-    r.verdict_reason = "the best case reaches the threshold (" + fmt(best_outcome.threshold) + " " +
-                       s.observable_unit + ") at " + fmt(*best_outcome.onset_h) +
-                       " h and P(onset <= " + fmt(claimed) + " h) = " + fmt(r.p_within_claim) +
-                       budget_note;
-  }
-  if (!r.active_constraint.empty() && r.verdict != Verdict::kInconsistent)
-    r.rate_limiting.insert(r.rate_limiting.begin(),
-                           "limited by " + r.active_constraint +
-                               ": the best case starts exactly at the reported 'before' level");
-  return r;
+  for (const auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
 }
 
 int severity(Verdict v) {
@@ -1524,6 +1683,40 @@ CheckReport run_check(const Claim& claim, const CheckOptions& options) {
   report.seed = options.seed;
   report.draws = options.draws;
   report.unlikely_below = options.unlikely_below;
+  // Every assessable check in claim order (its scenario is built here, so a claim that does
+  // not fit its models stops before any simulation). Stages (CheckRun): each check's Monte
+  // Carlo over every thread; then the best-case searches of all checks side by side; then
+  // every tipping point of every check side by side; then the verdicts.
+  std::vector<std::unique_ptr<CheckRun>> runs;
+  for (const auto& effect : claim.effects) {
+    if (!effect.not_assessable.empty()) continue;
+    for (const auto& check : effect.checks)
+      runs.push_back(std::make_unique<CheckRun>(claim, effect, check, options));
+  }
+  const int threads = pk::resolve_threads(options.threads);
+  auto timed = [](CheckRun& run, auto&& stage) {
+    const auto begin = std::chrono::steady_clock::now();
+    stage();
+    run.cost_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  };
+  for (auto& run : runs) timed(*run, [&] { run->monte_carlo(); });
+  {
+    std::vector<double> cost;
+    for (const auto& run : runs) cost.push_back(run->cost_s);
+    run_tasks(threads, cost, [&](size_t i) { timed(*runs[i], [&] { runs[i]->best_case(); }); });
+  }
+  {
+    std::vector<std::pair<size_t, size_t>> tasks;  // (check, tipping point)
+    std::vector<double> cost;
+    for (size_t i = 0; i < runs.size(); ++i)
+      for (size_t k = 0; k < runs[i]->tipping.size(); ++k) {
+        tasks.emplace_back(i, k);
+        cost.push_back(runs[i]->cost_s);
+      }
+    run_tasks(threads, cost,
+              [&](size_t j) { runs[tasks[j].first]->tipping_point_at(tasks[j].second); });
+  }
+  size_t next_run = 0;
   for (const auto& effect : claim.effects) {
     EffectReport e;
     e.id = effect.id;
@@ -1537,9 +1730,8 @@ CheckReport run_check(const Claim& claim, const CheckOptions& options) {
       report.effects.push_back(std::move(e));
       continue;
     }
-    for (const auto& check : effect.checks) {
-      e.checks.push_back(run_one(claim, effect, check, options));
-    }
+    for (size_t c = 0; c < effect.checks.size(); ++c)
+      e.checks.push_back(runs[next_run++]->verdict());
     for (size_t i = 0; i < e.checks.size(); ++i) {
       if (e.deciding_check < 0 ||
           severity(e.checks[i].verdict) >

@@ -11,9 +11,12 @@
 //  - Monte Carlo: `draws` points of a scrambled Sobol sequence (Joe and Kuo direction numbers,
 //    Boost.Random; scrambled by a digital shift drawn from the seed), mapped through each
 //    prior's inverse CDF; draw i depends only on (seed, i), and draws run in parallel over
-//    `threads` workers, so the answer is the same for any thread count. The best-case search,
-//    elasticities and tipping points (which the draws do not need) run beside the draws on
-//    one of the workers, which then joins the draws.
+//    `threads` workers, so the answer is the same for any thread count. run_check runs the
+//    checks of a claim in stages: the Monte Carlo of each check over every worker; then the
+//    best-case searches (with the elasticities) of all checks side by side, one check per
+//    worker; then every tipping point of every check side by side. Each stage after the draws
+//    runs on its own evaluator, so no number depends on the thread count or on which worker
+//    ran what (the JSON is byte-identical for any --threads).
 //    P(onset <= claimed time) with a 95 % Wilson interval; onset quantiles (exact, from one
 //    number per draw, up to `exact_onset_draws` = 2^22 draws; above, from a bottom-k sample
 //    of `onset_sample` = 65,536 onset times, pk/quantile_sketch.hpp). Trajectory bands (5/50/95 %)
@@ -80,8 +83,10 @@ struct CheckOptions {
   int tipping_points = 3;
   // Integrator of every simulation of the check (`onset check --backend`), and its tolerances
   // (`--rtol`, `--atol`): relative, in (0, 1), and absolute as a fraction of each state's
-  // scale (the largest dose in that state's unit, else max(1, |initial value|)), so that
-  // 1e13-particle states are not solved to 1e-12 particles; > 0.
+  // scale (the largest of: the largest dose in that state's unit, max(1, |initial value|),
+  // and the state's peak |value| in a pilot run at the assumptions' central values), so that
+  // 1e13-particle states are not solved to 1e-12 particles, nor 1e12 miRNA copies made from
+  // them to 1e-9 copies; > 0.
   pk::Backend backend = pk::Backend::kAuto;
   double rtol = 1e-6;
   double atol = 1e-9;
