@@ -55,6 +55,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/format.hpp"
@@ -115,6 +116,97 @@ constexpr std::array<double, kMaxOrder + 3> kInverse = [] {
   for (size_t j = 1; j < inverse.size(); ++j) inverse[j] = 1.0 / static_cast<double>(j);
   return inverse;
 }();
+
+// --- Nordsieck array updates, element by element ---
+// The history array's columns z[0..q] are separate vectors of `length` doubles; CVODE updates
+// them column by column (one pass over memory per pair of columns). These kernels take every
+// column of an element (two elements at a time, in SSE2 registers) and do all of the element's
+// arithmetic at once, in the same order per element as the column passes, so the results are
+// the same bits; a compile-time order Q lets the compiler keep the q + 1 values in registers.
+using Pair = Eigen::Array2d;
+inline Pair load_pair(const double* p) { return Eigen::Map<const Pair>(p); }
+inline void store_pair(double* p, const Pair& v) { Eigen::Map<Pair>{p} = v; }
+
+// kSign = +1: z[j-1] += z[j] for k = 1..Q, j = Q..k (the prediction: z <- z P, P Pascal's
+// upper triangle); kSign = -1: the same with -=, which undoes it.
+template <int Q, int kSign, typename T>
+inline void pascal_update(T* v) {
+  for (int k = 1; k <= Q; ++k)
+    for (int j = Q; j >= k; --j) {
+      if constexpr (kSign > 0)
+        v[j - 1] += v[j];
+      else
+        v[j - 1] -= v[j];
+    }
+}
+template <int Q, int kSign>
+void pascal_columns(double* const* columns, int length) {
+  // Local copies, so that the stores cannot be taken to move the pointers.
+  std::array<double*, Q + 1> z;
+  for (int j = 0; j <= Q; ++j) z[j] = columns[j];
+  int i = 0;
+  for (; i + 2 <= length; i += 2) {
+    Pair v[Q + 1];
+    for (int j = 0; j <= Q; ++j) v[j] = load_pair(z[j] + i);
+    pascal_update<Q, kSign>(v);
+    for (int j = 0; j <= Q; ++j) store_pair(z[j] + i, v[j]);
+  }
+  for (; i < length; ++i) {
+    double v[Q + 1];
+    for (int j = 0; j <= Q; ++j) v[j] = z[j][i];
+    pascal_update<Q, kSign>(v);
+    for (int j = 0; j <= Q; ++j) z[j][i] = v[j];
+  }
+}
+template <int kSign>
+void pascal_columns(double* const* z, int q, int length) {
+  switch (q) {
+    case 1:
+      return pascal_columns<1, kSign>(z, length);
+    case 2:
+      return pascal_columns<2, kSign>(z, length);
+    case 3:
+      return pascal_columns<3, kSign>(z, length);
+    case 4:
+      return pascal_columns<4, kSign>(z, length);
+    default:
+      return pascal_columns<5, kSign>(z, length);
+  }
+}
+
+// z[j] += l[j] * a for j = 0..Q (cvCompleteStep's history update).
+template <int Q>
+void correct_columns(double* const* columns, const double* coefficients, const double* a,
+                     int length) {
+  // Local copies, so that the stores cannot be taken to change the pointers or coefficients.
+  std::array<double*, Q + 1> z;
+  std::array<double, Q + 1> l;
+  for (int j = 0; j <= Q; ++j) {
+    z[j] = columns[j];
+    l[j] = coefficients[j];
+  }
+  int i = 0;
+  for (; i + 2 <= length; i += 2) {
+    const Pair ai = load_pair(a + i);
+    for (int j = 0; j <= Q; ++j) store_pair(z[j] + i, load_pair(z[j] + i) + l[j] * ai);
+  }
+  for (; i < length; ++i)
+    for (int j = 0; j <= Q; ++j) z[j][i] += l[j] * a[i];
+}
+inline void correct_columns(double* const* z, int q, const double* l, const double* a, int length) {
+  switch (q) {
+    case 1:
+      return correct_columns<1>(z, l, a, length);
+    case 2:
+      return correct_columns<2>(z, l, a, length);
+    case 3:
+      return correct_columns<3>(z, l, a, length);
+    case 4:
+      return correct_columns<4>(z, l, a, length);
+    default:
+      return correct_columns<5>(z, l, a, length);
+  }
+}
 
 // Smallest reciprocal condition estimate accepted from a KLU refactorisation (uround^(2/3),
 // as SUNLinSol_KLU); below it the matrix is factored afresh with new pivots.
@@ -402,6 +494,8 @@ class PatternLu {
         structure_[at(pattern.rows[static_cast<size_t>(e)], j)] = 1;
       structure_[at(j, j)] = 1;
     }
+    for (size_t e = 0; e < structure_.size(); ++e)
+      if (structure_[e]) positions_.push_back(static_cast<int>(e));
     pivots_.assign(size, 0);
     perm_.assign(size, 0);
     iperm_.assign(size, 0);
@@ -410,7 +504,10 @@ class PatternLu {
 
   // Factors I - gamma jac (jac dense, column-major n x n); false if singular.
   bool factor(const double* jac, double gamma) {
-    if (analysed_ && refactor(jac, gamma)) return true;
+    if (analysed_ && refactor(jac, gamma)) {
+      gather_factors();
+      return true;
+    }
     std::fill(a_.begin(), a_.end(), 0.0);
     for (size_t e = 0; e < a_.size(); ++e) a_[e] = -gamma * jac[e];
     for (int i = 0; i < n_; ++i) a_[at(i, i)] += 1.0;
@@ -418,39 +515,49 @@ class PatternLu {
     analysed_ = false;
     if (!lu_factor_sparse(a, pivots_, n_, rows_)) return false;
     analyse();
+    gather_factors();
     return true;
   }
 
+  // The same arithmetic as lu_solve, in the same order, over the factors' nonzeros: the row
+  // interchanges that move a row, then the columns of L that have entries, then U's columns
+  // from the last (the factors' values gathered contiguously by gather_factors()).
   void solve(double* b) const {
-    for (int k = 0; k < n_; ++k) {
-      const int p = pivots_[static_cast<size_t>(k)];
-      if (p != k) std::swap(b[k], b[p]);
-    }
-    const double* a = a_.data();
-    const int* l_row = l_row_.data();
-    const int* l_at = l_at_.data();
-    for (int j = 0; j < n_; ++j) {
+    for (const auto& [k, p] : swaps_) std::swap(b[k], b[p]);
+    const int* start = l_start_.data();
+    const int* row = l_row_.data();
+    const double* value = l_value_.data();
+    for (int j : l_columns_) {
       const double bj = b[j];
       if (bj != 0)
-        for (int e = l_start_[static_cast<size_t>(j)]; e < l_start_[static_cast<size_t>(j) + 1];
-             ++e)
-          b[l_row[e]] -= a[l_at[e]] * bj;
+        for (int e = start[j]; e < start[j + 1]; ++e) b[row[e]] -= value[e] * bj;
     }
-    const int* u_row = u_row_.data();
-    const int* u_at = u_at_.data();
+    start = u_start_.data();
+    row = u_row_.data();
+    value = u_value_.data();
+    const double* diagonal = diagonal_.data();
     for (int j = n_ - 1; j >= 0; --j) {
-      b[j] /= a[at(j, j)];
+      b[j] /= diagonal[j];
       const double bj = b[j];
       if (bj != 0)
-        for (int e = u_start_[static_cast<size_t>(j)]; e < u_start_[static_cast<size_t>(j) + 1];
-             ++e)
-          b[u_row[e]] -= a[u_at[e]] * bj;
+        for (int e = start[j]; e < start[j + 1]; ++e) b[row[e]] -= value[e] * bj;
     }
   }
+
+  // Positions (column-major) of J's pattern and the diagonal: all that factor() reads of jac.
+  const std::vector<int>& positions() const { return positions_; }
 
  private:
   size_t at(int i, int j) const {
     return static_cast<size_t>(i) + static_cast<size_t>(n_) * static_cast<size_t>(j);
+  }
+
+  // The factors' values in the order the solves read them.
+  void gather_factors() {
+    const double* a = a_.data();
+    for (size_t e = 0; e < l_at_.size(); ++e) l_value_[e] = a[l_at_[e]];
+    for (size_t e = 0; e < u_at_.size(); ++e) u_value_[e] = a[u_at_[e]];
+    for (int j = 0; j < n_; ++j) diagonal_[static_cast<size_t>(j)] = a[at(j, j)];
   }
 
   // The pattern of the factors of P M and the update list, from the interchanges in pivots_.
@@ -502,6 +609,7 @@ class PatternLu {
     l_at_.clear();
     u_row_.clear();
     u_at_.clear();
+    l_columns_.clear();
     for (int j = 0; j < n_; ++j) {
       for (int i = j + 1; i < n_; ++i)
         if (filled[at(i, j)]) {
@@ -515,7 +623,16 @@ class PatternLu {
         }
       l_start_.push_back(static_cast<int>(l_row_.size()));
       u_start_.push_back(static_cast<int>(u_row_.size()));
+      if (l_start_[static_cast<size_t>(j) + 1] > l_start_[static_cast<size_t>(j)])
+        l_columns_.push_back(j);
     }
+    l_value_.assign(l_at_.size(), 0.0);
+    u_value_.assign(u_at_.size(), 0.0);
+    diagonal_.assign(static_cast<size_t>(n_), 0.0);
+    swaps_.clear();
+    for (int k = 0; k < n_; ++k)
+      if (pivots_[static_cast<size_t>(k)] != k)
+        swaps_.emplace_back(k, pivots_[static_cast<size_t>(k)]);
     analysed_ = true;
   }
 
@@ -558,6 +675,11 @@ class PatternLu {
   std::vector<int> k_start_, lower_, op_start_;
   std::vector<Op> ops_;
   std::vector<int> l_start_, u_start_, l_row_, l_at_, u_row_, u_at_;
+  // For the solves: the factors' values (gathered after each factorisation), the columns of L
+  // with entries, the row interchanges (k, pivots_[k]) with pivots_[k] != k.
+  std::vector<double> l_value_, u_value_, diagonal_;
+  std::vector<int> l_columns_, positions_;
+  std::vector<std::pair<int, int>> swaps_;
 };
 
 // KLU sparse LU of M = I - gamma J on the model's Jacobian pattern plus the diagonal.
@@ -652,6 +774,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     atol_ = zero();
     for (int i = 0; i < n_; ++i) atol_[i] = options.atol_of(i);
     for (auto& column : zn_) column = zero();
+    for (size_t j = 0; j < zn_.size(); ++j) history_[j] = zn_[j].data();
     ewt_ = zero();
     ewt_.setOnes();
     acor_ = y_ = ftemp_ = tempv_ = y_plus_ = f_plus_ = zero();
@@ -874,6 +997,9 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     }
   }
 
+  OnsetBdf(const OnsetBdf&) = delete;  // history_ points into this object's vectors
+  OnsetBdf& operator=(const OnsetBdf&) = delete;
+
   SolverStats stats() const override { return stats_; }
   void reset_stats() override { stats_ = {}; }
   const std::string& failure() const override { return failure_; }
@@ -896,14 +1022,21 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   }
 
   // ------------------------------------------------------------------ small helpers
+  std::array<double*, kMaxOrder + 1> sensitivity_history() {
+    std::array<double*, kMaxOrder + 1> columns{};
+    for (size_t j = 0; j < zn_s_.size(); ++j) columns[j] = zn_s_[j].data();
+    return columns;
+  }
+
   bool rhs(double t, const Vec& y, Vec& ydot) {
     ++stats_.rhs_evals;
     prepared_.rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
                   std::span<double>(ydot.data(), static_cast<size_t>(n_)));
     const size_t inputs = std::min(input_rate_.size(), static_cast<size_t>(n_));
     for (size_t i = 0; i < inputs; ++i) ydot[static_cast<Eigen::Index>(i)] += input_rate_[i];
-    bool finite = true;
-    for (int i = 0; i < n_; ++i) finite = finite && std::isfinite(ydot[i]);
+    bool finite = true;  // one branch-free pass (|x| <= DBL_MAX fails for inf and NaN)
+    const double* values = ydot.data();
+    for (int i = 0; i < n_; ++i) finite &= std::fabs(values[i]) <= DBL_MAX;
     if (!finite) {
       rhs_failed_since_restart_ = true;
       bad_rhs_t_ = t;
@@ -931,13 +1064,19 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     return largest;
   }
 
+  // ewt = 1 / (rtol |y| + atol); false (ewt unusable) if a tolerance is not positive and
+  // finite. One branch-free pass, so that the compiler vectorises it.
   bool set_weights(const Vec& y) {
+    const double* yi = y.data();
+    const double* atol = atol_.data();
+    double* ewt = ewt_.data();
+    bool ok = true;
     for (int i = 0; i < n_; ++i) {
-      const double tolerance = rtol_ * std::fabs(y[i]) + atol_[i];
-      if (!(tolerance > 0) || !std::isfinite(tolerance)) return false;
-      ewt_[i] = 1.0 / tolerance;
+      const double tolerance = rtol_ * std::fabs(yi[i]) + atol[i];
+      ok &= (tolerance > 0) & (tolerance <= DBL_MAX);
+      ewt[i] = 1.0 / tolerance;
     }
-    return true;
+    return ok;
   }
   void set_sensitivity_weights() {
     ewt_s_ = (rtol_ * zn_s_[0].cwiseAbs() + atol_s_).cwiseInverse();
@@ -1174,22 +1313,14 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   void predict() {
     tn_ += h_;
     if (tn_ - t_stop_ > 0) tn_ = t_stop_;
-    for (int k = 1; k <= q_; ++k)
-      for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] += zn_[static_cast<size_t>(j)];
-    if (ns_ > 0)
-      for (int k = 1; k <= q_; ++k)
-        for (int j = q_; j >= k; --j)
-          zn_s_[static_cast<size_t>(j - 1)] += zn_s_[static_cast<size_t>(j)];
+    pascal_columns<1>(history_.data(), q_, n_);
+    if (ns_ > 0) pascal_columns<1>(sensitivity_history().data(), q_, n_ * ns_);
   }
 
   void restore(double saved_t) {
     tn_ = saved_t;
-    for (int k = 1; k <= q_; ++k)
-      for (int j = q_; j >= k; --j) zn_[static_cast<size_t>(j - 1)] -= zn_[static_cast<size_t>(j)];
-    if (ns_ > 0)
-      for (int k = 1; k <= q_; ++k)
-        for (int j = q_; j >= k; --j)
-          zn_s_[static_cast<size_t>(j - 1)] -= zn_s_[static_cast<size_t>(j)];
+    pascal_columns<-1>(history_.data(), q_, n_);
+    if (ns_ > 0) pascal_columns<-1>(sensitivity_history().data(), q_, n_ * ns_);
   }
 
   // cvSetBDF + cvSetTqBDF: the polynomial l and the test quantities tq for this step.
@@ -1274,8 +1405,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
       if (code == Code::kSuccess && call_setup) code = setup_linear_system(convfail);
       if (code == Code::kSuccess) {
         for (int m = 0;;) {
-          tempv_ = -tempv_;  // the Newton right-hand side: minus the residual
-          solve_linear_system(tempv_.data());
+          solve_linear_system(tempv_.data());  // tempv_ holds minus the residual
           acor_ += tempv_;
           const double del = wrms(tempv_);
           if (m > 0) crate_ = std::max(kCrateDown * crate_, del / delp_);
@@ -1311,11 +1441,13 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     }
   }
 
-  // tempv = rl1 z[1] + acor - gamma f(t_n, z[0] + acor); keeps y = z[0] + acor, ftemp = f.
+  // tempv = -(rl1 z[1] + acor - gamma f(t_n, z[0] + acor)), minus the residual (the same bits
+  // as negating it: a rounded difference changes sign exactly); keeps y = z[0] + acor,
+  // ftemp = f.
   Code residual() {
     y_ = zn_[0] + acor_;
     if (!rhs(tn_, y_, ftemp_)) return Code::kRhsRecoverable;
-    tempv_ = rl1_ * zn_[1] + acor_ - gamma_ * ftemp_;
+    tempv_ = gamma_ * ftemp_ - (rl1_ * zn_[1] + acor_);
     return Code::kSuccess;
   }
 
@@ -1354,6 +1486,18 @@ class OnsetBdf final : public OnsetBdfIntegrator {
         if (!std::isfinite(v)) return false;
       return true;
     }
+    if constexpr (!kFixed) {
+      // The pattern LU reads J's pattern (and the diagonal) only: zero and check those alone.
+      if (pattern_lu_ && use_model_jacobian_) {
+        double* jac = jac_.data();
+        for (int e : pattern_lu_->positions()) jac[e] = 0;
+        prepared_.jacobian(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
+                           std::span<double>(jac, static_cast<size_t>(n_) * n_));
+        bool finite = true;
+        for (int e : pattern_lu_->positions()) finite &= std::fabs(jac[e]) <= DBL_MAX;
+        return finite;
+      }
+    }
     return dense_jacobian(tn_, y_, ftemp_, jac_);
   }
 
@@ -1385,12 +1529,14 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   bool factor() {
     switch (kind_) {
       case LinearKind::kDense:
+        if constexpr (!kFixed) {
+          if (pattern_lu_) return pattern_lu_->factor(jac_.data(), gamma_);
+        }
         lu_ = -gamma_ * jac_;
         lu_.diagonal().array() += 1.0;
         if constexpr (kFixed) {
           return lu_factor<N>(lu_, pivots_, n_);
         } else {
-          if (pattern_lu_) return pattern_lu_->factor(jac_.data(), gamma_);
           if (!lu_factor_sparse(lu_, pivots_, n_, lu_rows_)) return false;
           compressed_lu_.build(lu_, pivots_, n_);
           return true;
@@ -1590,10 +1736,9 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     for (int i = q_; i >= 2; --i) tau_[static_cast<size_t>(i)] = tau_[static_cast<size_t>(i - 1)];
     if (q_ == 1 && nst_ > 1) tau_[2] = tau_[1];
     tau_[1] = h_;
-    for (int j = 0; j <= q_; ++j) zn_[static_cast<size_t>(j)] += l_[static_cast<size_t>(j)] * acor_;
+    correct_columns(history_.data(), q_, l_.data(), acor_.data(), n_);
     if (ns_ > 0)
-      for (int j = 0; j <= q_; ++j)
-        zn_s_[static_cast<size_t>(j)] += l_[static_cast<size_t>(j)] * acor_s_;
+      correct_columns(sensitivity_history().data(), q_, l_.data(), acor_s_.data(), n_ * ns_);
     --qwait_;
     if (qwait_ == 1 && q_ != kMaxOrder) {
       zn_[kMaxOrder] = acor_;
@@ -1908,6 +2053,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   // Nordsieck array z[0..q] (z[kMaxOrder] also keeps the correction for an order increase).
   std::array<Vec, kMaxOrder + 1> zn_;
+  std::array<double*, kMaxOrder + 1> history_{};  // zn_[j].data(), for the fused kernels
   Vec ewt_, acor_, y_, ftemp_, tempv_, y_plus_, f_plus_;
   // Iteration matrix: the dense Jacobian and its LU (dense, banded), or the Jacobian's
   // entries in the model's sparsity pattern (sparse).
