@@ -373,7 +373,11 @@ class CompressedLu {
   std::vector<double> l_value_, u_value_, diagonal_;
 };
 
-// b <- A^-1 b from lu_factor's factors.
+// b <- A^-1 b from lu_factor's factors, with the arithmetic of SUNDIALS' denseGETRS (what
+// CVODES's dense solver runs): no test for zero entries of b, so the column updates have no
+// data-dependent branch and vectorise (sensitivity right-hand sides are often exactly zero in
+// some states, which made such branches mispredict). A zero b_j subtracts a(i, j) * 0, which
+// changes no value (at most the sign of a zero).
 template <int kN, typename Matrix, typename Pivots>
 void lu_solve(const Matrix& a, const Pivots& pivots, double* b, int dynamic_n) {
   const int n = kN > 0 ? kN : dynamic_n;
@@ -383,14 +387,12 @@ void lu_solve(const Matrix& a, const Pivots& pivots, double* b, int dynamic_n) {
   }
   for (int j = 0; j < n; ++j) {
     const double bj = b[j];
-    if (bj != 0)
-      for (int i = j + 1; i < n; ++i) b[i] -= a(i, j) * bj;
+    for (int i = j + 1; i < n; ++i) b[i] -= a(i, j) * bj;
   }
   for (int j = n - 1; j >= 0; --j) {
     b[j] /= a(j, j);
     const double bj = b[j];
-    if (bj != 0)
-      for (int i = 0; i < j; ++i) b[i] -= a(i, j) * bj;
+    for (int i = 0; i < j; ++i) b[i] -= a(i, j) * bj;
   }
 }
 
