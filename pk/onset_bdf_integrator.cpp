@@ -378,13 +378,23 @@ class CompressedLu {
 // data-dependent branch and vectorise (sensitivity right-hand sides are often exactly zero in
 // some states, which made such branches mispredict). A zero b_j subtracts a(i, j) * 0, which
 // changes no value (at most the sign of a zero).
+// With kN known, b is copied into a local array first: the compiler keeps it in registers
+// (no store-to-load round trips through b, no checks that b and a overlap).
 template <int kN, typename Matrix, typename Pivots>
-void lu_solve(const Matrix& a, const Pivots& pivots, double* b, int dynamic_n) {
+void lu_solve(const Matrix& a, const Pivots& pivots, double* b_out, int dynamic_n) {
   const int n = kN > 0 ? kN : dynamic_n;
-  for (int k = 0; k < n; ++k) {
-    const int p = pivots[k];
-    if (p != k) std::swap(b[k], b[p]);
+  std::array<double, (kN > 0 ? kN : 1)> local;
+  double* b = b_out;
+  if constexpr (kN > 0) {
+    for (int k = 0; k < kN; ++k) local[static_cast<size_t>(k)] = b_out[k];
+    b = local.data();
   }
+  // (A 1 x 1 matrix has no row interchange.)
+  if constexpr (kN != 1)
+    for (int k = 0; k < n; ++k) {
+      const int p = pivots[k];
+      if (p != k) std::swap(b[k], b[p]);
+    }
   for (int j = 0; j < n; ++j) {
     const double bj = b[j];
     for (int i = j + 1; i < n; ++i) b[i] -= a(i, j) * bj;
@@ -394,6 +404,8 @@ void lu_solve(const Matrix& a, const Pivots& pivots, double* b, int dynamic_n) {
     const double bj = b[j];
     for (int i = 0; i < j; ++i) b[i] -= a(i, j) * bj;
   }
+  if constexpr (kN > 0)
+    for (int k = 0; k < kN; ++k) b_out[k] = local[static_cast<size_t>(k)];
 }
 
 // Banded LU with partial pivoting (LAPACK gbtf2/gbtrs) of M = I - gamma J, for J with `lower`
