@@ -238,9 +238,11 @@ void register_check_command(CLI::App& app) {
       ->transform(rtol_option())
       ->capture_default_str();
   command
-      ->add_option("--atol", args->atol,
-                   "absolute tolerance of every simulation, > 0, as a fraction of each state's "
-                   "scale (its largest dose, else max(1, |initial value|))")
+      ->add_option(
+          "--atol", args->atol,
+          "absolute tolerance of every simulation, > 0, as a fraction of each state's "
+          "scale (the largest of its largest dose, max(1, |initial value|) and its peak in a pilot "
+          "run at the central values)")
       ->transform(real_option(above(0)))
       ->capture_default_str();
   command->callback([args] {
