@@ -1,6 +1,8 @@
 // The demo's main job timed: `onset check data/claims/case-report-4h.yaml` with 10,000 draws
 // per effect (target: < 10 s on 2 cores), and Monte Carlo draws per second per model.
-//   build/bin/onset_check_bench [CLAIM.yaml] [--draws N] [--threads N]
+//   build/bin/onset_check_bench [CLAIM.yaml] [--draws N] [--threads N] [--rtol X] [--atol X]
+// (--rtol/--atol as `onset check`'s: e.g. --rtol 1e-8 --atol 1e-6 puts the B4 claim at the
+// tolerances of the C++ B4 loop, models/reference_problems.cpp's B2 settings.)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +21,10 @@ int main(int argc, char** argv) {
       options.draws = std::strtoul(argv[++i], nullptr, 10);
     } else if (a == "--threads" && i + 1 < argc) {
       options.threads = std::atoi(argv[++i]);
+    } else if (a == "--rtol" && i + 1 < argc) {
+      options.rtol = std::strtod(argv[++i], nullptr);
+    } else if (a == "--atol" && i + 1 < argc) {
+      options.atol = std::strtod(argv[++i], nullptr);
     } else {
       claim_file = a;
     }
