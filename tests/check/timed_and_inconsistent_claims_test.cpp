@@ -77,9 +77,9 @@ TEST(TimedInterventions, PlasmaExchangeSessionFallsLikePublishedSessions) {
   // Crit Care 2002;6(Suppl 1):P188); Prometheus, 6 h: 41.2 +/- 5.1 % (Blood Purif 2005;23:349);
   // MARS 18-27 % (clinical_params.md D). An exchange removes all bilirubin of the plasma it
   // takes, an adsorber or albumin dialysis only part of it, so one plasma volume exchanged
-  // falls at least as far as Mancini's mean for the same plasma volume processed. No measured
-  // per-session fall for plain TPE was found (research16 d2); the model gives 53 %, between
-  // Mancini's 25 % and the 63 % one-compartment bound.
+  // falls at least as far as Mancini's mean for the same plasma volume processed. The model
+  // gives 53 %, between Mancini's 25 % and the 63 % one-compartment bound; the published
+  // figure for plain exchange (50 % at 5 % of body weight, Otake 1983) is the next test.
   EXPECT_GE(fall, 0.252) << fall;
   // A 60 % fall in one 1-plasma-volume session (issue 16's example, once "plausible" with the
   // exchange left on all the time) is now out of reach.
@@ -88,6 +88,33 @@ TEST(TimedInterventions, PlasmaExchangeSessionFallsLikePublishedSessions) {
   EXPECT_GT(exchange_session_fall(2.4, 2.4 * 24, 48), fall + 0.2);
   // More plasma exchanged in the same session: a larger fall (1.5 plasma volumes).
   EXPECT_GT(exchange_session_fall(2.4, 3.6, 2), fall);
+}
+
+TEST(TimedInterventions, PlasmaExchangeOfFivePercentOfBodyWeightHalvesBilirubin) {
+  // The published per-session figure for plain plasma exchange, with its volume: Otake Y,
+  // Odaka M, Hirasawa H, et al. "Indications and limits of plasmapheresis for liver failure
+  // with hyperbilirubinaemia" (高ビリルビン血症を主症状とした肝不全に対するPlasmapheresisの適応と
+  // 限界), Jinko Zoki (Japanese Journal of Artificial Organs) 1983;12(1):297-300 (abstract read
+  // at https://www.jstage.jst.go.jp/article/jsao1972/12/1/12_1_297/_article/-char/ja): 71
+  // centrifugal exchanges (Haemonetics Model 30) in 24 patients; the fall of bilirubin
+  // correlates with the volume exchanged per body weight (r = 0.739), and **an exchange of 5 %
+  // of body weight lowered bilirubin by 50 %**. For the 60-kg woman of exchange_session_fall
+  // that is 3 L (plasma about 1 kg/L), 1.25 of her 2.4 L plasma volume.
+  // The abstract gives neither the regression's scatter nor the session length (discontinuous-
+  // flow centrifuges of 1983 took hours). At the model's central values the fall depends on
+  // the session's length, since bilirubin returns from the interstitium while plasma is
+  // removed (UCB 0.30 /h, CB 0.15 /h plasma -> extravascular): 65 % in 1 h, 61 % in 2 h, 57 %
+  // in 3 h, 54 % in 4 h, 50 % in 6 h. So: (1) the published 50 % lies within the model's range
+  // for 2-6 h sessions; (2) the model is never harsher than the published mean (a checker's
+  // best case must not understate what an exchange can do), and over-generous by at most
+  // 12 percentage points for a 2-h session.
+  const double fall_2h = exchange_session_fall(2.4, 3.0, 2);
+  const double fall_6h = exchange_session_fall(2.4, 3.0, 6);
+  EXPECT_GE(fall_2h, 0.50) << fall_2h;
+  EXPECT_LE(fall_6h, 0.52) << fall_6h;
+  EXPECT_LE(fall_2h, 0.50 + 0.12) << fall_2h;
+  // Less than the one-compartment bound for 1.25 plasma volumes, 1 - e^-1.25 = 71 %.
+  EXPECT_LT(fall_2h, 1 - std::exp(-1.25));
 }
 
 TEST(TimedInterventions, GraftAtReperfusionIsExpressibleAndClocksStartThere) {
