@@ -32,6 +32,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/fit_population_command.hpp"
+#include "cli/label_option.hpp"
 #include "cli/option_checks.hpp"
 #include "fits/expression.hpp"
 #include "fits/fit.hpp"
@@ -354,30 +355,21 @@ void print_per_subject_json(const fits::PerSubjectSummary& summary,
 
 // --label NAME: the label from data/tracers/labels.yaml; "none-intact": intact vesicles.
 void apply_label(const FitArgs& args, fits::ModelDataOptions* options) {
-  if (args.decay_corrected != "yes" && args.decay_corrected != "no")
-    throw BadInput("--decay-corrected: expected yes or no; found '" + args.decay_corrected + "'");
-  options->decay_corrected = args.decay_corrected == "yes";
+  options->decay_corrected = decay_corrected_option(args.decay_corrected);
   if (args.label.empty()) return;
   if (args.label == "none-intact") {
     options->observe = fits::ModelDataOptions::Observe::kIntact;
     return;
   }
-  const std::string path = (io::data_dir() / "tracers" / "labels.yaml").string();
-  const models::LabelTable table = models::read_label_table(path);
-  const models::TracerLabel* label = table.find(args.label);
-  if (!label)
-    throw BadInput("--label: '" + args.label + "' is not a label of " + path +
-                   " (known: " + table.names() + ", or none-intact for intact vesicles)");
   options->observe = fits::ModelDataOptions::Observe::kLabel;
-  options->label = *label;
+  options->label = find_label(args.label, "none-intact for intact vesicles");
 }
 
 // The files a fit reads (an output must never replace one): the data, a model file, the
 // label table.
 std::vector<std::string> input_files(const FitArgs& args) {
   std::vector<std::string> inputs{args.data, args.model};
-  if (!args.label.empty() && args.label != "none-intact")
-    inputs.push_back((io::data_dir() / "tracers" / "labels.yaml").string());
+  if (!args.label.empty() && args.label != "none-intact") inputs.push_back(label_table_path());
   return inputs;
 }
 

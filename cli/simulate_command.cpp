@@ -26,11 +26,12 @@
 #include <string>
 #include <vector>
 
-#include "io/data_dir.hpp"
 #include "cli/commands.hpp"
+#include "cli/label_option.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/simulate_population_command.hpp"
 #include "io/csv.hpp"
+#include "io/data_dir.hpp"
 #include "io/format.hpp"
 #include "io/output_file.hpp"
 #include "models/model_library.hpp"
@@ -244,23 +245,15 @@ struct SimulateWorker {
 // fit --label` fits it. Throws BadInput or ModelFileError.
 std::unique_ptr<pk::Model> load_simulation_model(const SimulateArgs& args,
                                                  double* decay_half_life_h = nullptr) {
-  if (args.decay_corrected != "yes" && args.decay_corrected != "no")
-    throw BadInput("--decay-corrected: expected yes or no; found '" + args.decay_corrected + "'");
+  const bool decay_corrected = decay_corrected_option(args.decay_corrected);
   if (args.label.empty()) {
-    if (args.decay_corrected != "yes")
+    if (!decay_corrected)
       throw BadInput("--decay-corrected no needs --label (the decay is the label's)");
     return models::load_model(args.model);
   }
-  const std::string path = (io::data_dir() / "tracers" / "labels.yaml").string();
-  const models::LabelTable table = models::read_label_table(path);
-  const models::TracerLabel* label = table.find(args.label);
-  if (!label)
-    throw BadInput("--label: '" + args.label + "' is not a label of " + path +
-                   " (known: " + table.names() + ")");
-  if (decay_half_life_h != nullptr && args.decay_corrected == "no")
-    *decay_half_life_h = label->half_life_h;
-  return models::load_tracer_model(args.model, *label,
-                                   {.decay_corrected = args.decay_corrected == "yes"});
+  const models::TracerLabel label = find_label(args.label);
+  if (decay_half_life_h != nullptr && !decay_corrected) *decay_half_life_h = label.half_life_h;
+  return models::load_tracer_model(args.model, label, {.decay_corrected = decay_corrected});
 }
 
 int run(const SimulateArgs& args) {
@@ -281,8 +274,7 @@ int run(const SimulateArgs& args) {
   pk::DosingOptions options;
   try {
     if (!args.out.empty())
-      io::check_output_target(args.out, {args.model, args.data,
-                                         (io::data_dir() / "tracers" / "labels.yaml").string()});
+      io::check_output_target(args.out, {args.model, args.data, label_table_path()});
     double decay_half_life_h = 0;
     model = load_simulation_model(args, &decay_half_life_h);
     data = pk::read_dosing_file(args.data);
