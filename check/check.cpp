@@ -1565,31 +1565,17 @@ struct CheckRun {
 
 // Runs task(i) for every i < cost.size() over `threads` workers, the costliest first (cost
 // only orders the work: each task is independent and deterministic, so no result depends on
-// the thread count or the order). Rethrows the failure of the first task (by index) that
-// failed.
+// the thread count or the order), on pk::parallel_for one task at a time. When tasks fail, it
+// rethrows the failure of the first in that order.
 void run_tasks(int threads, const std::vector<double>& cost,
                const std::function<void(size_t)>& task) {
   std::vector<size_t> order(cost.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return cost[a] > cost[b]; });
-  std::vector<std::exception_ptr> failures(order.size());
-  std::atomic<size_t> next{0};
-  const int workers =
-      static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), order.size()));
-  if (workers < 1) return;
-#pragma omp parallel num_threads(workers)
-  for (;;) {
-    const size_t k = next.fetch_add(1);
-    if (k >= order.size()) break;
-    try {
-      task(order[k]);
-    } catch (...) {
-      failures[order[k]] = std::current_exception();
-    }
-  }
-  for (const auto& failure : failures)
-    if (failure) std::rethrow_exception(failure);
+  pk::parallel_for(
+      order.size(), threads, [] { return 0; }, [&](size_t k, int&) { task(order[k]); },
+      /*max_chunk=*/1);
 }
 
 int severity(Verdict v) {

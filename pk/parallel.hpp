@@ -21,9 +21,10 @@ inline int resolve_threads(int threads) {
 }
 
 // Calls task(i, workspace) for i = 0..count-1 on `threads` workers (0: all cores).
-// make_workspace() builds one workspace per worker. The first exception thrown by a task
-// is rethrown after the loop (the other tasks still run). `max_chunk`: the most tasks a worker
-// takes at a time (1 for few long tasks, such as one fit per subject).
+// make_workspace() builds one workspace per worker. When tasks throw, the exception of the
+// lowest task index is rethrown after the loop (the other tasks still run), whichever thread
+// ran it: the same error for any thread count. `max_chunk`: the most tasks a worker takes at a
+// time (1 for few long tasks, such as one fit per subject).
 template <typename MakeWorkspace, typename Task>
 void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Task&& task,
                   int max_chunk = 16) {
@@ -33,6 +34,7 @@ void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Tas
   const long chunk = std::clamp(static_cast<long>(count) / (8L * workers), 1L,
                                 std::max(1L, static_cast<long>(max_chunk)));
   std::exception_ptr failure;
+  long failed_task = static_cast<long>(count);
 #pragma omp parallel num_threads(workers)
   {
     auto workspace = make_workspace();
@@ -42,7 +44,10 @@ void parallel_for(size_t count, int threads, MakeWorkspace&& make_workspace, Tas
         task(static_cast<size_t>(i), workspace);
       } catch (...) {
 #pragma omp critical(onset_parallel_failure)
-        if (!failure) failure = std::current_exception();
+        if (i < failed_task) {
+          failed_task = i;
+          failure = std::current_exception();
+        }
       }
     }
   }
