@@ -443,12 +443,15 @@ nca::NcaOptions nca_options(const NcaRequest& request) {
   nca::NcaSettings settings;
   settings.route = request.route;
   settings.duration = request.duration;
+  settings.tissue = request.tissue;
   settings.auc = request.auc;
   settings.blq = request.blq;
   settings.time_unit = request.time_unit;
   settings.conc_unit = request.conc_unit;
   settings.dose_unit = request.dose_unit;
   settings.volume_unit = request.volume_unit;
+  settings.output_time_unit = request.output_time_unit;
+  settings.output_conc_unit = request.output_conc_unit;
   settings.intervals = request.intervals;
   settings.lambda_z_start = request.lambda_z_start;
   settings.lambda_z_end = request.lambda_z_end;
@@ -474,6 +477,7 @@ void read_nca_options(const NcaOptionSource& options, NcaRequest* request) {
   text("dose_column", &request->dose_column);
   text("route", &request->route);
   number("duration", &request->duration);
+  if (auto v = options.flag("tissue")) request->tissue = *v;
   text("auc", &request->auc);
   text("blq", &request->blq);
   request->lloq = options.number("lloq");
@@ -483,6 +487,8 @@ void read_nca_options(const NcaOptionSource& options, NcaRequest* request) {
   text("conc_unit", &request->conc_unit);
   text("dose_unit", &request->dose_unit);
   text("volume_unit", &request->volume_unit);
+  text("output_time_unit", &request->output_time_unit);
+  text("output_conc_unit", &request->output_conc_unit);
   if (auto v = options.pairs("intervals")) request->intervals = *v;
   request->lambda_z_start = options.number("lambda_z_start");
   request->lambda_z_end = options.number("lambda_z_end");

@@ -161,6 +161,7 @@ struct NcaRequest {
   std::string dose_column;
   std::string route;  // bolus, infusion, extravascular
   double duration = 0;
+  bool tissue = false;  // organ samples: the curve starts at 0 at dose time, no C0, CL or V
   std::string auc = "linear";
   std::string blq = "zero-before-tmax";
   std::optional<double> lloq;
@@ -170,6 +171,8 @@ struct NcaRequest {
   std::string conc_unit = "mg/L";
   std::string dose_unit = "mg";
   std::string volume_unit = "L";
+  std::string output_time_unit;  // of the results; empty: time_unit
+  std::string output_conc_unit;  // of the results; empty: conc_unit
   std::vector<std::pair<double, double>> intervals;
   std::optional<double> lambda_z_start;
   std::optional<double> lambda_z_end;

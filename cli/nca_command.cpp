@@ -22,36 +22,17 @@
 namespace onset::cli {
 namespace {
 
+// The command's options, bound straight into the library's settings (nca/options.hpp) and
+// column choices (nca/dataset.hpp): the api (api/onset_api.cpp) fills the same structs from
+// its request, so no option is copied field by field here.
 struct NcaArgs {
   std::string file;
-  std::string subject;
-  std::string time;
-  std::string conc;
-  std::optional<double> dose;
-  std::string dose_column;
-  std::string route;
-  double duration = 0;
-  std::string auc = "linear";
+  nca::NcaSettings settings;
+  nca::DatasetOptions dataset;
+  std::vector<std::string> intervals;  // START,END texts, read into settings.intervals
   bool sparse = false;
-  bool tissue = false;
   std::string format = "text";
   std::string output;
-  std::string blq = "zero-before-tmax";
-  std::optional<double> lloq;
-  std::string lloq_column;
-  std::string group;
-  std::string time_unit = "h";
-  std::string conc_unit = "mg/L";
-  std::string dose_unit = "mg";
-  std::string output_time_unit;
-  std::string output_conc_unit;
-  std::string volume_unit = "L";
-  std::vector<std::string> intervals;
-  std::optional<double> lambda_z_start;
-  std::optional<double> lambda_z_end;
-  int lambda_z_points = 0;
-  double max_extrapolated = 20;
-  double min_r2adj = 0;
   double confidence = 0.95;
 };
 
@@ -71,27 +52,11 @@ nca::PartialAucInterval parse_interval(const std::string& text) {
 }
 
 nca::NcaOptions build_options(const NcaArgs& args) {
-  nca::NcaSettings settings;
-  settings.route = args.route;
-  settings.duration = args.duration;
-  settings.tissue = args.tissue;
-  settings.auc = args.auc;
-  settings.blq = args.blq;
-  settings.time_unit = args.time_unit;
-  settings.conc_unit = args.conc_unit;
-  settings.dose_unit = args.dose_unit;
-  settings.output_time_unit = args.output_time_unit;
-  settings.output_conc_unit = args.output_conc_unit;
-  settings.volume_unit = args.volume_unit;
+  nca::NcaSettings settings = args.settings;
   for (const auto& interval : args.intervals) {
     const nca::PartialAucInterval range = parse_interval(interval);
     settings.intervals.emplace_back(range.start, range.end);
   }
-  settings.lambda_z_start = args.lambda_z_start;
-  settings.lambda_z_end = args.lambda_z_end;
-  settings.lambda_z_points = args.lambda_z_points;
-  settings.max_extrapolated = args.max_extrapolated;
-  settings.min_r2adj = args.min_r2adj;
   try {
     return nca::nca_options(settings, nca::NcaSettingNames::command_line());
   } catch (const UserError& error) {
@@ -100,7 +65,7 @@ nca::NcaOptions build_options(const NcaArgs& args) {
 }
 
 void run(const NcaArgs& args) {
-  if (!args.sparse && args.subject.empty()) {
+  if (!args.sparse && args.dataset.columns.subject.empty()) {
     bad_input("--subject is required (it is optional only with --sparse)");
   }
   const nca::NcaOptions options = build_options(args);
@@ -113,15 +78,7 @@ void run(const NcaArgs& args) {
     }
   }
 
-  nca::DatasetOptions dataset;
-  dataset.columns.subject = args.subject;
-  dataset.columns.time = args.time;
-  dataset.columns.concentration = args.conc;
-  dataset.columns.dose = args.dose_column;
-  dataset.columns.lloq = args.lloq_column;
-  dataset.columns.group = args.group;
-  dataset.dose = args.dose;
-  dataset.lloq = args.lloq;
+  const nca::DatasetOptions& dataset = args.dataset;
 
   std::function<void(std::ostream&)> write;
   bool any_analysed = false;
@@ -189,31 +146,32 @@ void register_nca_command(CLI::App& app) {
       "Non-compartmental analysis (CMAX, AUC, LAMZ, CL, V, MRT; CDISC PPTESTCD names) of a CSV "
       "file, per subject, or per group of a sparse (destructive) design with Bailer's SE");
   cmd->add_option("file", args->file, "CSV file with a header line")->required();
-  cmd->add_option("--subject", args->subject,
+  cmd->add_option("--subject", args->dataset.columns.subject,
                   "subject/animal column (optional with --sparse: then only used to find "
                   "animals sampled more than once)");
-  cmd->add_option("--time", args->time, "time-after-dose column")->required();
-  cmd->add_option("--conc", args->conc,
+  cmd->add_option("--time", args->dataset.columns.time, "time-after-dose column")->required();
+  cmd->add_option("--conc", args->dataset.columns.concentration,
                   "concentration column (empty/./NA = missing; BLQ or <x = below LLOQ)")
       ->required();
-  auto* dose = cmd->add_option("--dose", args->dose, "dose for every subject (--dose-unit), > 0")
-                   ->transform(real_option(above(0)));
-  auto* dose_column =
-      cmd->add_option("--dose-col", args->dose_column, "per-subject dose column (--dose-unit)");
+  auto* dose =
+      cmd->add_option("--dose", args->dataset.dose, "dose for every subject (--dose-unit), > 0")
+          ->transform(real_option(above(0)));
+  auto* dose_column = cmd->add_option("--dose-col", args->dataset.columns.dose,
+                                      "per-subject dose column (--dose-unit)");
   dose->excludes(dose_column);
-  cmd->add_option("--route", args->route, "route of administration")
+  cmd->add_option("--route", args->settings.route, "route of administration")
       ->required()
       ->check(CLI::IsMember({"bolus", "infusion", "extravascular"}));
-  cmd->add_option("--duration", args->duration,
+  cmd->add_option("--duration", args->settings.duration,
                   "infusion duration (--time-unit); needed for "
                   "--route infusion")
       ->transform(real_option(at_least(0)));
-  cmd->add_option("--auc", args->auc,
+  cmd->add_option("--auc", args->settings.auc,
                   "trapezoid rule: linear; linear-up-log-down (log for every decline); "
                   "linear-log (log for declines after Tmax)")
       ->check(CLI::IsMember({"linear", "linear-log", "linear-up-log-down"}))
       ->capture_default_str();
-  cmd->add_flag("--tissue", args->tissue,
+  cmd->add_flag("--tissue", args->settings.tissue,
                 "tissue (organ) samples: the curve starts at 0 at dose time whatever the route "
                 "(no C0 back-extrapolation), no CL or V");
   cmd->add_flag("--sparse", args->sparse,
@@ -224,47 +182,50 @@ void register_nca_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output,
                   "write the report to this file (atomically) instead of stdout");
-  cmd->add_option("--blq", args->blq,
+  cmd->add_option("--blq", args->settings.blq,
                   "BLQ rule: zero-before-tmax (0 before Tmax, dropped after), zero, missing")
       ->check(CLI::IsMember({"zero-before-tmax", "zero", "missing"}))
       ->capture_default_str();
-  auto* lloq = cmd->add_option("--lloq", args->lloq,
+  auto* lloq = cmd->add_option("--lloq", args->dataset.lloq,
                                "lower limit of quantification for every row (--conc-unit)")
                    ->transform(real_option(at_least(0)));
-  cmd->add_option("--lloq-col", args->lloq_column,
+  cmd->add_option("--lloq-col", args->dataset.columns.lloq,
                   "per-row LLOQ column; an empty cell falls back to --lloq");
   (void)lloq;
-  cmd->add_option("--group", args->group, "group column (organ, analyte): one analysis per group");
-  cmd->add_option("--time-unit", args->time_unit, "unit of the time column")->capture_default_str();
-  cmd->add_option("--conc-unit", args->conc_unit, "unit of the concentration column")
+  cmd->add_option("--group", args->dataset.columns.group,
+                  "group column (organ, analyte): one analysis per group");
+  cmd->add_option("--time-unit", args->settings.time_unit, "unit of the time column")
       ->capture_default_str();
-  cmd->add_option("--dose-unit", args->dose_unit, "unit of the dose")->capture_default_str();
-  cmd->add_option("--out-time-unit", args->output_time_unit,
+  cmd->add_option("--conc-unit", args->settings.conc_unit, "unit of the concentration column")
+      ->capture_default_str();
+  cmd->add_option("--dose-unit", args->settings.dose_unit, "unit of the dose")
+      ->capture_default_str();
+  cmd->add_option("--out-time-unit", args->settings.output_time_unit,
                   "time unit of the results (default: --time-unit)");
-  cmd->add_option("--out-conc-unit", args->output_conc_unit,
+  cmd->add_option("--out-conc-unit", args->settings.output_conc_unit,
                   "concentration unit of the results (default: --conc-unit)");
-  cmd->add_option("--volume-unit", args->volume_unit, "volume unit of CL and V")
+  cmd->add_option("--volume-unit", args->settings.volume_unit, "volume unit of CL and V")
       ->capture_default_str();
   cmd->add_option("--interval", args->intervals,
                   "partial AUC over START,END (data time unit); repeat for several");
-  auto* lz_start = cmd->add_option("--lambdaz-start", args->lambda_z_start,
+  auto* lz_start = cmd->add_option("--lambdaz-start", args->settings.lambda_z_start,
                                    "manual terminal phase: first time included")
                        ->transform(real_option(any_finite()));
-  auto* lz_end = cmd->add_option("--lambdaz-end", args->lambda_z_end,
+  auto* lz_end = cmd->add_option("--lambdaz-end", args->settings.lambda_z_end,
                                  "manual terminal phase: last time included")
                      ->transform(real_option(any_finite()));
   // Two points define the log-linear line (nca/lambda_z.hpp); fewer cannot.
   auto* lz_points =
-      cmd->add_option("--lambdaz-points", args->lambda_z_points,
+      cmd->add_option("--lambdaz-points", args->settings.lambda_z_points,
                       "manual terminal phase: the last N positive points (N >= 2)")
           ->transform(count_option(2, static_cast<std::int64_t>(pk::InputLimits::kMaxRecords)));
   lz_points->excludes(lz_start);
   lz_points->excludes(lz_end);
-  cmd->add_option("--max-extrapolation", args->max_extrapolated,
+  cmd->add_option("--max-extrapolation", args->settings.max_extrapolated,
                   "exclude AUCIFO-based results when AUCPEO exceeds this percentage")
       ->transform(real_option(closed_range(0, 100)))
       ->capture_default_str();
-  cmd->add_option("--min-r2adj", args->min_r2adj,
+  cmd->add_option("--min-r2adj", args->settings.min_r2adj,
                   "exclude lambda_z-based results when the adjusted R2 is below this (0: off)")
       ->transform(real_option(closed_range(0, 1)))
       ->capture_default_str();

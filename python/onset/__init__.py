@@ -147,22 +147,27 @@ def fit(model, data, start=None, fix=None, error="additive", error_for=None, ci=
 
 
 def nca(data, subject=None, time="TIME", conc="CONC", dose=None, dose_column=None,
-        route="extravascular", duration=0.0, auc="linear", blq="zero-before-tmax", lloq=None,
-        lloq_column=None, group=None, time_unit="h", conc_unit="mg/L", dose_unit="mg",
-        volume_unit="L", intervals=None, lambda_z_start=None, lambda_z_end=None,
+        route="extravascular", duration=0.0, tissue=False, auc="linear",
+        blq="zero-before-tmax", lloq=None, lloq_column=None, group=None, time_unit="h",
+        conc_unit="mg/L", dose_unit="mg", volume_unit="L", output_time_unit=None,
+        output_conc_unit=None, intervals=None, lambda_z_start=None, lambda_z_end=None,
         lambda_z_points=None, max_extrapolated=20.0, min_r2adj=0.0, sparse=False,
         confidence=0.95, frame=True):
     """Non-compartmental analysis as `onset nca FILE --subject ... --time ... --conc ...
-    --dose ... --route ...`, CDISC PPTESTCD names. With frame=True (the default) a long
+    --dose ... --route ...`, CDISC PPTESTCD names. tissue=True is `--tissue` (organ samples:
+    the curve starts at 0 at dose time, no C0, CL or V); output_time_unit and
+    output_conc_unit are `--out-time-unit` and `--out-conc-unit` (default: the data's). With frame=True (the default) a long
     pandas DataFrame (subject, [group,] PPTESTCD, PPSTRESN, PPSTRESU, excluded, note) whose
     .attrs["json"] holds the CLI's JSON structure; with frame=False that structure itself
     (a list with one dict per subject)."""
     options = {
         "subject": subject, "time": time, "conc": conc, "dose": dose,
-        "dose_column": dose_column, "route": route, "duration": float(duration), "auc": auc,
+        "dose_column": dose_column, "route": route, "duration": float(duration),
+        "tissue": bool(tissue), "auc": auc,
         "blq": blq, "lloq": lloq, "lloq_column": lloq_column, "group": group,
         "time_unit": time_unit, "conc_unit": conc_unit, "dose_unit": dose_unit,
-        "volume_unit": volume_unit,
+        "volume_unit": volume_unit, "output_time_unit": output_time_unit,
+        "output_conc_unit": output_conc_unit,
         "intervals": None if intervals is None else [tuple(map(float, i)) for i in intervals],
         "lambda_z_start": lambda_z_start, "lambda_z_end": lambda_z_end,
         "lambda_z_points": lambda_z_points, "max_extrapolated": float(max_extrapolated),

@@ -132,6 +132,34 @@ def test_nca_options_reach_the_analysis_as_the_cli_options_do():
     assert got != onset.nca(THEOPH, frame=False, **NCA_ARGS)  # the options changed something
 
 
+def test_tissue_nca_in_percent_id_per_gram_through_the_binding(tmp_path):
+    # Liver %ID/g after an IV bolus: the table and hand calculation of
+    # tests/nca/nca_tissue_test.cpp (AUClast 184.948877 h*%ID/g by linear-up/log-down, from
+    # (0, 0) at the dose: a tissue has no C0). tissue=True and the output time unit reach
+    # the analysis as --tissue and --out-time-unit do: the CLI's JSON exactly, the AUC in
+    # min*%ID/g (x 60) and no C0, CL or V.
+    liver = pd.DataFrame({"ID": ["liver"] * 6, "TIME": [0.25, 1, 4, 8, 24, 48],
+                          "CONC": [7.38, 15.4, 13.4, 8.99, 1.81, 0.165]})
+    path = tmp_path / "liver.csv"
+    liver.to_csv(path, index=False)
+    args = dict(subject="ID", dose=1, route="bolus", auc="linear-up-log-down",
+                conc_unit="%ID/g")  # %ID data: the dose is 100 %ID whatever it says
+    expected = json.loads(cli("nca", path, "--subject", "ID", "--time", "TIME", "--conc",
+                              "CONC", "--dose", "1", "--route", "bolus", "--tissue",
+                              "--auc", "linear-up-log-down", "--conc-unit", "%ID/g",
+                              "--out-time-unit", "min",
+                              "--format", "json")[0])
+    got = onset.nca(liver, frame=False, tissue=True, output_time_unit="min", **args)
+    assert got == expected
+    (result,) = got
+    # Hand calculation: 184.948877 h*%ID/g = 11096.93262 min*%ID/g (9 digits: 1e-8).
+    assert abs(result["AUCLST"] - 184.948877 * 60) <= 1e-8 * 11097
+    assert result["units"]["AUCLST"] == "min*%ID/g"
+    assert "C0" not in result and result["CLO"] is None
+    plasma_rules = onset.nca(liver, frame=False, **args)[0]  # without tissue: a C0 is invented
+    assert plasma_rules["C0"] > 0 and plasma_rules["AUCLST"] > 184.948877
+
+
 # ---- check -----------------------------------------------------------------------------------
 
 def test_check_of_the_case_report_gives_the_cli_json():

@@ -104,9 +104,10 @@ print.onset_fit <- function(x, ...) {
 #' @export
 onset_nca <- function(data, subject = NULL, time = "TIME", conc = "CONC", dose = NULL,
                       dose_column = NULL, route = "extravascular", duration = 0,
-                      auc = "linear", blq = "zero-before-tmax", lloq = NULL,
+                      tissue = FALSE, auc = "linear", blq = "zero-before-tmax", lloq = NULL,
                       lloq_column = NULL, group = NULL, time_unit = "h", conc_unit = "mg/L",
-                      dose_unit = "mg", volume_unit = "L", intervals = NULL,
+                      dose_unit = "mg", volume_unit = "L", output_time_unit = NULL,
+                      output_conc_unit = NULL, intervals = NULL,
                       lambda_z_start = NULL, lambda_z_end = NULL, lambda_z_points = NULL,
                       max_extrapolated = 20, min_r2adj = 0, sparse = FALSE,
                       confidence = 0.95, json = FALSE) {
@@ -114,9 +115,10 @@ onset_nca <- function(data, subject = NULL, time = "TIME", conc = "CONC", dose =
   if (!is.null(intervals) && !is.list(intervals)) intervals <- list(intervals)
   options <- list(subject = subject, time = time, conc = conc, dose = dose,
                   dose_column = dose_column, route = route, duration = as.double(duration),
-                  auc = auc, blq = blq, lloq = lloq, lloq_column = lloq_column, group = group,
+                  tissue = isTRUE(tissue), auc = auc, blq = blq, lloq = lloq, lloq_column = lloq_column, group = group,
                   time_unit = time_unit, conc_unit = conc_unit, dose_unit = dose_unit,
-                  volume_unit = volume_unit, intervals = intervals,
+                  volume_unit = volume_unit, output_time_unit = output_time_unit,
+                  output_conc_unit = output_conc_unit, intervals = intervals,
                   lambda_z_start = lambda_z_start, lambda_z_end = lambda_z_end,
                   lambda_z_points = lambda_z_points,
                   max_extrapolated = as.double(max_extrapolated),

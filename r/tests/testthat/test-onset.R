@@ -104,6 +104,28 @@ test_that("NCA options reach the analysis as the CLI options do", {
   expect_error(nca_theoph(theoph(), intervals = list(c(0, 12, 24))), "expected pairs")
 })
 
+test_that("tissue NCA in %ID/g reaches the analysis as --tissue and --out-time-unit do", {
+  # Liver %ID/g after an IV bolus: the table and hand calculation of
+  # tests/nca/nca_tissue_test.cpp (AUClast 184.948877 h*%ID/g by linear-up/log-down, from
+  # (0, 0) at the dose: a tissue has no C0); in min*%ID/g it is 60 times that.
+  liver <- data.frame(ID = rep("liver", 6), TIME = c(0.25, 1, 4, 8, 24, 48),
+                      CONC = c(7.38, 15.4, 13.4, 8.99, 1.81, 0.165))
+  path <- tempfile(fileext = ".csv")
+  on.exit(unlink(path))
+  write.csv(liver, path, row.names = FALSE)
+  expected <- cli_json("nca", path, "--subject", "ID", "--time", "TIME", "--conc", "CONC",
+                       "--dose", "1", "--route", "bolus", "--tissue", "--auc",
+                       "linear-up-log-down", "--conc-unit", "%ID/g", "--out-time-unit", "min",
+                       "--format", "json")
+  got <- onset_nca(liver, subject = "ID", dose = 1, route = "bolus", tissue = TRUE,
+                   auc = "linear-up-log-down", conc_unit = "%ID/g", output_time_unit = "min",
+                   json = TRUE)
+  expect_identical(got, expected)
+  expect_equal(got[[1]]$AUCLST, 184.948877 * 60, tolerance = 1e-8)
+  expect_identical(got[[1]]$units$AUCLST, "min*%ID/g")
+  expect_null(got[[1]]$C0)
+})
+
 # ---- check ----------------------------------------------------------------------------------
 
 test_that("onset_check of the case report gives the CLI's JSON", {
