@@ -545,6 +545,11 @@ struct Search {
   // The lowest distinct points seen, (objective, u), best first: starts of local searches.
   std::vector<std::pair<double, std::vector<double>>> pool;
   static constexpr size_t kPool = 6;
+  // A search that only has to tell whether some point reaches `stop_at` (tipping points: is
+  // the conditional best case within the claimed time?) ends at the first point that does;
+  // -inf: a full search.
+  double stop_at = -kInf;
+  bool decided() const { return best <= stop_at; }
 
   bool is_free(size_t d) const {
     return std::isnan(pinned[d]) && s->prior(d).low != s->prior(d).high;
@@ -603,6 +608,7 @@ bool run_nlopt(Search* search, nlopt_algorithm algorithm, int max_evaluations,
   nlopt_set_upper_bounds(opt, upper.data());
   nlopt_set_min_objective(opt, nlopt_objective, search);
   nlopt_set_maxeval(opt, max_evaluations);
+  if (std::isfinite(search->stop_at)) nlopt_set_stopval(opt, search->stop_at);
   // Onsets come from root-finding on an ODE solution (rtol 1e-6): 1e-6 relative in the onset
   // and 1e-4 in the box coordinates are as far as a local search can usefully go.
   nlopt_set_xtol_rel(opt, algorithm == NLOPT_LN_BOBYQA ? 1e-4 : 1e-6);
@@ -624,16 +630,17 @@ bool run_nlopt(Search* search, nlopt_algorithm algorithm, int max_evaluations,
 // the best point and the end for the last point that still improves, so a best case on a
 // constraint ends on the boundary. Repeated while it helps (at most 4 rounds).
 void boundary_polish(Search* search, const std::vector<size_t>& free) {
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < 4 && !search->decided(); ++round) {
     const double before = search->best;
     for (const size_t d : free) {
       for (const double edge : {0.0, 1.0}) {
+        if (search->decided()) return;
         double good = search->best_u[d], bad = edge;
         if (good == bad) continue;
         std::vector<double> trial = search->best_u;
         trial[d] = good + (edge > good ? 1e-7 : -1e-7);  // no better a step away: skip
         if (!(search->at(trial) < search->best) && search->best_u[d] == good) continue;
-        for (int it = 0; it < 40 && std::fabs(good - bad) > 1e-12; ++it) {
+        for (int it = 0; it < 40 && std::fabs(good - bad) > 1e-12 && !search->decided(); ++it) {
           const double mid = 0.5 * (good + bad);
           trial[d] = mid;
           const double reference = search->best;
@@ -681,13 +688,18 @@ struct SearchResult {
 //  4. the caller's starts (the earliest Monte Carlo draws);
 //  5. BOBYQA local searches from the kPool lowest distinct points found, then one-at-a-time
 //     corner flips of the winner while they help, and a last BOBYQA polish.
-// The result is never worse than any point evaluated, starts included.
+// The result is never worse than any point evaluated, starts included. With a finite
+// `stop_at` the search ends at the first point whose objective is at or below it (the result
+// is then that point: it decides that the least objective is <= stop_at, all a tipping point
+// asks); a search that finds none runs in full.
 SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptions& options,
                               const std::vector<std::vector<double>>& starts,
-                              const std::vector<double>& pinned_values, bool thorough = true) {
+                              const std::vector<double>& pinned_values, bool thorough = true,
+                              double stop_at = -kInf) {
   constexpr size_t kAllCorners = 8;
   const size_t n = s.dims.size();
   Search search{&s, ev, pinned_values, std::vector<double>(n, 0.5), {}, {}, kInf, {}, 0, {}};
+  search.stop_at = stop_at;
   if (search.pinned.size() != n) search.pinned.assign(n, std::numeric_limits<double>::quiet_NaN());
   SearchResult result;
   // A reported baseline level used by nothing else only limits the feasible set, and a more
@@ -708,11 +720,12 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
   for (size_t d = 0; d < n; ++d)
     search.u[d] = std::clamp(s.box_coordinate(d, s.prior(d).central), 0.0, 1.0);
   search.at(search.u);
-  if (!free.empty()) {
+  if (!free.empty() && !search.decided()) {
     // 1. Scan (a light search, for tipping points, skips it and DIRECT-L).
     const std::vector<double> centre = search.u;
     std::vector<double> corner = centre;
     for (const size_t d : thorough ? free : std::vector<size_t>{}) {
+      if (search.decided()) break;
       double scan[5];
       std::vector<double> coords = centre;
       for (int k = 0; k < 5; ++k) {
@@ -727,12 +740,12 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
     // 2. Corners.
     const size_t m = free.size();
     if (m <= (thorough ? kAllCorners : size_t{4})) {
-      for (size_t mask = 0; mask < (size_t{1} << m); ++mask) {
+      for (size_t mask = 0; mask < (size_t{1} << m) && !search.decided(); ++mask) {
         std::vector<double> coords = centre;
         for (size_t i = 0; i < m; ++i) coords[free[i]] = (mask >> i) & 1 ? 1.0 : 0.0;
         search.at(coords);
       }
-    } else if (thorough) {
+    } else if (thorough && !search.decided()) {
       search.at(corner);
       for (const size_t d : free) {
         std::vector<double> coords = corner;
@@ -749,10 +762,11 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
     }
     // 3. DIRECT-L over every free assumption.
     search.free = free;
-    if (thorough)
+    if (thorough && !search.decided())
       run_nlopt(&search, NLOPT_GN_DIRECT_L, options.best_case_evaluations, search.best_u);
     // 4. The caller's starts.
     for (const auto& start : starts) {
+      if (search.decided()) break;
       std::vector<double> coords = search.best_u;
       for (const size_t d : free) coords[d] = std::clamp(s.box_coordinate(d, start[d]), 0.0, 1.0);
       search.at(coords);
@@ -762,13 +776,13 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
     const auto pool = search.pool;
     size_t taken = 0;
     for (const auto& [objective, coords] : pool)
-      if (taken++ < (thorough ? size_t{3} : size_t{1}))
+      if (taken++ < (thorough ? size_t{3} : size_t{1}) && !search.decided())
         run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, coords);
-    for (int round = 0; round < (thorough ? 3 : 1); ++round) {
+    for (int round = 0; round < (thorough ? 3 : 1) && !search.decided(); ++round) {
       const double before = search.best;
       for (const size_t d : free) {
         for (const double edge : {0.0, 1.0}) {
-          if (search.best_u[d] == edge) continue;
+          if (search.best_u[d] == edge || search.decided()) continue;
           std::vector<double> trial = search.best_u;
           trial[d] = edge;
           search.at(trial);
@@ -777,7 +791,7 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
       if (!(search.best < before * (1 - 1e-9))) break;
     }
     boundary_polish(&search, free);
-    if (thorough)
+    if (thorough && !search.decided())
       result.converged = run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, search.best_u);
     boundary_polish(&search, free);
   }
@@ -990,8 +1004,20 @@ Elasticity elasticity_at(const Scenario& s, Evaluator* ev, std::vector<double> v
 // other assumption with d pinned there, crosses the claimed time. The prior's two ends are
 // tried first (the one the elasticity points to first); if neither flips the verdict, values
 // beyond the range in the elasticity's direction (steps of x4, up to 1e4 x the range); then
-// bisection to 1e-5 relative (the flipped end is reported, so 5 % past it flips). The value
-// reported is on the flipped side.
+// the bracket is narrowed to 1e-5 relative (the flipped end is reported, so 5 % past it
+// flips). The value reported is on the flipped side.
+//
+// Each value v asks one question: does the conditional best case at v reach the claimed
+// time? A yes needs one point within it (a witness), a no a search that finds none. So the
+// points of earlier searches, moved to v, are tried first, and a conditional search ends at
+// its first point within the claimed time. The bracket is narrowed by bisection of the
+// witness itself (its other assumptions held, one simulation per step); only the last
+// step's far end, where the witness misses, gets a conditional search. Where the witness is
+// not the best point (that search finds one within the claimed time after all) the rest is
+// bisected by conditional searches; where it leaves the feasible set (a reported baseline
+// stops it, not the claimed time) that step gets a conditional search. Either way the
+// bracket's ends are decided as a bisection of conditional searches decides them: a witness
+// at one end, a search that found none at the other; only the number of searches changes.
 TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions& options,
                            const std::vector<double>& best, size_t d, double elasticity,
                            double best_objective) {
@@ -1007,19 +1033,37 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
   tp.unit = p.unit;
   tp.source = a.source_text();
   const double claimed = s.claimed_time_h;
-  const bool reached = best_objective <= claimed * (1 + 1e-9);
-  auto flipped = [&](double objective) {
-    return reached ? objective > claimed * (1 + 1e-9) : objective <= claimed * (1 + 1e-9);
-  };
+  const double limit = claimed * (1 + 1e-9);
+  const bool reached = best_objective <= limit;
+  // Points within the claimed time seen so far (d at its value there), the best case first
+  // when it reaches the claim.
+  std::vector<std::vector<double>> witnesses;
+  if (reached) witnesses.push_back(best);
   std::vector<std::vector<double>> starts{best};
-  auto conditional_best = [&](double v) {
+  // Whether the best case re-optimised with d pinned at v reaches the claimed time.
+  auto reaches_at = [&](double v) {
+    std::vector<std::vector<double>> tries = starts;
+    if (!witnesses.empty() &&
+        std::find(tries.begin(), tries.end(), witnesses.back()) == tries.end())
+      tries.insert(tries.begin(), witnesses.back());
+    for (const auto& start : tries) {
+      std::vector<double> x = start;
+      x[d] = v;
+      if (ev->evaluate(x, false).objective <= limit) {
+        witnesses.push_back(std::move(x));
+        return true;
+      }
+    }
     std::vector<double> pinned(n, std::numeric_limits<double>::quiet_NaN());
     pinned[d] = v;
-    const SearchResult r = best_case_search(s, ev, options, starts, pinned, false);
+    const SearchResult r = best_case_search(s, ev, options, starts, pinned, false, limit);
     starts.push_back(r.values);
     if (starts.size() > 3) starts.erase(starts.begin() + 1);
-    return r.objective;
+    if (r.objective > limit) return false;
+    witnesses.push_back(r.values);
+    return true;
   };
+  auto flipped_at = [&](double v) { return reaches_at(v) != reached; };
   // The direction that raises the onset (if reached) or lowers it (if not), by the elasticity.
   bool go_up = elasticity < 0;
   if (reached) go_up = !go_up;
@@ -1054,8 +1098,8 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
     const double guess = level / s.threshold_factor;
     if (std::isfinite(guess) && guess > 0) {
       const double beyond = guess * (rising ? 1 + 1e-3 : 1 - 1e-3);
-      const bool at = flipped(conditional_best(guess));
-      if (at != flipped(conditional_best(beyond))) {
+      const bool at = flipped_at(guess);
+      if (at != flipped_at(beyond)) {
         bracket = at ? std::make_pair(beyond, guess) : std::make_pair(guess, beyond);
         go_up = bracket->second > bracket->first;
       }
@@ -1064,7 +1108,7 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
   for (const bool up : {go_up, !go_up}) {
     const double end = up ? p.high : p.low;
     if (end == best[d] || bracket) continue;
-    if (flipped(conditional_best(end))) {
+    if (flipped_at(end)) {
       bracket = std::make_pair(best[d], end);
       go_up = up;
     }
@@ -1082,7 +1126,7 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
       if (next == v) break;
       if (go_up && next > std::max(p.high, 1e-300) * 1e4 + range * 1e4) break;
       if (!go_up && positive && next > 0 && next < std::max(p.low, range) * 1e-4) break;
-      if (flipped(conditional_best(next))) {
+      if (flipped_at(next)) {
         bracket = std::make_pair(v, next);
         break;
       }
@@ -1091,11 +1135,63 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
   }
   tp.direction = go_up ? "above" : "below";
   if (bracket) {
-    auto [lo, hi] = *bracket;
-    for (int it = 0; it < 40; ++it) {
-      if (std::fabs(hi - lo) <= 1e-5 * std::max(std::fabs(hi), range * 1e-3)) break;
-      const double mid = (positive && lo > 0 && hi > 0) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
-      (flipped(conditional_best(mid)) ? hi : lo) = mid;
+    auto [lo, hi] = *bracket;  // lo: not flipped, hi: flipped
+    // The witness's end (within the claimed time: the flipped end when the best case misses
+    // the claim, the other when it reaches it) and the searched end.
+    double& near = reached ? lo : hi;
+    double& far = reached ? hi : lo;
+    std::vector<double> witness;
+    for (auto w = witnesses.rbegin(); w != witnesses.rend() && witness.empty(); ++w)
+      if ((*w)[d] == near) witness = *w;
+    double searched_far = far;  // the nearest far value a conditional search has decided
+    bool far_searched = true;
+    bool by_searches = witness.empty();
+    auto narrow = [&] {
+      return std::fabs(hi - lo) <= 1e-5 * std::max(std::fabs(hi), range * 1e-3);
+    };
+    auto middle = [&] {
+      return (positive && lo > 0 && hi > 0) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
+    };
+    for (int step = 0; step < 200 && !by_searches; ++step) {
+      if (narrow()) {
+        if (far_searched) break;
+        if (!reaches_at(far)) {
+          searched_far = far;
+          far_searched = true;
+          break;
+        }
+        // The witness missed a better point there: the rest by conditional searches.
+        near = far;
+        far = searched_far;
+        far_searched = true;
+        by_searches = true;
+        break;
+      }
+      const double mid = middle();
+      std::vector<double> x = witness;
+      x[d] = mid;
+      const Outcome o = ev->evaluate(x, false);
+      if (o.objective <= limit) {
+        witness = std::move(x);
+        near = mid;
+      } else if (!o.inconsistent) {
+        far = mid;
+        far_searched = false;
+      } else if (reaches_at(mid)) {  // a constraint, not the claimed time, stopped the witness
+        witness = witnesses.back();
+        near = mid;
+      } else {
+        far = searched_far = mid;
+        far_searched = true;
+      }
+    }
+    if (!far_searched) {
+      far = searched_far;
+      by_searches = true;
+    }
+    for (int it = 0; it < 40 && by_searches && !narrow(); ++it) {
+      const double mid = middle();
+      (reaches_at(mid) ? near : far) = mid;
     }
     tp.value = hi;
     tp.inside_prior_range = hi >= p.low && hi <= p.high;
