@@ -8,6 +8,7 @@
 #include <boost/random/sobol.hpp>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -1659,19 +1660,79 @@ struct CheckRun {
   double cost_s = 0;  // wall time of the stages so far: orders the next stages' tasks only
 };
 
-// Runs task(i) for every i < cost.size() over `threads` workers, the costliest first (cost
-// only orders the work: each task is independent and deterministic, so no result depends on
-// the thread count or the order), on pk::parallel_for one task at a time. When tasks fail, it
-// rethrows the failure of the first in that order.
-void run_tasks(int threads, const std::vector<double>& cost,
-               const std::function<void(size_t)>& task) {
-  std::vector<size_t> order(cost.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return cost[a] > cost[b]; });
-  pk::parallel_for(
-      order.size(), threads, [] { return 0; }, [&](size_t k, int&) { task(order[k]); },
-      /*max_chunk=*/1);
+// The best cases and tipping points of every check over `threads` workers, as one pool of
+// tasks: a check's tipping points are queued when its best case ends (they start from it),
+// so no worker waits for the slowest best case while tipping points of other checks could
+// run, and no stage ends on one long task while the others idle. Best cases go first (they
+// release work), then the tipping points of the costliest checks (cost only orders the
+// work). Each task is deterministic and writes only its own results, so nothing depends on
+// the thread count or on which worker ran what. When tasks fail, the failure of the first
+// in claim order (a check's best case before its tipping points) is rethrown, whatever the
+// timing; a check whose best case failed queues no tipping points.
+void run_searches(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs,
+                  const std::function<void(size_t)>& best_case) {
+  struct Task {
+    size_t run;
+    long tip;  // -1: the best case
+  };
+  auto canonical = [](const Task& t) { return std::make_pair(t.run, t.tip); };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Task> ready;
+  for (size_t i = 0; i < runs.size(); ++i) ready.push_back({i, -1});
+  size_t unfinished = ready.size();
+  std::optional<std::pair<size_t, long>> failed_task;
+  std::exception_ptr failure;
+  // The next task: best cases first, then the costliest check's tipping points.
+  auto take = [&] {
+    auto before = [&](const Task& a, const Task& b) {
+      if ((a.tip < 0) != (b.tip < 0)) return a.tip < 0;
+      const double ca = runs[a.run]->cost_s, cb = runs[b.run]->cost_s;
+      if (ca != cb) return ca > cb;
+      return canonical(a) < canonical(b);
+    };
+    const auto next = std::min_element(ready.begin(), ready.end(), before);
+    const Task task = *next;
+    ready.erase(next);
+    return task;
+  };
+#pragma omp parallel num_threads(threads)
+  {
+    for (;;) {
+      Task task{};
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return !ready.empty() || unfinished == 0; });
+        if (ready.empty()) break;
+        task = take();
+      }
+      bool ok = true;
+      try {
+        if (task.tip < 0)
+          best_case(task.run);
+        else
+          runs[task.run]->tipping_point_at(static_cast<size_t>(task.tip));
+      } catch (...) {
+        ok = false;
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (!failed_task || canonical(task) < *failed_task) {
+          failed_task = canonical(task);
+          failure = std::current_exception();
+        }
+      }
+      {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (ok && task.tip < 0) {
+          const size_t tips = runs[task.run]->tipping.size();
+          for (size_t k = 0; k < tips; ++k) ready.push_back({task.run, static_cast<long>(k)});
+          unfinished += tips;
+        }
+        --unfinished;
+      }
+      changed.notify_all();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 int severity(Verdict v) {
@@ -1767,8 +1828,8 @@ CheckReport run_check(const Claim& claim, const CheckOptions& options) {
   report.unlikely_below = options.unlikely_below;
   // Every assessable check in claim order (its scenario is built here, so a claim that does
   // not fit its models stops before any simulation). Stages (CheckRun): each check's Monte
-  // Carlo over every thread; then the best-case searches of all checks side by side; then
-  // every tipping point of every check side by side; then the verdicts.
+  // Carlo over every thread; then the best-case searches of all checks and their tipping
+  // points, one pool of tasks over the threads (run_searches); then the verdicts.
   std::vector<std::unique_ptr<CheckRun>> runs;
   for (const auto& effect : claim.effects) {
     if (!effect.not_assessable.empty()) continue;
@@ -1782,22 +1843,7 @@ CheckReport run_check(const Claim& claim, const CheckOptions& options) {
     run.cost_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   };
   for (auto& run : runs) timed(*run, [&] { run->monte_carlo(); });
-  {
-    std::vector<double> cost;
-    for (const auto& run : runs) cost.push_back(run->cost_s);
-    run_tasks(threads, cost, [&](size_t i) { timed(*runs[i], [&] { runs[i]->best_case(); }); });
-  }
-  {
-    std::vector<std::pair<size_t, size_t>> tasks;  // (check, tipping point)
-    std::vector<double> cost;
-    for (size_t i = 0; i < runs.size(); ++i)
-      for (size_t k = 0; k < runs[i]->tipping.size(); ++k) {
-        tasks.emplace_back(i, k);
-        cost.push_back(runs[i]->cost_s);
-      }
-    run_tasks(threads, cost,
-              [&](size_t j) { runs[tasks[j].first]->tipping_point_at(tasks[j].second); });
-  }
+  run_searches(threads, runs, [&](size_t i) { timed(*runs[i], [&] { runs[i]->best_case(); }); });
   size_t next_run = 0;
   for (const auto& effect : claim.effects) {
     EffectReport e;
