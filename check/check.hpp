@@ -13,10 +13,10 @@
 //    prior's inverse CDF; draw i depends only on (seed, i), and draws run in parallel over
 //    `threads` workers, so the answer is the same for any thread count. run_check runs the
 //    checks of a claim in stages: the Monte Carlo of each check over every worker; then the
-//    best-case searches (with the elasticities) of all checks side by side, one check per
-//    worker; then every tipping point of every check side by side. Each stage after the draws
-//    runs on its own evaluator, so no number depends on the thread count or on which worker
-//    ran what (the JSON is byte-identical for any --threads).
+//    best-case searches (with the elasticities) of all checks and their tipping points as one
+//    pool of tasks over the workers, a check's tipping points queued when its best case ends.
+//    Each task after the draws runs on its own evaluator, so no number depends on the thread
+//    count or on which worker ran what (the JSON is byte-identical for any --threads).
 //    P(onset <= claimed time) with a 95 % Wilson interval; onset quantiles (exact, from one
 //    number per draw, up to `exact_onset_draws` = 2^22 draws; above, from a bottom-k sample
 //    of `onset_sample` = 65,536 onset times, pk/quantile_sketch.hpp). Trajectory bands (5/50/95 %)
@@ -29,9 +29,10 @@
 //    |elasticity|, and the longest time constant on the path is the slowest time-like
 //    assumption (a time, half-life or rate) that moves the onset (|elasticity| >= 0.05).
 //  - Tipping points: for the `tipping_points` assumptions with the largest |elasticity|, the
-//    value at which the best-case onset equals the claimed time (others at their best case),
-//    by bracketing outward from the best case and bisection; null when no value within
-//    1e-4..1e4 times the prior's range flips it.
+//    value at which the best-case onset equals the claimed time (the others re-optimised), by
+//    bracketing outward from the best case and narrowing the bracket to 1e-5 relative (a
+//    point within the claimed time decides its side at once; check/README.md); null when no
+//    value within 1e-4..1e4 times the prior's range flips it.
 //  - Verdict (check/README.md): implausible if even the best case misses the claimed time;
 //    unlikely if the best case reaches it but P(onset <= claimed) < unlikely_below;
 //    plausible otherwise; not_assessable when no model covers the effect. An effect with
