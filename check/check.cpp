@@ -629,13 +629,17 @@ bool run_nlopt(Search* search, nlopt_algorithm algorithm, int max_evaluations,
 // objective jump at their boundary, where local searches stall. For each free assumption in
 // turn, towards each end of its range: when the end is no better, bisect (40 steps) between
 // the best point and the end for the last point that still improves, so a best case on a
-// constraint ends on the boundary. Repeated while it helps (at most 4 rounds).
-void boundary_polish(Search* search, const std::vector<size_t>& free) {
+// constraint ends on the boundary. Repeated while it helps (at most 4 rounds). Returns true
+// when its last round left the best point as it was: a polish from the same point would then
+// repeat that round's evaluations exactly and change nothing.
+bool boundary_polish(Search* search, const std::vector<size_t>& free) {
+  bool settled = false;
   for (int round = 0; round < 4 && !search->decided(); ++round) {
     const double before = search->best;
+    const std::vector<double> start = search->best_u;
     for (const size_t d : free) {
       for (const double edge : {0.0, 1.0}) {
-        if (search->decided()) return;
+        if (search->decided()) return false;
         double good = search->best_u[d], bad = edge;
         if (good == bad) continue;
         std::vector<double> trial = search->best_u;
@@ -652,8 +656,10 @@ void boundary_polish(Search* search, const std::vector<size_t>& free) {
         }
       }
     }
+    settled = search->best_u == start;
     if (!(search->best < before * (1 - 1e-12))) break;
   }
+  return settled;
 }
 
 // For a best case that never reaches its threshold: the level it comes closest at, and when,
@@ -791,10 +797,11 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
       }
       if (!(search.best < before * (1 - 1e-9))) break;
     }
-    boundary_polish(&search, free);
+    const bool settled = boundary_polish(&search, free);
+    const std::vector<double> polished = search.best_u;
     if (thorough && !search.decided())
       result.converged = run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, search.best_u);
-    boundary_polish(&search, free);
+    if (!settled || search.best_u != polished) boundary_polish(&search, free);
   }
   result.u = search.best_u;
   result.values = search.to_values(search.best_u);
