@@ -22,6 +22,7 @@
 #include "models/model_library.hpp"
 #include "models/units.hpp"
 #include "pk/distributed.hpp"
+#include "pk/observed_subsystem.hpp"
 #include "pk/parallel.hpp"
 #include "pk/quantile_sketch.hpp"
 #include "pk/simulate.hpp"
@@ -373,6 +374,23 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
     }
   }
   s.model = std::move(model);
+  // Only the states the observable can see are solved (pk/observed_subsystem.hpp): the others'
+  // equations come after it and never feed back, so its values are the whole model's. Doses
+  // into left-out states cannot reach it and are dropped.
+  if (auto sub = pk::ObservedSubsystem::make(s.model, s.observable)) {
+    std::vector<pk::Dose> doses;
+    for (pk::Dose dose : s.regimen.doses) {
+      dose.state = sub->sub_state(dose.state);
+      if (dose.state >= 0) doses.push_back(dose);
+    }
+    s.regimen.doses = std::move(doses);
+    std::vector<double> atol(static_cast<size_t>(sub->num_states()));
+    for (size_t i = 0; i < atol.size(); ++i)
+      atol[i] = s.solver.atol_per_state[static_cast<size_t>(sub->full_state(static_cast<int>(i)))];
+    s.solver.atol_per_state = std::move(atol);
+    s.observable = 0;
+    s.model = std::move(sub);
+  }
   s.horizon_h = check.horizon_h;
   s.claimed_time_h = claimed_time_h;
   const double t_plot = std::min(check.horizon_h, 3 * claimed_time_h);

@@ -116,6 +116,13 @@ void EvaluationPlan::build(const FileModel& model) {
       columns->insert(columns->end(), states.begin(), states.end());
     }
   };
+  observable_states_.assign(observables_.size(), {});
+  for (size_t o = 0; o < observables_.size(); ++o) {
+    std::vector<int>& states = observable_states_[o];
+    columns_of(static_cast<int>(o), &states);
+    std::sort(states.begin(), states.end());
+    states.erase(std::unique(states.begin(), states.end()), states.end());
+  }
 
   // Processes: linear ones (no effect; first-order, flow, zero-order) merge into entries; each
   // other one becomes a kernel.

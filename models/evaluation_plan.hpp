@@ -35,6 +35,10 @@ class EvaluationPlan {
   // After prepare(p, w): derived value i.
   double derived(int i, const double* w) const { return w[derived_at_ + static_cast<size_t>(i)]; }
   const pk::JacobianPattern& pattern() const { return pattern_; }
+  // The states observable o reads (ascending), as the pattern counts them.
+  const std::vector<int>& observable_states(int o) const {
+    return observable_states_[static_cast<size_t>(o)];
+  }
 
   // The parameter stage into w (workspace_size() doubles).
   void prepare(const double* p, double* w) const;
@@ -135,6 +139,7 @@ class EvaluationPlan {
   std::vector<ObservableTerm> term_definition_;  // what prepare() makes each weight of
   std::vector<std::vector<int>> expression_states_;
   pk::JacobianPattern pattern_;
+  std::vector<std::vector<int>> observable_states_;
   // Workspace layout (offsets in doubles).
   size_t derived_at_ = 0, coefficients_at_ = 0, entries_at_ = 0, inputs_at_ = 0, weights_at_ = 0,
          registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, workspace_size_ = 0;

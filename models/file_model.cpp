@@ -52,6 +52,7 @@ void FileModel::build_plan() {
 size_t FileModel::workspace_size() const { return plan_->workspace_size(); }
 
 const pk::JacobianPattern* FileModel::jacobian_pattern() const { return &plan_->pattern(); }
+std::vector<int> FileModel::observable_states(int o) const { return plan_->observable_states(o); }
 
 void FileModel::prepare(std::span<const double> p, std::span<double> workspace) const {
   plan_->prepare(p.data(), workspace.data());

@@ -208,6 +208,7 @@ class FileModel final : public pk::Model {
                 std::span<double> jac) const override;
   pk::Bandwidth bandwidth() const override { return bandwidth_; }
   const pk::JacobianPattern* jacobian_pattern() const override;
+  std::vector<int> observable_states(int o) const override;
   void observe(double t, std::span<const double> y, std::span<const double> p,
                std::span<double> out) const override;
   std::span<const std::string> covariates() const override { return covariates_; }

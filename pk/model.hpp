@@ -100,6 +100,9 @@ class Model {
   virtual Bandwidth bandwidth() const { return {}; }
   // Structural non-zeros of the Jacobian, for a sparse linear solver; nullptr: unknown (dense).
   virtual const JacobianPattern* jacobian_pattern() const { return nullptr; }
+  // The states observable o reads, whatever their values (ascending); empty: not declared (it
+  // may read any). With jacobian_pattern(), what pk/observed_subsystem.hpp needs.
+  virtual std::vector<int> observable_states(int /*o*/) const { return {}; }
 
   // Doubles of workspace prepare() and the *_prepared() calls use (0: they need none).
   virtual size_t workspace_size() const { return 0; }
