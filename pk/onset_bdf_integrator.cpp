@@ -208,6 +208,52 @@ inline void correct_columns(double* const* z, int q, const double* l, const doub
   }
 }
 
+// --- Element-wise passes, two elements at a time in SSE2 registers ---
+// GCC does not vectorise these loops written with a bool reduction; the pairs do the same
+// arithmetic per element (no reassociation), so the results are the same bits.
+
+// x[i] += a[i], i < length.
+inline void add_to(double* x, const double* a, int length) {
+  int i = 0;
+  for (; i + 2 <= length; i += 2) store_pair(x + i, load_pair(x + i) + load_pair(a + i));
+  for (; i < length; ++i) x[i] += a[i];
+}
+
+// Whether every x[i] is finite: x * 0 is 0 for a finite x and NaN for inf or NaN, and a sum
+// with a NaN term is NaN.
+inline bool all_finite(const double* x, int length) {
+  Pair acc = Pair::Zero();
+  int i = 0;
+  for (; i + 2 <= length; i += 2) acc += load_pair(x + i) * 0.0;
+  double rest = 0;
+  for (; i < length; ++i) rest += x[i] * 0.0;
+  return acc[0] == 0 && acc[1] == 0 && rest == 0;
+}
+
+// ewt[i] = 1 / (rtol |y[i]| + atol[i]); whether every tolerance rtol |y[i]| + atol[i] is
+// positive and finite (not: ewt unusable). The smallest tolerance is positive and none is inf
+// or NaN (tolerance * 0 == 0) exactly when each is, element by element.
+inline bool error_weights(const double* y, const double* atol, double rtol, double* ewt,
+                          int length) {
+  Pair smallest = Pair::Constant(DBL_MAX), nonfinite = Pair::Zero();
+  int i = 0;
+  for (; i + 2 <= length; i += 2) {
+    const Pair tolerance = rtol * load_pair(y + i).abs() + load_pair(atol + i);
+    smallest = smallest.min(tolerance);
+    nonfinite += tolerance * 0.0;
+    store_pair(ewt + i, 1.0 / tolerance);
+  }
+  double smallest_rest = DBL_MAX, nonfinite_rest = 0;
+  for (; i < length; ++i) {
+    const double tolerance = rtol * std::fabs(y[i]) + atol[i];
+    smallest_rest = std::min(smallest_rest, tolerance);
+    nonfinite_rest += tolerance * 0.0;
+    ewt[i] = 1.0 / tolerance;
+  }
+  return smallest[0] > 0 && smallest[1] > 0 && smallest_rest > 0 && nonfinite[0] == 0 &&
+         nonfinite[1] == 0 && nonfinite_rest == 0;
+}
+
 // Smallest reciprocal condition estimate accepted from a KLU refactorisation (uround^(2/3),
 // as SUNLinSol_KLU); below it the matrix is factored afresh with new pivots.
 const double kKluRcondFloor = std::pow(kUround, 2.0 / 3.0);
@@ -487,15 +533,20 @@ class BandLu {
 
 // Dense LU with partial pivoting of M = I - gamma J for a model that declares its Jacobian's
 // sparsity, as lu_factor_sparse computes it, refactored in O(nonzeros) (the dynamic-size dense
-// path). The first factorisation, and any whose pivots would differ, runs lu_factor_sparse on
-// the whole matrix; its row interchanges P and the pattern of J plus the diagonal give, by
-// symbolic elimination, the pattern of the factors of P M (fill included) and the list of
-// updates a(i, j) -= a(i, k) a(k, j) in lu_factor_sparse's order. A refactorisation writes
-// P M onto that pattern and replays the list, checking at each column that its pivot is still
-// the largest entry (what partial pivoting would choose); when it is not, the matrix is
-// factored afresh and analysed again. The factors are then those of lu_factor_sparse, value for
-// value (the same operations in the same order, less terms with an exact zero factor), at a
-// cost of nnz(L) x nnz(U)-like work instead of n^2 scans; the solves run over the nonzeros.
+// path). The first factorisation, and any whose pivots differ from every analysis kept, runs
+// lu_factor_sparse on the whole matrix; its row interchanges P and the pattern of J plus the
+// diagonal give, by symbolic elimination, the pattern of the factors of P M (fill included) and
+// the list of updates a(i, j) -= a(i, k) a(k, j) in lu_factor_sparse's order: an analysis. A
+// refactorisation writes P M onto an analysis's pattern and replays its list, checking at each
+// column that its pivot is the one partial pivoting would choose: strictly the largest entry of
+// its column when rows were interchanged there, at least as large as any other when not (on a
+// tie, partial pivoting keeps the row in place). When it is not, the analyses kept for other
+// pivot sequences are tried, then the matrix is factored afresh (and analysed, unless its
+// pivots are those of an analysis kept). Up to kMaxAnalyses are kept, so that a solve whose
+// pivots alternate between a few sequences as gamma changes (the EV cascade: two) does not
+// analyse again at every change. The factors are those of lu_factor_sparse, value for value
+// (the same operations in the same order, less terms with an exact zero factor), at a cost of
+// nnz(L) x nnz(U)-like work instead of n^2 scans; the solves run over the nonzeros.
 class PatternLu {
  public:
   PatternLu(const JacobianPattern& pattern, int n)
@@ -511,164 +562,218 @@ class PatternLu {
     for (size_t e = 0; e < structure_.size(); ++e)
       if (structure_[e]) positions_.push_back(static_cast<int>(e));
     pivots_.assign(size, 0);
-    perm_.assign(size, 0);
-    iperm_.assign(size, 0);
     rows_.reserve(size);
+    diagonal_.assign(size, 0.0);
+    filled_.assign(size * size, 0);
+    in_m_.assign(size * size, 0);
+    analyses_.reserve(kMaxAnalyses);
   }
 
   // Factors I - gamma jac (jac dense, column-major n x n); false if singular.
   bool factor(const double* jac, double gamma) {
-    if (analysed_ && refactor(jac, gamma)) {
+    if (current_ >= 0 && refactor(analyses_[static_cast<size_t>(current_)], jac, gamma)) {
       gather_factors();
       return true;
     }
+    for (int k = 0; k < static_cast<int>(analyses_.size()); ++k)
+      if (k != current_ && refactor(analyses_[static_cast<size_t>(k)], jac, gamma)) {
+        current_ = k;
+        gather_factors();
+        return true;
+      }
     std::fill(a_.begin(), a_.end(), 0.0);
     for (size_t e = 0; e < a_.size(); ++e) a_[e] = -gamma * jac[e];
     for (int i = 0; i < n_; ++i) a_[at(i, i)] += 1.0;
     Eigen::Map<Eigen::MatrixXd> a(a_.data(), n_, n_);
-    analysed_ = false;
+    current_ = -1;
     if (!lu_factor_sparse(a, pivots_, n_, rows_)) return false;
-    analyse();
+    for (int k = 0; k < static_cast<int>(analyses_.size()); ++k)
+      if (analyses_[static_cast<size_t>(k)].pivots == pivots_) current_ = k;
+    if (current_ < 0) {
+      if (analyses_.size() < kMaxAnalyses) {
+        current_ = static_cast<int>(analyses_.size());
+        analyses_.emplace_back();
+      } else {  // replace the oldest
+        current_ = next_replaced_;
+        next_replaced_ = (next_replaced_ + 1) % static_cast<int>(kMaxAnalyses);
+      }
+      analyse(analyses_[static_cast<size_t>(current_)]);
+    }
     gather_factors();
     return true;
   }
 
   // The same arithmetic as lu_solve, in the same order, over the factors' nonzeros: the row
-  // interchanges that move a row, then the columns of L that have entries, then U's columns
-  // from the last (the factors' values gathered contiguously by gather_factors()).
+  // interchanges that move a row; L's entries column by column (one flat list: b_j is final
+  // when column j is reached); U's columns from the last, where the divisions by the diagonal
+  // of the columns without entries above it, which no other column's division waits for, run
+  // as one pass over each run of such columns. Like lu_solve, no test for zero entries of b (a
+  // zero b_j subtracts l(i, j) * 0: no value changes, at most the sign of a zero).
   void solve(double* b) const {
-    for (const auto& [k, p] : swaps_) std::swap(b[k], b[p]);
-    const int* start = l_start_.data();
-    const int* row = l_row_.data();
-    const double* value = l_value_.data();
-    for (int j : l_columns_) {
-      const double bj = b[j];
-      if (bj != 0)
-        for (int e = start[j]; e < start[j + 1]; ++e) b[row[e]] -= value[e] * bj;
-    }
-    start = u_start_.data();
-    row = u_row_.data();
-    value = u_value_.data();
+    const Analysis& an = analyses_[static_cast<size_t>(current_)];
+    for (const auto& [k, p] : an.swaps) std::swap(b[k], b[p]);
+    const int* l_row = an.l_row.data();
+    const int* l_col = an.l_col.data();
+    const double* l_value = l_value_.data();
+    const size_t l_count = an.l_row.size();
+    for (size_t e = 0; e < l_count; ++e) b[l_row[e]] -= l_value[e] * b[l_col[e]];
+    const int* u_row = an.u_row.data();
+    const double* u_value = u_value_.data();
     const double* diagonal = diagonal_.data();
-    for (int j = n_ - 1; j >= 0; --j) {
-      b[j] /= diagonal[j];
-      const double bj = b[j];
-      if (bj != 0)
-        for (int e = start[j]; e < start[j + 1]; ++e) b[row[e]] -= value[e] * bj;
+    int high = n_;  // columns [column + 1, high) have no entries above the diagonal
+    for (const UColumn& c : an.u_columns) {
+      for (int i = c.column + 1; i < high; ++i) b[i] /= diagonal[i];
+      b[c.column] /= diagonal[c.column];
+      const double bj = b[c.column];
+      for (int e = c.start; e < c.end; ++e) b[u_row[e]] -= u_value[e] * bj;
+      high = c.column;
     }
+    for (int i = 0; i < high; ++i) b[i] /= diagonal[i];
   }
 
   // Positions (column-major) of J's pattern and the diagonal: all that factor() reads of jac.
   const std::vector<int>& positions() const { return positions_; }
 
  private:
+  static constexpr size_t kMaxAnalyses = 4;
+
+  struct Op {
+    int target, l, u;  // a[target] -= a[l] * a[u] (indices into the column-major storage)
+  };
+  struct UColumn {
+    int column, start, end;  // U's entries above the diagonal of `column`: [start, end)
+  };
+  // The factors' pattern and update list for one sequence of row interchanges.
+  struct Analysis {
+    std::vector<int> pivots, iperm;
+    std::vector<int> m_target, m_source, fill;  // P M onto the pattern; fill zeroed first
+    std::vector<int> k_start, lower, op_start;  // per column k: positions of L's entries, ops
+    std::vector<Op> ops;
+    std::vector<int> l_row, l_col, l_at;     // L's entries, column by column, rows ascending
+    std::vector<int> u_row, u_at;            // U's entries above the diagonal, likewise
+    std::vector<UColumn> u_columns;          // U's columns with such entries, last first
+    std::vector<std::pair<int, int>> swaps;  // (k, pivots[k]) with pivots[k] != k
+  };
+
   size_t at(int i, int j) const {
     return static_cast<size_t>(i) + static_cast<size_t>(n_) * static_cast<size_t>(j);
   }
 
   // The factors' values in the order the solves read them.
   void gather_factors() {
+    const Analysis& an = analyses_[static_cast<size_t>(current_)];
     const double* a = a_.data();
-    for (size_t e = 0; e < l_at_.size(); ++e) l_value_[e] = a[l_at_[e]];
-    for (size_t e = 0; e < u_at_.size(); ++e) u_value_[e] = a[u_at_[e]];
+    l_value_.resize(an.l_at.size());
+    u_value_.resize(an.u_at.size());
+    for (size_t e = 0; e < an.l_at.size(); ++e) l_value_[e] = a[an.l_at[e]];
+    for (size_t e = 0; e < an.u_at.size(); ++e) u_value_[e] = a[an.u_at[e]];
     for (int j = 0; j < n_; ++j) diagonal_[static_cast<size_t>(j)] = a[at(j, j)];
   }
 
   // The pattern of the factors of P M and the update list, from the interchanges in pivots_.
-  void analyse() {
-    for (int i = 0; i < n_; ++i) perm_[static_cast<size_t>(i)] = i;
+  void analyse(Analysis& an) {
+    an.pivots = pivots_;
+    std::vector<int> perm(static_cast<size_t>(n_));
+    for (int i = 0; i < n_; ++i) perm[static_cast<size_t>(i)] = i;
     for (int k = 0; k < n_; ++k)
-      std::swap(perm_[static_cast<size_t>(k)], perm_[static_cast<size_t>(pivots_[k])]);
-    for (int r = 0; r < n_; ++r) iperm_[static_cast<size_t>(perm_[static_cast<size_t>(r)])] = r;
+      std::swap(perm[static_cast<size_t>(k)], perm[static_cast<size_t>(pivots_[k])]);
+    an.iperm.assign(static_cast<size_t>(n_), 0);
+    for (int r = 0; r < n_; ++r) an.iperm[static_cast<size_t>(perm[static_cast<size_t>(r)])] = r;
     // Pattern of P M, then symbolic elimination (fill) in place.
-    std::vector<char> filled(structure_.size(), 0);
-    m_target_.clear();
-    m_source_.clear();
+    std::vector<char>& filled = filled_;
+    std::fill(filled.begin(), filled.end(), 0);
+    an.m_target.clear();
+    an.m_source.clear();
     for (int j = 0; j < n_; ++j)
       for (int i = 0; i < n_; ++i)
         if (structure_[at(i, j)]) {
-          filled[at(iperm_[static_cast<size_t>(i)], j)] = 1;
-          m_target_.push_back(static_cast<int>(at(iperm_[static_cast<size_t>(i)], j)));
-          m_source_.push_back(static_cast<int>(at(i, j)));
+          const int row = an.iperm[static_cast<size_t>(i)];
+          filled[at(row, j)] = 1;
+          an.m_target.push_back(static_cast<int>(at(row, j)));
+          an.m_source.push_back(static_cast<int>(at(i, j)));
         }
-    k_start_.assign(1, 0);
-    lower_.clear();
-    ops_.clear();
-    op_start_.assign(1, 0);
+    an.k_start.assign(1, 0);
+    an.lower.clear();
+    an.ops.clear();
+    an.op_start.assign(1, 0);
     for (int k = 0; k < n_; ++k) {
+      const auto first = an.lower.size();
       for (int i = k + 1; i < n_; ++i)
-        if (filled[at(i, k)]) lower_.push_back(i);
+        if (filled[at(i, k)]) an.lower.push_back(static_cast<int>(at(i, k)));
       for (int j = k + 1; j < n_; ++j) {
         if (!filled[at(k, j)]) continue;
-        for (int e = k_start_.back(); e < static_cast<int>(lower_.size()); ++e) {
-          const int i = lower_[static_cast<size_t>(e)];
+        for (size_t e = first; e < an.lower.size(); ++e) {
+          const int i = an.lower[e] - static_cast<int>(at(0, k));  // row of L's entry
           filled[at(i, j)] = 1;
-          ops_.push_back(
-              {static_cast<int>(at(i, j)), static_cast<int>(at(i, k)), static_cast<int>(at(k, j))});
+          an.ops.push_back({static_cast<int>(at(i, j)), an.lower[e], static_cast<int>(at(k, j))});
         }
       }
-      k_start_.push_back(static_cast<int>(lower_.size()));
-      op_start_.push_back(static_cast<int>(ops_.size()));
+      an.k_start.push_back(static_cast<int>(an.lower.size()));
+      an.op_start.push_back(static_cast<int>(an.ops.size()));
     }
     // Positions of the factors that are fill, not entries of P M: zeroed before each replay.
-    fill_.clear();
-    std::vector<char> in_m(structure_.size(), 0);
-    for (int t : m_target_) in_m[static_cast<size_t>(t)] = 1;
+    an.fill.clear();
+    std::fill(in_m_.begin(), in_m_.end(), 0);
+    for (int t : an.m_target) in_m_[static_cast<size_t>(t)] = 1;
     for (size_t e = 0; e < filled.size(); ++e)
-      if (filled[e] && !in_m[e]) fill_.push_back(static_cast<int>(e));
-    // Column lists of L (below the diagonal) and U (above it), rows ascending.
-    l_start_.assign(1, 0);
-    u_start_.assign(1, 0);
-    l_row_.clear();
-    l_at_.clear();
-    u_row_.clear();
-    u_at_.clear();
-    l_columns_.clear();
+      if (filled[e] && !in_m_[e]) an.fill.push_back(static_cast<int>(e));
+    // L's and U's entries, column by column, rows ascending.
+    an.l_row.clear();
+    an.l_col.clear();
+    an.l_at.clear();
+    an.u_row.clear();
+    an.u_at.clear();
+    an.u_columns.clear();
     for (int j = 0; j < n_; ++j) {
       for (int i = j + 1; i < n_; ++i)
         if (filled[at(i, j)]) {
-          l_row_.push_back(i);
-          l_at_.push_back(static_cast<int>(at(i, j)));
+          an.l_row.push_back(i);
+          an.l_col.push_back(j);
+          an.l_at.push_back(static_cast<int>(at(i, j)));
         }
+    }
+    for (int j = n_ - 1; j >= 0; --j) {
+      const int start = static_cast<int>(an.u_row.size());
       for (int i = 0; i < j; ++i)
         if (filled[at(i, j)]) {
-          u_row_.push_back(i);
-          u_at_.push_back(static_cast<int>(at(i, j)));
+          an.u_row.push_back(i);
+          an.u_at.push_back(static_cast<int>(at(i, j)));
         }
-      l_start_.push_back(static_cast<int>(l_row_.size()));
-      u_start_.push_back(static_cast<int>(u_row_.size()));
-      if (l_start_[static_cast<size_t>(j) + 1] > l_start_[static_cast<size_t>(j)])
-        l_columns_.push_back(j);
+      const int end = static_cast<int>(an.u_row.size());
+      if (end > start) an.u_columns.push_back({j, start, end});
     }
-    l_value_.assign(l_at_.size(), 0.0);
-    u_value_.assign(u_at_.size(), 0.0);
-    diagonal_.assign(static_cast<size_t>(n_), 0.0);
-    swaps_.clear();
+    an.swaps.clear();
     for (int k = 0; k < n_; ++k)
       if (pivots_[static_cast<size_t>(k)] != k)
-        swaps_.emplace_back(k, pivots_[static_cast<size_t>(k)]);
-    analysed_ = true;
+        an.swaps.emplace_back(k, pivots_[static_cast<size_t>(k)]);
   }
 
-  // Replays the update list on P (I - gamma jac); false when a pivot is no longer the largest
-  // entry of its column (or is zero), so that partial pivoting would choose differently.
-  bool refactor(const double* jac, double gamma) {
+  // Replays an analysis's update list on P (I - gamma jac); false when a pivot is not the one
+  // partial pivoting would choose (or is zero).
+  bool refactor(const Analysis& an, const double* jac, double gamma) {
     double* a = a_.data();
-    for (int t : fill_) a[t] = 0;
-    for (size_t e = 0; e < m_target_.size(); ++e) a[m_target_[e]] = -gamma * jac[m_source_[e]];
-    for (int i = 0; i < n_; ++i) a[at(iperm_[static_cast<size_t>(i)], i)] += 1.0;
-    const Op* op = ops_.data();
+    for (int t : an.fill) a[t] = 0;
+    for (size_t e = 0; e < an.m_target.size(); ++e)
+      a[an.m_target[e]] = -gamma * jac[an.m_source[e]];
+    for (int i = 0; i < n_; ++i) a[at(an.iperm[static_cast<size_t>(i)], i)] += 1.0;
+    const Op* op = an.ops.data();
+    const int* lower = an.lower.data();
     for (int k = 0; k < n_; ++k) {
       const double pivot = a[at(k, k)];
       const double largest = std::fabs(pivot);
       if (!(largest > 0)) return false;
-      const int first = k_start_[static_cast<size_t>(k)];
-      const int last = k_start_[static_cast<size_t>(k) + 1];
-      for (int e = first; e < last; ++e)
-        if (std::fabs(a[at(lower_[static_cast<size_t>(e)], k)]) > largest) return false;
+      const int first = an.k_start[static_cast<size_t>(k)];
+      const int last = an.k_start[static_cast<size_t>(k) + 1];
+      if (an.pivots[static_cast<size_t>(k)] == k) {
+        for (int e = first; e < last; ++e)
+          if (std::fabs(a[lower[e]]) > largest) return false;
+      } else {
+        for (int e = first; e < last; ++e)
+          if (std::fabs(a[lower[e]]) >= largest) return false;
+      }
       const double inverse = 1 / pivot;
-      for (int e = first; e < last; ++e) a[at(lower_[static_cast<size_t>(e)], k)] *= inverse;
-      const Op* end = ops_.data() + op_start_[static_cast<size_t>(k) + 1];
+      for (int e = first; e < last; ++e) a[lower[e]] *= inverse;
+      const Op* end = an.ops.data() + an.op_start[static_cast<size_t>(k) + 1];
       for (; op < end; ++op) {
         const double ukj = a[op->u];
         if (ukj != 0) a[op->target] -= a[op->l] * ukj;
@@ -677,23 +782,16 @@ class PatternLu {
     return true;
   }
 
-  struct Op {
-    int target, l, u;  // a[target] -= a[l] * a[u] (indices into the column-major storage)
-  };
   int n_;
-  std::vector<double> a_;        // the factors of P M, column-major
-  std::vector<char> structure_;  // pattern of M = I - gamma J (J's pattern plus the diagonal)
-  std::vector<int> pivots_, perm_, iperm_, rows_;
-  bool analysed_ = false;
-  std::vector<int> m_target_, m_source_, fill_;
-  std::vector<int> k_start_, lower_, op_start_;
-  std::vector<Op> ops_;
-  std::vector<int> l_start_, u_start_, l_row_, l_at_, u_row_, u_at_;
-  // For the solves: the factors' values (gathered after each factorisation), the columns of L
-  // with entries, the row interchanges (k, pivots_[k]) with pivots_[k] != k.
+  std::vector<double> a_;            // the factors of P M, column-major
+  std::vector<char> structure_;      // pattern of M = I - gamma J (J's pattern plus the diagonal)
+  std::vector<char> filled_, in_m_;  // scratch of analyse()
+  std::vector<int> pivots_, rows_, positions_;
+  std::vector<Analysis> analyses_;
+  int current_ = -1;  // the analysis of the factors in a_ (-1: none)
+  int next_replaced_ = 0;
+  // For the solves: the factors' values, gathered after each factorisation.
   std::vector<double> l_value_, u_value_, diagonal_;
-  std::vector<int> l_columns_, positions_;
-  std::vector<std::pair<int, int>> swaps_;
 };
 
 // KLU sparse LU of M = I - gamma J on the model's Jacobian pattern plus the diagonal.
@@ -1046,11 +1144,10 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     ++stats_.rhs_evals;
     prepared_.rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
                   std::span<double>(ydot.data(), static_cast<size_t>(n_)));
-    const size_t inputs = std::min(input_rate_.size(), static_cast<size_t>(n_));
-    for (size_t i = 0; i < inputs; ++i) ydot[static_cast<Eigen::Index>(i)] += input_rate_[i];
-    bool finite = true;  // one branch-free pass (|x| <= DBL_MAX fails for inf and NaN)
-    const double* values = ydot.data();
-    for (int i = 0; i < n_; ++i) finite &= std::fabs(values[i]) <= DBL_MAX;
+    const int inputs = static_cast<int>(std::min(input_rate_.size(), static_cast<size_t>(n_)));
+    double* values = ydot.data();
+    add_to(values, input_rate_.data(), inputs);
+    const bool finite = all_finite(values, n_);
     if (!finite) {
       rhs_failed_since_restart_ = true;
       bad_rhs_t_ = t;
@@ -1079,18 +1176,9 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   }
 
   // ewt = 1 / (rtol |y| + atol); false (ewt unusable) if a tolerance is not positive and
-  // finite. One branch-free pass, so that the compiler vectorises it.
+  // finite.
   bool set_weights(const Vec& y) {
-    const double* yi = y.data();
-    const double* atol = atol_.data();
-    double* ewt = ewt_.data();
-    bool ok = true;
-    for (int i = 0; i < n_; ++i) {
-      const double tolerance = rtol_ * std::fabs(yi[i]) + atol[i];
-      ok &= (tolerance > 0) & (tolerance <= DBL_MAX);
-      ewt[i] = 1.0 / tolerance;
-    }
-    return ok;
+    return error_weights(y.data(), atol_.data(), rtol_, ewt_.data(), n_);
   }
   void set_sensitivity_weights() {
     ewt_s_ = (rtol_ * zn_s_[0].cwiseAbs() + atol_s_).cwiseInverse();
