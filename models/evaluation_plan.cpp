@@ -591,31 +591,9 @@ inline double EvaluationPlan::kernel_rate(const Kernel& k, double t, const doubl
   return kNaN;
 }
 
-double EvaluationPlan::general_rate(int i, double t, const double* y, const double* p,
-                                    double* w) const {
-  return kernel_value(kernels_[static_cast<size_t>(i)], t, y, p, w);
-}
-
-void EvaluationPlan::rhs(double t, const double* y, const double* p, double* w,
-                         double* ydot) const {
-  const double* constant = w + inputs_at_;
-  std::copy(constant, constant + n_, ydot);
-  const double* entries = w + entries_at_;
-  const size_t count = entry_row_.size();
-  const int* rows = entry_row_.data();
-  const int* columns = entry_column_.data();
-#pragma GCC unroll 4
-  for (size_t e = 0; e < count; ++e) ydot[rows[e]] += entries[e] * y[columns[e]];
-  if (kernels_.empty()) return;
-  if (add_at_once_)
-    kernel_rates<true>(t, y, p, w, ydot);
-  else
-    kernel_rates<false>(t, y, p, w, ydot);
-}
-
 template <bool kAddAtOnce>
-void EvaluationPlan::kernel_rates(double t, const double* y, const double* p, double* w,
-                                  double* ydot) const {
+inline void EvaluationPlan::kernel_rates(double t, const double* y, const double* p, double* w,
+                                         double* ydot) const {
   // The rates, by shape (kernel_value()'s operations in its order), added at once or ...
   auto rate = [&](int slot, const Scatter& s, double v) {
     if constexpr (kAddAtOnce) {
@@ -652,6 +630,28 @@ void EvaluationPlan::kernel_rates(double t, const double* y, const double* p, do
       if (s.to >= 0) ydot[s.to] += w[s.yield] * v;
     }
   }
+}
+
+double EvaluationPlan::general_rate(int i, double t, const double* y, const double* p,
+                                    double* w) const {
+  return kernel_value(kernels_[static_cast<size_t>(i)], t, y, p, w);
+}
+
+void EvaluationPlan::rhs(double t, const double* y, const double* p, double* w,
+                         double* ydot) const {
+  const double* constant = w + inputs_at_;
+  std::copy(constant, constant + n_, ydot);
+  const double* entries = w + entries_at_;
+  const size_t count = entry_row_.size();
+  const int* rows = entry_row_.data();
+  const int* columns = entry_column_.data();
+#pragma GCC unroll 4
+  for (size_t e = 0; e < count; ++e) ydot[rows[e]] += entries[e] * y[columns[e]];
+  if (kernels_.empty()) return;
+  if (add_at_once_)
+    kernel_rates<true>(t, y, p, w, ydot);
+  else
+    kernel_rates<false>(t, y, p, w, ydot);
 }
 
 template <typename Add>

@@ -93,7 +93,8 @@ class EvaluationPlan {
   template <typename Add>
   void jacobian_into(double t, const double* y, const double* p, double* w, Add& add) const;
   // observe() of the declared linear observables; of the rest, or of another count.
-  void observe_linear(const double* y, const double* w, double* out) const;
+  [[gnu::always_inline]] inline void observe_linear(const double* y, const double* w,
+                                                    double* out) const;
   [[gnu::noinline]] void observe_general(double t, const double* y, const double* p, double* w,
                                          double* out, size_t count) const;
   // observable_value() of a ratio or expression.
@@ -147,7 +148,8 @@ class EvaluationPlan {
   [[gnu::noinline]] double general_rate(int i, double t, const double* y, const double* p,
                                         double* w) const;
   template <bool kAddAtOnce>
-  void kernel_rates(double t, const double* y, const double* p, double* w, double* ydot) const;
+  [[gnu::always_inline]] inline void kernel_rates(double t, const double* y, const double* p,
+                                                  double* w, double* ydot) const;
   std::vector<SaturableRate> saturable_rates_;
   std::vector<EffectRate> linear_effect_rates_, hill_effect_rates_;
   std::vector<int> general_rates_;  // kernel indices
