@@ -19,8 +19,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Coefficients per nonlinear process: rate coefficient, second coefficient, K, Hill, yield,
-// effect magnitude, potency, Hill.
-constexpr int kCoefficients = 8;
+// effect magnitude, potency, Hill, and the constant powers K^Hill and potency^Hill.
+constexpr int kCoefficients = 10;
 
 double value(const ValueRef& ref, const double* p, const double* derived) {
   switch (ref.kind) {
@@ -34,8 +34,9 @@ double value(const ValueRef& ref, const double* p, const double* derived) {
   return kNaN;
 }
 
-// x^h / (K^h + x^h) and its derivative with respect to x.
-inline double hill_fraction(double x, double k, double h, bool unit_hill, double* d_dx) {
+// x^h / (K^h + x^h) and its derivative with respect to x; kh = K^h (computed once per
+// parameter vector by prepare()).
+inline double hill_fraction(double x, double k, double kh, double h, bool unit_hill, double* d_dx) {
   if (unit_hill) {
     const double denominator = k + x;
     *d_dx = k / (denominator * denominator);
@@ -45,7 +46,7 @@ inline double hill_fraction(double x, double k, double h, bool unit_hill, double
     *d_dx = 0;
     return 0;
   }
-  const double xh = std::pow(x, h), kh = std::pow(k, h), denominator = kh + xh;
+  const double xh = std::pow(x, h), denominator = kh + xh;
   *d_dx = h * kh * xh / (x * denominator * denominator);
   return xh / denominator;
 }
@@ -91,16 +92,55 @@ void EvaluationPlan::build(const FileModel& model) {
   }
   // Declared observables come first (hidden effect drivers after them), so their terms are a
   // prefix of the term arrays.
+  // A term's weight is exactly 1 when it is a number (amount, sum) and the observable has no
+  // unit factor: then w y = y bit for bit.
+  auto unit_weight = [&](size_t t) {
+    const ObservableTerm& term = term_definition_[t];
+    return term.constant_weight &&
+           observables_[static_cast<size_t>(term_observable_[t])].factor * term.constant == 1.0;
+  };
+  for (size_t o = 0; o < observables_.size(); ++o) {
+    ObservableShape shape;
+    const int first = term_range_[2 * o], end = term_range_[2 * o + 1];
+    if (linear_observable_[o] && end - first == 1) {
+      shape.state = term_state_[static_cast<size_t>(first)];
+      shape.term = first;
+      shape.shape = unit_weight(static_cast<size_t>(first)) ? Shape::kCopy : Shape::kSingle;
+    } else if (linear_observable_[o]) {
+      shape.shape = Shape::kLinear;
+    }
+    shape_.push_back(shape);
+  }
   declared_ = model.observable_infos_.size();
   for (size_t o = 0; o < declared_; ++o) {
     const int first = term_range_[2 * o], end = term_range_[2 * o + 1];
-    if (!linear_observable_[o])
-      declared_other_.push_back(static_cast<int>(o));
-    else if (end - first == 1)
-      declared_single_.push_back(
-          {static_cast<int>(o), term_state_[static_cast<size_t>(first)], first});
+    const int observable = static_cast<int>(o);
+    if (!linear_observable_[o]) {
+      declared_other_.push_back(observable);
+      continue;
+    }
+    if (end - first == 1) {
+      const int state = term_state_[static_cast<size_t>(first)];
+      if (shape_[o].shape == Shape::kCopy)
+        declared_copy_.push_back({observable, state});
+      else
+        declared_single_.push_back({observable, state, first});
+      continue;
+    }
+    bool unit = end > first, consecutive = true;
+    for (int t = first; t < end; ++t) {
+      unit = unit && unit_weight(static_cast<size_t>(t));
+      if (t > first &&
+          term_state_[static_cast<size_t>(t)] != term_state_[static_cast<size_t>(t) - 1] + 1)
+        consecutive = false;
+    }
+    if (unit && consecutive)
+      declared_run_.push_back({observable, term_state_[static_cast<size_t>(first)],
+                               term_state_[static_cast<size_t>(first)] + (end - first)});
+    else if (unit)
+      declared_unit_sum_.push_back(observable);
     else
-      declared_multi_.push_back(static_cast<int>(o));
+      declared_multi_.push_back(observable);
   }
   // The states an observable reads (for the Jacobian's pattern).
   std::function<void(int, std::vector<int>*)> columns_of = [&](int o, std::vector<int>* columns) {
@@ -227,8 +267,45 @@ void EvaluationPlan::build(const FileModel& model) {
   at += longest_tape;
   gradient_at_ = at;
   at += static_cast<size_t>(n_);
+  rates_at_ = at;
+  at += kernels_.size();
   workspace_size_ = at;
   for (Kernel& k : kernels_) k.coefficients += static_cast<int>(coefficients_at_);
+
+  // rhs()'s kernels by shape (see the header).
+  for (size_t i = 0; i < kernels_.size(); ++i) {
+    const Kernel& k = kernels_[i];
+    const int slot = static_cast<int>(rates_at_ + i);
+    const Scatter scatter{k.from, k.to, k.coefficients + 4};
+    scatter_.push_back(scatter);
+    if (k.law == Law::kSaturable && k.unit_hill && k.effect == EffectKind::kNone) {
+      saturable_rates_.push_back({slot, k.substrate, k.coefficients, scatter});
+      continue;
+    }
+    const bool one_term_driver = k.effect != EffectKind::kNone &&
+                                 (shape_[static_cast<size_t>(k.driver)].shape == Shape::kCopy ||
+                                  shape_[static_cast<size_t>(k.driver)].shape == Shape::kSingle);
+    if (k.law == Law::kFirstOrder && one_term_driver &&
+        (k.effect == EffectKind::kLinear || k.effect_unit_hill)) {
+      const ObservableShape& driver = shape_[static_cast<size_t>(k.driver)];
+      const EffectRate rate{slot,
+                            k.substrate,
+                            k.coefficients,
+                            driver.state,
+                            static_cast<int>(weights_at_) + driver.term,
+                            k.driver_factor,
+                            k.effect == EffectKind::kEmax ? 1.0 : -1.0,
+                            scatter};
+      (k.effect == EffectKind::kLinear ? linear_effect_rates_ : hill_effect_rates_).push_back(rate);
+      continue;
+    }
+    general_rates_.push_back(static_cast<int>(i));
+  }
+  std::vector<int> writers(static_cast<size_t>(n_), 0);
+  add_at_once_ = true;
+  for (const Kernel& k : kernels_)
+    for (int row : {k.from, k.to})
+      if (row >= 0 && ++writers[static_cast<size_t>(row)] > 1) add_at_once_ = false;
 }
 
 TapeInputs EvaluationPlan::inputs(double t, const double* y, const double* p,
@@ -262,7 +339,7 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
   // Nonlinear processes: their coefficients, with unit factors folded in: [0] the rate
   // coefficient (k, k/V, Vmax, Q/V), [1] the second one (per-volume factor of a saturable law,
   // -Q f/(V2 Kp) of a flow, 1/capacity), [2] K, [3] Hill, [4] yield, [5..7] the effect's
-  // magnitude, potency and Hill coefficient.
+  // magnitude, potency and Hill coefficient, [8] K^Hill, [9] potency^Hill.
   for (const ProcessDefinition& k : nonlinear_) {
     const Process& pr = k.process;
     double* c = w + coefficients_at_ + k.coefficients;
@@ -281,6 +358,7 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
         c[1] = pr.has_volume ? pr.x_factor / value(pr.volume, p, derived) : pr.x_factor;
         c[2] = value(pr.km, p, derived);
         c[3] = value(pr.hill, p, derived);
+        if (!pr.unit_hill) c[8] = std::pow(c[2], c[3]);
         break;
       case Law::kFlow: {
         const double q = value(pr.k, p, derived);
@@ -298,6 +376,8 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
       c[5] = value(pr.effect.magnitude, p, derived);
       c[6] = value(pr.effect.potency, p, derived);
       c[7] = value(pr.effect.hill, p, derived);
+      if (pr.effect.kind != EffectKind::kLinear && !pr.effect.unit_hill)
+        c[9] = std::pow(c[6], c[7]);
     }
   }
 
@@ -352,7 +432,22 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
 
 double EvaluationPlan::observable_value(int o, double t, const double* y, const double* p,
                                         double* w) const {
-  if (linear_observable_[static_cast<size_t>(o)]) return linear_value(o, y, w);
+  const ObservableShape& shape = shape_[static_cast<size_t>(o)];
+  switch (shape.shape) {
+    case Shape::kCopy:  // as linear_value: 0 + 1 y
+      return 0.0 + y[shape.state];
+    case Shape::kSingle:
+      return 0.0 + w[weights_at_ + static_cast<size_t>(shape.term)] * y[shape.state];
+    case Shape::kLinear:
+      return linear_value(o, y, w);
+    case Shape::kOther:
+      break;
+  }
+  return nonlinear_value(o, t, y, p, w);
+}
+
+double EvaluationPlan::nonlinear_value(int o, double t, const double* y, const double* p,
+                                       double* w) const {
   const ObservablePlan& def = observables_[static_cast<size_t>(o)];
   if (def.kind == ObservableKind::kRatio)
     return def.factor * observable_value(def.numerator, t, y, p, w) /
@@ -408,7 +503,7 @@ inline double EvaluationPlan::effect_factor(const Kernel& k, double t, const dou
     return 1 + magnitude * x;
   }
   double dfrac = 0;
-  const double fraction = hill_fraction(x, c[6], c[7], k.effect_unit_hill, &dfrac);
+  const double fraction = hill_fraction(x, c[6], c[9], c[7], k.effect_unit_hill, &dfrac);
   const double sign = k.effect == EffectKind::kEmax ? 1.0 : -1.0;
   *ds_dx = sign * magnitude * dfrac * k.driver_factor;
   return 1 + sign * magnitude * fraction;
@@ -431,7 +526,7 @@ inline double EvaluationPlan::kernel_value(const Kernel& k, double t, const doub
         v = c[0] * x / (c[2] + x);
       } else {
         double dfrac;
-        v = c[0] * hill_fraction(x, c[2], c[3], false, &dfrac);
+        v = c[0] * hill_fraction(x, c[2], c[8], c[3], false, &dfrac);
       }
       break;
     }
@@ -460,7 +555,7 @@ inline double EvaluationPlan::kernel_value(const Kernel& k, double t, const doub
     fraction = x / (c[6] + x);
   } else {
     double dfrac;
-    fraction = hill_fraction(x, c[6], c[7], false, &dfrac);
+    fraction = hill_fraction(x, c[6], c[9], c[7], false, &dfrac);
   }
   return v * (1 + (k.effect == EffectKind::kEmax ? c[5] : -c[5]) * fraction);
 }
@@ -479,7 +574,8 @@ inline double EvaluationPlan::kernel_rate(const Kernel& k, double t, const doubl
       return c[0] * y[k.substrate];
     case Law::kSaturable: {
       double dfrac = 0;
-      const double fraction = hill_fraction(y[k.substrate] * c[1], c[2], c[3], k.unit_hill, &dfrac);
+      const double fraction =
+          hill_fraction(y[k.substrate] * c[1], c[2], c[8], c[3], k.unit_hill, &dfrac);
       *d_substrate = c[0] * dfrac * c[1];
       return c[0] * fraction;
     }
@@ -502,6 +598,52 @@ inline double EvaluationPlan::kernel_rate(const Kernel& k, double t, const doubl
   return kNaN;
 }
 
+template <bool kAddAtOnce>
+inline void EvaluationPlan::kernel_rates(double t, const double* y, const double* p, double* w,
+                                         double* ydot) const {
+  // The rates, by shape (kernel_value()'s operations in its order), added at once or ...
+  auto rate = [&](int slot, const Scatter& s, double v) {
+    if constexpr (kAddAtOnce) {
+      if (s.from >= 0) ydot[s.from] -= v;
+      if (s.to >= 0) ydot[s.to] += w[s.yield] * v;
+    } else {
+      w[slot] = v;
+    }
+  };
+  for (const SaturableRate& r : saturable_rates_) {
+    const double* c = w + r.coefficients;
+    const double x = y[r.substrate] * c[1];
+    rate(r.slot, r.scatter, c[0] * x / (c[2] + x));
+  }
+  for (const EffectRate& r : linear_effect_rates_) {
+    const double* c = w + r.coefficients;
+    const double x = (0.0 + w[r.driver_term] * y[r.driver_state]) * r.driver_factor;
+    rate(r.slot, r.scatter, c[0] * y[r.substrate] * (1 + c[5] * x));
+  }
+  for (const EffectRate& r : hill_effect_rates_) {
+    const double* c = w + r.coefficients;
+    const double x = (0.0 + w[r.driver_term] * y[r.driver_state]) * r.driver_factor;
+    rate(r.slot, r.scatter, c[0] * y[r.substrate] * (1 + (r.sign * c[5]) * (x / (c[6] + x))));
+  }
+  for (int i : general_rates_)
+    rate(static_cast<int>(rates_at_) + i, scatter_[static_cast<size_t>(i)],
+         general_rate(i, t, y, p, w));
+  if constexpr (!kAddAtOnce) {
+    // ... in process order.
+    const double* rates = w + rates_at_;
+    for (const Scatter& s : scatter_) {
+      const double v = *rates++;
+      if (s.from >= 0) ydot[s.from] -= v;
+      if (s.to >= 0) ydot[s.to] += w[s.yield] * v;
+    }
+  }
+}
+
+double EvaluationPlan::general_rate(int i, double t, const double* y, const double* p,
+                                    double* w) const {
+  return kernel_value(kernels_[static_cast<size_t>(i)], t, y, p, w);
+}
+
 void EvaluationPlan::rhs(double t, const double* y, const double* p, double* w,
                          double* ydot) const {
   const double* constant = w + inputs_at_;
@@ -510,12 +652,13 @@ void EvaluationPlan::rhs(double t, const double* y, const double* p, double* w,
   const size_t count = entry_row_.size();
   const int* rows = entry_row_.data();
   const int* columns = entry_column_.data();
+#pragma GCC unroll 4
   for (size_t e = 0; e < count; ++e) ydot[rows[e]] += entries[e] * y[columns[e]];
-  for (const Kernel& k : kernels_) {
-    const double v = kernel_value(k, t, y, p, w);
-    if (k.from >= 0) ydot[k.from] -= v;
-    if (k.to >= 0) ydot[k.to] += w[k.coefficients + 4] * v;
-  }
+  if (kernels_.empty()) return;
+  if (add_at_once_)
+    kernel_rates<true>(t, y, p, w, ydot);
+  else
+    kernel_rates<false>(t, y, p, w, ydot);
 }
 
 template <typename Add>
@@ -579,16 +722,113 @@ void EvaluationPlan::jacobian_sparse(double t, const double* y, const double* p,
   jacobian_into(t, y, p, w, add);
 }
 
+namespace {
+
+// 0 + y[0] + y[1] + ... + y[L-1], in that order (linear_value()'s sum of unit weights).
+template <int L>
+inline double sum_run(const double* y) {
+  double sum = 0;
+  for (int s = 0; s < L; ++s) sum += y[s];  // unrolled: L is a constant
+  return sum;
+}
+
+}  // namespace
+
+inline void EvaluationPlan::observe_linear(const double* y, const double* w, double* out) const {
+  // The short lists are unrolled (a jump into straight code, no loop counter): the observe of
+  // an output time is a few dozen instructions.
+  const double* weights = w + weights_at_;
+  const Copy* copy = declared_copy_.data();
+  switch (const size_t n = declared_copy_.size(); n) {
+    case 4:
+      out[copy[3].observable] = y[copy[3].state];
+      [[fallthrough]];
+    case 3:
+      out[copy[2].observable] = y[copy[2].state];
+      [[fallthrough]];
+    case 2:
+      out[copy[1].observable] = y[copy[1].state];
+      [[fallthrough]];
+    case 1:
+      out[copy[0].observable] = y[copy[0].state];
+      [[fallthrough]];
+    case 0:
+      break;
+    default:
+      for (size_t i = 0; i < n; ++i) out[copy[i].observable] = y[copy[i].state];
+  }
+  const SingleTerm* single = declared_single_.data();
+  switch (const size_t n = declared_single_.size(); n) {
+    case 2:
+      out[single[1].observable] = weights[single[1].term] * y[single[1].state];
+      [[fallthrough]];
+    case 1:
+      out[single[0].observable] = weights[single[0].term] * y[single[0].state];
+      [[fallthrough]];
+    case 0:
+      break;
+    default:
+      for (size_t i = 0; i < n; ++i)
+        out[single[i].observable] = weights[single[i].term] * y[single[i].state];
+  }
+  for (const StateRun& run : declared_run_) {
+    const double* first = y + run.first;
+    double sum;
+    switch (run.end - run.first) {
+      case 2:
+        sum = sum_run<2>(first);
+        break;
+      case 3:
+        sum = sum_run<3>(first);
+        break;
+      case 4:
+        sum = sum_run<4>(first);
+        break;
+      case 5:
+        sum = sum_run<5>(first);
+        break;
+      case 6:
+        sum = sum_run<6>(first);
+        break;
+      case 7:
+        sum = sum_run<7>(first);
+        break;
+      case 8:
+        sum = sum_run<8>(first);
+        break;
+      default:
+        sum = 0;  // as linear_value: 0 + 1 y_first + ...
+        for (int s = run.first; s < run.end; ++s) sum += y[s];
+    }
+    out[run.observable] = sum;
+  }
+  const int* range = term_range_.data();
+  const int* states = term_state_.data();
+  for (int o : declared_unit_sum_) {
+    const int end = range[2 * o + 1];
+    double sum = 0;
+    for (int k = range[2 * o]; k < end; ++k) sum += y[states[k]];
+    out[o] = sum;
+  }
+  for (int o : declared_multi_) out[o] = linear_value(o, y, w);
+}
+
 void EvaluationPlan::observe(double t, const double* y, const double* p, double* w, double* out,
                              size_t count) const {
+  if (count != declared_ || !declared_other_.empty()) [[unlikely]] {
+    observe_general(t, y, p, w, out, count);
+    return;
+  }
+  observe_linear(y, w, out);
+}
+
+void EvaluationPlan::observe_general(double t, const double* y, const double* p, double* w,
+                                     double* out, size_t count) const {
   if (count != declared_) {  // not the declared set: one by one
     for (size_t o = 0; o < count; ++o) out[o] = observable_value(static_cast<int>(o), t, y, p, w);
     return;
   }
-  const double* weights = w + weights_at_;
-  for (const SingleTerm& single : declared_single_)
-    out[single.observable] = weights[single.term] * y[single.state];
-  for (int o : declared_multi_) out[o] = linear_value(o, y, w);
+  observe_linear(y, w, out);
   for (int o : declared_other_) out[o] = observable_value(o, t, y, p, w);
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -95,6 +96,14 @@ class EvaluationPlan {
                                const double* p, double* w, Add& add) const;
   template <typename Add>
   void jacobian_into(double t, const double* y, const double* p, double* w, Add& add) const;
+  // observe() of the declared linear observables; of the rest, or of another count.
+  [[gnu::always_inline]] inline void observe_linear(const double* y, const double* w,
+                                                    double* out) const;
+  [[gnu::noinline]] void observe_general(double t, const double* y, const double* p, double* w,
+                                         double* out, size_t count) const;
+  // observable_value() of a ratio or expression.
+  [[gnu::noinline]] double nonlinear_value(int o, double t, const double* y, const double* p,
+                                           double* w) const;
   // Observable o when it is linear: the weighted sum of its terms.
   double linear_value(int o, const double* y, const double* w) const {
     const int* range = term_range_.data() + 2 * o;
@@ -119,6 +128,37 @@ class EvaluationPlan {
   std::vector<ProcessDefinition> linear_;     // linear processes (no effect): merged into entries
   std::vector<ProcessDefinition> nonlinear_;  // the others, one kernel each
   std::vector<Kernel> kernels_;
+  // rhs()'s kernels by shape, each shape a flat array walked by a tight loop that writes the
+  // rate into the workspace (w + rates_at_ + slot); the rates are then added to ydot in
+  // process order. The shapes compute kernel_value()'s operations in its order, so the values
+  // are identical: a Michaelis-Menten law without effect (v = c0 x / (c2 + x), x = c1 y_s), a
+  // first-order law with a linear, Emax or Imax effect (unit Hill) of an observable of one
+  // term (x = (0 + w y_d) f), and the rest through kernel_value().
+  // When no state is written by two kernels (B2, the cascades), the order in which they are
+  // added does not change a bit, and each loop adds its rates to ydot at once.
+  struct Scatter {
+    int from, to, yield;  // yield: workspace offset of the stoichiometry
+  };
+  struct SaturableRate {
+    int slot, substrate, coefficients;
+    Scatter scatter;
+  };
+  struct EffectRate {
+    int slot, substrate, coefficients, driver_state, driver_term;
+    double driver_factor, sign;  // sign: +1 Emax, -1 Imax (unused for a linear effect)
+    Scatter scatter;
+  };
+  // kernel_value() of kernel i, out of line (the typed loops stay small).
+  [[gnu::noinline]] double general_rate(int i, double t, const double* y, const double* p,
+                                        double* w) const;
+  template <bool kAddAtOnce>
+  [[gnu::always_inline]] inline void kernel_rates(double t, const double* y, const double* p,
+                                                  double* w, double* ydot) const;
+  std::vector<SaturableRate> saturable_rates_;
+  std::vector<EffectRate> linear_effect_rates_, hill_effect_rates_;
+  std::vector<int> general_rates_;  // kernel indices
+  std::vector<Scatter> scatter_;    // per kernel, in process order
+  bool add_at_once_ = false;
   std::vector<int> entry_row_, entry_column_;  // merged linear Jacobian entries
   std::vector<ObservablePlan> observables_;
   std::vector<int> term_state_;       // linear observables' terms: the state read,
@@ -127,22 +167,44 @@ class EvaluationPlan {
   // linear (the hot paths read these two flat arrays only).
   std::vector<int> term_range_;
   std::vector<char> linear_observable_;
-  // observe()'s plan for the declared observables: those of one term (out = weight x y), those
-  // of several (a sum over their range of terms), then the non-linear ones.
+  // observe()'s plan for the declared observables, by shape, each a flat array walked by a
+  // tight loop: one term of weight exactly 1 (out = y, the `amount` of a compartment), one
+  // term (out = weight x y), a sum of unit weights over consecutive states (out = y_a + ... +
+  // y_b, e.g. a total over compartments declared in order), a sum of unit weights over other
+  // states, a weighted sum over a range of terms, then the non-linear ones. Each computes the
+  // same operations in the same order as the general path, so the values are identical.
+  struct Copy {
+    int observable, state;
+  };
   struct SingleTerm {
     int observable, state, term;
   };
+  struct StateRun {
+    int observable, first, end;  // states [first, end)
+  };
+  std::vector<Copy> declared_copy_;
   std::vector<SingleTerm> declared_single_;
-  std::vector<int> declared_multi_;  // observable indices
+  std::vector<StateRun> declared_run_;
+  std::vector<int> declared_unit_sum_;  // observable indices (their terms' states)
+  std::vector<int> declared_multi_;     // observable indices
   std::vector<int> declared_other_;
   size_t declared_ = 0;
+  // observable_value()'s shape per observable (declared and hidden): kCopy reads
+  // y[shape_state_], kSingle weights[shape_term_] * y[shape_state_], kLinear the range of
+  // terms, kOther the ratio or the tape.
+  enum class Shape : std::uint8_t { kCopy, kSingle, kLinear, kOther };
+  struct ObservableShape {
+    Shape shape = Shape::kOther;
+    int state = -1, term = -1;
+  };
+  std::vector<ObservableShape> shape_;
   std::vector<ObservableTerm> term_definition_;  // what prepare() makes each weight of
   std::vector<std::vector<int>> expression_states_;
   pk::JacobianPattern pattern_;
   std::vector<std::vector<int>> observable_states_;
   // Workspace layout (offsets in doubles).
   size_t derived_at_ = 0, coefficients_at_ = 0, entries_at_ = 0, inputs_at_ = 0, weights_at_ = 0,
-         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, workspace_size_ = 0;
+         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, rates_at_ = 0, workspace_size_ = 0;
 };
 
 }  // namespace onset::models

@@ -17,8 +17,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
@@ -165,6 +167,14 @@ struct ExpressionTape::Parser {
     return text.compare(at, token.size(), token) == 0;
   }
 
+  static bool same(const Instruction& x, const Instruction& y) {
+    if (x.op != y.op || x.a != y.a || x.b != y.b || x.c != y.c) return false;
+    if (x.op == Op::kVariable) return x.source == y.source && x.index == y.index;
+    if (x.op == Op::kConstant)
+      return std::bit_cast<std::uint64_t>(x.value) == std::bit_cast<std::uint64_t>(y.value);
+    return true;
+  }
+
   int emit(Instruction instruction) {
     // Fold operations on constants, as muparser's byte-code optimiser does (the operands
     // left behind are dropped by compact()).
@@ -181,6 +191,23 @@ struct ExpressionTape::Parser {
         instruction = folded;
       }
     }
+    // x^1, x^2, x^3, x^4 with a constant exponent: x and products, as muparser's byte-code
+    // optimiser computes them (x*x, x*x*x, x*x*x*x from the left), instead of pow().
+    if (instruction.op == Op::kPower &&
+        code[static_cast<size_t>(instruction.b)].op == Op::kConstant) {
+      const double exponent = code[static_cast<size_t>(instruction.b)].value;
+      const int x = instruction.a;
+      if (exponent == 1) return x;
+      if (exponent == 2 || exponent == 3 || exponent == 4) {
+        int product = emit_op(Op::kMultiply, x, x);
+        for (double k = 3; k <= exponent; ++k) product = emit_op(Op::kMultiply, product, x);
+        return product;
+      }
+    }
+    // The same operation on the same operands is computed once (common subexpressions, e.g.
+    // a concentration written twice): the value is the same, bit for bit.
+    for (size_t k = code.size(); k-- > 0;)
+      if (same(code[k], instruction)) return static_cast<int>(k);
     if (code.size() >= static_cast<size_t>(kMaxInstructions))
       fail(at, "an expression of at most " + std::to_string(kMaxInstructions) +
                    " operations (split it into derived values)");

@@ -206,6 +206,36 @@ TEST(ExpressionTape, GradientMatchesCentralDifferences) {
   }
 }
 
+// x^1 .. x^4 with a constant exponent compile to x and products (muparser's byte-code does the
+// same: x*x, x*x*x, x*x*x*x), not to pow(); x^0.5 stays pow(). A subexpression written twice is
+// computed once, with the same value.
+TEST(ExpressionTape, ConstantPowersBecomeProductsAndRepeatsAreComputedOnce) {
+  auto resolve = [](const std::string& name, TapeVariable* variable) {
+    if (name.size() != 1 || name[0] < 'a' || name[0] > 'c') return false;
+    *variable = {TapeSource::kParameter, name[0] - 'a'};
+    return true;
+  };
+  auto has_power = [](const ExpressionTape& tape) {
+    for (const auto& i : tape.code())
+      if (i.op == ExpressionTape::Op::kPower) return true;
+    return false;
+  };
+  const ExpressionTape powers = ExpressionTape::compile("a^2 + a^3 + a^4 + a^1", resolve);
+  EXPECT_FALSE(has_power(powers));
+  EXPECT_TRUE(has_power(ExpressionTape::compile("a^0.5", resolve)));
+  const ExpressionTape repeated = ExpressionTape::compile("(a + b) / (c + (a + b))", resolve);
+  EXPECT_EQ(repeated.size(), 6);  // a, b, a + b, c, c + (a + b), the quotient
+  std::vector<double> registers(64);
+  for (const double a : {1.7, -0.3, 2.5e-3}) {
+    const double values[3] = {a, 0.9, 4.0};
+    TapeInputs in;
+    in.parameters = {values, 3};
+    const double a2 = a * a, a3 = a2 * a, a4 = a3 * a;
+    EXPECT_EQ(powers.evaluate(in, registers), a2 + a3 + a4 + a);
+    EXPECT_EQ(repeated.evaluate(in, registers), (a + 0.9) / (4.0 + (a + 0.9)));
+  }
+}
+
 // muparser accepts `k = 3` (it assigns to the variable) and `a, b` (a list); a model must do
 // neither: the reader refuses them with the place in the file.
 TEST(ExpressionTape, AssignmentAndListsAreRefusedWithThePlace) {
