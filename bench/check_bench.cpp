@@ -1,6 +1,7 @@
 // The demo's main job timed: `onset check data/claims/case-report-4h.yaml` with 10,000 draws
 // per effect (target: < 10 s on 2 cores), and Monte Carlo draws per second per model.
 //   build/bin/onset_check_bench [CLAIM.yaml] [--draws N] [--threads N] [--rtol X] [--atol X]
+//                               [--whole-model]
 // (--rtol/--atol as `onset check`'s: e.g. --rtol 1e-8 --atol 1e-6 puts the B4 claim at the
 // tolerances of the C++ B4 loop, models/reference_problems.cpp's B2 settings.)
 #include <chrono>
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
       options.rtol = std::strtod(argv[++i], nullptr);
     } else if (a == "--atol" && i + 1 < argc) {
       options.atol = std::strtod(argv[++i], nullptr);
+    } else if (a == "--whole-model") {
+      options.whole_model = true;
     } else {
       claim_file = a;
     }

@@ -377,7 +377,8 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   // Only the states the observable can see are solved (pk/observed_subsystem.hpp): the others'
   // equations come after it and never feed back, so its values are the whole model's. Doses
   // into left-out states cannot reach it and are dropped.
-  if (auto sub = pk::ObservedSubsystem::make(s.model, s.observable)) {
+  if (auto sub =
+          options.whole_model ? nullptr : pk::ObservedSubsystem::make(s.model, s.observable)) {
     std::vector<pk::Dose> doses;
     for (pk::Dose dose : s.regimen.doses) {
       dose.state = sub->sub_state(dose.state);

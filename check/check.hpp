@@ -91,6 +91,10 @@ struct CheckOptions {
   pk::Backend backend = pk::Backend::kAuto;
   double rtol = 1e-6;
   double atol = 1e-9;
+  // Solve every state of each model (`onset check --whole-model`), not only the states the
+  // check's observable sees (pk/observed_subsystem.hpp): the same answers, more work; for
+  // comparison.
+  bool whole_model = false;
   // Called from worker 0 now and then with (draws done, draws total) of the current check;
   // for a progress bar. May be empty.
   std::function<void(const std::string& what, size_t done, size_t total)> progress;

@@ -37,6 +37,7 @@ struct CheckArgs {
   std::string backend = "auto";
   double rtol = check::CheckOptions{}.rtol;
   double atol = check::CheckOptions{}.atol;
+  bool whole_model = false;
 };
 
 std::string fmt(double v) { return onset::format_number(v, 3); }
@@ -152,6 +153,7 @@ int run(const CheckArgs& args) {
   options.backend = *backend;
   options.rtol = args.rtol;
   options.atol = args.atol;
+  options.whole_model = args.whole_model;
   const bool bar = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO) && pk::mpi_rank() == 0;
   if (bar) {
     options.progress = [](const std::string& what, size_t done, size_t total) {
@@ -245,6 +247,9 @@ void register_check_command(CLI::App& app) {
           "run at the central values)")
       ->transform(real_option(above(0)))
       ->capture_default_str();
+  command->add_flag("--whole-model", args->whole_model,
+                    "solve every state of each model, not only those the check's observable "
+                    "sees (the same answers, more work; for comparison)");
   command->callback([args] {
     const int code = run(*args);
     if (code != kExitSuccess) throw CLI::RuntimeError(code);
