@@ -2265,7 +2265,16 @@ std::unique_ptr<OnsetBdfIntegrator> make_onset_bdf(const Model& model,
         (pattern == nullptr ? "no sparsity pattern" : "no analytic Jacobian"));
   if (sparse)
     return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kSparse, -1, -1);
-  if (n <= kOnsetBdfFixedMaxStates) return make_fixed<1>(n, model, options);
+  // A sparse Jacobian (at most a quarter of its entries structurally non-zero) of 12 states or
+  // more goes to the dynamic path, whose dense LU replays its pivots on the pattern
+  // (PatternLu): its solves touch the non-zeros only, where the fixed-size kernels' solves are
+  // dense (the 16 states of the cascade's loaded-miRNA subsystem: 64 of 256 entries).
+  const bool pattern_pays =
+      sparse_possible && n >= 12 &&
+      4 * pattern->nonzeros() <= static_cast<size_t>(n) * static_cast<size_t>(n);
+  if (n <= kOnsetBdfFixedMaxStates &&
+      !(pattern_pays && options.linear_solver == LinearSolverKind::kAuto))
+    return make_fixed<1>(n, model, options);
   return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kDense, -1, -1);
 }
 
