@@ -341,11 +341,8 @@ void solve_cascade(benchmark::State& state, pk::Backend backend,
       state.SkipWithError("no subsystem");
       return;
     }
-    std::vector<double> atol;
-    for (int i = 0; i < sub->num_states(); ++i)
-      atol.push_back(solve_options.atol_per_state[static_cast<size_t>(sub->full_state(i))]);
-    solve_options.atol_per_state = atol;
-    solved_regimen.doses[0].state = sub->sub_state(regimen.doses[0].state);
+    solve_options.atol_per_state = sub->kept_values(solve_options.atol_per_state);
+    solved_regimen = sub->regimen(regimen);
     reference_observable = {static_cast<size_t>(risc)};
     solved = sub;
     state.counters["states"] = sub->num_states();

@@ -379,16 +379,8 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   // into left-out states cannot reach it and are dropped.
   if (auto sub =
           options.whole_model ? nullptr : pk::ObservedSubsystem::make(s.model, s.observable)) {
-    std::vector<pk::Dose> doses;
-    for (pk::Dose dose : s.regimen.doses) {
-      dose.state = sub->sub_state(dose.state);
-      if (dose.state >= 0) doses.push_back(dose);
-    }
-    s.regimen.doses = std::move(doses);
-    std::vector<double> atol(static_cast<size_t>(sub->num_states()));
-    for (size_t i = 0; i < atol.size(); ++i)
-      atol[i] = s.solver.atol_per_state[static_cast<size_t>(sub->full_state(static_cast<int>(i)))];
-    s.solver.atol_per_state = std::move(atol);
+    s.regimen = sub->regimen(s.regimen);
+    s.solver.atol_per_state = sub->kept_values(s.solver.atol_per_state);
     s.observable = 0;
     s.model = std::move(sub);
   }

@@ -127,6 +127,22 @@ ObservedSubsystem::ObservedSubsystem(std::shared_ptr<const Model> full, int obse
   full_workspace_ = full_->workspace_size();
 }
 
+std::vector<double> ObservedSubsystem::kept_values(std::span<const double> full_values) const {
+  std::vector<double> kept(kept_.size());
+  for (size_t i = 0; i < kept_.size(); ++i) kept[i] = full_values[static_cast<size_t>(kept_[i])];
+  return kept;
+}
+
+Regimen ObservedSubsystem::regimen(const Regimen& full) const {
+  Regimen out = full;
+  out.doses.clear();
+  for (Dose dose : full.doses) {
+    dose.state = sub_state(dose.state);
+    if (dose.state >= 0) out.doses.push_back(dose);
+  }
+  return out;
+}
+
 size_t ObservedSubsystem::workspace_size() const {
   return observables_at() + static_cast<size_t>(full_->num_observables());
 }

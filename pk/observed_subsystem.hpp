@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "pk/model.hpp"
+#include "pk/regimen.hpp"
 
 namespace onset::pk {
 
@@ -44,6 +45,12 @@ class ObservedSubsystem final : public Model {
   int full_state(int i) const { return kept_[static_cast<size_t>(i)]; }
   int sub_state(int j) const { return sub_of_[static_cast<size_t>(j)]; }
   int full_observable() const { return observable_; }
+  // Per-state values of the full model (a state vector, absolute tolerances) at the kept states.
+  std::vector<double> kept_values(std::span<const double> full_values) const;
+  // A regimen of the full model as one of this model: doses into left-out states are dropped
+  // (they cannot reach the observable), the others renumbered; parameter changes and resets
+  // stay.
+  Regimen regimen(const Regimen& full) const;
 
   std::string_view name() const override { return full_->name(); }
   std::span<const StateInfo> states() const override { return states_; }

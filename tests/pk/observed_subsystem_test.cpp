@@ -54,6 +54,19 @@ TEST(ObservedSubsystem, CargoCascadeKeepsWhatReachesLoadedMirnaAndNothingDownstr
   EXPECT_EQ(sub->num_states(), 16);
   ASSERT_EQ(sub->num_observables(), 1);
   EXPECT_EQ(sub->observables()[0].name, "risc_copies_per_cell");
+  // A dose into the lung (left out: it only takes up) cannot reach the miRNA and is dropped;
+  // a dose into plasma is renumbered; parameter changes stay.
+  const Regimen full{
+      {{0, model->state_index("lung"), 1e12, 0}, {2, model->state_index("plasma"), 1e13, 1}},
+      {},
+      {{5, 0, 1.0}}};
+  const Regimen kept = sub->regimen(full);
+  ASSERT_EQ(kept.doses.size(), 1u);
+  EXPECT_EQ(kept.doses[0].state, sub->sub_state(model->state_index("plasma")));
+  EXPECT_EQ(kept.doses[0].time_h, 2);
+  EXPECT_EQ(kept.doses[0].amount, 1e13);
+  EXPECT_EQ(sub->sub_state(model->state_index("lung")), -1);
+  ASSERT_EQ(kept.parameter_changes.size(), 1u);
   // Collagen reads the restorative macrophages, which read the target protein and the
   // vesicles internalised, ...: nearly everything upstream, but not the HGF branch.
   const int collagen = model->observable_index("collagen");
@@ -104,9 +117,8 @@ TEST(ObservedSubsystem, KeptEquationsIgnoreLeftOutStatesInEveryLibraryModel) {
                   0)
             << name << " observable " << o;
         // The subsystem's own calls give the full model's kept values.
-        std::vector<double> ys(static_cast<size_t>(sub->num_states())), fs(ys.size()), os(1);
-        for (size_t k = 0; k < ys.size(); ++k)
-          ys[k] = y[static_cast<size_t>(sub->full_state(static_cast<int>(k)))];
+        const std::vector<double> ys = sub->kept_values(y);
+        std::vector<double> fs(ys.size()), os(1);
         sub->rhs(t, ys, p, fs);
         sub->observe(t, ys, p, os);
         for (size_t k = 0; k < ys.size(); ++k)
@@ -138,9 +150,9 @@ TEST(ObservedSubsystem, SolvingTheKeptStatesGivesTheWholeCascadesObservable) {
   options.atol = 1e-2;  // copies and particles: far below every peak (1e12 copies, 1e13 particles)
   const std::vector<double> p = model->default_parameters();
   Trajectory whole, part;
-  Simulator(*model, options).run(Regimen{{{0, plasma, 1e13, 1}}, {}}, p, request, &whole);
-  Simulator(*sub, options)
-      .run(Regimen{{{0, sub->sub_state(plasma), 1e13, 1}}, {}}, p, request, &part);
+  const Regimen infusion{{{0, plasma, 1e13, 1}}, {}};
+  Simulator(*model, options).run(infusion, p, request, &whole);
+  Simulator(*sub, options).run(sub->regimen(infusion), p, request, &part);
   ASSERT_TRUE(whole.ok() && part.ok());
   ASSERT_EQ(whole.num_times(), part.num_times());
   double peak = 0;
