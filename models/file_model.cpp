@@ -19,6 +19,7 @@
 
 #include "io/format.hpp"
 #include "models/evaluation_plan.hpp"
+#include "models/linear_structure.hpp"
 
 namespace onset::models {
 
@@ -47,6 +48,7 @@ FileModel::~FileModel() = default;
 void FileModel::build_plan() {
   plan_ = std::make_unique<EvaluationPlan>();
   plan_->build(*this);
+  linear_ = processes_are_linear(processes_, table_.tapes);
 }
 
 size_t FileModel::workspace_size() const { return plan_->workspace_size(); }
@@ -162,13 +164,17 @@ pk::DoseModifiers FileModel::dose_modifiers(int state, std::span<const double> p
 bool FileModel::linear_system(std::span<const double> p, std::span<double> a,
                               std::span<double> b) const {
   if (!linear_) return false;
+  // Affine in y and time-invariant (models/linear_structure.hpp): A is the (constant)
+  // Jacobian, b the rate at y = 0. One preparation of p serves both; nothing allocated after
+  // the calling thread's first call.
   const size_t n = states_.size();
-  // Linear and time-invariant: A is the (constant) Jacobian, b the rate at y = 0.
-  std::vector<double> zero(n, 0.0);
+  thread_local std::vector<double> zero, rate;
+  zero.assign(n, 0.0);
+  rate.assign(n, 0.0);
+  const std::span<double> w = prepared_scratch(p);
   std::fill(a.begin(), a.end(), 0.0);
-  jacobian(0, zero, p, a);
-  std::vector<double> rate(n, 0.0);
-  rhs(0, zero, p, rate);
+  jacobian_prepared(0, zero, p, w, a);
+  rhs_prepared(0, zero, p, w, rate);
   if (!b.empty()) std::copy(rate.begin(), rate.end(), b.begin());
   return true;
 }

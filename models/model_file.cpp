@@ -1334,20 +1334,17 @@ class ModelFileCompiler {
 
   // ------------------------------------------------------------------------ finish
   void finish() {
-    // Sparsity of the Jacobian -> bandwidth; linearity -> exact backend.
+    // Sparsity of the Jacobian -> bandwidth (linearity: models/linear_structure.hpp, at
+    // FileModel::build_plan).
     std::set<std::pair<int, int>> pattern;
-    bool linear = true;
     for (const Process& pr : m_.processes_) {
       std::vector<int> columns;
       if (pr.substrate >= 0) columns.push_back(pr.substrate);
       if (pr.second >= 0) columns.push_back(pr.second);
       for (int s : pr.expression_states) columns.push_back(s);
       if (pr.effect.kind != EffectKind::kNone) {
-        linear = false;
         add_driver_columns(pr.effect.driver, &columns);
       }
-      if (pr.law == Law::kSaturable || pr.law == Law::kCapacity || pr.law == Law::kExpression)
-        linear = false;
       for (int row : {pr.from, pr.to})
         if (row >= 0)
           for (int column : columns) pattern.insert({row, column});
@@ -1392,7 +1389,6 @@ class ModelFileCompiler {
       def.first_simple = static_cast<int>(m_.simple_terms_.size());
       m_.simple_terms_.insert(m_.simple_terms_.end(), simple_terms.begin(), simple_terms.end());
     }
-    m_.linear_ = linear && !m_.uses_expressions_;
     find_positive_derived();
   }
 

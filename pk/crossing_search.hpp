@@ -27,10 +27,11 @@ class CrossingSearch {
   }
 
   // g_a and g_b: the functions at a and b. state_at(t, y) fills y(t) for t in [a, b].
+  // `params`: the parameters, or a PreparedModel holding them (CrossingFunctions::evaluate).
   // When a crossing lies in (a, b]: returns true with *t_root, y_root (state there), g_root
   // (functions there) and crossed[k] set for every function crossing at *t_root.
-  template <typename StateAt>
-  bool find(const CrossingFunctions& functions, std::span<const double> params, double a,
+  template <typename Params, typename StateAt>
+  bool find(const CrossingFunctions& functions, Params&& params, double a,
             std::span<const double> g_a, double b, std::span<const double> g_b, StateAt&& state_at,
             double* t_root, std::span<double> y_root, std::span<double> g_root,
             std::span<char> crossed) {

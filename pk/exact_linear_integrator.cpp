@@ -1,11 +1,22 @@
 // Exact solution of linear time-invariant models dy/dt = A y + b + u (u: the piece's constant
-// input rates) through the matrix exponential (Eigen's Pade scaling-and-squaring):
-//   exp([[A, I], [0, 0]] dt) = [[Phi, Psi], [0, I]],  y(t0 + dt) = Phi y(t0) + Psi (b + u),
-// with Psi = int_0^dt exp(A s) ds, which stays finite when A is singular (sink compartments).
-// Propagators are cached by step length, so an evenly spaced output grid costs one
-// exponential per parameter set. Crossings: each output interval is split into
-// `exact_root_subdivisions` parts; a sign change in one is refined by regula falsi on the
-// exact solution (a crossing and re-crossing inside one part can be missed).
+// input rates), by one of two propagators:
+//  - spectral (pk/exact_linear_integrator.hpp): A = V diag(lambda) V^-1 once per parameter set,
+//    then any step costs O(n^2). Used when every eigenvalue is real and its error bound
+//    u cond_1(V) (n + ||A dt||_1) + ||R||_1 ||V^-1||_1 dt (R the residual of the computed
+//    decomposition; the header says where it comes from) is within rtol. Compartmental models
+//    (first-order transfers, zero-order inputs) have real eigenvalues as a rule; a check over
+//    many parameter sets evaluates each at dozens of different times, so this is the path that
+//    makes exact solution cheap there.
+//  - Pade (Eigen's scaling-and-squaring) of the augmented matrix:
+//      exp([[A, I], [0, 0]] dt) = [[Phi, Psi], [0, I]],  y(t0 + dt) = Phi y(t0) + Psi (b + u),
+//    with Psi = int_0^dt exp(A s) ds, which stays finite when A is singular (sink compartments).
+//    Propagators are cached by step length, so an evenly spaced output grid costs one
+//    exponential per parameter set. Taken where the spectral path declines (complex
+//    eigenvalues, an ill-conditioned V).
+// Crossings: each output interval is split into `exact_root_subdivisions` parts; a sign change
+// in one is refined by regula falsi on the exact solution (a crossing and re-crossing inside
+// one part can be missed). Observables are evaluated through a model prepared once per
+// parameter set (pk/model.hpp), not re-prepared at each evaluation.
 //
 // Exact or declines. The relative condition number of exp(X) is at least ||X|| (equality for
 // normal X: Van Loan, "The sensitivity of the matrix exponential", SIAM J. Numer. Anal. 14
@@ -22,10 +33,13 @@
 // (3.5e-9 at KA = 1e6 /h, 3.9e-3 at 1e12 /h; issue 14 saw 11 % at 1e14 /h). So a step whose bound u
 // ||A dt||_1 exceeds the requested rtol is not taken exactly: from there to the end of the piece
 // the run goes to onset_bdf (any size), and handover() says so.
+#include "pk/exact_linear_integrator.hpp"
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -43,7 +57,11 @@ namespace {
 class ExactLinearCore final : public Integrator {
  public:
   ExactLinearCore(const Model& model, const SolverOptions& options)
-      : model_(model), subdivisions_(options.exact_root_subdivisions), n_(model.num_states()) {
+      : model_(model),
+        prepared_(model),
+        subdivisions_(options.exact_root_subdivisions),
+        rtol_(options.rtol),
+        n_(model.num_states()) {
     const auto n = static_cast<size_t>(n_);
     a_flat_.resize(n * n);
     b_flat_.resize(n);
@@ -69,6 +87,8 @@ class ExactLinearCore final : public Integrator {
     b_ = Eigen::Map<const Eigen::VectorXd>(b_flat_.data(), n_);
     norm1_ = n_ == 0 ? 0.0 : a_.cwiseAbs().colwise().sum().maxCoeff();
     for (auto& entry : cache_) entry.dt = -1;
+    prepared_.set_parameters(params_);
+    if (spectral_.set(a_)) ++decompositions_;
   }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
@@ -89,12 +109,16 @@ class ExactLinearCore final : public Integrator {
     }
     t_ = t0;
     t_stop_ = t_stop;
-    crossings_.evaluate(t0, y0, params_, g_left_);
+    if (spectral_.usable()) spectral_.set_input(c_);
+    crossings_.evaluate(t0, y0, prepared_, g_left_);
   }
 
   AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
                          std::span<char> crossed) override {
     t_out = std::min(t_out, t_stop_);
+    // Spectral when its bound for the whole interval holds (the parts and trial points inside
+    // are shorter), Pade otherwise.
+    spectral_step_ = spectral_.usable() && spectral_.error_bound(t_out - t_) <= rtol_;
     if (!crossings_.empty() && t_out > t_) {
       // Scan [t_, t_out] in equal parts; propagate exactly from part to part.
       const double t_begin = t_, part = (t_out - t_begin) / subdivisions_;
@@ -103,12 +127,12 @@ class ExactLinearCore final : public Integrator {
         const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
         propagate(t_left, y_, t_right, work_);
         Eigen::Map<Eigen::VectorXd>(y.data(), n_) = work_;
-        crossings_.evaluate(t_right, y, params_, g_right_);
+        crossings_.evaluate(t_right, y, prepared_, g_right_);
         double t_root = 0;
         const Eigen::VectorXd anchor = y_;  // y at t_left, for exact evaluation inside
         const double anchor_t = t_left;
         if (search_.find(
-                crossings_, params_, t_left, g_left_, t_right, g_right_,
+                crossings_, prepared_, t_left, g_left_, t_right, g_right_,
                 [&](double time, std::span<double> out) {
                   propagate_uncached(anchor_t, anchor, time, out);
                 },
@@ -147,11 +171,11 @@ class ExactLinearCore final : public Integrator {
   SolverStats stats() const override {
     SolverStats stats;
     stats.steps = steps_;
-    stats.linear_setups = exponentials_;  // matrix exponentials computed
+    stats.linear_setups = exponentials_ + decompositions_;  // exponentials, eigendecompositions
     stats.root_evals = root_evals_;
     return stats;
   }
-  void reset_stats() override { steps_ = exponentials_ = root_evals_ = 0; }
+  void reset_stats() override { steps_ = exponentials_ = decompositions_ = root_evals_ = 0; }
   const std::string& failure() const override { return failure_; }
 
   // ||A||_1 of the current parameters (NaN or Inf when A is not finite).
@@ -185,28 +209,40 @@ class ExactLinearCore final : public Integrator {
   }
 
   void propagate(double t0, const Eigen::VectorXd& y0, double t1, Eigen::VectorXd& y1) {
+    if (spectral_step_) {
+      spectral_.propagate(t1 - t0, y0.data(), y1.data());
+      return;
+    }
     const Propagator& p = propagator(t1 - t0);
     y1.noalias() = p.phi * y0;
     y1.noalias() += p.psi * c_;
   }
 
   void propagate_uncached(double t0, const Eigen::VectorXd& y0, double t1, std::span<double> out) {
+    if (spectral_step_) {
+      spectral_.propagate(t1 - t0, y0.data(), out.data());
+      return;
+    }
     compute(t1 - t0, &phi_tmp_, &psi_tmp_);
     Eigen::Map<Eigen::VectorXd>(out.data(), n_) = phi_tmp_ * y0 + psi_tmp_ * c_;
   }
 
   const Model& model_;
+  PreparedModel prepared_;  // params_ prepared, for the crossing functions
   int subdivisions_;
+  double rtol_;
   int n_;
   std::vector<double> a_flat_, b_flat_, params_, g_left_, g_right_, g_root_, y_sub_;
   Eigen::MatrixXd a_, phi_tmp_, psi_tmp_;
   Eigen::VectorXd b_, y_, c_, work_;
   std::array<Propagator, 8> cache_;
   size_t next_slot_ = 0;
+  LinearSpectrum spectral_;
+  bool spectral_step_ = false;  // this advance() propagates spectrally
   CrossingFunctions crossings_;
   CrossingSearch search_;
   double t_ = 0, t_stop_ = 0, norm1_ = 0;
-  long steps_ = 0, exponentials_ = 0, root_evals_ = 0;
+  long steps_ = 0, exponentials_ = 0, decompositions_ = 0, root_evals_ = 0;
   std::string failure_;
 };
 
@@ -309,6 +345,59 @@ class ExactLinearIntegrator final : public Integrator {
 };
 
 }  // namespace
+
+bool LinearSpectrum::set(const Eigen::MatrixXd& a) {
+  usable_ = false;
+  n_ = a.rows();
+  if (n_ == 0 || !a.allFinite()) return false;
+  solver_.compute(a, true);
+  if (solver_.info() != Eigen::Success) return false;
+  if ((solver_.eigenvalues().imag().array() != 0).any()) return false;
+  lambda_ = solver_.eigenvalues().real();
+  // With real eigenvalues the pseudo-eigenvectors are the eigenvectors; scaled to unit 1-norm
+  // (||V||_1 = 1), so cond_1(V) = ||V^-1||_1.
+  v_ = solver_.pseudoEigenvectors();
+  for (Eigen::Index j = 0; j < n_; ++j) {
+    const double length = v_.col(j).cwiseAbs().sum();
+    if (!(length > 0) || !std::isfinite(length)) return false;
+    v_.col(j) /= length;
+  }
+  lu_.compute(v_);
+  v_inverse_ = lu_.inverse();
+  condition_ = v_inverse_.cwiseAbs().colwise().sum().maxCoeff();
+  norm1_ = a.cwiseAbs().colwise().sum().maxCoeff();
+  residual_.noalias() = a * v_;
+  residual_.noalias() -= v_ * lambda_.asDiagonal();
+  perturbation_ = residual_.cwiseAbs().colwise().sum().maxCoeff() * condition_;
+  if (!std::isfinite(condition_) || !std::isfinite(perturbation_) || !lambda_.allFinite() ||
+      !v_inverse_.allFinite())
+    return false;
+  w_.setZero(n_);
+  z_.resize(n_);
+  usable_ = true;
+  return true;
+}
+
+double LinearSpectrum::error_bound(double dt) const {
+  constexpr double kUnitRoundoff = 0x1p-53;
+  if (!usable_) return std::numeric_limits<double>::infinity();
+  const double step = std::max(dt, 0.0);
+  return kUnitRoundoff * condition_ * (static_cast<double>(n_) + norm1_ * step) +
+         perturbation_ * step;
+}
+
+void LinearSpectrum::set_input(const Eigen::VectorXd& c) { w_.noalias() = v_inverse_ * c; }
+
+void LinearSpectrum::propagate(double dt, const double* y0, double* y1) {
+  z_.noalias() = v_inverse_ * Eigen::Map<const Eigen::VectorXd>(y0, n_);
+  for (Eigen::Index k = 0; k < n_; ++k) {
+    const double lambda = lambda_[k], x = lambda * dt;
+    // int_0^dt e^{lambda s} ds = expm1(lambda dt) / lambda, dt when lambda dt is 0.
+    const double integral = x == 0 ? dt : std::expm1(x) / lambda;
+    z_[k] = std::exp(x) * z_[k] + integral * w_[k];
+  }
+  Eigen::Map<Eigen::VectorXd>(y1, n_).noalias() = v_ * z_;
+}
 
 double exact_linear_error_bound(double norm1_a, double dt_h) {
   // A non-finite norm (NaN or Inf in A) gives a non-finite bound: handed over, and the BDF
