@@ -375,6 +375,86 @@ void solve_cascade(benchmark::State& state, pk::Backend backend,
   state.counters["err_fail"] = static_cast<double>(traj.stats.error_test_failures);
 }
 
+// The case report's linear checks as `onset check` evaluates them (issue 19, fourth session):
+// the model with the liver repaired at t = 0 (hepatic_function = 1), 64 parameter sets (every
+// other parameter times a deterministic factor in 0.7-1.4, within its bounds), each solved on the
+// check's onset grid (0, then 25 times log-spaced from claimed/64 to the horizon, claimed 4 h)
+// until the observable falls below the threshold, tolerances as the check's defaults (rtol 1e-6,
+// atol 1e-9 x each state's scale max(1, |initial value|)). Time per iteration = 64 evaluations;
+// counter us_per_eval. err_onset: the largest relative error of the 64 onsets against onset_bdf
+// at rtol 1e-11, atol 1e-13 x scale; lu: matrix factorisations (onset_bdf, CVODES) or
+// eigendecompositions plus exponentials (exact_linear) per evaluation.
+void linear_check_grid(benchmark::State& state, const std::string& name,
+                       const std::string& observable, double threshold, double horizon_h,
+                       pk::Backend backend) {
+  const auto model = models::load_model(name);
+  constexpr int kSets = 64;
+  const auto bounds = models::load_file_model(name)->parameter_bounds();
+  std::vector<std::vector<double>> sets;
+  const int hf = model->parameter_index("hepatic_function");
+  for (int k = 0; k < kSets; ++k) {
+    std::vector<double> p = model->default_parameters();
+    for (size_t i = 0; i < p.size(); ++i) {
+      // A deterministic low-discrepancy factor per (set, parameter).
+      const double u = std::fmod(0.5 + (k + 1) * 0.6180339887498949 * (i + 1), 1.0);
+      p[i] = std::clamp(p[i] * 0.7 * std::pow(2.0, u), bounds[i].lower, bounds[i].upper);
+    }
+    p[static_cast<size_t>(hf)] = 1;
+    sets.push_back(std::move(p));
+  }
+  pk::SimulationRequest request;
+  const double claimed = 4;
+  request.output_times_h.push_back(0);
+  for (int i = 0; i <= 24; ++i) {
+    const double t = claimed / 64 * std::pow(64 * horizon_h / claimed, i / 24.0);
+    if (t > request.output_times_h.back() && t < horizon_h) request.output_times_h.push_back(t);
+  }
+  request.output_times_h.push_back(horizon_h);
+  request.t_end_h = horizon_h;
+  request.crossings = {{model->observable_index(observable), threshold, pk::Direction::kFalling}};
+  request.stop_when_crossed = true;
+  request.record_states = false;
+  auto options_at = [&](pk::Backend which, double rtol, double atol) {
+    pk::SolverOptions options;
+    options.backend = which;
+    options.rtol = rtol;
+    std::vector<double> y0(static_cast<size_t>(model->num_states()));
+    model->initial_state(sets[0], y0);
+    for (double y : y0) options.atol_per_state.push_back(atol * std::max(1.0, std::fabs(y)));
+    return options;
+  };
+  auto solve_all = [&](pk::Simulator& simulator, std::vector<double>* onsets, long* setups) {
+    pk::Trajectory traj;
+    for (size_t k = 0; k < sets.size(); ++k) {
+      simulator.run(pk::Regimen{}, sets[k], request, &traj);
+      (*onsets)[k] = traj.crossings[0].time_h.value_or(-1);
+      *setups += traj.stats.linear_setups;
+    }
+  };
+  std::vector<double> onsets(kSets), reference(kSets);
+  long setups = 0, reference_setups = 0;
+  pk::Simulator simulator(*model, options_at(backend, 1e-6, 1e-9));
+  for (auto _ : state) {
+    setups = 0;
+    solve_all(simulator, &onsets, &setups);
+    benchmark::DoNotOptimize(onsets.data());
+  }
+  pk::Simulator tight(*model, options_at(pk::Backend::kOnsetBdf, 1e-11, 1e-13));
+  solve_all(tight, &reference, &reference_setups);
+  double worst = 0;
+  for (int k = 0; k < kSets; ++k) {
+    if (!(onsets[k] > 0) || !(reference[k] > 0)) {
+      state.SkipWithError("no crossing within the horizon");
+      return;
+    }
+    worst = std::max(worst, std::fabs(onsets[k] - reference[k]) / reference[k]);
+  }
+  state.counters["us_per_eval"] = benchmark::Counter(
+      kSets * 1e-6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["err_onset"] = worst;
+  state.counters["lu"] = static_cast<double>(setups) / kSets;
+}
+
 // CPU seconds of the whole process, every thread (Google Benchmark's CPU column counts the
 // main thread only, which misses the profile workers).
 double process_cpu_seconds() {
@@ -532,6 +612,25 @@ void register_all() {
                                                pk::LinearSolverKind::kAuto, false);
                                })
       ->Unit(benchmark::kMillisecond);
+  struct LinearCheck {
+    const char* model;
+    const char* observable;
+    double threshold;
+    double horizon_h;
+  };
+  // The jaundice and consciousness checks of data/claims/case-report-4h.yaml.
+  for (const LinearCheck& check : {LinearCheck{"bilirubin", "skin_bilirubin", 2.5, 2000},
+                                   LinearCheck{"ammonia", "encephalopathy_excess", 0.5, 1000}})
+    for (pk::Backend backend :
+         {pk::Backend::kExactLinear, pk::Backend::kOnsetBdf, pk::Backend::kCvodesBdf})
+      benchmark::RegisterBenchmark(("Linear/" + std::string(check.model) + "/check_grid/" +
+                                    std::string(pk::backend_name(backend)))
+                                       .c_str(),
+                                   [check, backend](benchmark::State& state) {
+                                     linear_check_grid(state, check.model, check.observable,
+                                                       check.threshold, check.horizon_h, backend);
+                                   })
+          ->Unit(benchmark::kMillisecond);
   for (int threads : {1, 2})
     benchmark::RegisterBenchmark(
         ("B4/onset_bdf/threads:" + std::to_string(threads)).c_str(),

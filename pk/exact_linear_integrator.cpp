@@ -88,7 +88,7 @@ class ExactLinearCore final : public Integrator {
     norm1_ = n_ == 0 ? 0.0 : a_.cwiseAbs().colwise().sum().maxCoeff();
     for (auto& entry : cache_) entry.dt = -1;
     prepared_.set_parameters(params_);
-    if (spectral_.set(a_)) ++decompositions_;
+    decompose_ = true;  // at the next restart (a run's statistics start after set_parameters)
   }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
@@ -109,6 +109,11 @@ class ExactLinearCore final : public Integrator {
     }
     t_ = t0;
     t_stop_ = t_stop;
+    if (decompose_) {
+      spectral_.set(a_);
+      ++decompositions_;
+      decompose_ = false;
+    }
     if (spectral_.usable()) spectral_.set_input(c_);
     crossings_.evaluate(t0, y0, prepared_, g_left_);
   }
@@ -238,6 +243,7 @@ class ExactLinearCore final : public Integrator {
   std::array<Propagator, 8> cache_;
   size_t next_slot_ = 0;
   LinearSpectrum spectral_;
+  bool decompose_ = false;      // A changed since the last decomposition
   bool spectral_step_ = false;  // this advance() propagates spectrally
   CrossingFunctions crossings_;
   CrossingSearch search_;
