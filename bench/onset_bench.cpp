@@ -387,9 +387,9 @@ void solve_cascade(benchmark::State& state, pk::Backend backend,
 void linear_check_grid(benchmark::State& state, const std::string& name,
                        const std::string& observable, double threshold, double horizon_h,
                        pk::Backend backend) {
-  const auto model = models::load_model(name);
+  const std::shared_ptr<const models::FileModel> model = models::load_file_model(name);
   constexpr int kSets = 64;
-  const auto bounds = models::load_file_model(name)->parameter_bounds();
+  const auto bounds = model->parameter_bounds();
   std::vector<std::vector<double>> sets;
   const int hf = model->parameter_index("hepatic_function");
   for (int k = 0; k < kSets; ++k) {
@@ -428,6 +428,7 @@ void linear_check_grid(benchmark::State& state, const std::string& name,
     for (size_t k = 0; k < sets.size(); ++k) {
       simulator.run(pk::Regimen{}, sets[k], request, &traj);
       (*onsets)[k] = traj.crossings[0].time_h.value_or(-1);
+
       *setups += traj.stats.linear_setups;
     }
   };

@@ -44,6 +44,11 @@ class LinearSpectrum {
   void set_input(const Eigen::VectorXd& c);
   // y1 = y(t0 + dt) from y0 = y(t0), dt >= 0. y1 must not alias y0.
   void propagate(double dt, const double* y0, double* y1);
+  // The same in modes z = V^-1 y: z = V^-1 y, y = V z (z and y distinct), and
+  // z1 = e^{lambda dt} o z0 + int_0^dt e^{lambda s} ds o w (z1 may be z0).
+  void to_modes(const double* y, double* z) const;
+  void from_modes(const double* z, double* y) const;
+  void advance_modes(double dt, const double* z0, double* z1);
 
  private:
   Eigen::Index n_ = 0;
@@ -51,7 +56,10 @@ class LinearSpectrum {
   Eigen::EigenSolver<Eigen::MatrixXd> solver_;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
   Eigen::VectorXd lambda_, w_, z_;
+  Eigen::VectorXd growth_, integral_;  // e^{lambda dt} and int_0^dt e^{lambda s} ds
+  double factors_dt_ = 0;              // the dt of growth_ and integral_ (NaN: none)
   Eigen::MatrixXd v_, v_inverse_, residual_;
+  Eigen::MatrixXd v_rows_, v_inverse_rows_;  // transposed: row i contiguous
   double condition_ = 0, norm1_ = 0, perturbation_ = 0;
 };
 
