@@ -44,6 +44,7 @@
 #include <stdexcept>
 #include <string>
 #include <unsupported/Eigen/MatrixFunctions>
+#include <utility>
 #include <vector>
 
 #include "io/format.hpp"
@@ -128,38 +129,24 @@ class ExactLinearCore final : public Integrator {
     // Spectral when its bound for the whole interval holds (the parts and trial points inside
     // are shorter), Pade otherwise.
     spectral_step_ = spectral_.usable() && spectral_.error_bound(t_out - t_) <= rtol_;
-    if (!crossings_.empty() && t_out > t_) {
+    if (!crossings_.empty() && t_out > t_ && spectral_step_) {
+      if (scan_spectral(t_out, y, t, crossed)) return AdvanceOutcome::kCrossing;
+    } else if (!crossings_.empty() && t_out > t_) {
       // Scan [t_, t_out] in equal parts; propagate exactly from part to part.
-      // Spectral: the scan carries the modes z = V^-1 y from part to part in steps of exactly
-      // `part` (one set of factors e^{lambda part} per interval; the parts' ends differ from
-      // t_begin + k part by the rounding of the times only), with one product with V per part
-      // for the crossing functions; the root search starts from the modes at the part's left
-      // end.
       const double t_begin = t_, part = (t_out - t_begin) / subdivisions_;
       double t_left = t_begin;
-      if (spectral_step_) spectral_.to_modes(y_.data(), modes_.data());
       for (int k = 1; k <= subdivisions_; ++k) {
         const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
-        if (spectral_step_) {
-          spectral_.advance_modes(part, modes_.data(), modes_next_.data());
-          spectral_.from_modes(modes_next_.data(), work_.data());
-        } else {
-          propagate(t_left, y_, t_right, work_);
-          anchor_ = y_;  // y at t_left, for exact evaluation inside
-        }
+        propagate(t_left, y_, t_right, work_);
         Eigen::Map<Eigen::VectorXd>(y.data(), n_) = work_;
         crossings_.evaluate(t_right, y, prepared_, g_right_);
         double t_root = 0;
+        anchor_ = y_;  // y at t_left, for exact evaluation inside
         const double anchor_t = t_left;
         if (search_.find(
                 crossings_, prepared_, t_left, g_left_, t_right, g_right_,
                 [&](double time, std::span<double> out) {
-                  if (spectral_step_) {
-                    spectral_.advance_modes(time - anchor_t, modes_.data(), modes_trial_.data());
-                    spectral_.from_modes(modes_trial_.data(), out.data());
-                  } else {
-                    propagate_uncached(anchor_t, anchor_, time, out);
-                  }
+                  propagate_uncached(anchor_t, anchor_, time, out);
                 },
                 &t_root, y, g_root_, crossed)) {
           ++root_evals_;
@@ -170,7 +157,6 @@ class ExactLinearCore final : public Integrator {
           return AdvanceOutcome::kCrossing;
         }
         y_ = work_;
-        if (spectral_step_) modes_.swap(modes_next_);
         t_left = t_right;
         g_left_ = g_right_;
         t_ = t_right;
@@ -192,6 +178,56 @@ class ExactLinearCore final : public Integrator {
       return AdvanceOutcome::kFailure;
     }
     return AdvanceOutcome::kReachedOutput;
+  }
+
+  // The scan of [t_, t_out] on the spectral path, in modes z = V^-1 y: equal parts of exactly
+  // `part` (one set of factors e^{lambda part} per interval; the parts' ends differ from
+  // t_begin + k part by the rounding of the times only), one product with V per part for the
+  // crossing functions, and the root search, where a function changes sign, from the modes at
+  // the part's left end. True at a crossing (y, *t, y_, t_ there); otherwise y_ and y hold
+  // y(t_out) and t_ = t_out.
+  bool scan_spectral(double t_out, std::span<double> y, double* t, std::span<char> crossed) {
+    const double t_begin = t_, part = (t_out - t_begin) / subdivisions_;
+    const int count = crossings_.size();
+    double t_left = t_begin;
+    spectral_.to_modes(y_.data(), modes_.data());
+    spectral_.set_step(part);
+    for (int k = 1; k <= subdivisions_; ++k) {
+      const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
+      spectral_.step_modes(modes_.data(), modes_next_.data());
+      spectral_.from_modes(modes_next_.data(), y.data());
+      crossings_.evaluate(t_right, y, prepared_, g_right_);
+      bool sign_change = false;
+      for (int q = 0; q < count && !sign_change; ++q)
+        sign_change = crossings_.crosses(q, g_left_[static_cast<size_t>(q)],
+                                         g_right_[static_cast<size_t>(q)]);
+      if (sign_change) {
+        double t_root = 0;
+        const double anchor_t = t_left;
+        const bool found = search_.find(
+            crossings_, prepared_, t_left, g_left_, t_right, g_right_,
+            [&](double time, std::span<double> out) {
+              spectral_.advance_modes(time - anchor_t, modes_.data(), modes_trial_.data());
+              spectral_.from_modes(modes_trial_.data(), out.data());
+            },
+            &t_root, y, g_root_, crossed);
+        spectral_.set_step(part);  // the search used other step lengths
+        if (found) {
+          ++root_evals_;
+          y_ = Eigen::Map<const Eigen::VectorXd>(y.data(), n_);
+          t_ = t_root;
+          g_left_ = g_root_;
+          *t = t_root;
+          return true;
+        }
+      }
+      modes_.swap(modes_next_);
+      g_left_.swap(g_right_);
+      t_left = t_right;
+    }
+    y_ = Eigen::Map<const Eigen::VectorXd>(y.data(), n_);
+    t_ = t_out;
+    return false;
   }
 
   SolverStats stats() const override {
@@ -374,6 +410,40 @@ class ExactLinearIntegrator final : public Integrator {
 
 }  // namespace
 
+namespace {
+
+// out = M x for the column-major N x N matrix M, as a sum of columns (the inner loop has no
+// reduction, so the compiler vectorises it and, N being known, unrolls it): for the few states
+// of a model Eigen's dynamic-size product costs more in set-up than in arithmetic.
+template <int N>
+void multiply_fixed(const double* __restrict m, const double* __restrict x, double* __restrict out,
+                    Eigen::Index /*n*/) {
+  double sum[N] = {};
+  for (int j = 0; j < N; ++j) {
+    const double xj = x[j];
+    for (int i = 0; i < N; ++i) sum[i] += m[i + N * j] * xj;
+  }
+  for (int i = 0; i < N; ++i) out[i] = sum[i];
+}
+
+void multiply_any(const double* __restrict m, const double* __restrict x, double* __restrict out,
+                  Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) out[i] = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const double xj = x[j];
+    for (Eigen::Index i = 0; i < n; ++i) out[i] += m[i + n * j] * xj;
+  }
+}
+
+template <int... N>
+LinearSpectrum::Multiply pick_multiply(Eigen::Index n, std::integer_sequence<int, N...>) {
+  LinearSpectrum::Multiply chosen = multiply_any;
+  ((n == N + 1 ? (chosen = multiply_fixed<N + 1>, 0) : 0), ...);
+  return chosen;
+}
+
+}  // namespace
+
 bool LinearSpectrum::set(const Eigen::MatrixXd& a) {
   usable_ = false;
   n_ = a.rows();
@@ -392,8 +462,7 @@ bool LinearSpectrum::set(const Eigen::MatrixXd& a) {
   }
   lu_.compute(v_);
   v_inverse_ = lu_.inverse();
-  v_rows_ = v_.transpose();
-  v_inverse_rows_ = v_inverse_.transpose();
+  multiply_ = pick_multiply(n_, std::make_integer_sequence<int, 16>{});
   condition_ = v_inverse_.cwiseAbs().colwise().sum().maxCoeff();
   norm1_ = a.cwiseAbs().colwise().sum().maxCoeff();
   residual_.noalias() = a * v_;
@@ -421,46 +490,33 @@ double LinearSpectrum::error_bound(double dt) const {
 
 void LinearSpectrum::set_input(const Eigen::VectorXd& c) { w_.noalias() = v_inverse_ * c; }
 
-namespace {
-
-// out[i] = sum_j rows(j, i) x[j]: row i of the matrix is column i of `rows` (contiguous), so
-// each entry is one dot product in a register. For the few states of a model, Eigen's
-// dynamic-size matrix-vector product costs more in set-up than in arithmetic.
-void multiply_rows(const Eigen::MatrixXd& rows, const double* __restrict x,
-                   double* __restrict out) {
-  const Eigen::Index n = rows.rows();
-  const double* row = rows.data();
-  for (Eigen::Index i = 0; i < n; ++i, row += n) {
-    double sum = 0;
-    for (Eigen::Index j = 0; j < n; ++j) sum += row[j] * x[j];
-    out[i] = sum;
-  }
-}
-
-}  // namespace
-
 void LinearSpectrum::to_modes(const double* y, double* z) const {
-  multiply_rows(v_inverse_rows_, y, z);
+  multiply_(v_inverse_.data(), y, z, n_);
 }
 
-void LinearSpectrum::from_modes(const double* z, double* y) const { multiply_rows(v_rows_, z, y); }
+void LinearSpectrum::from_modes(const double* z, double* y) const {
+  multiply_(v_.data(), z, y, n_);
+}
+
+void LinearSpectrum::set_step(double dt) {
+  if (dt == factors_dt_) return;
+  for (Eigen::Index k = 0; k < n_; ++k) {
+    const double lambda = lambda_[k], x = lambda * dt;
+    const double growth = std::exp(x);
+    growth_[k] = growth;
+    // int_0^dt e^{lambda s} ds = (e^{lambda dt} - 1) / lambda: expm1 where the difference
+    // would cancel (|x| < 1/2), e^x - 1 elsewhere (its relative error stays below 4 u); dt at
+    // lambda dt = 0.
+    integral_[k] = x == 0               ? dt
+                   : std::fabs(x) < 0.5 ? std::expm1(x) / lambda
+                                        : (growth - 1) / lambda;
+  }
+  factors_dt_ = dt;
+}
 
 void LinearSpectrum::advance_modes(double dt, const double* z0, double* z1) {
-  if (!(dt == factors_dt_)) {  // the parts of a scan share them
-    for (Eigen::Index k = 0; k < n_; ++k) {
-      const double lambda = lambda_[k], x = lambda * dt;
-      const double growth = std::exp(x);
-      growth_[k] = growth;
-      // int_0^dt e^{lambda s} ds = (e^{lambda dt} - 1) / lambda: expm1 where the difference
-      // would cancel (|x| < 1/2), e^x - 1 elsewhere (its relative error stays below 4 u); dt at
-      // lambda dt = 0.
-      integral_[k] = x == 0               ? dt
-                     : std::fabs(x) < 0.5 ? std::expm1(x) / lambda
-                                          : (growth - 1) / lambda;
-    }
-    factors_dt_ = dt;
-  }
-  for (Eigen::Index k = 0; k < n_; ++k) z1[k] = growth_[k] * z0[k] + integral_[k] * w_[k];
+  set_step(dt);
+  step_modes(z0, z1);
 }
 
 void LinearSpectrum::propagate(double dt, const double* y0, double* y1) {

@@ -33,6 +33,9 @@ namespace onset::pk {
 
 class LinearSpectrum {
  public:
+  // out = M x, M column-major n x n (a kernel unrolled for n up to 16).
+  using Multiply = void (*)(const double* m, const double* x, double* out, Eigen::Index n);
+
   // Decomposes A (n x n); false (and unusable) when an eigenvalue is complex or the
   // decomposition is not finite.
   bool set(const Eigen::MatrixXd& a);
@@ -49,17 +52,22 @@ class LinearSpectrum {
   void to_modes(const double* y, double* z) const;
   void from_modes(const double* z, double* y) const;
   void advance_modes(double dt, const double* z0, double* z1);
+  // advance_modes() by a step length set once (the factors of dt computed here), for a scan.
+  void set_step(double dt);
+  void step_modes(const double* z0, double* z1) const {
+    for (Eigen::Index k = 0; k < n_; ++k) z1[k] = growth_[k] * z0[k] + integral_[k] * w_[k];
+  }
 
  private:
   Eigen::Index n_ = 0;
   bool usable_ = false;
+  Multiply multiply_ = nullptr;
   Eigen::EigenSolver<Eigen::MatrixXd> solver_;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
   Eigen::VectorXd lambda_, w_, z_;
   Eigen::VectorXd growth_, integral_;  // e^{lambda dt} and int_0^dt e^{lambda s} ds
   double factors_dt_ = 0;              // the dt of growth_ and integral_ (NaN: none)
   Eigen::MatrixXd v_, v_inverse_, residual_;
-  Eigen::MatrixXd v_rows_, v_inverse_rows_;  // transposed: row i contiguous
   double condition_ = 0, norm1_ = 0, perturbation_ = 0;
 };
 
