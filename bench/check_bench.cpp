@@ -1,7 +1,7 @@
 // The demo's main job timed: `onset check data/claims/case-report-4h.yaml` with 10,000 draws
 // per effect (target: < 10 s on 2 cores), and Monte Carlo draws per second per model.
 //   build/bin/onset_check_bench [CLAIM.yaml] [--draws N] [--threads N] [--rtol X] [--atol X]
-//                               [--whole-model]
+//                               [--whole-model] [--stages-only]
 // (--rtol/--atol as `onset check`'s: e.g. --rtol 1e-8 --atol 1e-6 puts the B4 claim at the
 // tolerances of the C++ B4 loop, models/reference_problems.cpp's B2 settings.)
 #include <chrono>
@@ -16,6 +16,7 @@
 int main(int argc, char** argv) {
   std::string claim_file = (onset::io::data_dir() / "claims" / "case-report-4h.yaml").string();
   onset::check::CheckOptions options;
+  bool stages_only = false;  // the whole check and its stages, not the per-model draws/s
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--draws" && i + 1 < argc) {
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
       options.atol = std::strtod(argv[++i], nullptr);
     } else if (a == "--whole-model") {
       options.whole_model = true;
+    } else if (a == "--stages-only") {
+      stages_only = true;
     } else {
       claim_file = a;
     }
@@ -39,6 +42,21 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("claim %s: %zu draws per check, %d threads: whole check %.2f s\n", claim.id.c_str(),
               options.draws, options.threads, total);
+  // Each check's stages: simulations and seconds (the Monte Carlo's over all threads; the best
+  // case's and each tipping point's on the one thread that ran it).
+  std::printf("  %-18s %-26s %-26s %s\n", "check", "Monte Carlo (sims, s)",
+              "best case (sims: search)", "tipping points (sims, s each)");
+  for (const auto& effect : report.effects) {
+    for (const auto& c : effect.checks) {
+      const auto& w = c.work;
+      std::printf("  %-18s %6ld %6.2f s            %5ld (%5ld) %6.2f s    ", effect.id.c_str(),
+                  w.monte_carlo, w.monte_carlo_s, w.best_case, w.best_case_search, w.best_case_s);
+      for (size_t k = 0; k < w.tipping_points.size(); ++k)
+        std::printf(" %ld %.2f s", w.tipping_points[k], w.tipping_points_s[k]);
+      std::printf("\n");
+    }
+  }
+  if (stages_only) return 0;
   // Draws per second per model: the Monte Carlo part alone, one check at a time.
   for (const auto& effect : claim.effects) {
     if (effect.checks.empty()) continue;

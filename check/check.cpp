@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <boost/random/sobol.hpp>
 #include <chrono>
 #include <cmath>
@@ -16,6 +17,7 @@
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "check/unit_messages.hpp"
 #include "io/format.hpp"
@@ -418,11 +420,17 @@ struct Outcome {
   bool already_met = false;
 };
 
-// One worker's model, simulator and buffers.
+// One worker's model, simulator and buffers. An evaluator of the searches (best case, elasticities,
+// tipping points) remembers the outcome of every onset-only evaluation by its exact values: a
+// search revisits points (the centre, corners, flips of a corner it ended on, a bisection's
+// end), and a simulation of the same values on the same evaluator gives the same outcome, so a
+// repeat costs a look-up instead (`simulations` counts the simulations run). The Monte Carlo's
+// evaluators, whose draws are all different points, keep nothing.
 class Evaluator {
  public:
-  explicit Evaluator(const Scenario& scenario)
-      : s_(&scenario),
+  explicit Evaluator(const Scenario& scenario, bool remember = false)
+      : remember_(remember),
+        s_(&scenario),
         model_(scenario.model),
         simulator_(std::make_unique<pk::Simulator>(*model_, scenario.solver)) {
     params_ = scenario.base_parameters;
@@ -436,6 +444,19 @@ class Evaluator {
   // values: one per dim. record: simulate to the horizon on the plot grid (for bands and
   // plots); otherwise stop at the crossing.
   Outcome evaluate(std::span<const double> values, bool record) {
+    if (!remember_ || record) return simulate(values, record);
+    key_.assign(values.begin(), values.end());
+    if (const auto at = seen_.find(key_); at != seen_.end()) return at->second;
+    const Outcome out = simulate(values, false);
+    seen_.emplace(key_, out);
+    return out;
+  }
+
+  long simulations = 0;  // run (a remembered outcome runs none)
+  long failures = 0;
+
+ private:
+  Outcome simulate(std::span<const double> values, bool record) {
     ++simulations;
     const Scenario& s = *s_;
     s.fill(values, &params_, &regimen_);
@@ -526,10 +547,17 @@ class Evaluator {
     return out;
   }
 
-  long simulations = 0;
-  long failures = 0;
-
- private:
+  // Hash of a point's exact bits (a repeat is the same doubles, not a nearby point).
+  struct ValuesHash {
+    size_t operator()(const std::vector<double>& v) const {
+      uint64_t h = 0x9E3779B97F4A7C15ULL ^ v.size();
+      for (const double x : v) h = pk::splitmix64(h ^ std::bit_cast<uint64_t>(x));
+      return static_cast<size_t>(h);
+    }
+  };
+  bool remember_;
+  std::unordered_map<std::vector<double>, Outcome, ValuesHash> seen_;
+  std::vector<double> key_;
   const Scenario* s_;
   std::shared_ptr<const pk::Model> model_;
   std::unique_ptr<pk::Simulator> simulator_;
@@ -553,7 +581,6 @@ struct Search {
   std::vector<size_t> free;    // dims optimised by NLopt
   double best = kInf;
   std::vector<double> best_u;
-  long evaluations = 0;
   // The lowest distinct points seen, (objective, u), best first: starts of local searches.
   std::vector<std::pair<double, std::vector<double>>> pool;
   static constexpr size_t kPool = 6;
@@ -573,7 +600,6 @@ struct Search {
     return v;
   }
   double at(const std::vector<double>& coords) {
-    ++evaluations;
     values = to_values(coords);
     const double objective = ev->evaluate(values, false).objective;
     if (objective < best) {
@@ -693,7 +719,7 @@ struct SearchResult {
   std::vector<double> values;  // per dim (pinned dims at their pinned value)
   std::vector<double> u;       // box coordinates of the free dims
   double objective = kInf;
-  long evaluations = 0;
+  long evaluations = 0;  // simulations run (points seen before are not run again)
   bool converged = true;
 };
 
@@ -716,7 +742,8 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
                               double stop_at = -kInf) {
   constexpr size_t kAllCorners = 8;
   const size_t n = s.dims.size();
-  Search search{&s, ev, pinned_values, std::vector<double>(n, 0.5), {}, {}, kInf, {}, 0, {}};
+  const long simulations_before = ev->simulations;
+  Search search{&s, ev, pinned_values, std::vector<double>(n, 0.5), {}, {}, kInf, {}, {}};
   search.stop_at = stop_at;
   if (search.pinned.size() != n) search.pinned.assign(n, std::numeric_limits<double>::quiet_NaN());
   SearchResult result;
@@ -817,7 +844,7 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
   result.u = search.best_u;
   result.values = search.to_values(search.best_u);
   result.objective = search.best;
-  result.evaluations = search.evaluations;
+  result.evaluations = ev->simulations - simulations_before;
   return result;
 }
 
@@ -1124,9 +1151,12 @@ TippingPoint tipping_point(const Scenario& s, Evaluator* ev, const CheckOptions&
       }
     }
   }
+  // Inside the prior range, a best case that misses the claim cannot flip: the conditional
+  // best case at any value of the range is no earlier than the best case over the whole box
+  // (the verdict says that none reaches the claim), so only values beyond the range are tried.
   for (const bool up : {go_up, !go_up}) {
     const double end = up ? p.high : p.low;
-    if (end == best[d] || bracket) continue;
+    if (end == best[d] || bracket || !reached) continue;
     if (flipped_at(end)) {
       bracket = std::make_pair(best[d], end);
       go_up = up;
@@ -1403,7 +1433,7 @@ struct CheckRun {
       if (partial) summary.merge(*partial);
     summary.merge_ranks(draws);
     if (options.progress && pk::mpi_rank() == 0) options.progress(what, draws, draws);
-    monte_carlo_simulations = summary.simulations;
+    r.work.monte_carlo = summary.simulations;
     r.failed_simulations = static_cast<long>(summary.failed);
     for (size_t g = 0; g < grid_points; ++g) {
       r.band.p05.push_back(summary.bands[g].quantile(0.05));
@@ -1465,7 +1495,7 @@ struct CheckRun {
     const EffectCheck& check = *this->check;
     const size_t n = s.dims.size();
     auto dim_of = [&](const std::string& name) { return this->dim_of(name); };
-    Evaluator main(s);
+    Evaluator main(s, true);
     search = best_case_search(s, &main, options, starts, {});
     const std::vector<double>& best_u = search.u;
     const std::vector<double>& best = search.values;
@@ -1583,22 +1613,27 @@ struct CheckRun {
       ++taken;
     }
     r.tipping_points.resize(tipping.size());
-    tipping_simulations.assign(tipping.size(), 0);
-    serial_simulations += main.simulations;
+    r.work.tipping_points.assign(tipping.size(), 0);
+    r.work.tipping_points_s.assign(tipping.size(), 0.0);
+    r.work.best_case = main.simulations;
+    r.work.best_case_search = search.evaluations;
   }
 
   void tipping_point_at(size_t k) {
-    Evaluator ev(s);
+    const auto begin = std::chrono::steady_clock::now();
+    Evaluator ev(s, true);
     r.tipping_points[k] = tipping_point(s, &ev, *options, search.values, tipping[k].first,
                                         tipping[k].second, search.objective);
-    tipping_simulations[k] = ev.simulations;
+    r.work.tipping_points[k] = ev.simulations;
+    r.work.tipping_points_s[k] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
 
   CheckResult verdict() {
     const CheckOptions& options = *this->options;
     const ClaimedEffect& effect = *this->effect;
-    r.simulations = serial_simulations + monte_carlo_simulations;
-    for (const long k : tipping_simulations) r.simulations += k;
+    r.simulations = r.work.monte_carlo + r.work.best_case;
+    for (const long k : r.work.tipping_points) r.simulations += k;
     // Verdict.
     const double claimed = effect.claimed_time_h;
     const std::string overlap = before_and_after_overlap(s);
@@ -1667,14 +1702,11 @@ struct CheckRun {
   const CheckOptions* options;
   const Scenario s;
   CheckResult r;
-  long monte_carlo_simulations = 0;
-  long serial_simulations = 0;  // best case, trajectories, elasticities
   std::optional<size_t> median_draw;
   std::vector<std::vector<double>> starts;  // the earliest draws: starts of local searches
   SearchResult search;
   Outcome best_outcome;
   std::vector<std::pair<size_t, double>> tipping;  // (dim, elasticity at the best case)
-  std::vector<long> tipping_simulations;
   double cost_s = 0;  // wall time of the stages so far: orders the next stages' tasks only
 };
 
@@ -1855,13 +1887,16 @@ CheckReport run_check(const Claim& claim, const CheckOptions& options) {
       runs.push_back(std::make_unique<CheckRun>(claim, effect, check, options));
   }
   const int threads = pk::resolve_threads(options.threads);
-  auto timed = [](CheckRun& run, auto&& stage) {
+  auto timed = [](CheckRun& run, double* seconds, auto&& stage) {
     const auto begin = std::chrono::steady_clock::now();
     stage();
-    run.cost_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    run.cost_s += *seconds;
   };
-  for (auto& run : runs) timed(*run, [&] { run->monte_carlo(); });
-  run_searches(threads, runs, [&](size_t i) { timed(*runs[i], [&] { runs[i]->best_case(); }); });
+  for (auto& run : runs) timed(*run, &run->r.work.monte_carlo_s, [&] { run->monte_carlo(); });
+  run_searches(threads, runs, [&](size_t i) {
+    timed(*runs[i], &runs[i]->r.work.best_case_s, [&] { runs[i]->best_case(); });
+  });
   size_t next_run = 0;
   for (const auto& effect : claim.effects) {
     EffectReport e;

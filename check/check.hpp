@@ -180,6 +180,20 @@ struct CheckResult {
   double horizon_h = 0;
   long simulations = 0;
   long failed_simulations = 0;  // integrator failures (counted as never)
+  // The work of each stage (the JSON's `simulations_by_stage`): simulations run (deterministic:
+  // the same for any thread count) and seconds spent (wall time of the stage's tasks, summed
+  // over the threads that ran them; the Monte Carlo's is its wall time over all threads; not in
+  // the JSON, which must not depend on the machine). `simulations` is their sum.
+  struct StageWork {
+    long monte_carlo = 0;       // the draws
+    long best_case = 0;         // the search, the best case's and median draw's trajectories and
+                                // the elasticities
+    long best_case_search = 0;  // of which the search (= best_case_evaluations)
+    std::vector<long> tipping_points;  // per tipping point (order of `tipping_points`)
+    double monte_carlo_s = 0, best_case_s = 0;
+    std::vector<double> tipping_points_s;  // per tipping point
+  };
+  StageWork work;
 };
 
 // The threshold tested at the best case with its direction and unit, as "< 2.5 mg/dL"

@@ -65,6 +65,10 @@ Json check_json(const CheckResult& c) {
   }
   j["tipping_points"] = tipping;
   j["simulations"] = c.simulations;
+  j["simulations_by_stage"] = {{"monte_carlo", c.work.monte_carlo},
+                               {"best_case", c.work.best_case},
+                               {"best_case_search", c.work.best_case_search},
+                               {"tipping_points", c.work.tipping_points}};
   j["failed_simulations"] = c.failed_simulations;
   return j;
 }
