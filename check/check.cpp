@@ -111,6 +111,9 @@ struct Scenario {
   // log-spaced from claimed/64 to the horizon, so roots are bracketed near the claimed time.
   std::vector<double> onset_grid;
   pk::SolverOptions solver;
+  // Wall time of the pilot run (one simulation to the horizon): orders the checks' Monte Carlos
+  // in run_check (costliest first), nothing else.
+  double pilot_s = 0;
 
   const Assumption& assumption(size_t dim) const {
     return claim->assumptions[static_cast<size_t>(dims[dim])];
@@ -220,7 +223,9 @@ void scale_tolerances_by_pilot(Scenario* s) {
   pk::Trajectory trajectory;
   try {
     pk::Simulator simulator(*s->model, s->solver);
+    const auto begin = std::chrono::steady_clock::now();
     simulator.run(regimen, params, request, &trajectory);
+    s->pilot_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   } catch (const std::exception&) {
     return;
   }
@@ -736,36 +741,50 @@ struct SearchResult {
 // `stop_at` the search ends at the first point whose objective is at or below it (the result
 // is then that point: it decides that the least objective is <= stop_at, all a tipping point
 // asks); a search that finds none runs in full.
-SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptions& options,
-                              const std::vector<std::vector<double>>& starts,
-                              const std::vector<double>& pinned_values, bool thorough = true,
-                              double stop_at = -kInf) {
-  constexpr size_t kAllCorners = 8;
-  const size_t n = s.dims.size();
-  const long simulations_before = ev->simulations;
-  Search search{&s, ev, pinned_values, std::vector<double>(n, 0.5), {}, {}, kInf, {}, {}};
-  search.stop_at = stop_at;
-  if (search.pinned.size() != n) search.pinned.assign(n, std::numeric_limits<double>::quiet_NaN());
-  SearchResult result;
-  // A reported baseline level used by nothing else only limits the feasible set, and a more
-  // permissive level enlarges it: the best case takes its permissive end (low for
-  // baseline_above, high for baseline_below). Exact, and it leaves axis-aligned constraints.
-  if (s.baseline_dim >= 0 && std::isnan(search.pinned[static_cast<size_t>(s.baseline_dim)])) {
-    bool only_baseline = s.threshold_dim != s.baseline_dim;
-    for (const auto& b : s.bindings) only_baseline = only_baseline && b.dim != s.baseline_dim;
-    for (const auto& c : s.changes) only_baseline = only_baseline && c.bound.dim != s.baseline_dim;
-    const Prior& p = s.prior(static_cast<size_t>(s.baseline_dim));
-    if (only_baseline)
-      search.pinned[static_cast<size_t>(s.baseline_dim)] =
-          s.direction == pk::Direction::kFalling ? p.low : p.high;
+class BestCaseSearch {
+ public:
+  BestCaseSearch(const Scenario& s, Evaluator* ev, const CheckOptions& options,
+                 const std::vector<double>& pinned_values, bool thorough, double stop_at)
+      : s_(s),
+        options_(options),
+        thorough_(thorough),
+        simulations_before_(ev->simulations),
+        search_{&s, ev, pinned_values, std::vector<double>(s.dims.size(), 0.5), {}, {}, kInf,
+                {}, {}} {
+    const size_t n = s.dims.size();
+    search_.stop_at = stop_at;
+    if (search_.pinned.size() != n)
+      search_.pinned.assign(n, std::numeric_limits<double>::quiet_NaN());
+    // A reported baseline level used by nothing else only limits the feasible set, and a more
+    // permissive level enlarges it: the best case takes its permissive end (low for
+    // baseline_above, high for baseline_below). Exact, and it leaves axis-aligned constraints.
+    if (s.baseline_dim >= 0 && std::isnan(search_.pinned[static_cast<size_t>(s.baseline_dim)])) {
+      bool only_baseline = s.threshold_dim != s.baseline_dim;
+      for (const auto& b : s.bindings) only_baseline = only_baseline && b.dim != s.baseline_dim;
+      for (const auto& c : s.changes)
+        only_baseline = only_baseline && c.bound.dim != s.baseline_dim;
+      const Prior& p = s.prior(static_cast<size_t>(s.baseline_dim));
+      if (only_baseline)
+        search_.pinned[static_cast<size_t>(s.baseline_dim)] =
+            s.direction == pk::Direction::kFalling ? p.low : p.high;
+    }
+    for (size_t d = 0; d < n; ++d)
+      if (search_.is_free(d)) free_.push_back(d);
   }
-  std::vector<size_t> free;
-  for (size_t d = 0; d < n; ++d)
-    if (search.is_free(d)) free.push_back(d);
-  for (size_t d = 0; d < n; ++d)
-    search.u[d] = std::clamp(s.box_coordinate(d, s.prior(d).central), 0.0, 1.0);
-  search.at(search.u);
-  if (!free.empty() && !search.decided()) {
+
+  // The centre and steps 1-3, which do not depend on the caller's starts: the best case of a
+  // check runs them while its Monte Carlo (whose earliest draws are the starts) still runs.
+  void explore() {
+    constexpr size_t kAllCorners = 8;
+    const Scenario& s = s_;
+    Search& search = search_;
+    const std::vector<size_t>& free = free_;
+    const bool thorough = thorough_;
+    explored_ = true;
+    for (size_t d = 0; d < s.dims.size(); ++d)
+      search.u[d] = std::clamp(s.box_coordinate(d, s.prior(d).central), 0.0, 1.0);
+    search.at(search.u);
+    if (free.empty() || search.decided()) return;
     // 1. Scan (a light search, for tipping points, skips it and DIRECT-L).
     const std::vector<double> centre = search.u;
     std::vector<double> corner = centre;
@@ -808,44 +827,74 @@ SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptio
     // 3. DIRECT-L over every free assumption.
     search.free = free;
     if (thorough && !search.decided())
-      run_nlopt(&search, NLOPT_GN_DIRECT_L, options.best_case_evaluations, search.best_u);
-    // 4. The caller's starts.
-    for (const auto& start : starts) {
-      if (search.decided()) break;
-      std::vector<double> coords = search.best_u;
-      for (const size_t d : free) coords[d] = std::clamp(s.box_coordinate(d, start[d]), 0.0, 1.0);
-      search.at(coords);
-    }
-    // 5. Local searches from the lowest distinct points, corner flips, polish.
-    const int local_budget = (thorough ? 40 : 20) + (thorough ? 20 : 8) * static_cast<int>(m);
-    const auto pool = search.pool;
-    size_t taken = 0;
-    for (const auto& [objective, coords] : pool)
-      if (taken++ < (thorough ? size_t{3} : size_t{1}) && !search.decided())
-        run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, coords);
-    for (int round = 0; round < (thorough ? 3 : 1) && !search.decided(); ++round) {
-      const double before = search.best;
-      for (const size_t d : free) {
-        for (const double edge : {0.0, 1.0}) {
-          if (search.best_u[d] == edge || search.decided()) continue;
-          std::vector<double> trial = search.best_u;
-          trial[d] = edge;
-          search.at(trial);
-        }
-      }
-      if (!(search.best < before * (1 - 1e-9))) break;
-    }
-    const bool settled = boundary_polish(&search, free);
-    const std::vector<double> polished = search.best_u;
-    if (thorough && !search.decided())
-      result.converged = run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, search.best_u);
-    if (!settled || search.best_u != polished) boundary_polish(&search, free);
+      run_nlopt(&search, NLOPT_GN_DIRECT_L, options_.best_case_evaluations, search.best_u);
   }
-  result.u = search.best_u;
-  result.values = search.to_values(search.best_u);
-  result.objective = search.best;
-  result.evaluations = ev->simulations - simulations_before;
-  return result;
+
+  // Steps 4-5 (explore() first if it has not run), and the result.
+  SearchResult finish(const std::vector<std::vector<double>>& starts) {
+    if (!explored_) explore();
+    const Scenario& s = s_;
+    Search& search = search_;
+    const std::vector<size_t>& free = free_;
+    const bool thorough = thorough_;
+    SearchResult result;
+    if (!free.empty() && !search.decided()) {
+      // 4. The caller's starts.
+      for (const auto& start : starts) {
+        if (search.decided()) break;
+        std::vector<double> coords = search.best_u;
+        for (const size_t d : free) coords[d] = std::clamp(s.box_coordinate(d, start[d]), 0.0, 1.0);
+        search.at(coords);
+      }
+      // 5. Local searches from the lowest distinct points, corner flips, polish.
+      const size_t m = free.size();
+      const int local_budget = (thorough ? 40 : 20) + (thorough ? 20 : 8) * static_cast<int>(m);
+      const auto pool = search.pool;
+      size_t taken = 0;
+      for (const auto& [objective, coords] : pool)
+        if (taken++ < (thorough ? size_t{3} : size_t{1}) && !search.decided())
+          run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, coords);
+      for (int round = 0; round < (thorough ? 3 : 1) && !search.decided(); ++round) {
+        const double before = search.best;
+        for (const size_t d : free) {
+          for (const double edge : {0.0, 1.0}) {
+            if (search.best_u[d] == edge || search.decided()) continue;
+            std::vector<double> trial = search.best_u;
+            trial[d] = edge;
+            search.at(trial);
+          }
+        }
+        if (!(search.best < before * (1 - 1e-9))) break;
+      }
+      const bool settled = boundary_polish(&search, free);
+      const std::vector<double> polished = search.best_u;
+      if (thorough && !search.decided())
+        result.converged = run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, search.best_u);
+      if (!settled || search.best_u != polished) boundary_polish(&search, free);
+    }
+    result.u = search.best_u;
+    result.values = search.to_values(search.best_u);
+    result.objective = search.best;
+    result.evaluations = search.ev->simulations - simulations_before_;
+    return result;
+  }
+
+ private:
+  const Scenario& s_;
+  const CheckOptions& options_;
+  bool thorough_;
+  long simulations_before_;
+  Search search_;
+  std::vector<size_t> free_;
+  bool explored_ = false;
+};
+
+SearchResult best_case_search(const Scenario& s, Evaluator* ev, const CheckOptions& options,
+                              const std::vector<std::vector<double>>& starts,
+                              const std::vector<double>& pinned_values, bool thorough = true,
+                              double stop_at = -kInf) {
+  BestCaseSearch search(s, ev, options, pinned_values, thorough, stop_at);
+  return search.finish(starts);
 }
 
 // --- Monte Carlo -------------------------------------------------------------------------
@@ -874,7 +923,7 @@ struct Worker {
       : evaluator(s), points(s.dims.size(), seed), u(s.dims.size()), values(s.dims.size()) {}
   Evaluator evaluator;
   SobolPoints points;
-  std::vector<double> u, values;
+  std::vector<double> u, values, band;
 };
 
 // Values kept per grid point for the trajectory bands (pk/quantile_sketch.hpp).
@@ -1330,105 +1379,132 @@ struct CheckRun {
     return s.dims.size();
   }
 
-  void monte_carlo() {
-    const CheckOptions& options = *this->options;
-    const ClaimedEffect& effect = *this->effect;
-    const EffectCheck& check = *this->check;
-    const size_t n = s.dims.size();
-    // Monte Carlo.
-    const size_t draws = n == 0 ? 1 : options.draws;
-    // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
-    // contiguous blocks of draws (pk/distributed.hpp); inside a rank, workers take blocks of
-    // consecutive draws (at most `chunk_draws`, fewer near the end) from a shared counter and
-    // fold each draw at once into their own fixed-size partial summary: counts, per grid point a
-    // band sketch of the first `band_draws` draws' trajectories, and the onset times (one number
-    // per draw up to `exact_onset_draws` draws, written at the draw's index; a bottom-k sketch
-    // above). No worker waits for another until the last draw; the partial summaries are then
-    // merged, and the ranks' summaries merged on every rank. Each part of the summary is
-    // independent of how the draws are split, so the report is the same for any thread or rank
-    // count.
-    std::atomic<size_t> done{0};
-    const std::string what = effect.id + " (" + bound_kind_name(check.kind) + ")";
-    const size_t band_draws = std::min(options.band_draws, draws);
-    const size_t grid_points = s.grid.size();
-    const bool exact_onsets = draws <= options.exact_onset_draws;
-    const int threads = pk::resolve_threads(options.threads);
+  // The Monte Carlo, in three parts so that run_check can interleave the draws of every check
+  // with the searches: mc_begin (once), mc_block (from any thread, until it returns 0) and
+  // mc_finish (once, after every block has ended); monte_carlo() runs them over every thread.
+  // Draw i is the i-th point of the seeded Sobol sequence, wherever it runs. Ranks take
+  // contiguous blocks of draws (pk/distributed.hpp); inside a rank, workers take blocks of
+  // consecutive draws (at most `chunk_draws`, fewer near the end) from a shared counter and
+  // fold each draw at once into their own fixed-size partial summary: counts, per grid point a
+  // band sketch of the first `band_draws` draws' trajectories, and the onset times (one number
+  // per draw up to `exact_onset_draws` draws, written at the draw's index; a bottom-k sketch
+  // above). No worker waits for another until the last draw; the partial summaries are then
+  // merged, and the ranks' summaries merged on every rank. Each part of the summary is
+  // independent of how the draws are split, so the report is the same for any thread or rank
+  // count.
+  struct MonteCarlo {
+    size_t draws = 0, band_draws = 0, grid_points = 0, begin = 0, end = 0, block = 1;
+    bool exact_onsets = true;
+    std::string what;
+    std::atomic<size_t> next{0}, completed{0}, done{0};
     // One worker and one partial summary per thread, each created (so allocated) by its thread.
-    std::vector<std::unique_ptr<Worker>> pool(static_cast<size_t>(threads));
-    std::vector<std::unique_ptr<MonteCarloSummary>> partials(static_cast<size_t>(threads));
-    // Onset (h; +inf never; NaN inconsistent with the reported baseline), failed, simulations
-    // run; for band draws, `band` gets the observable on the grid (NaN when unusable).
-    auto draw = [&](size_t i, Worker& w, double* row, std::span<double> band) {
+    std::vector<std::unique_ptr<Worker>> pool;
+    std::vector<std::unique_ptr<MonteCarloSummary>> partials;
+    std::unique_ptr<MonteCarloSummary> summary;
+  };
+
+  void mc_begin(int threads) {
+    const CheckOptions& options = *this->options;
+    mc = std::make_unique<MonteCarlo>();
+    MonteCarlo& m = *mc;
+    m.draws = s.dims.empty() ? 1 : options.draws;
+    m.what = effect->id + " (" + bound_kind_name(check->kind) + ")";
+    m.band_draws = std::min(options.band_draws, m.draws);
+    m.grid_points = s.grid.size();
+    m.exact_onsets = m.draws <= options.exact_onset_draws;
+    m.pool.resize(static_cast<size_t>(threads));
+    m.partials.resize(static_cast<size_t>(threads));
+    m.summary =
+        std::make_unique<MonteCarloSummary>(m.grid_points, m.exact_onsets, options.onset_sample);
+    std::tie(m.begin, m.end) = pk::rank_block(m.draws, pk::mpi_rank(), pk::mpi_size());
+    if (m.exact_onsets) m.summary->onset_times.assign(m.end - m.begin, 0.0);
+    m.block = std::clamp<size_t>((m.end - m.begin) / (8 * static_cast<size_t>(threads)), 1,
+                                 std::max<size_t>(options.chunk_draws, 1));
+    m.next = m.begin;
+  }
+  size_t mc_draws() const { return mc->end - mc->begin; }  // this rank's
+  bool mc_left() const { return mc && mc->next.load() < mc->end; }
+  void mc_stop() { mc->next.store(mc->end); }  // after a failure: no more blocks
+  // Runs the next block of draws on `thread`'s worker; the number of draws it ran (0: none
+  // left). The caller that brings the draws run to mc_draws() calls mc_finish.
+  size_t mc_block(int thread) {
+    const CheckOptions& options = *this->options;
+    MonteCarlo& m = *mc;
+    const size_t first = m.next.fetch_add(m.block);
+    if (first >= m.end) return 0;
+    const size_t last = std::min(m.end, first + m.block);
+    const size_t n = s.dims.size();
+    auto& worker = m.pool[static_cast<size_t>(thread)];
+    if (!worker) worker = std::make_unique<Worker>(s, options.seed);
+    auto& partial = m.partials[static_cast<size_t>(thread)];
+    if (!partial)
+      partial = std::make_unique<MonteCarloSummary>(m.grid_points, false, options.onset_sample);
+    Worker& w = *worker;
+    w.band.resize(m.grid_points);
+    for (size_t i = first; i < last; ++i) {
+      // Onset (h; +inf never; NaN inconsistent with the reported baseline), failed, simulations
+      // run; for band draws, `band` gets the observable on the grid (NaN when unusable).
+      const bool record = i < m.band_draws;
       w.points.point(i, w.u);
       for (size_t d = 0; d < n; ++d) w.values[d] = s.sample_value(d, w.u[d]);
-      const bool record = !band.empty();
       const long simulations_before = w.evaluator.simulations;
       const Outcome o = w.evaluator.evaluate(w.values, record);
+      double row[3];
       row[0] = o.inconsistent ? std::numeric_limits<double>::quiet_NaN() : o.onset_h.value_or(kInf);
       row[1] = o.failed ? 1.0 : 0.0;
       row[2] = static_cast<double>(w.evaluator.simulations - simulations_before);
       if (record) {
         const bool usable = !o.failed && !o.inconsistent;
         const pk::Trajectory& t = w.evaluator.trajectory();
-        for (size_t g = 0; g < grid_points; ++g)
-          band[g] = usable && g < t.num_times() ? t.observable(g, static_cast<size_t>(s.observable))
-                                                : std::numeric_limits<double>::quiet_NaN();
+        for (size_t g = 0; g < m.grid_points; ++g)
+          w.band[g] = usable && g < t.num_times()
+                          ? t.observable(g, static_cast<size_t>(s.observable))
+                          : std::numeric_limits<double>::quiet_NaN();
       }
-      const size_t count = ++done;
+      const size_t count = ++m.done;
       if (options.progress && pk::mpi_rank() == 0 && omp_get_thread_num() == 0 &&
-          (count % 64 == 0 || count == draws)) {
-        options.progress(what, count, draws);
+          (count % 64 == 0 || count == m.draws)) {
+        options.progress(m.what, count, m.draws);
       }
-    };
-    MonteCarloSummary summary(grid_points, exact_onsets, options.onset_sample);
-    const auto [begin, end] = pk::rank_block(draws, pk::mpi_rank(), pk::mpi_size());
-    if (exact_onsets) summary.onset_times.assign(end - begin, 0.0);
-    const size_t block = std::clamp<size_t>((end - begin) / (8 * static_cast<size_t>(threads)), 1,
-                                            std::max<size_t>(options.chunk_draws, 1));
-    std::atomic<size_t> next{begin};
-    auto monte_carlo = [&](int thread) {
-      auto& worker = pool[static_cast<size_t>(thread)];
-      if (!worker) worker = std::make_unique<Worker>(s, options.seed);
-      auto& partial = partials[static_cast<size_t>(thread)];
-      if (!partial)
-        partial = std::make_unique<MonteCarloSummary>(grid_points, false, options.onset_sample);
-      std::vector<double> band(grid_points);
-      double row[3];
-      for (;;) {
-        const size_t first = next.fetch_add(block);
-        if (first >= end) return;
-        const size_t last = std::min(end, first + block);
-        for (size_t i = first; i < last; ++i) {
-          const bool band_draw = i < band_draws;
-          draw(i, *worker, row, band_draw ? std::span<double>(band) : std::span<double>());
-          partial->add_counts(i, effect.claimed_time_h, row);
-          if (exact_onsets)
-            summary.onset_times[i - begin] = row[0];
-          else if (!std::isnan(row[0]))
-            partial->onset_sketch.add(i, row[0]);
-          if (band_draw) partial->add_band(i, band.data());
-        }
-      }
-    };
-    {
-      std::exception_ptr failure;
-      std::mutex failure_mutex;
-      auto guarded = [&](auto&& work) {
-        try {
-          work();
-        } catch (...) {
-          const std::lock_guard<std::mutex> lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
-          next.store(end);  // the other workers stop drawing
-        }
-      };
-#pragma omp parallel num_threads(threads)
-      {
-        const int thread = omp_get_thread_num();
-        guarded([&] { monte_carlo(thread); });
-      }
-      if (failure) std::rethrow_exception(failure);
+      partial->add_counts(i, effect->claimed_time_h, row);
+      if (m.exact_onsets)
+        m.summary->onset_times[i - m.begin] = row[0];
+      else if (!std::isnan(row[0]))
+        partial->onset_sketch.add(i, row[0]);
+      if (record) partial->add_band(i, w.band.data());
     }
+    return last - first;
+  }
+  // Every block over `threads` workers, then mc_finish (the stages one check at a time).
+  void monte_carlo(int threads) {
+    mc_begin(threads);
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+#pragma omp parallel num_threads(threads)
+    {
+      const int thread = omp_get_thread_num();
+      try {
+        while (mc_block(thread) > 0) {
+        }
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        mc_stop();  // the other workers stop drawing
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+    mc_finish();
+  }
+
+  void mc_finish() {
+    const CheckOptions& options = *this->options;
+    const size_t n = s.dims.size();
+    MonteCarlo& m = *mc;
+    MonteCarloSummary& summary = *m.summary;
+    const size_t draws = m.draws, grid_points = m.grid_points;
+    const bool exact_onsets = m.exact_onsets;
+    const std::vector<std::unique_ptr<MonteCarloSummary>>& partials = m.partials;
+    const std::string& what = m.what;
     for (const auto& partial : partials)
       if (partial) summary.merge(*partial);
     summary.merge_ranks(draws);
@@ -1488,15 +1564,28 @@ struct CheckRun {
       }
     }
     if (!summary.lowest.empty()) r.earliest_draw_onset_h = summary.lowest.front().first;
+    mc.reset();  // the workers' models, solvers and partial summaries
   }
 
+  // The best-case search's steps that do not need the Monte Carlo (BestCaseSearch::explore).
+  void explore() {
+    main_evaluator = std::make_unique<Evaluator>(s, options->remember_points);
+    searcher = std::make_unique<BestCaseSearch>(s, main_evaluator.get(), *options,
+                                                std::vector<double>{}, true, -kInf);
+    searcher->explore();
+  }
+
+  // The rest of the best case, after the Monte Carlo: the search from the earliest draws, its
+  // trajectory, the median draw's, the elasticities; then the tipping points to compute.
   void best_case() {
     const CheckOptions& options = *this->options;
     const EffectCheck& check = *this->check;
     const size_t n = s.dims.size();
     auto dim_of = [&](const std::string& name) { return this->dim_of(name); };
-    Evaluator main(s, true);
-    search = best_case_search(s, &main, options, starts, {});
+    if (!searcher) explore();
+    Evaluator& main = *main_evaluator;
+    search = searcher->finish(starts);
+    searcher.reset();
     const std::vector<double>& best_u = search.u;
     const std::vector<double>& best = search.values;
     r.best_case_values = best;
@@ -1617,11 +1706,12 @@ struct CheckRun {
     r.work.tipping_points_s.assign(tipping.size(), 0.0);
     r.work.best_case = main.simulations;
     r.work.best_case_search = search.evaluations;
+    main_evaluator.reset();
   }
 
   void tipping_point_at(size_t k) {
     const auto begin = std::chrono::steady_clock::now();
-    Evaluator ev(s, true);
+    Evaluator ev(s, options->remember_points);
     r.tipping_points[k] = tipping_point(s, &ev, *options, search.values, tipping[k].first,
                                         tipping[k].second, search.objective);
     r.work.tipping_points[k] = ev.simulations;
@@ -1704,80 +1794,177 @@ struct CheckRun {
   CheckResult r;
   std::optional<size_t> median_draw;
   std::vector<std::vector<double>> starts;  // the earliest draws: starts of local searches
+  std::unique_ptr<MonteCarlo> mc;
+  std::unique_ptr<Evaluator> main_evaluator;  // the best case's (search, trajectories, slopes)
+  std::unique_ptr<BestCaseSearch> searcher;   // from explore() to best_case()
   SearchResult search;
   Outcome best_outcome;
   std::vector<std::pair<size_t, double>> tipping;  // (dim, elasticity at the best case)
   double cost_s = 0;  // wall time of the stages so far: orders the next stages' tasks only
 };
 
-// The best cases and tipping points of every check over `threads` workers, as one pool of
-// tasks: a check's tipping points are queued when its best case ends (they start from it),
-// so no worker waits for the slowest best case while tipping points of other checks could
-// run, and no stage ends on one long task while the others idle. Best cases go first (they
-// release work), then the tipping points of the costliest checks (cost only orders the
-// work). Each task is deterministic and writes only its own results, so nothing depends on
-// the thread count or on which worker ran what. When tasks fail, the failure of the first
-// in claim order (a check's best case before its tipping points) is rethrown, whatever the
-// timing; a check whose best case failed queues no tipping points.
-void run_searches(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs,
-                  const std::function<void(size_t)>& best_case) {
+// Every stage of every check over `threads` workers, as one pool of tasks. A check's stages:
+// its Monte Carlo (blocks of draws, any number of workers at once), the first steps of its
+// best-case search (BestCaseSearch::explore, which do not need the draws), the rest of its best
+// case (when both have ended: it starts local searches from the earliest draws) and then its
+// tipping points (they start from the best case). A free worker takes, in this order: a best
+// case that is ready (it releases tipping points), a tipping point (of the costliest check
+// first), a search's first steps, and else the next block of draws of the Monte Carlo of the
+// costliest check (by its pilot run) that has draws left. So the long searches start at once
+// and the blocks of draws, short and many, fill the time around them: no worker waits while
+// another finishes a stage, and the last task to end is a short one unless a tipping point is
+// the only work left. With `interleave` false (MPI runs: the ranks merge each check's Monte
+// Carlo together, in claim order) each check's Monte Carlo runs over every worker first, one
+// check after another, and the searches follow. Each task is deterministic and writes only its
+// own results, so nothing depends on the thread count or on which worker ran what (the JSON is
+// byte-identical for any --threads, interleaved or not). When tasks fail, the failure that
+// staged work would meet first is rethrown, whatever the timing: a Monte Carlo's before any
+// search's, then claim order (a check's best case before its tipping points); tasks that come
+// after a failure in that order are not started, and a check whose best case failed queues
+// no tipping points.
+void run_stages(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs, bool interleave) {
+  enum Kind { kExplore, kBestCase, kTip };
   struct Task {
     size_t run;
-    long tip;  // -1: the best case
+    Kind kind;
+    long tip;  // kTip: which
   };
-  auto canonical = [](const Task& t) { return std::make_pair(t.run, t.tip); };
+  // The order in which staged work would meet failures: (stage, run, tip).
+  using Key = std::tuple<int, size_t, long>;
+  auto key_of = [](const Task& t) { return Key{1, t.run, t.kind == kTip ? t.tip : -1}; };
+  auto seconds_since = [](std::chrono::steady_clock::time_point begin) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  };
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<Task> ready;
-  for (size_t i = 0; i < runs.size(); ++i) ready.push_back({i, -1});
-  size_t unfinished = ready.size();
-  std::optional<std::pair<size_t, long>> failed_task;
+  std::vector<char> explored(runs.size(), 0), sampled(runs.size(), 0);
+  // Monte Carlos with draws left, costliest (pilot run x draws) first; ties in claim order.
+  std::vector<size_t> by_cost(runs.size());
+  std::iota(by_cost.begin(), by_cost.end(), size_t{0});
+  std::stable_sort(by_cost.begin(), by_cost.end(),
+                   [&](size_t a, size_t b) { return runs[a]->s.pilot_s > runs[b]->s.pilot_s; });
+  if (interleave) {
+    for (const size_t i : by_cost) {
+      runs[i]->mc_begin(threads);
+      ready.push_back({i, kExplore, 0});
+    }
+  } else {
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const auto begin = std::chrono::steady_clock::now();
+      runs[i]->monte_carlo(threads);
+      runs[i]->r.work.monte_carlo_s = seconds_since(begin) * threads;
+      runs[i]->cost_s += runs[i]->r.work.monte_carlo_s;
+      ready.push_back({i, kBestCase, 0});
+    }
+  }
+  long in_flight = 0;
+  std::optional<Key> failed_key;
   std::exception_ptr failure;
-  // The next task: best cases first, then the costliest check's tipping points.
-  auto take = [&] {
-    auto before = [&](const Task& a, const Task& b) {
-      if ((a.tip < 0) != (b.tip < 0)) return a.tip < 0;
-      const double ca = runs[a.run]->cost_s, cb = runs[b.run]->cost_s;
-      if (ca != cb) return ca > cb;
-      return canonical(a) < canonical(b);
+  auto fail = [&](const Key& key) {  // under the lock
+    if (!failed_key || key < *failed_key) {
+      failed_key = key;
+      failure = std::current_exception();
+    }
+  };
+  auto allowed = [&](const Key& key) { return !failed_key || key < *failed_key; };
+  // The next search task (under the lock): best cases, then tipping points of the costliest
+  // check, then the searches' first steps (in the Monte Carlo order).
+  auto take = [&]() -> std::optional<Task> {
+    auto rank = [&](const Task& t) {
+      const int kind = t.kind == kBestCase ? 0 : (t.kind == kTip ? 1 : 2);
+      const double cost = t.kind == kTip ? -runs[t.run]->cost_s : 0.0;
+      return std::make_tuple(kind, cost, key_of(t));
     };
-    const auto next = std::min_element(ready.begin(), ready.end(), before);
-    const Task task = *next;
-    ready.erase(next);
+    auto best = ready.end();
+    for (auto it = ready.begin(); it != ready.end(); ++it)
+      if (allowed(key_of(*it)) && (best == ready.end() || rank(*it) < rank(*best))) best = it;
+    if (best == ready.end()) return std::nullopt;
+    const Task task = *best;
+    ready.erase(best);
     return task;
+  };
+  auto sampling = [&]() -> std::optional<size_t> {  // a Monte Carlo with draws left
+    for (const size_t i : by_cost)
+      if (runs[i]->mc_left() && allowed(Key{0, i, 0})) return i;
+    return std::nullopt;
+  };
+  // A check whose Monte Carlo and first search steps have both ended gets its best case.
+  auto release = [&](size_t i) {
+    if (explored[i] && sampled[i]) ready.push_back({i, kBestCase, 0});
   };
 #pragma omp parallel num_threads(threads)
   {
+    const int thread = omp_get_thread_num();
     for (;;) {
-      Task task{};
+      std::optional<Task> task;
+      std::optional<size_t> draws_of;
       {
         std::unique_lock<std::mutex> lock(mutex);
-        changed.wait(lock, [&] { return !ready.empty() || unfinished == 0; });
-        if (ready.empty()) break;
-        task = take();
+        changed.wait(lock,
+                     [&] { return (task = take()) || (draws_of = sampling()) || in_flight == 0; });
+        if (!task && !draws_of) break;
+        ++in_flight;
       }
+      const auto begin = std::chrono::steady_clock::now();
+      if (draws_of) {
+        CheckRun& run = *runs[*draws_of];
+        bool last = false;
+        try {
+          const size_t ran = run.mc_block(thread);
+          last = ran > 0 && run.mc->completed.fetch_add(ran) + ran == run.mc_draws();
+          if (last) run.mc_finish();
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(mutex);
+          fail(Key{0, *draws_of, 0});
+          run.mc_stop();
+          last = false;
+        }
+        const double seconds = seconds_since(begin);
+        {
+          const std::lock_guard<std::mutex> lock(mutex);
+          run.r.work.monte_carlo_s += seconds;
+          run.cost_s += seconds;
+          if (last) {
+            sampled[*draws_of] = 1;
+            release(*draws_of);
+          }
+          --in_flight;
+        }
+        changed.notify_all();
+        continue;
+      }
+      CheckRun& run = *runs[task->run];
       bool ok = true;
       try {
-        if (task.tip < 0)
-          best_case(task.run);
+        if (task->kind == kExplore)
+          run.explore();
+        else if (task->kind == kBestCase)
+          run.best_case();
         else
-          runs[task.run]->tipping_point_at(static_cast<size_t>(task.tip));
+          run.tipping_point_at(static_cast<size_t>(task->tip));
       } catch (...) {
         ok = false;
         const std::lock_guard<std::mutex> lock(mutex);
-        if (!failed_task || canonical(task) < *failed_task) {
-          failed_task = canonical(task);
-          failure = std::current_exception();
-        }
+        fail(key_of(*task));
       }
+      const double seconds = seconds_since(begin);
       {
         const std::lock_guard<std::mutex> lock(mutex);
-        if (ok && task.tip < 0) {
-          const size_t tips = runs[task.run]->tipping.size();
-          for (size_t k = 0; k < tips; ++k) ready.push_back({task.run, static_cast<long>(k)});
-          unfinished += tips;
+        if (task->kind != kTip) {
+          run.r.work.best_case_s += seconds;
+          run.cost_s += seconds;
         }
-        --unfinished;
+        if (ok && task->kind == kExplore) {
+          explored[task->run] = 1;
+          release(task->run);
+        }
+        if (ok && task->kind == kBestCase) {
+          const size_t tips = run.tipping.size();
+          for (size_t k = 0; k < tips; ++k)
+            ready.push_back({task->run, kTip, static_cast<long>(k)});
+        }
+        --in_flight;
       }
       changed.notify_all();
     }
@@ -1802,12 +1989,13 @@ int severity(Verdict v) {
 }
 
 // Refuses, before any simulation, a run whose memory would exceed RunLimits::kMaxMemoryBytes:
-// per worker thread a model and its stiff solver's workspace (dense n x n matrices unless the
-// model declares a narrow band) and its trajectory on the plot grid, and per check the onset
-// times kept (one per draw up to exact_onset_draws, with a sorted copy).
+// per worker thread two models with their stiff solver's workspace (dense n x n matrices unless
+// the model declares a narrow band) and trajectory on the plot grid, one more per check (its
+// best-case search), and per check the onset times kept (one per draw up to
+// exact_onset_draws, with a sorted copy).
 void check_memory(const Claim& claim, const CheckOptions& options) {
   double largest_solver = 0, onset_bytes = 0;
-  int largest_states = 0;
+  int largest_states = 0, checks = 0;
   for (const auto& effect : claim.effects) {
     if (!effect.not_assessable.empty()) continue;
     for (const auto& check : effect.checks) {
@@ -1829,12 +2017,17 @@ void check_memory(const Claim& claim, const CheckOptions& options) {
         largest_states = n;
       }
       onset_bytes += 16.0 * static_cast<double>(std::min(options.draws, options.exact_onset_draws));
+      ++checks;
     }
   }
+  // Workspaces alive at once (run_stages): each thread's for the Monte Carlos of at most two
+  // checks (it takes the next check's draws while its last block of the previous one ends
+  // elsewhere), and each check's best-case search, from its first steps to its end.
   const int threads = pk::resolve_threads(options.threads);
   const std::string refusal = pk::check_memory_estimate(
-      threads * largest_solver + onset_bytes,
-      std::to_string(threads) + " threads x " + pk::format_bytes(largest_solver) +
+      (2.0 * threads + checks) * largest_solver + onset_bytes,
+      std::to_string(threads) + " threads x 2 Monte Carlos + " + std::to_string(checks) +
+          " best-case searches, each with " + pk::format_bytes(largest_solver) +
           " of solver workspace for a " + std::to_string(largest_states) + "-state model, and " +
           pk::format_bytes(onset_bytes) + " of onset times",
       "use fewer --threads, or fewer --draws");
@@ -1886,17 +2079,8 @@ CheckReport run_check(const Claim& claim, const CheckOptions& options) {
     for (const auto& check : effect.checks)
       runs.push_back(std::make_unique<CheckRun>(claim, effect, check, options));
   }
-  const int threads = pk::resolve_threads(options.threads);
-  auto timed = [](CheckRun& run, double* seconds, auto&& stage) {
-    const auto begin = std::chrono::steady_clock::now();
-    stage();
-    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-    run.cost_s += *seconds;
-  };
-  for (auto& run : runs) timed(*run, &run->r.work.monte_carlo_s, [&] { run->monte_carlo(); });
-  run_searches(threads, runs, [&](size_t i) {
-    timed(*runs[i], &runs[i]->r.work.best_case_s, [&] { runs[i]->best_case(); });
-  });
+  run_stages(pk::resolve_threads(options.threads), runs,
+             options.interleave_stages && pk::mpi_size() == 1);
   size_t next_run = 0;
   for (const auto& effect : claim.effects) {
     EffectReport e;

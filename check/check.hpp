@@ -95,6 +95,16 @@ struct CheckOptions {
   // check's observable sees (pk/observed_subsystem.hpp): the same answers, more work; for
   // comparison.
   bool whole_model = false;
+  // Searches (best case, elasticities, tipping points) simulate a point they have seen before
+  // only once, and use its remembered outcome after (the same outcome: a simulation is
+  // deterministic). false: every evaluation is simulated; the same report with more
+  // simulations, for comparison.
+  bool remember_points = true;
+  // Run the stages of all checks as one pool of tasks (run_check): the searches' first steps
+  // and the Monte Carlo draws of every check side by side. false: each check's Monte Carlo over
+  // every thread, one check after another, then the searches (as under MPI, where the ranks
+  // merge each Monte Carlo in turn); the same report, for comparison.
+  bool interleave_stages = true;
   // Called from worker 0 now and then with (draws done, draws total) of the current check;
   // for a progress bar. May be empty.
   std::function<void(const std::string& what, size_t done, size_t total)> progress;
@@ -182,8 +192,9 @@ struct CheckResult {
   long failed_simulations = 0;  // integrator failures (counted as never)
   // The work of each stage (the JSON's `simulations_by_stage`): simulations run (deterministic:
   // the same for any thread count) and seconds spent (wall time of the stage's tasks, summed
-  // over the threads that ran them; the Monte Carlo's is its wall time over all threads; not in
-  // the JSON, which must not depend on the machine). `simulations` is their sum.
+  // over the threads that ran them: about the CPU time; under MPI the Monte Carlo's is its wall
+  // time x threads; not in the JSON, which must not depend on the machine). `simulations` is
+  // their sum.
   struct StageWork {
     long monte_carlo = 0;       // the draws
     long best_case = 0;         // the search, the best case's and median draw's trajectories and
