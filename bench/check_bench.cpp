@@ -1,7 +1,9 @@
 // The demo's main job timed: `onset check data/claims/case-report-4h.yaml` with 10,000 draws
 // per effect (target: < 10 s on 2 cores), and Monte Carlo draws per second per model.
 //   build/bin/onset_check_bench [CLAIM.yaml] [--draws N] [--threads N] [--rtol X] [--atol X]
-//                               [--whole-model] [--stages-only]
+//                               [--whole-model] [--stages-only] [--staged] [--no-remember]
+// (--stages-only: the whole check and its stages' simulations and seconds, not the per-model
+// draws/s; --staged, --no-remember: CheckOptions::interleave_stages, remember_points false.)
 // (--rtol/--atol as `onset check`'s: e.g. --rtol 1e-8 --atol 1e-6 puts the B4 claim at the
 // tolerances of the C++ B4 loop, models/reference_problems.cpp's B2 settings.)
 #include <chrono>
@@ -31,6 +33,10 @@ int main(int argc, char** argv) {
       options.whole_model = true;
     } else if (a == "--stages-only") {
       stages_only = true;
+    } else if (a == "--staged") {
+      options.interleave_stages = false;
+    } else if (a == "--no-remember") {
+      options.remember_points = false;
     } else {
       claim_file = a;
     }
@@ -42,8 +48,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("claim %s: %zu draws per check, %d threads: whole check %.2f s\n", claim.id.c_str(),
               options.draws, options.threads, total);
-  // Each check's stages: simulations and seconds (the Monte Carlo's over all threads; the best
-  // case's and each tipping point's on the one thread that ran it).
+  // Each check's stages: simulations and seconds (summed over the threads that ran them).
   std::printf("  %-18s %-26s %-26s %s\n", "check", "Monte Carlo (sims, s)",
               "best case (sims: search)", "tipping points (sims, s each)");
   for (const auto& effect : report.effects) {
@@ -56,6 +61,17 @@ int main(int argc, char** argv) {
       std::printf("\n");
     }
   }
+  // Busy time of the threads (every stage's seconds, summed) against threads x wall: the rest
+  // is waiting (for the last block of draws or the last search) and set-up (models, pilots).
+  double busy = 0;
+  for (const auto& effect : report.effects)
+    for (const auto& c : effect.checks) {
+      busy += c.work.monte_carlo_s + c.work.best_case_s;
+      for (const double t : c.work.tipping_points_s) busy += t;
+    }
+  const int threads = options.threads > 0 ? options.threads : 1;
+  std::printf("  threads busy %.2f s of %d x %.2f s (%.0f %%)\n", busy, threads, total,
+              100 * busy / (threads * total));
   if (stages_only) return 0;
   // Draws per second per model: the Monte Carlo part alone, one check at a time.
   for (const auto& effect : claim.effects) {

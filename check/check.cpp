@@ -1476,24 +1476,31 @@ struct CheckRun {
     return last - first;
   }
   // Every block over `threads` workers, then mc_finish (the stages one check at a time).
-  void monte_carlo(int threads) {
+  // Returns the seconds the workers spent drawing, summed (not their wait for the last block).
+  double monte_carlo(int threads) {
     mc_begin(threads);
     std::exception_ptr failure;
-    std::mutex failure_mutex;
+    std::mutex mutex;
+    double busy_s = 0;
 #pragma omp parallel num_threads(threads)
     {
       const int thread = omp_get_thread_num();
+      const auto begin = std::chrono::steady_clock::now();
       try {
         while (mc_block(thread) > 0) {
         }
       } catch (...) {
-        const std::lock_guard<std::mutex> lock(failure_mutex);
+        const std::lock_guard<std::mutex> lock(mutex);
         if (!failure) failure = std::current_exception();
         mc_stop();  // the other workers stop drawing
       }
+      const std::lock_guard<std::mutex> lock(mutex);
+      busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     }
     if (failure) std::rethrow_exception(failure);
+    const auto begin = std::chrono::steady_clock::now();
     mc_finish();
+    return busy_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
 
   void mc_finish() {
@@ -1851,9 +1858,7 @@ void run_stages(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs,
     }
   } else {
     for (size_t i = 0; i < runs.size(); ++i) {
-      const auto begin = std::chrono::steady_clock::now();
-      runs[i]->monte_carlo(threads);
-      runs[i]->r.work.monte_carlo_s = seconds_since(begin) * threads;
+      runs[i]->r.work.monte_carlo_s = runs[i]->monte_carlo(threads);
       runs[i]->cost_s += runs[i]->r.work.monte_carlo_s;
       ready.push_back({i, kBestCase, 0});
     }

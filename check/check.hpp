@@ -12,11 +12,15 @@
 //    Boost.Random; scrambled by a digital shift drawn from the seed), mapped through each
 //    prior's inverse CDF; draw i depends only on (seed, i), and draws run in parallel over
 //    `threads` workers, so the answer is the same for any thread count. run_check runs the
-//    checks of a claim in stages: the Monte Carlo of each check over every worker; then the
-//    best-case searches (with the elasticities) of all checks and their tipping points as one
-//    pool of tasks over the workers, a check's tipping points queued when its best case ends.
-//    Each task after the draws runs on its own evaluator, so no number depends on the thread
-//    count or on which worker ran what (the JSON is byte-identical for any --threads).
+//    stages of all checks of a claim as one pool of tasks over the workers: the first steps of
+//    every best-case search (scan, corners, DIRECT-L: they do not need the draws) at once,
+//    blocks of Monte Carlo draws around them (the costliest check's first), a check's
+//    remaining search (local searches from its earliest draws) and elasticities when its draws
+//    and first steps have ended, then its tipping points. Each search task runs on its own
+//    evaluator, so no number depends on the thread count or on which worker ran what (the
+//    JSON is byte-identical for any --threads; under MPI each check's draws run first, in
+//    claim order, with the same JSON). A search simulates a point it has seen before only
+//    once (CheckOptions::remember_points); CheckResult::work counts each stage's simulations.
 //    P(onset <= claimed time) with a 95 % Wilson interval; onset quantiles (exact, from one
 //    number per draw, up to `exact_onset_draws` = 2^22 draws; above, from a bottom-k sample
 //    of `onset_sample` = 65,536 onset times, pk/quantile_sketch.hpp). Trajectory bands (5/50/95 %)
@@ -32,7 +36,8 @@
 //    value at which the best-case onset equals the claimed time (the others re-optimised), by
 //    bracketing outward from the best case and narrowing the bracket to 1e-5 relative (a
 //    point within the claimed time decides its side at once; check/README.md); null when no
-//    value within 1e-4..1e4 times the prior's range flips it.
+//    value within 1e-4..1e4 times the prior's range flips it. A best case that misses the
+//    claim tries no value inside the prior range (none can reach what the whole box misses).
 //  - Verdict (check/README.md): implausible if even the best case misses the claimed time;
 //    unlikely if the best case reaches it but P(onset <= claimed) < unlikely_below;
 //    plausible otherwise; not_assessable when no model covers the effect. An effect with
@@ -192,9 +197,8 @@ struct CheckResult {
   long failed_simulations = 0;  // integrator failures (counted as never)
   // The work of each stage (the JSON's `simulations_by_stage`): simulations run (deterministic:
   // the same for any thread count) and seconds spent (wall time of the stage's tasks, summed
-  // over the threads that ran them: about the CPU time; under MPI the Monte Carlo's is its wall
-  // time x threads; not in the JSON, which must not depend on the machine). `simulations` is
-  // their sum.
+  // over the threads that ran them, waits excluded: about the CPU time; not in the JSON, which
+  // must not depend on the machine). `simulations` is their sum.
   struct StageWork {
     long monte_carlo = 0;       // the draws
     long best_case = 0;         // the search, the best case's and median draw's trajectories and
