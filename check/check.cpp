@@ -1580,6 +1580,7 @@ struct CheckRun {
     searcher = std::make_unique<BestCaseSearch>(s, main_evaluator.get(), *options,
                                                 std::vector<double>{}, true, -kInf);
     searcher->explore();
+    r.work.best_case_explore = main_evaluator->simulations;
   }
 
   // The rest of the best case, after the Monte Carlo: the search from the earliest draws, its

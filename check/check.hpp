@@ -200,10 +200,11 @@ struct CheckResult {
   // over the threads that ran them, waits excluded: about the CPU time; not in the JSON, which
   // must not depend on the machine). `simulations` is their sum.
   struct StageWork {
-    long monte_carlo = 0;       // the draws
-    long best_case = 0;         // the search, the best case's and median draw's trajectories and
-                                // the elasticities
-    long best_case_search = 0;  // of which the search (= best_case_evaluations)
+    long monte_carlo = 0;        // the draws
+    long best_case = 0;          // the search, the best case's and median draw's trajectories and
+                                 // the elasticities
+    long best_case_search = 0;   // of which the search (= best_case_evaluations)
+    long best_case_explore = 0;  // of which its first steps (may run before the draws end)
     std::vector<long> tipping_points;  // per tipping point (order of `tipping_points`)
     double monte_carlo_s = 0, best_case_s = 0;
     std::vector<double> tipping_points_s;  // per tipping point
