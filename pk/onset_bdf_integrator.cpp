@@ -2265,12 +2265,16 @@ std::unique_ptr<OnsetBdfIntegrator> make_onset_bdf(const Model& model,
         (pattern == nullptr ? "no sparsity pattern" : "no analytic Jacobian"));
   if (sparse)
     return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kSparse, -1, -1);
-  // A sparse Jacobian (at most a quarter of its entries structurally non-zero) of 12 states or
+  // A sparse Jacobian (at most a quarter of its entries structurally non-zero) of 8 states or
   // more goes to the dynamic path, whose dense LU replays its pivots on the pattern
   // (PatternLu): its solves touch the non-zeros only, where the fixed-size kernels' solves are
-  // dense (the 16 states of the cascade's loaded-miRNA subsystem: 64 of 256 entries).
+  // dense (the 16 states of the cascade's loaded-miRNA subsystem: 64 of 256 entries). From 8
+  // states: the B4 claim's 9-state subsystem (collagen F of B2) spent 629 instructions per
+  // fixed-size lu_solve<9> against 257 per pattern-LU solve of the whole 13-state model, and
+  // its draw costs 7 % fewer instructions on the dynamic path (callgrind, bench/README.md,
+  // "Issue 19, fourth session").
   const bool pattern_pays =
-      sparse_possible && n >= 12 &&
+      sparse_possible && n >= 8 &&
       4 * pattern->nonzeros() <= static_cast<size_t>(n) * static_cast<size_t>(n);
   if (n <= kOnsetBdfFixedMaxStates &&
       !(pattern_pays && options.linear_solver == LinearSolverKind::kAuto))
