@@ -59,7 +59,7 @@ void EvaluationPlan::build(const FileModel& model) {
   num_derived_ = model.table_.num_derived;
   tapes_ = model.table_.tapes;
   derived_tape_ = model.table_.derived_expression;
-  derived_order_ = model.table_.derived_order;
+  all_derived_order_ = model.table_.derived_order;
   auto expression_states = [&](const std::vector<int>& states) {
     expression_states_.push_back(states);
     return static_cast<int>(expression_states_.size() - 1);
@@ -306,6 +306,64 @@ void EvaluationPlan::build(const FileModel& model) {
   for (const Kernel& k : kernels_)
     for (int row : {k.from, k.to})
       if (row >= 0 && ++writers[static_cast<size_t>(row)] > 1) add_at_once_ = false;
+
+  // The derived values prepare() computes: those the observables' weights and expressions
+  // read, and those the processes' coefficients and expressions read (a model restricted to
+  // some states, FileModel::restricted(), leaves out the rest).
+  std::vector<char> needed(static_cast<size_t>(num_derived_), 0);
+  auto mark = [&](const ValueRef& ref) {
+    if (ref.kind == ValueRef::Kind::kDerived) needed[static_cast<size_t>(ref.index)] = 1;
+  };
+  auto mark_tape = [&](int tape) {
+    if (tape < 0) return;
+    for (int d : tapes_[static_cast<size_t>(tape)].variables(TapeSource::kDerived))
+      needed[static_cast<size_t>(d)] = 1;
+  };
+  for (const ObservableTerm& term : term_definition_) {
+    mark(term.div1);
+    mark(term.div2);
+  }
+  for (const ObservablePlan& o : observables_)
+    if (o.kind == ObservableKind::kExpression) mark_tape(o.expression);
+  observable_derived_order_ = derived_closure(needed);
+  for (const auto* list : {&linear_, &nonlinear_})
+    for (const ProcessDefinition& definition : *list) {
+      const Process& pr = definition.process;
+      for (const ValueRef* ref : {&pr.k, &pr.volume, &pr.km, &pr.hill, &pr.volume2, &pr.partition,
+                                  &pr.yield, &pr.effect.magnitude, &pr.effect.potency,
+                                  &pr.effect.hill})
+        mark(*ref);
+      if (pr.law == Law::kExpression) mark_tape(pr.expression);
+    }
+  derived_order_ = derived_closure(std::move(needed));
+}
+
+std::vector<int> EvaluationPlan::derived_closure(std::vector<char> needed) const {
+  needed.resize(static_cast<size_t>(num_derived_), 0);
+  // Dependencies come first in the evaluation order: one backward pass closes the set.
+  for (auto it = all_derived_order_.rbegin(); it != all_derived_order_.rend(); ++it) {
+    if (!needed[static_cast<size_t>(*it)]) continue;
+    const ExpressionTape& tape =
+        tapes_[static_cast<size_t>(derived_tape_[static_cast<size_t>(*it)])];
+    for (int d : tape.variables(TapeSource::kDerived)) needed[static_cast<size_t>(d)] = 1;
+  }
+  std::vector<int> order;
+  for (int d : all_derived_order_)
+    if (needed[static_cast<size_t>(d)]) order.push_back(d);
+  return order;
+}
+
+void EvaluationPlan::derive(const double* p, double* w, std::span<const int> order) const {
+  double* derived = w + derived_at_;
+  const std::span<double> registers(w + registers_at_, adjoints_at_ - registers_at_);
+  for (int d : order)
+    derived[d] = tapes_[static_cast<size_t>(derived_tape_[static_cast<size_t>(d)])].evaluate(
+        inputs(0, nullptr, p, w), registers);
+}
+
+void EvaluationPlan::prepare_observables(const double* p, double* w) const {
+  derive(p, w, observable_derived_order_);
+  prepare_weights(p, w);
 }
 
 TapeInputs EvaluationPlan::inputs(double t, const double* y, const double* p,
@@ -320,21 +378,10 @@ TapeInputs EvaluationPlan::inputs(double t, const double* y, const double* p,
 
 void EvaluationPlan::prepare(const double* p, double* w) const {
   std::fill(w, w + workspace_size_, 0.0);
-  double* derived = w + derived_at_;
-  const std::span<double> registers(w + registers_at_, adjoints_at_ - registers_at_);
-  for (int d : derived_order_)
-    derived[d] = tapes_[static_cast<size_t>(derived_tape_[static_cast<size_t>(d)])].evaluate(
-        inputs(0, nullptr, p, w), registers);
-
-  // Linear observables: their weights.
-  double* weights = w + weights_at_;
-  for (size_t t = 0; t < term_definition_.size(); ++t) {
-    const ObservableTerm& term = term_definition_[t];
-    const double factor = observables_[static_cast<size_t>(term_observable_[t])].factor;
-    weights[t] = factor * (term.constant_weight ? term.constant
-                                                : term.constant / (value(term.div1, p, derived) *
-                                                                   value(term.div2, p, derived)));
-  }
+  derive(p, w, derived_order_);
+  const double* derived = w + derived_at_;
+  prepare_weights(p, w);
+  const double* weights = w + weights_at_;
 
   // Nonlinear processes: their coefficients, with unit factors folded in: [0] the rate
   // coefficient (k, k/V, Vmax, Q/V), [1] the second one (per-volume factor of a saturable law,
@@ -427,6 +474,18 @@ void EvaluationPlan::prepare(const double* p, double* w) const {
       default:
         break;
     }
+  }
+}
+
+void EvaluationPlan::prepare_weights(const double* p, double* w) const {
+  const double* derived = w + derived_at_;
+  double* weights = w + weights_at_;
+  for (size_t t = 0; t < term_definition_.size(); ++t) {
+    const ObservableTerm& term = term_definition_[t];
+    const double factor = observables_[static_cast<size_t>(term_observable_[t])].factor;
+    weights[t] = factor * (term.constant_weight ? term.constant
+                                                : term.constant / (value(term.div1, p, derived) *
+                                                                   value(term.div2, p, derived)));
   }
 }
 

@@ -33,8 +33,18 @@ class EvaluationPlan {
   void build(const FileModel& model);
 
   size_t workspace_size() const { return workspace_size_; }
-  // After prepare(p, w): derived value i.
+  // After prepare(p, w): derived value i, when the rates or observables read it (prepare()
+  // computes those only: the others stay 0); after derive(p, w, order): those of `order`.
   double derived(int i, const double* w) const { return w[derived_at_ + static_cast<size_t>(i)]; }
+  // The derived values marked in `needed` (one flag per derived value) and those they read, in
+  // evaluation order.
+  std::vector<int> derived_closure(std::vector<char> needed) const;
+  // The derived values of `order` (from derived_closure()) into w and nothing else: what
+  // scalar() and a parameter check read, without the rest of prepare().
+  void derive(const double* p, double* w, std::span<const int> order) const;
+  // The part of prepare() that observe() and observable_value() read (their derived values and
+  // the linear observables' weights), for a plain observe() at one parameter vector.
+  void prepare_observables(const double* p, double* w) const;
   const pk::JacobianPattern& pattern() const { return pattern_; }
   // The states observable o reads (ascending), as the pattern counts them.
   const std::vector<int>& observable_states(int o) const {
@@ -120,11 +130,15 @@ class EvaluationPlan {
   double kernel_rate(const Kernel& k, double t, const double* y, const double* p, double* w,
                      double* d_substrate, double* d_second) const;
   TapeInputs inputs(double t, const double* y, const double* p, const double* w) const;
+  // The linear observables' weights into w (after their derived values).
+  void prepare_weights(const double* p, double* w) const;
 
   int n_ = 0, num_params_ = 0, num_derived_ = 0;
   std::vector<ExpressionTape> tapes_;
   std::vector<int> derived_tape_;  // derived value i is tapes_[derived_tape_[i]]
-  std::vector<int> derived_order_;
+  std::vector<int> all_derived_order_;  // every derived value, dependencies first
+  std::vector<int> derived_order_;      // those the rates and observables read (prepare())
+  std::vector<int> observable_derived_order_;  // those the observables read
   std::vector<ProcessDefinition> linear_;     // linear processes (no effect): merged into entries
   std::vector<ProcessDefinition> nonlinear_;  // the others, one kernel each
   std::vector<Kernel> kernels_;

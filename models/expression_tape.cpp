@@ -444,6 +444,27 @@ inline double read_variable(const ExpressionTape::Instruction& i, const TapeInpu
 
 }  // namespace
 
+std::vector<int> ExpressionTape::variables(TapeSource source) const {
+  std::vector<int> out;
+  for (const Instruction& i : code_)
+    if (i.op == Op::kVariable && i.source == source) out.push_back(i.index);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool ExpressionTape::renumber_states(std::span<const int> state_map) {
+  for (const Instruction& i : code_)
+    if (i.op == Op::kVariable && i.source == TapeSource::kState &&
+        (i.index < 0 || static_cast<size_t>(i.index) >= state_map.size() ||
+         state_map[static_cast<size_t>(i.index)] < 0))
+      return false;
+  for (Instruction& i : code_)
+    if (i.op == Op::kVariable && i.source == TapeSource::kState)
+      i.index = state_map[static_cast<size_t>(i.index)];
+  return true;
+}
+
 double ExpressionTape::evaluate(const TapeInputs& in, std::span<double> registers) const {
   double* r = registers.data();
   const size_t count = code_.size();

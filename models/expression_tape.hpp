@@ -119,6 +119,12 @@ class ExpressionTape {
   std::span<const Instruction> code() const { return code_; }
   // Whether the tape reads a variable of this source.
   bool reads(TapeSource source) const;
+  // The indices of the variables of this source it reads (ascending, once each).
+  std::vector<int> variables(TapeSource source) const;
+  // The same tape with state k read as state state_map[k] (a model restricted to some of its
+  // states, models/file_model.hpp); false, and the tape unchanged, when it reads a state that
+  // maps to -1 or outside the map.
+  bool renumber_states(std::span<const int> state_map);
 
   // The value; `registers` needs size() entries (scratch, owned by the caller).
   double evaluate(const TapeInputs& in, std::span<double> registers) const;

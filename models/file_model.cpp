@@ -49,6 +49,139 @@ void FileModel::build_plan() {
   plan_ = std::make_unique<EvaluationPlan>();
   plan_->build(*this);
   linear_ = processes_are_linear(processes_, table_.tapes);
+  std::vector<char> needed(static_cast<size_t>(table_.num_derived), 0);
+  auto mark = [&](const ScalarDef& def) {
+    if (def.kind != ScalarDef::Kind::kExpression) return;
+    for (int d : table_.tapes[static_cast<size_t>(def.index)].variables(TapeSource::kDerived))
+      needed[static_cast<size_t>(d)] = 1;
+  };
+  for (const ScalarDef& def : initial_) mark(def);
+  for (const CompartmentDoseDef& def : dose_defs_)
+    for (const ScalarDef* s : {&def.lag, &def.bioavailability, &def.rate, &def.duration}) mark(*s);
+  scalar_derived_ = plan_->derived_closure(std::move(needed));
+  needed.assign(static_cast<size_t>(table_.num_derived), 0);
+  for (const PositiveDerived& rule : positive_derived_) needed[static_cast<size_t>(rule.index)] = 1;
+  check_derived_ = plan_->derived_closure(std::move(needed));
+}
+
+std::shared_ptr<const pk::Model> FileModel::restricted(std::span<const int> kept,
+                                                       int observable) const {
+  const int n = num_states();
+  if (observable < 0 || observable >= static_cast<int>(observable_infos_.size()) || kept.empty())
+    return nullptr;
+  std::vector<int> state_map(static_cast<size_t>(n), -1);
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (kept[i] < 0 || kept[i] >= n || (i > 0 && kept[i] <= kept[i - 1])) return nullptr;
+    state_map[static_cast<size_t>(kept[i])] = static_cast<int>(i);
+  }
+  auto map_read = [&](int* state) {  // a state read: must be kept
+    if (*state < 0) return true;
+    *state = state_map[static_cast<size_t>(*state)];
+    return *state >= 0;
+  };
+  auto out = std::make_shared<FileModel>();
+  FileModel& r = *out;
+  r.name_ = name_;
+  r.parameters_ = parameters_;
+  r.bounds_ = bounds_;
+  r.covariates_ = covariates_;
+  r.positive_derived_ = positive_derived_;
+  r.linear_ = linear_;
+  r.uses_expressions_ = uses_expressions_;
+  r.rhs_expressions_ = rhs_expressions_;
+  r.documentation_.description = documentation_.description;
+  r.documentation_.equations = documentation_.equations;
+  r.documentation_.source = documentation_.source;
+  for (int s : kept) {
+    r.states_.push_back(states_[static_cast<size_t>(s)]);
+    r.initial_.push_back(initial_[static_cast<size_t>(s)]);
+    r.dose_defs_.push_back(dose_defs_[static_cast<size_t>(s)]);
+  }
+  // The processes that write a kept state, in their order (a kept row's sums keep their
+  // terms and order); a left-out `from` or `to` is dropped from the process.
+  std::vector<char> needed(observables_.size(), 0), tape_used(table_.tapes.size(), 0);
+  needed[static_cast<size_t>(observable)] = 1;
+  for (const Process& pr : processes_) {
+    Process q = pr;
+    q.from = pr.from < 0 ? -1 : state_map[static_cast<size_t>(pr.from)];
+    q.to = pr.to < 0 ? -1 : state_map[static_cast<size_t>(pr.to)];
+    if (q.from < 0 && q.to < 0) continue;
+    if (!map_read(&q.substrate) || !map_read(&q.second)) return nullptr;
+    for (int& s : q.expression_states)
+      if (!map_read(&s)) return nullptr;
+    if (q.law == Law::kExpression) tape_used[static_cast<size_t>(q.expression)] = 1;
+    if (q.effect.kind != EffectKind::kNone) needed[static_cast<size_t>(q.effect.driver)] = 1;
+    r.processes_.push_back(std::move(q));
+  }
+  // The observables: the one followed first (the only declared one), then the effect drivers
+  // and the parts of ratios they read, in their order.
+  for (bool grown = true; grown;) {
+    grown = false;
+    for (size_t o = 0; o < observables_.size(); ++o) {
+      const ObservableDef& def = observables_[o];
+      if (!needed[o] || def.kind != ObservableKind::kRatio) continue;
+      for (int part : {def.numerator, def.denominator})
+        if (!needed[static_cast<size_t>(part)]) needed[static_cast<size_t>(part)] = 1, grown = true;
+    }
+  }
+  std::vector<int> order{observable}, observable_map(observables_.size(), -1);
+  for (size_t o = 0; o < observables_.size(); ++o)
+    if (needed[o] && static_cast<int>(o) != observable) order.push_back(static_cast<int>(o));
+  for (size_t i = 0; i < order.size(); ++i)
+    observable_map[static_cast<size_t>(order[i])] = static_cast<int>(i);
+  for (int o : order) {
+    ObservableDef def = observables_[static_cast<size_t>(o)];
+    if (def.kind == ObservableKind::kLinear) {
+      const int first = def.first_term;
+      def.first_term = static_cast<int>(r.terms_.size());
+      for (int k = first; k < first + def.num_terms; ++k) {
+        ObservableTerm term = terms_[static_cast<size_t>(k)];
+        if (!map_read(&term.state)) return nullptr;
+        r.terms_.push_back(term);
+      }
+      if (def.simple) {
+        const int first_simple = def.first_simple;
+        def.first_simple = static_cast<int>(r.simple_terms_.size());
+        for (int k = first_simple; k < first_simple + def.num_terms; ++k) {
+          SimpleTerm term = simple_terms_[static_cast<size_t>(k)];
+          if (!map_read(&term.state)) return nullptr;
+          r.simple_terms_.push_back(term);
+        }
+      }
+    } else if (def.kind == ObservableKind::kRatio) {
+      def.numerator = observable_map[static_cast<size_t>(def.numerator)];
+      def.denominator = observable_map[static_cast<size_t>(def.denominator)];
+    } else {
+      tape_used[static_cast<size_t>(def.expression)] = 1;
+      for (int& s : def.expression_states)
+        if (!map_read(&s)) return nullptr;
+    }
+    r.observables_.push_back(std::move(def));
+  }
+  r.observable_infos_.push_back(observable_infos_[static_cast<size_t>(observable)]);
+  for (Process& q : r.processes_)
+    if (q.effect.kind != EffectKind::kNone)
+      q.effect.driver = observable_map[static_cast<size_t>(q.effect.driver)];
+  // The tapes, at their indices: those of kept processes and observables read the kept
+  // states' new indices; the others that read states are never evaluated (left empty).
+  r.table_.num_params = table_.num_params;
+  r.table_.num_derived = table_.num_derived;
+  r.table_.num_covariates = table_.num_covariates;
+  r.table_.num_states = static_cast<int>(kept.size());
+  r.table_.derived_expression = table_.derived_expression;
+  r.table_.derived_order = table_.derived_order;
+  r.table_.tapes = table_.tapes;
+  for (size_t i = 0; i < r.table_.tapes.size(); ++i) {
+    ExpressionTape& tape = r.table_.tapes[i];
+    if (!tape.reads(TapeSource::kState)) continue;
+    if (!tape_used[i]) {
+      tape = ExpressionTape();
+    } else if (!tape.renumber_states(state_map)) {
+      return nullptr;
+    }
+  }
+  r.build_plan();
+  return out;
 }
 
 size_t FileModel::workspace_size() const { return plan_->workspace_size(); }
@@ -62,7 +195,8 @@ void FileModel::prepare(std::span<const double> p, std::span<double> workspace) 
 
 std::string FileModel::check_parameters(std::span<const double> p) const {
   if (positive_derived_.empty()) return {};
-  const std::span<double> w = prepared_scratch(p);
+  const std::span<double> w = scratch();
+  plan_->derive(p.data(), w.data(), check_derived_);
   for (const auto& rule : positive_derived_) {
     const double value = plan_->derived(rule.index, w.data());
     if (rule.zero_allowed ? value >= 0 : value > 0) continue;
@@ -75,14 +209,19 @@ std::string FileModel::check_parameters(std::span<const double> p) const {
   return {};
 }
 
-std::span<double> FileModel::prepared_scratch(std::span<const double> p) const {
+std::span<double> FileModel::scratch() const {
   // One buffer per thread, grown on first use: the plain calls allocate nothing afterwards
   // and share nothing between threads.
   thread_local std::vector<double> buffer;
   const size_t size = plan_->workspace_size();
   if (buffer.size() < size) buffer.resize(size);
-  plan_->prepare(p.data(), buffer.data());
   return {buffer.data(), size};
+}
+
+std::span<double> FileModel::prepared_scratch(std::span<const double> p) const {
+  const std::span<double> w = scratch();
+  plan_->prepare(p.data(), w.data());
+  return w;
 }
 
 void FileModel::rhs_prepared(double t, std::span<const double> y, std::span<const double> p,
@@ -124,11 +263,15 @@ void FileModel::jacobian(double t, std::span<const double> y, std::span<const do
 
 void FileModel::observe(double t, std::span<const double> y, std::span<const double> p,
                         std::span<double> out) const {
-  observe_prepared(t, y, p, prepared_scratch(p), out);
+  // Only what the observables read: their derived values and weights.
+  const std::span<double> w = scratch();
+  plan_->prepare_observables(p.data(), w.data());
+  observe_prepared(t, y, p, w, out);
 }
 
 void FileModel::initial_state(std::span<const double> p, std::span<double> y0) const {
-  const std::span<double> w = prepared_scratch(p);
+  const std::span<double> w = scratch();
+  plan_->derive(p.data(), w.data(), scalar_derived_);
   for (size_t i = 0; i < y0.size(); ++i) {
     const ScalarDef& def = initial_[i];
     y0[i] = def.kind == ScalarDef::Kind::kNone ? 0.0
@@ -142,7 +285,8 @@ pk::DoseModifiers FileModel::dose_modifiers(int state, std::span<const double> p
   if (state < 0 || state >= num_states()) return modifiers;
   const CompartmentDoseDef& def = dose_defs_[static_cast<size_t>(state)];
   const double* cov = covariates.size() == covariates_.size() ? covariates.data() : nullptr;
-  const std::span<double> w = prepared_scratch(p);
+  const std::span<double> w = scratch();
+  plan_->derive(p.data(), w.data(), scalar_derived_);
   auto scalar = [&](const ScalarDef& s) {
     return plan_->scalar(s, p.data(), cov, covariates_.size(), w.data());
   };

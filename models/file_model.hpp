@@ -218,6 +218,13 @@ class FileModel final : public pk::Model {
                      std::span<double> b) const override;
   // A derived volume or clearance that is not positive (or not a number) for p.
   std::string check_parameters(std::span<const double> p) const override;
+  // This model's states `kept` alone, with observable `observable` (and the hidden drivers of
+  // the kept processes' effects): a FileModel of the processes that write a kept state and the
+  // derived values they and the observable read, so prepare(), rhs() and the Jacobian do the
+  // kept rows' work only, in the same operations and order (bit-identical values). nullptr
+  // when a kept process or the observable reads a left-out state, or `kept` is not ascending.
+  std::shared_ptr<const pk::Model> restricted(std::span<const int> kept,
+                                              int observable) const override;
 
   size_t workspace_size() const override;
   void prepare(std::span<const double> p, std::span<double> workspace) const override;
@@ -248,6 +255,8 @@ class FileModel final : public pk::Model {
 
   // The plan prepared for p in a scratch buffer of the calling thread (for the plain calls).
   std::span<double> prepared_scratch(std::span<const double> p) const;
+  // That scratch buffer, unprepared.
+  std::span<double> scratch() const;
 
   std::string name_;
   std::vector<pk::StateInfo> states_;
@@ -268,6 +277,10 @@ class FileModel final : public pk::Model {
   bool rhs_expressions_ = false;   // derived values or expression processes/observables
   ExpressionTable table_;
   std::unique_ptr<EvaluationPlan> plan_;
+  // The derived values (evaluation order) the initial values and dose modifiers read, and
+  // those the positivity checks read: the plain initial_state(), dose_modifiers() and
+  // check_parameters() compute these alone (EvaluationPlan::derive), not the whole prepare().
+  std::vector<int> scalar_derived_, check_derived_;
   ModelDocumentation documentation_;
 };
 

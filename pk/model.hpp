@@ -16,6 +16,7 @@
 //    keeps its own workspace (PreparedModel below).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,6 +104,16 @@ class Model {
   // The states observable o reads, whatever their values (ascending); empty: not declared (it
   // may read any). With jacobian_pattern(), what pk/observed_subsystem.hpp needs.
   virtual std::vector<int> observable_states(int /*o*/) const { return {}; }
+  // The model of the states `kept` alone (ascending indices; every state their derivatives
+  // read among them), with observable `observable` as its only observable: the same
+  // derivatives, Jacobian entries (in the order of the kept rows of the kept columns of
+  // jacobian_pattern()) and observable, bit for bit, computed without the work only the other
+  // states need. pk/observed_subsystem.hpp solves it. nullptr (the default): not available;
+  // the subsystem then evaluates the whole model and gathers the kept rows.
+  virtual std::shared_ptr<const Model> restricted(std::span<const int> /*kept*/,
+                                                  int /*observable*/) const {
+    return nullptr;
+  }
 
   // Doubles of workspace prepare() and the *_prepared() calls use (0: they need none).
   virtual size_t workspace_size() const { return 0; }

@@ -61,7 +61,7 @@ std::shared_ptr<const ObservedSubsystem> ObservedSubsystem::make(std::shared_ptr
   if (!full || observable < 0 || observable >= full->num_observables()) return nullptr;
   std::vector<int> kept = observed_states(*full, observable);
   if (kept.empty() || static_cast<int>(kept.size()) == full->num_states()) return nullptr;
-  std::shared_ptr<const ObservedSubsystem> sub(
+  std::shared_ptr<ObservedSubsystem> sub(
       new ObservedSubsystem(std::move(full), observable, std::move(kept)));
   // The numerical check of the declared structure: the kept derivatives and the observable
   // at the default parameters and a state with every entry non-zero and distinct, with the
@@ -96,7 +96,45 @@ std::shared_ptr<const ObservedSubsystem> ObservedSubsystem::make(std::shared_ptr
       return nullptr;
     }
   }
+  sub->use_restricted(m.restricted(sub->kept_, observable));
   return sub;
+}
+
+void ObservedSubsystem::use_restricted(std::shared_ptr<const Model> restricted) {
+  restricted_ = nullptr;
+  if (!restricted || restricted->num_states() != num_states() ||
+      restricted->num_observables() != 1 || restricted->has_jacobian() != full_->has_jacobian())
+    return;
+  const JacobianPattern* pattern = restricted->jacobian_pattern();
+  if (pattern == nullptr || pattern->n != pattern_.n ||
+      pattern->column_start != pattern_.column_start || pattern->rows != pattern_.rows)
+    return;
+  // Its values against the whole model's (this subsystem's gathering path) at the default
+  // parameters and a state with every entry non-zero and distinct: bit for bit.
+  const size_t m = kept_.size();
+  const std::vector<double> p = full_->default_parameters();
+  std::vector<double> y(m), f(m), f2(m), y0(m), y02(m), values(pattern_.nonzeros()),
+      values2(values.size());
+  for (size_t i = 0; i < m; ++i) y[i] = 0.5 + 0.137 * static_cast<double>(kept_[i]);
+  const double t = 0.25;
+  std::vector<double> workspace(workspace_size());
+  prepare(p, workspace);
+  rhs_prepared(t, y, p, workspace, f);
+  const double o = observable_prepared(0, t, y, p, workspace, {});
+  initial_state(p, y0);
+  if (restricted->has_jacobian()) jacobian_sparse_prepared(t, y, p, workspace, values);
+  std::vector<double> w2(restricted->workspace_size());
+  restricted->prepare(p, w2);
+  restricted->rhs_prepared(t, y, p, w2, f2);
+  std::vector<double> scratch(1);
+  const double o2 = restricted->observable_prepared(0, t, y, p, w2, scratch);
+  restricted->initial_state(p, y02);
+  if (restricted->has_jacobian()) restricted->jacobian_sparse_prepared(t, y, p, w2, values2);
+  auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+    return std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  };
+  if (same(f, f2) && same_bits(o, o2) && same(y0, y02) && same(values, values2))
+    restricted_ = std::move(restricted);
 }
 
 ObservedSubsystem::ObservedSubsystem(std::shared_ptr<const Model> full, int observable,
@@ -144,6 +182,7 @@ Regimen ObservedSubsystem::regimen(const Regimen& full) const {
 }
 
 size_t ObservedSubsystem::workspace_size() const {
+  if (restricted_) return restricted_->workspace_size();
   return observables_at() + static_cast<size_t>(full_->num_observables());
 }
 
@@ -152,6 +191,7 @@ void ObservedSubsystem::scatter(std::span<const double> y, double* full_y) const
 }
 
 void ObservedSubsystem::initial_state(std::span<const double> p, std::span<double> y0) const {
+  if (restricted_) return restricted_->initial_state(p, y0);
   std::vector<double>& full_y = thread_buffer(0, static_cast<size_t>(full_->num_states()));
   full_->initial_state(p, std::span<double>(full_y.data(), static_cast<size_t>(num_full())));
   for (size_t i = 0; i < kept_.size(); ++i) y0[i] = full_y[static_cast<size_t>(kept_[i])];
@@ -159,6 +199,7 @@ void ObservedSubsystem::initial_state(std::span<const double> p, std::span<doubl
 
 void ObservedSubsystem::rhs(double t, std::span<const double> y, std::span<const double> p,
                             std::span<double> ydot) const {
+  if (restricted_) return restricted_->rhs(t, y, p, ydot);
   const size_t n = static_cast<size_t>(num_full());
   std::vector<double>& full_y = thread_buffer(0, n);
   std::vector<double>& full_ydot = thread_buffer(1, n);
@@ -171,6 +212,7 @@ void ObservedSubsystem::rhs(double t, std::span<const double> y, std::span<const
 
 void ObservedSubsystem::jacobian(double t, std::span<const double> y, std::span<const double> p,
                                  std::span<double> jac) const {
+  if (restricted_) return restricted_->jacobian(t, y, p, jac);
   const size_t n = static_cast<size_t>(num_full());
   std::vector<double>& full_y = thread_buffer(0, n);
   std::vector<double>& full_jac = thread_buffer(2, n * n);
@@ -186,12 +228,14 @@ void ObservedSubsystem::jacobian(double t, std::span<const double> y, std::span<
 }
 
 void ObservedSubsystem::prepare(std::span<const double> p, std::span<double> workspace) const {
+  if (restricted_) return restricted_->prepare(p, workspace);
   full_->prepare(p, workspace.first(full_workspace_));
   std::fill_n(workspace.begin() + static_cast<std::ptrdiff_t>(y_at()), num_full(), 0.0);
 }
 
 void ObservedSubsystem::rhs_prepared(double t, std::span<const double> y, std::span<const double> p,
                                      std::span<double> workspace, std::span<double> ydot) const {
+  if (restricted_) return restricted_->rhs_prepared(t, y, p, workspace, ydot);
   const size_t n = static_cast<size_t>(num_full());
   double* full_y = workspace.data() + y_at();
   double* full_ydot = workspace.data() + ydot_at();
@@ -219,6 +263,7 @@ void ObservedSubsystem::jacobian_sparse_prepared(double t, std::span<const doubl
                                                  std::span<const double> p,
                                                  std::span<double> workspace,
                                                  std::span<double> values) const {
+  if (restricted_) return restricted_->jacobian_sparse_prepared(t, y, p, workspace, values);
   const double* full_values = full_sparse_jacobian(t, y, p, workspace);
   for (size_t k = 0; k < pattern_source_.size(); ++k) values[k] = full_values[pattern_source_[k]];
 }
@@ -226,6 +271,7 @@ void ObservedSubsystem::jacobian_sparse_prepared(double t, std::span<const doubl
 void ObservedSubsystem::jacobian_prepared(double t, std::span<const double> y,
                                           std::span<const double> p, std::span<double> workspace,
                                           std::span<double> jac) const {
+  if (restricted_) return restricted_->jacobian_prepared(t, y, p, workspace, jac);
   // Through the full model's sparse entries: no dense full-size matrix.
   const double* values = full_sparse_jacobian(t, y, p, workspace);
   const size_t m = kept_.size();
@@ -238,7 +284,8 @@ void ObservedSubsystem::jacobian_prepared(double t, std::span<const double> y,
 double ObservedSubsystem::observable_prepared(int /*o*/, double t, std::span<const double> y,
                                               std::span<const double> p,
                                               std::span<double> workspace,
-                                              std::span<double> /*scratch*/) const {
+                                              std::span<double> scratch) const {
+  if (restricted_) return restricted_->observable_prepared(0, t, y, p, workspace, scratch);
   const size_t n = static_cast<size_t>(num_full());
   double* full_y = workspace.data() + y_at();
   scatter(y, full_y);
@@ -251,11 +298,13 @@ double ObservedSubsystem::observable_prepared(int /*o*/, double t, std::span<con
 void ObservedSubsystem::observe_prepared(double t, std::span<const double> y,
                                          std::span<const double> p, std::span<double> workspace,
                                          std::span<double> out) const {
+  if (restricted_) return restricted_->observe_prepared(t, y, p, workspace, out);
   out[0] = observable_prepared(0, t, y, p, workspace, {});
 }
 
 void ObservedSubsystem::observe(double t, std::span<const double> y, std::span<const double> p,
                                 std::span<double> out) const {
+  if (restricted_) return restricted_->observe(t, y, p, out);
   const size_t n = static_cast<size_t>(num_full());
   std::vector<double>& full_y = thread_buffer(0, n);
   std::vector<double>& full_obs =

@@ -16,6 +16,14 @@
 // (Model::observable_states). make() also checks the claim numerically before it trusts it:
 // the kept derivatives and the observable must be bit-identical with the other states at
 // two different values; a model that fails that check is solved whole.
+//
+// Evaluation: when the full model provides Model::restricted() (model files do: a FileModel of
+// the processes that write a kept state and the derived values they read), the subsystem's
+// prepare, derivatives, Jacobian and observable run that model directly: no other process or
+// derived value is computed and nothing is scattered or gathered. Otherwise (hand-written
+// models) each call evaluates the whole model at the kept states (the left-out ones 0) and
+// gathers the kept rows. make() checks the restricted model against the whole one, bit for
+// bit, before it uses it.
 #pragma once
 
 #include <memory>
@@ -55,6 +63,10 @@ class ObservedSubsystem final : public Model {
   std::string_view name() const override { return full_->name(); }
   std::span<const StateInfo> states() const override { return states_; }
   std::span<const ParameterInfo> parameters() const override { return full_->parameters(); }
+  // Whether the kept rows are evaluated by the full model's restricted() model (else by the
+  // whole model, gathered).
+  bool evaluates_restricted() const { return restricted_ != nullptr; }
+
   // The one observable followed.
   std::span<const ObservableInfo> observables() const override { return observables_; }
   void initial_state(std::span<const double> p, std::span<double> y0) const override;
@@ -105,7 +117,11 @@ class ObservedSubsystem final : public Model {
   const double* full_sparse_jacobian(double t, std::span<const double> y, std::span<const double> p,
                                      std::span<double> workspace) const;
 
+  // The restricted model when it matches the kept structure and values (see make()).
+  void use_restricted(std::shared_ptr<const Model> restricted);
+
   std::shared_ptr<const Model> full_;
+  std::shared_ptr<const Model> restricted_;  // nullptr: the whole model, gathered
   int observable_ = 0;
   std::vector<int> kept_, sub_of_;
   std::vector<StateInfo> states_;

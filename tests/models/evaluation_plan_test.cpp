@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include "models/model_file.hpp"
 #include "models/model_library.hpp"
+#include "pk/observed_subsystem.hpp"
 
 namespace onset::models {
 namespace {
@@ -52,6 +54,68 @@ TEST(EvaluationPlan, ObserveOfTheDeclaredSetEqualsEachObservableAloneBitForBit) 
     }
   }
   EXPECT_GT(compared, 500);
+}
+
+// The plain observe() prepares only what observables read (their derived values and
+// weights); it must give what observe_prepared() gives after the whole prepare(), bit for bit,
+// for every library model at random parameters and states.
+TEST(EvaluationPlan, PlainObserveGivesThePreparedValuesBitForBit) {
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> factor(0.2, 3.0);
+  for (const std::string& name : library_model_names()) {
+    const auto model = load_model(name);
+    const size_t n = static_cast<size_t>(model->num_states());
+    const size_t m = static_cast<size_t>(model->num_observables());
+    std::vector<double> w(model->workspace_size()), y(n), plain(m), prepared(m);
+    for (int draw = 0; draw < 3; ++draw) {
+      std::vector<double> p = model->default_parameters();
+      for (double& v : p) v *= factor(rng);
+      for (double& v : y) v = 1e3 * factor(rng);
+      model->prepare(p, w);
+      model->observe_prepared(2.0, y, p, w, prepared);
+      model->observe(2.0, y, p, plain);
+      for (size_t o = 0; o < m; ++o)
+        EXPECT_TRUE(same_bits(plain[o], prepared[o]))
+            << name << " observable " << model->observables()[o].name;
+    }
+  }
+}
+
+// The cascade restricted to what AGO-loaded miRNA per Kupffer cell reads (16 of 36 states):
+// it keeps exactly the processes that write one of those states (uptake from plasma into
+// the lung, say, still empties plasma; repression, phenotype, collagen, HGF and S phase are
+// gone, with the one expression rate), and refuses a set of states whose equations read a
+// left-out state (the loaded miR-16 alone: its loading reads the cytosolic miR-16).
+TEST(EvaluationPlan, RestrictedCascadeKeepsOnlyTheProcessesThatWriteItsStates) {
+  const auto loaded = load_model("ev_cargo_cascade_human");
+  const auto* model = dynamic_cast<const FileModel*>(loaded.get());
+  ASSERT_NE(model, nullptr);
+  const int o = model->observable_index("risc_copies_per_cell");
+  const std::vector<int> kept = pk::observed_states(*model, o);
+  ASSERT_EQ(kept.size(), 16u);
+  const auto restricted = model->restricted(kept, o);
+  ASSERT_NE(restricted, nullptr);
+  const auto* file = dynamic_cast<const FileModel*>(restricted.get());
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(file->num_states(), 16);
+  ASSERT_EQ(file->num_observables(), 1);
+  EXPECT_EQ(file->observables()[0].name, "risc_copies_per_cell");
+  auto is_kept = [&](int s) { return s >= 0 && std::binary_search(kept.begin(), kept.end(), s); };
+  size_t writers = 0;
+  for (const Process& pr : model->processes()) writers += is_kept(pr.from) || is_kept(pr.to);
+  EXPECT_EQ(file->processes().size(), writers);
+  // 38 of 60: the lysosomal and tissue degradation, escape, HGF, repression, phenotype,
+  // collagen and S-phase processes write left-out states only.
+  EXPECT_EQ(writers, 38u);
+  EXPECT_EQ(model->processes().size(), 60u);
+  for (const Process& pr : file->processes()) {
+    EXPECT_NE(pr.law, Law::kExpression) << pr.name;
+    EXPECT_EQ(pr.effect.kind, EffectKind::kNone) << pr.name;
+  }
+  const std::vector<int> alone{model->state_index("risc_mir16")};
+  EXPECT_EQ(model->restricted(alone, o), nullptr);
+  const std::vector<int> unordered{kept[1], kept[0]};
+  EXPECT_EQ(model->restricted(unordered, o), nullptr);
 }
 
 // The typed rate-law loops against the equations written out: Michaelis-Menten on a

@@ -131,6 +131,90 @@ TEST(ObservedSubsystem, KeptEquationsIgnoreLeftOutStatesInEveryLibraryModel) {
   EXPECT_GE(subsystems, 10);
 }
 
+// Model files evaluate the kept rows with their restricted model (FileModel::restricted: only
+// the processes that write a kept state and the derived values they read). For every library
+// model and observable with a subsystem, at random parameters and states: the prepared
+// derivatives, the sparse and dense Jacobians, the observable (prepared and plain) and the
+// initial state must be the whole model's kept values bit for bit (the same operations in the
+// same order, only fewer of them).
+TEST(ObservedSubsystem, RestrictedModelGivesTheWholeModelsKeptRowsBitForBitInEveryLibraryModel) {
+  std::mt19937_64 rng(20261206);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  int subsystems = 0;
+  for (const std::string& name : models::library_model_names()) {
+    const auto model = library(name);
+    const size_t n = static_cast<size_t>(model->num_states());
+    const JacobianPattern* full_pattern = model->jacobian_pattern();
+    ASSERT_NE(full_pattern, nullptr) << name;
+    for (int o = 0; o < model->num_observables(); ++o) {
+      const auto sub = ObservedSubsystem::make(model, o);
+      if (!sub) continue;
+      ++subsystems;
+      const std::string where =
+          name + " observable " + model->observables()[static_cast<size_t>(o)].name;
+      ASSERT_TRUE(sub->evaluates_restricted()) << where;
+      const size_t m = static_cast<size_t>(sub->num_states());
+      const JacobianPattern* pattern = sub->jacobian_pattern();
+      PreparedModel whole(*model), part(*sub);
+      for (int trial = 0; trial < 3; ++trial) {
+        std::vector<double> p = model->default_parameters();
+        for (double& v : p) v *= 0.5 + unit(rng);
+        std::vector<double> y(n), f(n), jac(n * n), values(full_pattern->nonzeros());
+        for (double& v : y) v = 1e3 * unit(rng);
+        const std::vector<double> ys = sub->kept_values(y);
+        std::vector<double> fs(m), jacs(m * m), values_s(pattern->nonzeros()), scratch(1);
+        const double t = 10 * unit(rng);
+        whole.set_parameters(p);
+        part.set_parameters(p);
+        whole.rhs(t, y, f);
+        part.rhs(t, ys, fs);
+        whole.jacobian(t, y, jac);
+        part.jacobian(t, ys, jacs);
+        whole.jacobian_sparse(t, y, values);
+        part.jacobian_sparse(t, ys, values_s);
+        for (size_t r = 0; r < m; ++r) {
+          const size_t i = static_cast<size_t>(sub->full_state(static_cast<int>(r)));
+          EXPECT_TRUE(same(fs[r], f[i])) << where << ": d" << model->states()[i].name << "/dt";
+          for (size_t c = 0; c < m; ++c) {
+            const size_t j = static_cast<size_t>(sub->full_state(static_cast<int>(c)));
+            EXPECT_TRUE(same(jacs[r + m * c], jac[i + n * j]))
+                << where << ": J(" << model->states()[i].name << ", " << model->states()[j].name
+                << ")";
+          }
+        }
+        for (size_t c = 0; c < m; ++c) {
+          const int j = sub->full_state(static_cast<int>(c));
+          for (int k = pattern->column_start[c]; k < pattern->column_start[c + 1]; ++k) {
+            const int i = sub->full_state(pattern->rows[static_cast<size_t>(k)]);
+            const int* first = full_pattern->rows.data() + full_pattern->column_start[j];
+            const int* last = full_pattern->rows.data() + full_pattern->column_start[j + 1];
+            const int* at = std::lower_bound(first, last, i);
+            ASSERT_TRUE(at != last && *at == i) << where;
+            EXPECT_TRUE(same(values_s[static_cast<size_t>(k)],
+                             values[static_cast<size_t>(at - full_pattern->rows.data())]))
+                << where << ": sparse J(" << i << ", " << j << ")";
+          }
+        }
+        std::vector<double> obs(static_cast<size_t>(model->num_observables())), os(1);
+        EXPECT_TRUE(same(part.observable(0, t, ys, scratch), whole.observable(o, t, y, obs)))
+            << where;
+        model->observe(t, y, p, obs);
+        sub->observe(t, ys, p, os);
+        EXPECT_TRUE(same(os[0], obs[static_cast<size_t>(o)])) << where << " (plain observe)";
+        std::vector<double> y0(n), y0s(m);
+        model->initial_state(p, y0);
+        sub->initial_state(p, y0s);
+        for (size_t r = 0; r < m; ++r)
+          EXPECT_TRUE(same(y0s[r], y0[static_cast<size_t>(sub->full_state(static_cast<int>(r)))]))
+              << where << ": initial state " << r;
+        EXPECT_EQ(sub->check_parameters(p), model->check_parameters(p)) << where;
+      }
+    }
+  }
+  EXPECT_GE(subsystems, 10);
+}
+
 // Solved alone, the kept states give the whole cascade's loaded miRNA per cell: 1e13
 // particles over 1 h into plasma, 240 h, both at rtol 1e-8 (the two runs control their error
 // on different state sets, so they agree to the tolerances, not bit for bit: 1e-6 relative
