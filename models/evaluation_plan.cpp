@@ -282,6 +282,10 @@ void EvaluationPlan::build(const FileModel& model) {
       saturable_rates_.push_back({slot, k.substrate, k.coefficients, scatter});
       continue;
     }
+    if (k.law == Law::kCapacity && k.effect == EffectKind::kNone) {
+      capacity_rates_.push_back({slot, k.substrate, k.second, k.coefficients, scatter});
+      continue;
+    }
     const bool one_term_driver = k.effect != EffectKind::kNone &&
                                  (shape_[static_cast<size_t>(k.driver)].shape == Shape::kCopy ||
                                   shape_[static_cast<size_t>(k.driver)].shape == Shape::kSingle);
@@ -673,6 +677,11 @@ inline void EvaluationPlan::kernel_rates(double t, const double* y, const double
     const double* c = w + r.coefficients;
     const double x = y[r.substrate] * c[1];
     rate(r.slot, r.scatter, c[0] * x / (c[2] + x));
+  }
+  for (const CapacityRate& r : capacity_rates_) {
+    const double* c = w + r.coefficients;
+    const double free = 1 - y[r.fill] * c[1];
+    rate(r.slot, r.scatter, free <= 0 ? 0.0 : c[0] * y[r.substrate] * free);
   }
   for (const EffectRate& r : linear_effect_rates_) {
     const double* c = w + r.coefficients;

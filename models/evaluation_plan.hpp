@@ -146,7 +146,7 @@ class EvaluationPlan {
   // rate into the workspace (w + rates_at_ + slot); the rates are then added to ydot in
   // process order. The shapes compute kernel_value()'s operations in its order, so the values
   // are identical: a Michaelis-Menten law without effect (v = c0 x / (c2 + x), x = c1 y_s), a
-  // first-order law with a linear, Emax or Imax effect (unit Hill) of an observable of one
+  // capacity-limited law without effect (Kupffer-cell and splenic uptake), a first-order law with a linear, Emax or Imax effect (unit Hill) of an observable of one
   // term (x = (0 + w y_d) f), and the rest through kernel_value().
   // When no state is written by two kernels (B2, the cascades), the order in which they are
   // added does not change a bit, and each loop adds its rates to ydot at once.
@@ -155,6 +155,10 @@ class EvaluationPlan {
   };
   struct SaturableRate {
     int slot, substrate, coefficients;
+    Scatter scatter;
+  };
+  struct CapacityRate {  // v = c0 y_s (1 - c1 y_fill) while that is positive, else 0
+    int slot, substrate, fill, coefficients;
     Scatter scatter;
   };
   struct EffectRate {
@@ -169,6 +173,7 @@ class EvaluationPlan {
   [[gnu::always_inline]] inline void kernel_rates(double t, const double* y, const double* p,
                                                   double* w, double* ydot) const;
   std::vector<SaturableRate> saturable_rates_;
+  std::vector<CapacityRate> capacity_rates_;
   std::vector<EffectRate> linear_effect_rates_, hill_effect_rates_;
   std::vector<int> general_rates_;  // kernel indices
   std::vector<Scatter> scatter_;    // per kernel, in process order

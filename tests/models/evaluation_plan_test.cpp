@@ -118,6 +118,47 @@ TEST(EvaluationPlan, RestrictedCascadeKeepsOnlyTheProcessesThatWriteItsStates) {
   EXPECT_EQ(model->restricted(unordered, o), nullptr);
 }
 
+// The capacity-limited loop (the cascade's Kupffer-cell and splenic uptake) against its
+// equation, v = k P (1 - K / Cap) while K is below capacity and 0 at or above it, with a
+// second process writing plasma (the rates then added in process order) and without.
+TEST(EvaluationPlan, CapacityLimitedUptakeMatchesItsEquation) {
+  for (const bool shared : {true, false}) {
+    const std::string text = std::string(R"(name: capacity_kernel
+parameters:
+  K: {value: 0.8, unit: 1/h}
+  CAP: {value: 5, unit: particles}
+  KS: {value: 0.3, unit: 1/h}
+  CAPS: {value: 2, unit: particles}
+compartments:
+  P: {unit: particles}
+  KC: {unit: particles}
+  SP: {unit: particles}
+  Q: {unit: particles}
+processes:
+  - {name: uptake, type: capacity_limited, from: P, to: KC, k: K, capacity: CAP}
+)") + (shared ? "  - {name: spleen, type: capacity_limited, from: P, to: SP, k: KS, capacity: CAPS}\n"
+              : "  - {name: spleen, type: capacity_limited, from: Q, to: SP, k: KS, capacity: CAPS}\n") +
+                             R"(observables:
+  P: {amount: P}
+)";
+    const auto model = compile_model_text(text, "capacity_kernel.yaml");
+    const std::vector<double> p = model->default_parameters();
+    for (const std::vector<double>& y :
+         {std::vector<double>{10.0, 1.0, 0.5, 3.0}, std::vector<double>{4.0, 6.0, 1.0, 2.0},
+          std::vector<double>{2.0, 5.0, 2.5, 1.0}}) {
+      const double v1 = y[1] >= 5 ? 0.0 : 0.8 * y[0] * (1 - y[1] / 5);
+      const double v2 = y[2] >= 2 ? 0.0 : 0.3 * y[shared ? 0 : 3] * (1 - y[2] / 2);
+      const std::vector<double> want = shared ? std::vector<double>{-v1 - v2, v1, v2, 0}
+                                              : std::vector<double>{-v1, v1, v2, -v2};
+      std::vector<double> got(4);
+      model->rhs(0.0, y, p, got);
+      for (size_t i = 0; i < 4; ++i)
+        EXPECT_NEAR(got[i], want[i], 1e-14 * (1 + std::fabs(v1) + std::fabs(v2)))
+            << (shared ? "shared" : "distinct") << " state " << i << " at KC=" << y[1];
+    }
+  }
+}
+
 // The typed rate-law loops against the equations written out: Michaelis-Menten on a
 // concentration, first-order with an Emax effect and with a linear effect of that
 // concentration. With `shared`, states B and C are written by two processes each (the rates
