@@ -333,9 +333,9 @@ void EvaluationPlan::build(const FileModel& model) {
   for (const auto* list : {&linear_, &nonlinear_})
     for (const ProcessDefinition& definition : *list) {
       const Process& pr = definition.process;
-      for (const ValueRef* ref : {&pr.k, &pr.volume, &pr.km, &pr.hill, &pr.volume2, &pr.partition,
-                                  &pr.yield, &pr.effect.magnitude, &pr.effect.potency,
-                                  &pr.effect.hill})
+      for (const ValueRef* ref :
+           {&pr.k, &pr.volume, &pr.km, &pr.hill, &pr.volume2, &pr.partition, &pr.yield,
+            &pr.effect.magnitude, &pr.effect.potency, &pr.effect.hill})
         mark(*ref);
       if (pr.law == Law::kExpression) mark_tape(pr.expression);
     }

@@ -135,21 +135,22 @@ class EvaluationPlan {
 
   int n_ = 0, num_params_ = 0, num_derived_ = 0;
   std::vector<ExpressionTape> tapes_;
-  std::vector<int> derived_tape_;  // derived value i is tapes_[derived_tape_[i]]
-  std::vector<int> all_derived_order_;  // every derived value, dependencies first
-  std::vector<int> derived_order_;      // those the rates and observables read (prepare())
+  std::vector<int> derived_tape_;              // derived value i is tapes_[derived_tape_[i]]
+  std::vector<int> all_derived_order_;         // every derived value, dependencies first
+  std::vector<int> derived_order_;             // those the rates and observables read (prepare())
   std::vector<int> observable_derived_order_;  // those the observables read
-  std::vector<ProcessDefinition> linear_;     // linear processes (no effect): merged into entries
-  std::vector<ProcessDefinition> nonlinear_;  // the others, one kernel each
+  std::vector<ProcessDefinition> linear_;      // linear processes (no effect): merged into entries
+  std::vector<ProcessDefinition> nonlinear_;   // the others, one kernel each
   std::vector<Kernel> kernels_;
   // rhs()'s kernels by shape, each shape a flat array walked by a tight loop that writes the
   // rate into the workspace (w + rates_at_ + slot); the rates are then added to ydot in
   // process order. The shapes compute kernel_value()'s operations in its order, so the values
   // are identical: a Michaelis-Menten law without effect (v = c0 x / (c2 + x), x = c1 y_s), a
-  // capacity-limited law without effect (Kupffer-cell and splenic uptake), a first-order law with a linear, Emax or Imax effect (unit Hill) of an observable of one
-  // term (x = (0 + w y_d) f), and the rest through kernel_value().
-  // When no state is written by two kernels (B2, the cascades), the order in which they are
-  // added does not change a bit, and each loop adds its rates to ydot at once.
+  // capacity-limited law without effect (Kupffer-cell and splenic uptake), a first-order law with a
+  // linear, Emax or Imax effect (unit Hill) of an observable of one term (x = (0 + w y_d) f), and
+  // the rest through kernel_value(). When no state is written by two kernels (B2, the cascades),
+  // the order in which they are added does not change a bit, and each loop adds its rates to ydot
+  // at once.
   struct Scatter {
     int from, to, yield;  // yield: workspace offset of the stoichiometry
   };

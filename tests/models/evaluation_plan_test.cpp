@@ -136,8 +136,11 @@ compartments:
   Q: {unit: particles}
 processes:
   - {name: uptake, type: capacity_limited, from: P, to: KC, k: K, capacity: CAP}
-)") + (shared ? "  - {name: spleen, type: capacity_limited, from: P, to: SP, k: KS, capacity: CAPS}\n"
-              : "  - {name: spleen, type: capacity_limited, from: Q, to: SP, k: KS, capacity: CAPS}\n") +
+)") +
+                             (shared ? "  - {name: spleen, type: capacity_limited, from: P, to: "
+                                       "SP, k: KS, capacity: CAPS}\n"
+                                     : "  - {name: spleen, type: capacity_limited, from: Q, to: "
+                                       "SP, k: KS, capacity: CAPS}\n") +
                              R"(observables:
   P: {amount: P}
 )";
@@ -148,8 +151,8 @@ processes:
           std::vector<double>{2.0, 5.0, 2.5, 1.0}}) {
       const double v1 = y[1] >= 5 ? 0.0 : 0.8 * y[0] * (1 - y[1] / 5);
       const double v2 = y[2] >= 2 ? 0.0 : 0.3 * y[shared ? 0 : 3] * (1 - y[2] / 2);
-      const std::vector<double> want = shared ? std::vector<double>{-v1 - v2, v1, v2, 0}
-                                              : std::vector<double>{-v1, v1, v2, -v2};
+      const std::vector<double> want =
+          shared ? std::vector<double>{-v1 - v2, v1, v2, 0} : std::vector<double>{-v1, v1, v2, -v2};
       std::vector<double> got(4);
       model->rhs(0.0, y, p, got);
       for (size_t i = 0; i < 4; ++i)
