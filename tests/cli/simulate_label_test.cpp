@@ -22,8 +22,10 @@ namespace {
 
 using onset::testing::run_onset;
 
-std::string write_dose_file() {
-  const std::string path = std::string(ONSET_BINARY_DIR) + "/simulate_label_dose.csv";
+// One file per test: ctest runs the tests of this file side by side (-j), and each removes its
+// file at the end, so a shared name let one test delete the other's input mid-run.
+std::string write_dose_file(const std::string& test) {
+  const std::string path = std::string(ONSET_BINARY_DIR) + "/simulate_label_dose_" + test + ".csv";
   std::ofstream(path) << "ID,TIME,EVID,AMT,CMT,DV,MDV\n1,0,1,1e10,1,.,1\n";
   return path;
 }
@@ -36,7 +38,7 @@ nlohmann::json rows_of(const std::string& arguments) {
 }
 
 TEST(SimulateLabel, ResidualisingLabelReadsAtLeastTheIntactVesiclesAndDecaysWhenAsked) {
-  const std::string data = write_dose_file();
+  const std::string data = write_dose_file("residualising");
   const std::string base =
       "simulate ev_pbpk_mouse --data " + data + " --times 0:48:4 --format json";
   const auto intact = rows_of(base);
@@ -73,7 +75,7 @@ TEST(SimulateLabel, ResidualisingLabelReadsAtLeastTheIntactVesiclesAndDecaysWhen
 }
 
 TEST(SimulateLabel, UnknownLabelOrDecayWithoutLabelIsBadInput) {
-  const std::string data = write_dose_file();
+  const std::string data = write_dose_file("bad_input");
   const auto unknown = run_onset("simulate ev_pbpk_mouse --data " + data + " --label 999Xx");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("111In"), std::string::npos) << unknown.err;  // the known labels
