@@ -86,7 +86,6 @@ std::shared_ptr<const pk::Model> FileModel::restricted(std::span<const int> kept
   r.bounds_ = bounds_;
   r.covariates_ = covariates_;
   r.positive_derived_ = positive_derived_;
-  r.linear_ = linear_;
   r.uses_expressions_ = uses_expressions_;
   r.rhs_expressions_ = rhs_expressions_;
   r.documentation_.description = documentation_.description;
