@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <boost/random/sobol.hpp>
@@ -423,6 +424,11 @@ struct Outcome {
   bool inconsistent = false;
   bool below_baseline = false;
   bool already_met = false;
+  // The start beyond the reported baseline, relative to the level: (initial - level) / |level|
+  // for a falling effect, (level - initial) / |level| for a rising one; negative below it,
+  // +inf without a reported baseline. The best-case search slides along the constraint where
+  // this is about 0 (check/README.md, "Best case").
+  double baseline_margin = kInf;
 };
 
 // One worker's model, simulator and buffers. An evaluator of the searches (best case, elasticities,
@@ -457,14 +463,21 @@ class Evaluator {
     return out;
   }
 
+  // The point's start alone (the initial state; no simulation, not counted): the threshold,
+  // the observable at t = 0 and whether the point is consistent with the claim, exactly as a
+  // simulation of it decides them. Cheap enough for a search to bisect a constraint with.
+  Outcome start(std::span<const double> values) {
+    const Scenario& s = *s_;
+    s.fill(values, &params_, &regimen_);
+    return start_filled(values);
+  }
+
   long simulations = 0;  // run (a remembered outcome runs none)
   long failures = 0;
 
  private:
-  Outcome simulate(std::span<const double> values, bool record) {
-    ++simulations;
+  Outcome start_filled(std::span<const double> values) {
     const Scenario& s = *s_;
-    s.fill(values, &params_, &regimen_);
     model_->initial_state(params_, y0_);
     for (const auto& dose : s.regimen.doses) {  // boluses at t = 0 count as the start
       if (dose.time_h == 0 && dose.duration_h == 0)
@@ -491,6 +504,8 @@ class Evaluator {
       const double level = s.baseline_dim >= 0
                                ? values[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
                                : s.baseline_fixed;
+      out.baseline_margin =
+          (falling ? initial - level : level - initial) / std::max(std::fabs(level), 1e-300);
       if (falling ? initial < level : initial > level) {
         out.below_baseline = true;
         violation += std::fabs(level - initial) / std::max(std::fabs(level), 1e-300);
@@ -504,8 +519,17 @@ class Evaluator {
     if (out.below_baseline || out.already_met) {
       out.inconsistent = true;
       out.objective = 4 * s.horizon_h * (1 + std::min(violation, 1e6));
-      if (!record) return out;
     }
+    return out;
+  }
+
+  Outcome simulate(std::span<const double> values, bool record) {
+    ++simulations;
+    const Scenario& s = *s_;
+    s.fill(values, &params_, &regimen_);
+    Outcome out = start_filled(values);
+    if (out.inconsistent && !record) return out;
+    const bool falling = s.direction == pk::Direction::kFalling;
     if (record) {
       request_.output_times_h = s.grid;
       if (s.horizon_h > s.grid.back()) request_.output_times_h.push_back(s.horizon_h);
@@ -604,6 +628,8 @@ struct Search {
       v[d] = std::isnan(pinned[d]) ? s->box_value(d, std::clamp(coords[d], 0.0, 1.0)) : pinned[d];
     return v;
   }
+  // The start of the point at coords alone (Evaluator::start: no simulation).
+  Outcome start(const std::vector<double>& coords) { return ev->start(to_values(coords)); }
   double at(const std::vector<double>& coords) {
     values = to_values(coords);
     const double objective = ev->evaluate(values, false).objective;
@@ -704,6 +730,87 @@ bool boundary_polish(Search* search, const std::vector<size_t>& free) {
   return settled;
 }
 
+// Moves coordinate j of `coords` onto the edge of the feasible set (a consistent start): from
+// coords[j] towards the end of j's range where consistency is the other way round (the nearer
+// end when both are), bisecting on the start alone (Evaluator::start: no simulation) to 1e-15
+// in the box coordinate, and keeps the consistent side of the bracket. An infeasible point
+// comes back onto the constraint; a feasible one moves out to it. False when neither end of
+// j's range changes consistency.
+bool onto_constraint(Search* search, std::vector<double>* coords, size_t j) {
+  std::vector<double>& c = *coords;
+  const double from = c[j];
+  auto consistent_at = [&](double u) {
+    c[j] = u;
+    return !search->start(c).inconsistent;
+  };
+  const bool consistent = consistent_at(from);
+  double to = std::numeric_limits<double>::quiet_NaN();
+  for (const double end : from <= 0.5 ? std::array{0.0, 1.0} : std::array{1.0, 0.0})
+    if (std::isnan(to) && end != from && consistent_at(end) != consistent) to = end;
+  if (std::isnan(to)) {
+    c[j] = from;
+    return false;
+  }
+  double same = from, other = to;  // consistency as at `from`, and the other way round
+  for (int it = 0; it < 60 && std::fabs(other - same) > 1e-15; ++it) {
+    const double mid = 0.5 * (same + other);
+    (consistent_at(mid) == consistent ? same : other) = mid;
+  }
+  c[j] = consistent ? same : other;
+  return true;
+}
+
+// A best case on the reported baseline (the start at the reported level, the constraint
+// active) may be a point where every one-coordinate step leaves the feasible set or moves
+// away from the constraint (and is later) while a step along the constraint is earlier: the
+// case report's jaundice ended at 6.89 mg/dL of bilirubin, delta fraction 0.51 and staining
+// weight 0.039 (2.0674 h), where sliding along the sclera's start of 3.5 mg/dL reaches 11.67
+// mg/dL, 0.70 and 0 (1.9845 h). BOBYQA sees the constraint as a jump and stalls on it, and
+// boundary_polish moves one coordinate at a time. This is a compass search (Kolda, Lewis &
+// Torczon 2003, SIAM Rev 45:385) on the constraint itself, restored after each step instead
+// of penalised: for each ordered pair (i, j) of free assumptions that move the start (or the
+// reported level), step i by +-h in box coordinates and bring the point back onto the
+// constraint by moving j (onto_constraint, no simulation), keeping the step when its onset
+// is earlier. h starts at 1/8, doubles (up to 1/2) after a sweep that helped and is
+// quartered after one that did not, down to 1e-4 (the local searches' xtol). Runs only when
+// the best point is within 1e-3 (relative) of the reported level, as `active_constraint`
+// reports it, and at most `max_simulations` simulations (a sweep is at most 2c(c - 1) for c
+// assumptions that move the start; 40 on the case report's jaundice, 2 to 5 sweeps). Returns
+// whether it found an earlier point.
+bool slide_along_baseline(Search* search, const std::vector<size_t>& free, long max_simulations) {
+  if (!search->s->has_baseline || free.size() < 2 || search->decided() || search->best_u.empty())
+    return false;
+  const Outcome here = search->start(search->best_u);
+  if (here.inconsistent || !(here.baseline_margin <= 1e-3)) return false;
+  // The free assumptions the constraint depends on: a step of 1e-3 moves the start.
+  std::vector<size_t> moving;
+  for (const size_t d : free) {
+    std::vector<double> probe = search->best_u;
+    probe[d] += probe[d] <= 0.5 ? 1e-3 : -1e-3;
+    if (std::fabs(search->start(probe).baseline_margin - here.baseline_margin) > 1e-9)
+      moving.push_back(d);
+  }
+  if (moving.size() < 2) return false;
+  const double before = search->best;
+  const long limit = search->ev->simulations + max_simulations;
+  auto spent = [&] { return search->decided() || search->ev->simulations >= limit; };
+  for (double h = 0.125; h >= 1e-4 && !spent();) {
+    bool improved = false;
+    for (const size_t i : moving)
+      for (const double sign : {-1.0, 1.0})
+        for (const size_t j : moving) {
+          if (j == i || spent()) continue;
+          std::vector<double> trial = search->best_u;
+          trial[i] = std::clamp(trial[i] + sign * h, 0.0, 1.0);
+          if (trial[i] == search->best_u[i] || !onto_constraint(search, &trial, j)) continue;
+          const double reference = search->best;
+          if (search->at(trial) < reference * (1 - 1e-10)) improved = true;
+        }
+    h = improved ? std::min(2 * h, 0.5) : h / 4;
+  }
+  return search->best < before;
+}
+
 // For a best case that never reaches its threshold: the level it comes closest at, and when,
 // over the plotted trajectory (" (closest approach: 3.1 mg/dL at 12 h, in the first 72 h)").
 std::string closest_approach(const Band& band, pk::Direction direction) {
@@ -736,7 +843,9 @@ struct SearchResult {
 //  3. NLopt DIRECT-L over every free assumption (deterministic, global);
 //  4. the caller's starts (the earliest Monte Carlo draws);
 //  5. BOBYQA local searches from the kPool lowest distinct points found, then one-at-a-time
-//     corner flips of the winner while they help, and a last BOBYQA polish.
+//     corner flips of the winner while they help, and a last BOBYQA polish;
+//  6. where the best point lies on the reported baseline, a compass search along that
+//     constraint (slide_along_baseline), which the steps above cannot follow.
 // The result is never worse than any point evaluated, starts included. With a finite
 // `stop_at` the search ends at the first point whose objective is at or below it (the result
 // is then that point: it decides that the least objective is <= stop_at, all a tipping point
@@ -871,6 +980,12 @@ class BestCaseSearch {
       if (thorough && !search.decided())
         result.converged = run_nlopt(&search, NLOPT_LN_BOBYQA, local_budget, search.best_u);
       if (!settled || search.best_u != polished) boundary_polish(&search, free);
+      // 6. Along an active reported baseline (slide_along_baseline), then, in a full search,
+      // one-coordinate moves from where it ends (the other assumptions may now prefer another
+      // value: on the case report's jaundice the albumin escape rate goes to its end); a light
+      // search skips them as it skips the last BOBYQA.
+      if (slide_along_baseline(&search, free, 40 + 20 * static_cast<long>(m)) && thorough)
+        boundary_polish(&search, free);
     }
     result.u = search.best_u;
     result.values = search.to_values(search.best_u);
