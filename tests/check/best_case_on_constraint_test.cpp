@@ -1,8 +1,9 @@
 // The best case along an active reported-baseline constraint (check/check.cpp,
 // slide_along_baseline): where the earliest point lies on the constraint away from every point
-// that one-coordinate moves reach, the search slides along the constraint to it; on a toy claim
-// with a closed-form optimum (tests/check/claims/baseline_slide.yaml) and on the case report's
-// jaundice, whose best case a search without the slide left 4.2 % too late (2.0674 h).
+// that one-coordinate moves reach, the search slides along the constraint to it: on toy claims
+// with a closed-form optimum (tests/check/claims/baseline_slide.yaml, falling, and
+// baseline_slide_rising.yaml) and on the case report's jaundice, whose best case a search
+// without the slide left 4.2 % too late (2.0674 h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -52,6 +53,24 @@ TEST(BestCaseOnConstraint, SlidesAlongTheReportedBaselineToAnOptimumInsideTheCur
   EXPECT_GE(a * b, 9.0);
   EXPECT_LE(a * b, 9.0 * (1 + 1e-12));
   // At the closed-form point: the onset's 1e-6 allows sqrt(2e-6) = 1.4e-3 in ln a.
+  EXPECT_NEAR(a, 6.0, 6.0 * 2e-3);
+  EXPECT_NEAR(b, 1.5, 1.5 * 2e-3);
+}
+
+// The rising twin (baseline_below): y grows as g y / (a + 4 b) from y(0) = a b <= 9 to above
+// 20, t = (a + 4 b) ln(20 / (a b)) / g with g = 10 /h, least on a b = 9 at a = 4 b:
+// t* = 12 ln(20 / 9) / 10 h (a search without the slide: 0.958590 h, +4.0e-4, at a = 5.83).
+TEST(BestCaseOnConstraint, SlidesAlongAReportedBaselineBelowForARisingLevel) {
+  const Claim claim = load_claim(kClaims + "baseline_slide_rising.yaml");
+  const CheckReport report = run_check(claim, options_with(1000));
+  const CheckResult& c = report.effects.at(0).checks.at(0);
+  const double exact = 12 * std::log(20.0 / 9) / 10;
+  ASSERT_TRUE(c.best_case_onset_h);
+  EXPECT_NEAR(*c.best_case_onset_h, exact, 1e-6 * exact);  // tolerances as above
+  EXPECT_EQ(c.active_constraint, "the reported baseline");
+  const double a = value_of(c, "a"), b = value_of(c, "b");
+  EXPECT_LE(a * b, 9.0);  // at most the reported level
+  EXPECT_GE(a * b, 9.0 * (1 - 1e-12));
   EXPECT_NEAR(a, 6.0, 6.0 * 2e-3);
   EXPECT_NEAR(b, 1.5, 1.5 * 2e-3);
 }
