@@ -29,8 +29,9 @@
 //    the workers' and then the MPI ranks' summaries are merged, so memory does not grow with
 //    the draws (beyond the onset times).
 //  - Elasticities d ln t / d ln p at the best case and at the median draw (central
-//    differences, +-2 % in p); the rate-limiting step is the assumption with the largest
-//    |elasticity|, and the longest time constant on the path is the slowest time-like
+//    differences, +-2 % in p; at a best case on an active reported baseline, of the best case
+//    kept on it, Elasticity::kept_on_baseline); the rate-limiting step is the assumption with the
+//    largest |elasticity|, and the longest time constant on the path is the slowest time-like
 //    assumption (a time, half-life or rate) that moves the onset (|elasticity| >= 0.05).
 //  - Tipping points: for the `tipping_points` assumptions with the largest |elasticity|, the
 //    value at which the best-case onset equals the claimed time (the others re-optimised), by
@@ -122,6 +123,10 @@ struct Elasticity {
   double at_best_case = 0;  // d ln t / d ln p (per_range: d ln t / d(p / (high - low)))
   std::optional<double> at_median;
   bool per_range = false;  // the value is 0 at the best case: slope per prior range instead
+  // The best case starts on the reported baseline (the constraint active) and at_best_case is
+  // the slope of the best case kept on it: a step that moved the start was brought back onto
+  // the reported level by another assumption (check/README.md, "Elasticities").
+  bool kept_on_baseline = false;
 };
 
 struct TippingPoint {

@@ -48,7 +48,8 @@ Json check_json(const CheckResult& c) {
     elasticities.push_back({{"assumption", e.assumption},
                             {"at_best_case", e.at_best_case},
                             {"at_median", optional_number(e.at_median)},
-                            {"per_prior_range", e.per_range}});
+                            {"per_prior_range", e.per_range},
+                            {"kept_on_reported_baseline", e.kept_on_baseline}});
   }
   j["elasticities"] = elasticities;
   Json tipping = Json::array();
