@@ -2242,8 +2242,7 @@ std::unique_ptr<OnsetBdfIntegrator> make_fixed(int n, const Model& model,
     return nullptr;
   } else {
     if (n == N)
-      return std::make_unique<OnsetBdf<N>>(model, options, LinearKind::kDense, -1, -1,
-                                           pattern_lu);
+      return std::make_unique<OnsetBdf<N>>(model, options, LinearKind::kDense, -1, -1, pattern_lu);
     return make_fixed<N + 1>(n, model, options, pattern_lu);
   }
 }
