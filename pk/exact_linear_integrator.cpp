@@ -80,9 +80,24 @@ class ExactLinearCore final : public Integrator {
   }
 
   void set_parameters(std::span<const double> params) override {
+    active_ = &prepared_;
+    if (set_system(params) || !own_prepared_) {
+      prepared_.set_parameters(params_);
+      own_prepared_ = true;
+    }
+  }
+
+  void set_prepared(PreparedModel* prepared) override {
+    active_ = prepared;
+    if (set_system(prepared->parameters())) own_prepared_ = false;
+  }
+
+  // A and b for params (false, and the cached propagators kept, when they are those already
+  // in use).
+  bool set_system(std::span<const double> params) {
     if (params.size() == params_.size() &&
         std::equal(params.begin(), params.end(), params_.begin()))
-      return;  // same system: keep the cached propagators
+      return false;
     params_.assign(params.begin(), params.end());
     std::fill(a_flat_.begin(), a_flat_.end(), 0.0);
     if (!model_.linear_system(params, a_flat_, b_flat_))
@@ -92,8 +107,8 @@ class ExactLinearCore final : public Integrator {
     b_ = Eigen::Map<const Eigen::VectorXd>(b_flat_.data(), n_);
     norm1_ = n_ == 0 ? 0.0 : a_.cwiseAbs().colwise().sum().maxCoeff();
     for (auto& entry : cache_) entry.dt = -1;
-    prepared_.set_parameters(params_);
     decompose_ = true;  // at the next restart (a run's statistics start after set_parameters)
+    return true;
   }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
@@ -120,7 +135,7 @@ class ExactLinearCore final : public Integrator {
       decompose_ = false;
     }
     if (spectral_.usable()) spectral_.set_input(c_);
-    crossings_.evaluate(t0, y0, prepared_, g_left_);
+    crossings_.evaluate(t0, y0, *active_, g_left_);
   }
 
   AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
@@ -139,12 +154,12 @@ class ExactLinearCore final : public Integrator {
         const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
         propagate(t_left, y_, t_right, work_);
         Eigen::Map<Eigen::VectorXd>(y.data(), n_) = work_;
-        crossings_.evaluate(t_right, y, prepared_, g_right_);
+        crossings_.evaluate(t_right, y, *active_, g_right_);
         double t_root = 0;
         anchor_ = y_;  // y at t_left, for exact evaluation inside
         const double anchor_t = t_left;
         if (search_.find(
-                crossings_, prepared_, t_left, g_left_, t_right, g_right_,
+                crossings_, *active_, t_left, g_left_, t_right, g_right_,
                 [&](double time, std::span<double> out) {
                   propagate_uncached(anchor_t, anchor_, time, out);
                 },
@@ -196,7 +211,7 @@ class ExactLinearCore final : public Integrator {
       const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
       spectral_.step_modes(modes_.data(), modes_next_.data());
       spectral_.from_modes(modes_next_.data(), y.data());
-      crossings_.evaluate(t_right, y, prepared_, g_right_);
+      crossings_.evaluate(t_right, y, *active_, g_right_);
       bool sign_change = false;
       for (int q = 0; q < count && !sign_change; ++q)
         sign_change = crossings_.crosses(q, g_left_[static_cast<size_t>(q)],
@@ -205,7 +220,7 @@ class ExactLinearCore final : public Integrator {
         double t_root = 0;
         const double anchor_t = t_left;
         const bool found = search_.find(
-            crossings_, prepared_, t_left, g_left_, t_right, g_right_,
+            crossings_, *active_, t_left, g_left_, t_right, g_right_,
             [&](double time, std::span<double> out) {
               spectral_.advance_modes(time - anchor_t, modes_.data(), modes_trial_.data());
               spectral_.from_modes(modes_trial_.data(), out.data());
@@ -290,7 +305,9 @@ class ExactLinearCore final : public Integrator {
   }
 
   const Model& model_;
-  PreparedModel prepared_;  // params_ prepared, for the crossing functions
+  PreparedModel prepared_;              // params_ prepared, for the crossing functions
+  PreparedModel* active_ = &prepared_;  // prepared_, or the caller's (set_prepared)
+  bool own_prepared_ = false;           // prepared_ is prepared for params_
   int subdivisions_;
   double rtol_;
   int n_;
@@ -323,7 +340,15 @@ class ExactLinearIntegrator final : public Integrator {
   void set_parameters(std::span<const double> params) override {
     exact_.set_parameters(params);
     params_ = params;
+    shared_ = nullptr;
     if (fallback_) fallback_->set_parameters(params);
+  }
+
+  void set_prepared(PreparedModel* prepared) override {
+    exact_.set_prepared(prepared);
+    params_ = prepared->parameters();
+    shared_ = prepared;
+    if (fallback_) fallback_->set_prepared(prepared);
   }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
@@ -380,7 +405,10 @@ class ExactLinearIntegrator final : public Integrator {
       fallback_backend_ = Backend::kOnsetBdf;
       fallback_->set_crossings(queries_);
     }
-    fallback_->set_parameters(params_);
+    if (shared_ != nullptr)
+      fallback_->set_prepared(shared_);
+    else
+      fallback_->set_parameters(params_);
     fallback_->restart(t_now_, y_now_, input_rate_, t_stop_);
     on_fallback_ = true;
     if (handover_.steps++ == 0) {
@@ -402,6 +430,7 @@ class ExactLinearIntegrator final : public Integrator {
   Backend fallback_backend_ = Backend::kOnsetBdf;
   bool on_fallback_ = false;
   std::span<const double> params_, input_rate_;
+  PreparedModel* shared_ = nullptr;  // the caller's prepared model (set_prepared), or none
   std::vector<CrossingQuery> queries_;
   std::vector<double> y_now_;
   double t_now_ = 0, t_stop_ = 0;
