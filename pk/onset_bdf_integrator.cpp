@@ -933,9 +933,21 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   void set_parameters(std::span<const double> params) override {
     prepared_.set_parameters(params);
+    active_ = &prepared_;
     params_ = params;
+    prepare_sensitivity_parameters();
+  }
+
+  void set_prepared(PreparedModel* prepared) override {
+    active_ = prepared;
+    params_ = prepared->parameters();
+    prepare_sensitivity_parameters();
+  }
+
+  // The parameter vectors p +- h e_j of df/dp_j, prepared once per parameter vector.
+  void prepare_sensitivity_parameters() {
+    const std::span<const double> params = params_;
     if (ns_ == 0) return;
-    // The parameter vectors p +- h e_j of df/dp_j, prepared once per parameter vector.
     for (int j = 0; j < ns_; ++j) {
       const auto js = static_cast<size_t>(j);
       const auto pj = static_cast<size_t>(wrt_[js]);
@@ -1158,8 +1170,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   bool rhs(double t, const Vec& y, Vec& ydot) {
     ++stats_.rhs_evals;
-    prepared_.rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
-                  std::span<double>(ydot.data(), static_cast<size_t>(n_)));
+    active_->rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
+                 std::span<double>(ydot.data(), static_cast<size_t>(n_)));
     const int inputs = static_cast<int>(std::min(input_rate_.size(), static_cast<size_t>(n_)));
     double* values = ydot.data();
     if (inputs == size())
@@ -1602,8 +1614,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   bool evaluate_jacobian() {
     if (kind_ == LinearKind::kSparse) {
       std::fill(jac_values_.begin(), jac_values_.end(), 0.0);
-      prepared_.jacobian_sparse(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
-                                jac_values_);
+      active_->jacobian_sparse(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
+                               jac_values_);
       for (double v : jac_values_)
         if (!std::isfinite(v)) return false;
       return true;
@@ -1612,8 +1624,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     if (pattern_lu_ && use_model_jacobian_) {
       double* jac = jac_.data();
       for (int e : pattern_lu_->positions()) jac[e] = 0;
-      prepared_.jacobian(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
-                         std::span<double>(jac, static_cast<size_t>(n_) * n_));
+      active_->jacobian(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
+                        std::span<double>(jac, static_cast<size_t>(n_) * n_));
       bool finite = true;
       for (int e : pattern_lu_->positions()) finite &= std::fabs(jac[e]) <= DBL_MAX;
       return finite;
@@ -1626,8 +1638,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   bool dense_jacobian(double t, const Vec& y, const Vec& f, Mat& jac) {
     jac.setZero();
     if (use_model_jacobian_) {
-      prepared_.jacobian(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
-                         std::span<double>(jac.data(), static_cast<size_t>(n_) * n_));
+      active_->jacobian(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
+                        std::span<double>(jac.data(), static_cast<size_t>(n_) * n_));
       return jac.allFinite();
     }
     const double srur = std::sqrt(kUround);
@@ -1708,7 +1720,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     const std::span<const double> y_span(y.data(), static_cast<size_t>(n_));
     if (kind_ == LinearKind::kSparse) {
       std::fill(jac_s_values_.begin(), jac_s_values_.end(), 0.0);
-      prepared_.jacobian_sparse(t, y_span, jac_s_values_);
+      active_->jacobian_sparse(t, y_span, jac_s_values_);
     } else if (!dense_jacobian(t, y, f, jac_s_)) {
       return false;
     }
@@ -1957,8 +1969,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   // ------------------------------------------------------------------ crossings
   void evaluate_crossings(double t, const Vec& y, std::vector<double>& g) {
     ++stats_.root_evals;
-    crossings_.evaluate(t, std::span<const double>(y.data(), static_cast<size_t>(n_)), prepared_,
-                        g);
+    crossings_.evaluate(t, std::span<const double>(y.data(), static_cast<size_t>(n_)), *active_, g);
   }
 
   // cvRcheck3: searches (t_lo, min(t_n, t_out)] for crossings; on success y_ holds y(root).
@@ -2156,7 +2167,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   // ------------------------------------------------------------------ data
   const Model& model_;
-  PreparedModel prepared_;
+  PreparedModel prepared_;              // this integrator's own (set_parameters)
+  PreparedModel* active_ = &prepared_;  // what rhs, Jacobian and crossings evaluate
   SolverOptions options_;
   int n_;
   LinearKind kind_;
