@@ -269,6 +269,24 @@ void EvaluationPlan::build(const FileModel& model) {
   at += static_cast<size_t>(n_);
   rates_at_ = at;
   at += kernels_.size();
+  // The expression observables' registers: what does not move with the states or the time is
+  // computed once per parameter vector (prepare_weights), the rest per value.
+  observable_registers_at_ = at;
+  fixed_range_.assign(2 * observables_.size(), 0);
+  for (size_t o = 0; o < observables_.size(); ++o) {
+    ObservablePlan& plan = observables_[o];
+    fixed_range_[2 * o] = fixed_range_[2 * o + 1] = static_cast<int>(fixed_steps_.size());
+    if (plan.kind != ObservableKind::kExpression) continue;
+    const ExpressionTape& tape = tapes_[static_cast<size_t>(plan.expression)];
+    const std::vector<char> moves = tape.moving();
+    plan.registers = static_cast<int>(at);
+    at += static_cast<size_t>(tape.size());
+    plan.first_moving = static_cast<int>(moving_steps_.size());
+    for (int k = 0; k < tape.size(); ++k)
+      (moves[static_cast<size_t>(k)] ? moving_steps_ : fixed_steps_).push_back(k);
+    plan.end_moving = static_cast<int>(moving_steps_.size());
+    fixed_range_[2 * o + 1] = static_cast<int>(fixed_steps_.size());
+  }
   workspace_size_ = at;
   for (Kernel& k : kernels_) k.coefficients += static_cast<int>(coefficients_at_);
 
@@ -491,6 +509,16 @@ void EvaluationPlan::prepare_weights(const double* p, double* w) const {
                                                 : term.constant / (value(term.div1, p, derived) *
                                                                    value(term.div2, p, derived)));
   }
+  for (size_t o = 0; o < observables_.size(); ++o) {
+    const ObservablePlan& plan = observables_[o];
+    if (plan.registers < 0) continue;
+    const ExpressionTape& tape = tapes_[static_cast<size_t>(plan.expression)];
+    tape.evaluate_instructions(
+        inputs(0, nullptr, p, w), {w + plan.registers, static_cast<size_t>(tape.size())},
+        std::span<const int>(fixed_steps_)
+            .subspan(static_cast<size_t>(fixed_range_[2 * o]),
+                     static_cast<size_t>(fixed_range_[2 * o + 1] - fixed_range_[2 * o])));
+  }
 }
 
 double EvaluationPlan::observable_value(int o, double t, const double* y, const double* p,
@@ -515,8 +543,13 @@ double EvaluationPlan::nonlinear_value(int o, double t, const double* y, const d
   if (def.kind == ObservableKind::kRatio)
     return def.factor * observable_value(def.numerator, t, y, p, w) /
            observable_value(def.denominator, t, y, p, w);
-  return tapes_[static_cast<size_t>(def.expression)].evaluate(
-             inputs(t, y, p, w), {w + registers_at_, adjoints_at_ - registers_at_}) *
+  // The registers that do not move were computed by prepare() (prepare_weights).
+  const ExpressionTape& tape = tapes_[static_cast<size_t>(def.expression)];
+  return tape.evaluate_instructions(
+             inputs(t, y, p, w), {w + def.registers, static_cast<size_t>(tape.size())},
+             std::span<const int>(moving_steps_)
+                 .subspan(static_cast<size_t>(def.first_moving),
+                          static_cast<size_t>(def.end_moving - def.first_moving))) *
          def.factor;
 }
 
