@@ -184,7 +184,8 @@ class EvaluationPlan {
   std::vector<int> general_rates_;  // kernel indices
   std::vector<Scatter> scatter_;    // per kernel, in process order
   bool add_at_once_ = false;
-  std::vector<int> entry_row_, entry_column_;  // merged linear Jacobian entries
+  std::vector<int> entry_row_, entry_column_;  // merged linear Jacobian entries, by row
+  std::vector<int> row_start_;                 // row r's entries: [row_start_[r], [r + 1])
   std::vector<ObservablePlan> observables_;
   // The instructions of the expression observables' tapes that move with the states or the
   // time (ranges per observable), and those that do not (computed by prepare_weights()).
