@@ -617,19 +617,26 @@ class PatternLu {
     const Analysis& an = analyses_[static_cast<size_t>(current_)];
     for (const auto& [k, p] : an.swaps) std::swap(b[k], b[p]);
     const int* l_row = an.l_row.data();
-    const int* l_col = an.l_col.data();
     const double* l_value = l_value_.data();
-    const size_t l_count = an.l_row.size();
-    for (size_t e = 0; e < l_count; ++e) b[l_row[e]] -= l_value[e] * b[l_col[e]];
+    for (const LColumn& c : an.l_columns) {  // b_j is final here: read once
+      const double bj = b[c.column];
+      for (int e = c.start; e < c.end; ++e) b[l_row[e]] -= l_value[e] * bj;
+    }
     const int* u_row = an.u_row.data();
     const double* u_value = u_value_.data();
     const double* diagonal = diagonal_.data();
+    // The columns with entries above the diagonal first (a chain: each division waits for the
+    // updates of the columns after it), then the divisions of the others, which nothing reads
+    // or updates in between (their rows are below every update and their columns update
+    // nothing), so that the divider serves the chain first; the same divisions, the same bits.
     int high = n_;  // columns [column + 1, high) have no entries above the diagonal
     for (const UColumn& c : an.u_columns) {
-      for (int i = c.column + 1; i < high; ++i) b[i] /= diagonal[i];
       b[c.column] /= diagonal[c.column];
       const double bj = b[c.column];
       for (int e = c.start; e < c.end; ++e) b[u_row[e]] -= u_value[e] * bj;
+    }
+    for (const UColumn& c : an.u_columns) {
+      for (int i = c.column + 1; i < high; ++i) b[i] /= diagonal[i];
       high = c.column;
     }
     for (int i = 0; i < high; ++i) b[i] /= diagonal[i];
@@ -647,13 +654,17 @@ class PatternLu {
   struct UColumn {
     int column, start, end;  // U's entries above the diagonal of `column`: [start, end)
   };
+  struct LColumn {
+    int column, start, end;  // L's entries below the diagonal of `column`: [start, end)
+  };
   // The factors' pattern and update list for one sequence of row interchanges.
   struct Analysis {
     std::vector<int> pivots, iperm;
     std::vector<int> m_target, m_source, fill;  // P M onto the pattern; fill zeroed first
     std::vector<int> k_start, lower, op_start;  // per column k: positions of L's entries, ops
     std::vector<Op> ops;
-    std::vector<int> l_row, l_col, l_at;     // L's entries, column by column, rows ascending
+    std::vector<int> l_row, l_at;            // L's entries, column by column, rows ascending
+    std::vector<LColumn> l_columns;          // L's columns with entries, first first
     std::vector<int> u_row, u_at;            // U's entries above the diagonal, likewise
     std::vector<UColumn> u_columns;          // U's columns with such entries, last first
     std::vector<std::pair<int, int>> swaps;  // (k, pivots[k]) with pivots[k] != k
@@ -723,18 +734,20 @@ class PatternLu {
       if (filled[e] && !in_m_[e]) an.fill.push_back(static_cast<int>(e));
     // L's and U's entries, column by column, rows ascending.
     an.l_row.clear();
-    an.l_col.clear();
     an.l_at.clear();
     an.u_row.clear();
     an.u_at.clear();
     an.u_columns.clear();
+    an.l_columns.clear();
     for (int j = 0; j < n_; ++j) {
+      const int start = static_cast<int>(an.l_row.size());
       for (int i = j + 1; i < n_; ++i)
         if (filled[at(i, j)]) {
           an.l_row.push_back(i);
-          an.l_col.push_back(j);
           an.l_at.push_back(static_cast<int>(at(i, j)));
         }
+      const int end = static_cast<int>(an.l_row.size());
+      if (end > start) an.l_columns.push_back({j, start, end});
     }
     for (int j = n_ - 1; j >= 0; --j) {
       const int start = static_cast<int>(an.u_row.size());
@@ -1543,8 +1556,12 @@ class OnsetBdf final : public OnsetBdfIntegrator {
           acor_ += tempv_;
           const double del = wrms(tempv_);
           if (m > 0) crate_ = std::max(kCrateDown * crate_, del / delp_);
-          const double dcon = del * std::min(1.0, crate_) / tq_[4];
-          if (dcon <= 1) {
+          // CVODE's test dcon = x / tq4 <= 1, x = del min(1, crate), without the division on
+          // the iteration's critical path: for tq4 > 0 the rounded quotient is <= 1 exactly when
+          // x <= tq4 (a double x > tq4 is at least tq4 + ulp(tq4), so x / tq4 exceeds
+          // 1 + 2^-53 and rounds above 1); x = inf gives no quotient <= 1, nor does tq4 = 0.
+          const double x = del * std::min(1.0, crate_);
+          if (x <= tq_[4] && x != std::numeric_limits<double>::infinity() && tq_[4] > 0) {
             acnrm_ = m == 0 ? del : wrms(acor_);
             jcur_ = false;
             return Code::kSuccess;
