@@ -119,6 +119,20 @@ class ExactLinearCore final : public Integrator {
     g_root_.resize(count);
     search_.resize(n_, crossings_.size());
     y_sub_.resize(static_cast<size_t>(n_));
+    // The states the crossing functions read, when every observable declares them and they
+    // are fewer than all: inside a scan only those are computed.
+    crossing_states_.clear();
+    std::vector<char> read(static_cast<size_t>(n_), 0);
+    bool declared = !queries.empty();
+    for (const CrossingQuery& q : queries) {
+      const std::vector<int> states = model_.observable_states(q.observable);
+      if (states.empty()) declared = false;
+      for (int i : states)
+        if (i >= 0 && i < n_) read[static_cast<size_t>(i)] = 1;
+    }
+    for (int i = 0; i < n_; ++i)
+      if (read[static_cast<size_t>(i)]) crossing_states_.push_back(i);
+    if (!declared || static_cast<int>(crossing_states_.size()) == n_) crossing_states_.clear();
   }
 
   void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
@@ -210,7 +224,12 @@ class ExactLinearCore final : public Integrator {
     for (int k = 1; k <= subdivisions_; ++k) {
       const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
       spectral_.step_modes(modes_.data(), modes_next_.data());
-      spectral_.from_modes(modes_next_.data(), y.data());
+      // Inside the interval the crossing functions need only the states they read (the
+      // others keep older values until the last part, which computes every state).
+      if (k < subdivisions_ && !crossing_states_.empty())
+        spectral_.from_modes_rows(modes_next_.data(), y.data(), crossing_states_);
+      else
+        spectral_.from_modes(modes_next_.data(), y.data());
       crossings_.evaluate(t_right, y, *active_, g_right_);
       bool sign_change = false;
       for (int q = 0; q < count && !sign_change; ++q)
@@ -322,6 +341,7 @@ class ExactLinearCore final : public Integrator {
   bool spectral_step_ = false;  // this advance() propagates spectrally
   CrossingFunctions crossings_;
   CrossingSearch search_;
+  std::vector<int> crossing_states_;  // what the crossing functions read (empty: every state)
   double t_ = 0, t_stop_ = 0, norm1_ = 0;
   long steps_ = 0, exponentials_ = 0, decompositions_ = 0, root_evals_ = 0;
   std::string failure_;
@@ -525,6 +545,15 @@ void LinearSpectrum::to_modes(const double* y, double* z) const {
 
 void LinearSpectrum::from_modes(const double* z, double* y) const {
   multiply_(v_.data(), z, y, n_);
+}
+
+void LinearSpectrum::from_modes_rows(const double* z, double* y, std::span<const int> rows) const {
+  const double* v = v_.data();
+  for (const int i : rows) {
+    double sum = 0;  // as multiply_fixed and multiply_any: 0, then the columns in order
+    for (Eigen::Index j = 0; j < n_; ++j) sum += v[i + n_ * j] * z[j];
+    y[i] = sum;
+  }
 }
 
 void LinearSpectrum::set_step(double dt) {

@@ -194,6 +194,16 @@ Regimen ObservedSubsystem::regimen(const Regimen& full) const {
   return out;
 }
 
+std::vector<int> ObservedSubsystem::observable_states(int /*o*/) const {
+  if (restricted_) return restricted_->observable_states(0);
+  std::vector<int> states;
+  for (int j : full_->observable_states(observable_)) {
+    if (j < 0 || j >= num_full() || sub_of_[static_cast<size_t>(j)] < 0) return {};
+    states.push_back(sub_of_[static_cast<size_t>(j)]);
+  }
+  return states;
+}
+
 size_t ObservedSubsystem::workspace_size() const {
   if (restricted_) return restricted_->workspace_size();
   return observables_at() + static_cast<size_t>(full_->num_observables());

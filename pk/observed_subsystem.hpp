@@ -83,6 +83,7 @@ class ObservedSubsystem final : public Model {
   void jacobian(double t, std::span<const double> y, std::span<const double> p,
                 std::span<double> jac) const override;
   const JacobianPattern* jacobian_pattern() const override { return &pattern_; }
+  std::vector<int> observable_states(int o) const override;
   size_t workspace_size() const override;
   void prepare(std::span<const double> p, std::span<double> workspace) const override;
   void rhs_prepared(double t, std::span<const double> y, std::span<const double> p,
