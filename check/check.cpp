@@ -384,9 +384,10 @@ Scenario build_scenario(const Claim& claim, const EffectCheck& check, double cla
   s.model = std::move(model);
   // Only the states the observable can see are solved (pk/observed_subsystem.hpp): the others'
   // equations come after it and never feed back, so its values are the whole model's. Doses
-  // into left-out states cannot reach it and are dropped.
-  if (auto sub =
-          options.whole_model ? nullptr : pk::ObservedSubsystem::make(s.model, s.observable)) {
+  // into left-out states cannot reach it and are dropped. Only that observable is computed.
+  if (auto sub = options.whole_model
+                     ? nullptr
+                     : pk::ObservedSubsystem::make_following(s.model, s.observable)) {
     s.regimen = sub->regimen(s.regimen);
     s.solver.atol_per_state = sub->kept_values(s.solver.atol_per_state);
     s.observable = 0;

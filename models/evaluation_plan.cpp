@@ -228,12 +228,33 @@ void EvaluationPlan::build(const FileModel& model) {
     nonlinear_.push_back(std::move(definition));
     kernels_.push_back(k);
   }
-  entry_row_.assign(entry_of.size(), 0);
-  entry_column_.assign(entry_of.size(), 0);
+  // The entries numbered by row, and within a row in the order they were made: rhs() sums a
+  // row in a register, adding its terms in the order a pass over the entries in that order of
+  // making would (the same bits), and stores it once.
+  std::vector<std::array<int, 3>> made;  // (row, index when made, column)
   for (const auto& [key, index] : entry_of) {
-    entry_column_[static_cast<size_t>(index)] = key.first;
-    entry_row_[static_cast<size_t>(index)] = key.second;
+    made.push_back({key.second, index, key.first});
     pattern.insert(key);
+  }
+  std::sort(made.begin(), made.end());
+  std::vector<int> renumbered(made.size());
+  entry_row_.assign(made.size(), 0);
+  entry_column_.assign(made.size(), 0);
+  row_start_.assign(static_cast<size_t>(n_) + 1, 0);
+  for (size_t e = 0; e < made.size(); ++e) {
+    renumbered[static_cast<size_t>(made[e][1])] = static_cast<int>(e);
+    entry_row_[e] = made[e][0];
+    entry_column_[e] = made[e][2];
+    ++row_start_[static_cast<size_t>(made[e][0]) + 1];
+  }
+  for (int r = 0; r < n_; ++r)
+    row_start_[static_cast<size_t>(r) + 1] += row_start_[static_cast<size_t>(r)];
+  for (ProcessDefinition& lp : linear_) {
+    for (int& e : lp.entries)
+      if (e >= 0) e = renumbered[static_cast<size_t>(e)];
+    for (auto& pair : lp.driver_entries)
+      for (int& e : pair)
+        if (e >= 0) e = renumbered[static_cast<size_t>(e)];
   }
   pattern_.n = n_;
   pattern_.column_start.assign(static_cast<size_t>(n_) + 1, 0);
@@ -269,6 +290,24 @@ void EvaluationPlan::build(const FileModel& model) {
   at += static_cast<size_t>(n_);
   rates_at_ = at;
   at += kernels_.size();
+  // The expression observables' registers: what does not move with the states or the time is
+  // computed once per parameter vector (prepare_weights), the rest per value.
+  observable_registers_at_ = at;
+  fixed_range_.assign(2 * observables_.size(), 0);
+  for (size_t o = 0; o < observables_.size(); ++o) {
+    ObservablePlan& plan = observables_[o];
+    fixed_range_[2 * o] = fixed_range_[2 * o + 1] = static_cast<int>(fixed_steps_.size());
+    if (plan.kind != ObservableKind::kExpression) continue;
+    const ExpressionTape& tape = tapes_[static_cast<size_t>(plan.expression)];
+    const std::vector<char> moves = tape.moving();
+    plan.registers = static_cast<int>(at);
+    at += static_cast<size_t>(tape.size());
+    plan.first_moving = static_cast<int>(moving_steps_.size());
+    for (int k = 0; k < tape.size(); ++k)
+      (moves[static_cast<size_t>(k)] ? moving_steps_ : fixed_steps_).push_back(k);
+    plan.end_moving = static_cast<int>(moving_steps_.size());
+    fixed_range_[2 * o + 1] = static_cast<int>(fixed_steps_.size());
+  }
   workspace_size_ = at;
   for (Kernel& k : kernels_) k.coefficients += static_cast<int>(coefficients_at_);
 
@@ -491,6 +530,16 @@ void EvaluationPlan::prepare_weights(const double* p, double* w) const {
                                                 : term.constant / (value(term.div1, p, derived) *
                                                                    value(term.div2, p, derived)));
   }
+  for (size_t o = 0; o < observables_.size(); ++o) {
+    const ObservablePlan& plan = observables_[o];
+    if (plan.registers < 0) continue;
+    const ExpressionTape& tape = tapes_[static_cast<size_t>(plan.expression)];
+    tape.evaluate_instructions(
+        inputs(0, nullptr, p, w), {w + plan.registers, static_cast<size_t>(tape.size())},
+        std::span<const int>(fixed_steps_)
+            .subspan(static_cast<size_t>(fixed_range_[2 * o]),
+                     static_cast<size_t>(fixed_range_[2 * o + 1] - fixed_range_[2 * o])));
+  }
 }
 
 double EvaluationPlan::observable_value(int o, double t, const double* y, const double* p,
@@ -515,8 +564,13 @@ double EvaluationPlan::nonlinear_value(int o, double t, const double* y, const d
   if (def.kind == ObservableKind::kRatio)
     return def.factor * observable_value(def.numerator, t, y, p, w) /
            observable_value(def.denominator, t, y, p, w);
-  return tapes_[static_cast<size_t>(def.expression)].evaluate(
-             inputs(t, y, p, w), {w + registers_at_, adjoints_at_ - registers_at_}) *
+  // The registers that do not move were computed by prepare() (prepare_weights).
+  const ExpressionTape& tape = tapes_[static_cast<size_t>(def.expression)];
+  return tape.evaluate_instructions(
+             inputs(t, y, p, w), {w + def.registers, static_cast<size_t>(tape.size())},
+             std::span<const int>(moving_steps_)
+                 .subspan(static_cast<size_t>(def.first_moving),
+                          static_cast<size_t>(def.end_moving - def.first_moving))) *
          def.factor;
 }
 
@@ -715,13 +769,14 @@ double EvaluationPlan::general_rate(int i, double t, const double* y, const doub
 void EvaluationPlan::rhs(double t, const double* y, const double* p, double* w,
                          double* ydot) const {
   const double* constant = w + inputs_at_;
-  std::copy(constant, constant + n_, ydot);
   const double* entries = w + entries_at_;
-  const size_t count = entry_row_.size();
-  const int* rows = entry_row_.data();
   const int* columns = entry_column_.data();
-#pragma GCC unroll 4
-  for (size_t e = 0; e < count; ++e) ydot[rows[e]] += entries[e] * y[columns[e]];
+  const int* start = row_start_.data();
+  for (int r = 0; r < n_; ++r) {
+    double sum = constant[r];
+    for (int e = start[r]; e < start[r + 1]; ++e) sum += entries[e] * y[columns[e]];
+    ydot[r] = sum;
+  }
   if (kernels_.empty()) return;
   if (add_at_once_)
     kernel_rates<true>(t, y, p, w, ydot);

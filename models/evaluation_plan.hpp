@@ -98,6 +98,10 @@ class EvaluationPlan {
     int numerator = -1, denominator = -1;
     int expression = -1, expression_states = -1;
     double factor = 1;
+    // kExpression: the workspace offset of its tape's registers, whose instructions that do not
+    // move with the states or the time (ExpressionTape::moving) prepare() computes once; a
+    // value then runs the others, [first_moving, end_moving) of moving_steps_.
+    int registers = -1, first_moving = 0, end_moving = 0;
   };
 
   // add(row, column, value) for each entry of coef * d(observable o)/dy in row `row`.
@@ -130,7 +134,8 @@ class EvaluationPlan {
   double kernel_rate(const Kernel& k, double t, const double* y, const double* p, double* w,
                      double* d_substrate, double* d_second) const;
   TapeInputs inputs(double t, const double* y, const double* p, const double* w) const;
-  // The linear observables' weights into w (after their derived values).
+  // The linear observables' weights into w (after their derived values), and the registers of
+  // the expression observables that do not move with the states or the time.
   void prepare_weights(const double* p, double* w) const;
 
   int n_ = 0, num_params_ = 0, num_derived_ = 0;
@@ -179,8 +184,13 @@ class EvaluationPlan {
   std::vector<int> general_rates_;  // kernel indices
   std::vector<Scatter> scatter_;    // per kernel, in process order
   bool add_at_once_ = false;
-  std::vector<int> entry_row_, entry_column_;  // merged linear Jacobian entries
+  std::vector<int> entry_row_, entry_column_;  // merged linear Jacobian entries, by row
+  std::vector<int> row_start_;                 // row r's entries: [row_start_[r], [r + 1])
   std::vector<ObservablePlan> observables_;
+  // The instructions of the expression observables' tapes that move with the states or the
+  // time (ranges per observable), and those that do not (computed by prepare_weights()).
+  std::vector<int> moving_steps_, fixed_steps_;
+  std::vector<int> fixed_range_;      // per observable: [first, end) in fixed_steps_
   std::vector<int> term_state_;       // linear observables' terms: the state read,
   std::vector<int> term_observable_;  // the observable it belongs to;
   // per observable: [first, end) of its terms (empty for a non-linear one), and whether it is
@@ -224,7 +234,8 @@ class EvaluationPlan {
   std::vector<std::vector<int>> observable_states_;
   // Workspace layout (offsets in doubles).
   size_t derived_at_ = 0, coefficients_at_ = 0, entries_at_ = 0, inputs_at_ = 0, weights_at_ = 0,
-         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, rates_at_ = 0, workspace_size_ = 0;
+         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, rates_at_ = 0,
+         observable_registers_at_ = 0, workspace_size_ = 0;
 };
 
 }  // namespace onset::models

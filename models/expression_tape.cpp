@@ -465,36 +465,65 @@ bool ExpressionTape::renumber_states(std::span<const int> state_map) {
   return true;
 }
 
+namespace {
+
+// Instruction i of a tape into register k.
+inline void execute(const ExpressionTape::Instruction& i, size_t k, const TapeInputs& in,
+                    double* r) {
+  using Op = ExpressionTape::Op;
+  switch (i.op) {
+    case Op::kConstant:
+      r[k] = i.value;
+      break;
+    case Op::kVariable:
+      r[k] = read_variable(i, in);
+      break;
+    case Op::kAdd:
+      r[k] = r[i.a] + r[i.b];
+      break;
+    case Op::kSubtract:
+      r[k] = r[i.a] - r[i.b];
+      break;
+    case Op::kMultiply:
+      r[k] = r[i.a] * r[i.b];
+      break;
+    case Op::kDivide:
+      r[k] = r[i.a] / r[i.b];
+      break;
+    default:
+      r[k] = apply(i.op, r[i.a], i.b >= 0 ? r[i.b] : 0.0, i.c >= 0 ? r[i.c] : 0.0);
+      break;
+  }
+}
+
+}  // namespace
+
 double ExpressionTape::evaluate(const TapeInputs& in, std::span<double> registers) const {
   double* r = registers.data();
   const size_t count = code_.size();
-  for (size_t k = 0; k < count; ++k) {
-    const Instruction& i = code_[k];
-    switch (i.op) {
-      case Op::kConstant:
-        r[k] = i.value;
-        break;
-      case Op::kVariable:
-        r[k] = read_variable(i, in);
-        break;
-      case Op::kAdd:
-        r[k] = r[i.a] + r[i.b];
-        break;
-      case Op::kSubtract:
-        r[k] = r[i.a] - r[i.b];
-        break;
-      case Op::kMultiply:
-        r[k] = r[i.a] * r[i.b];
-        break;
-      case Op::kDivide:
-        r[k] = r[i.a] / r[i.b];
-        break;
-      default:
-        r[k] = apply(i.op, r[i.a], i.b >= 0 ? r[i.b] : 0.0, i.c >= 0 ? r[i.c] : 0.0);
-        break;
-    }
-  }
+  for (size_t k = 0; k < count; ++k) execute(code_[k], k, in, r);
   return r[count - 1];
+}
+
+std::vector<char> ExpressionTape::moving() const {
+  std::vector<char> moves(code_.size(), 0);
+  for (size_t k = 0; k < code_.size(); ++k) {
+    const Instruction& i = code_[k];
+    char m =
+        i.op == Op::kVariable && (i.source == TapeSource::kState || i.source == TapeSource::kTime);
+    for (int r : {i.a, i.b, i.c})
+      if (r >= 0) m = static_cast<char>(m | moves[static_cast<size_t>(r)]);
+    moves[k] = m;
+  }
+  return moves;
+}
+
+double ExpressionTape::evaluate_instructions(const TapeInputs& in, std::span<double> registers,
+                                             std::span<const int> instructions) const {
+  double* r = registers.data();
+  for (const int k : instructions)
+    execute(code_[static_cast<size_t>(k)], static_cast<size_t>(k), in, r);
+  return r[code_.size() - 1];
 }
 
 double ExpressionTape::gradient(const TapeInputs& in, double scale, std::span<double> gradient,

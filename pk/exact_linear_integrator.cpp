@@ -80,9 +80,24 @@ class ExactLinearCore final : public Integrator {
   }
 
   void set_parameters(std::span<const double> params) override {
+    active_ = &prepared_;
+    if (set_system(params) || !own_prepared_) {
+      prepared_.set_parameters(params_);
+      own_prepared_ = true;
+    }
+  }
+
+  void set_prepared(PreparedModel* prepared) override {
+    active_ = prepared;
+    if (set_system(prepared->parameters())) own_prepared_ = false;
+  }
+
+  // A and b for params (false, and the cached propagators kept, when they are those already
+  // in use).
+  bool set_system(std::span<const double> params) {
     if (params.size() == params_.size() &&
         std::equal(params.begin(), params.end(), params_.begin()))
-      return;  // same system: keep the cached propagators
+      return false;
     params_.assign(params.begin(), params.end());
     std::fill(a_flat_.begin(), a_flat_.end(), 0.0);
     if (!model_.linear_system(params, a_flat_, b_flat_))
@@ -92,8 +107,8 @@ class ExactLinearCore final : public Integrator {
     b_ = Eigen::Map<const Eigen::VectorXd>(b_flat_.data(), n_);
     norm1_ = n_ == 0 ? 0.0 : a_.cwiseAbs().colwise().sum().maxCoeff();
     for (auto& entry : cache_) entry.dt = -1;
-    prepared_.set_parameters(params_);
     decompose_ = true;  // at the next restart (a run's statistics start after set_parameters)
+    return true;
   }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
@@ -104,6 +119,20 @@ class ExactLinearCore final : public Integrator {
     g_root_.resize(count);
     search_.resize(n_, crossings_.size());
     y_sub_.resize(static_cast<size_t>(n_));
+    // The states the crossing functions read, when every observable declares them and they
+    // are fewer than all: inside a scan only those are computed.
+    crossing_states_.clear();
+    std::vector<char> read(static_cast<size_t>(n_), 0);
+    bool declared = !queries.empty();
+    for (const CrossingQuery& q : queries) {
+      const std::vector<int> states = model_.observable_states(q.observable);
+      if (states.empty()) declared = false;
+      for (int i : states)
+        if (i >= 0 && i < n_) read[static_cast<size_t>(i)] = 1;
+    }
+    for (int i = 0; i < n_; ++i)
+      if (read[static_cast<size_t>(i)]) crossing_states_.push_back(i);
+    if (!declared || static_cast<int>(crossing_states_.size()) == n_) crossing_states_.clear();
   }
 
   void restart(double t0, std::span<const double> y0, std::span<const double> input_rate,
@@ -120,7 +149,7 @@ class ExactLinearCore final : public Integrator {
       decompose_ = false;
     }
     if (spectral_.usable()) spectral_.set_input(c_);
-    crossings_.evaluate(t0, y0, prepared_, g_left_);
+    crossings_.evaluate(t0, y0, *active_, g_left_);
   }
 
   AdvanceOutcome advance(double t_out, std::span<double> y, double* t,
@@ -139,12 +168,12 @@ class ExactLinearCore final : public Integrator {
         const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
         propagate(t_left, y_, t_right, work_);
         Eigen::Map<Eigen::VectorXd>(y.data(), n_) = work_;
-        crossings_.evaluate(t_right, y, prepared_, g_right_);
+        crossings_.evaluate(t_right, y, *active_, g_right_);
         double t_root = 0;
         anchor_ = y_;  // y at t_left, for exact evaluation inside
         const double anchor_t = t_left;
         if (search_.find(
-                crossings_, prepared_, t_left, g_left_, t_right, g_right_,
+                crossings_, *active_, t_left, g_left_, t_right, g_right_,
                 [&](double time, std::span<double> out) {
                   propagate_uncached(anchor_t, anchor_, time, out);
                 },
@@ -195,8 +224,13 @@ class ExactLinearCore final : public Integrator {
     for (int k = 1; k <= subdivisions_; ++k) {
       const double t_right = k == subdivisions_ ? t_out : t_begin + part * k;
       spectral_.step_modes(modes_.data(), modes_next_.data());
-      spectral_.from_modes(modes_next_.data(), y.data());
-      crossings_.evaluate(t_right, y, prepared_, g_right_);
+      // Inside the interval the crossing functions need only the states they read (the
+      // others keep older values until the last part, which computes every state).
+      if (k < subdivisions_ && !crossing_states_.empty())
+        spectral_.from_modes_rows(modes_next_.data(), y.data(), crossing_states_);
+      else
+        spectral_.from_modes(modes_next_.data(), y.data());
+      crossings_.evaluate(t_right, y, *active_, g_right_);
       bool sign_change = false;
       for (int q = 0; q < count && !sign_change; ++q)
         sign_change = crossings_.crosses(q, g_left_[static_cast<size_t>(q)],
@@ -205,7 +239,7 @@ class ExactLinearCore final : public Integrator {
         double t_root = 0;
         const double anchor_t = t_left;
         const bool found = search_.find(
-            crossings_, prepared_, t_left, g_left_, t_right, g_right_,
+            crossings_, *active_, t_left, g_left_, t_right, g_right_,
             [&](double time, std::span<double> out) {
               spectral_.advance_modes(time - anchor_t, modes_.data(), modes_trial_.data());
               spectral_.from_modes(modes_trial_.data(), out.data());
@@ -290,7 +324,9 @@ class ExactLinearCore final : public Integrator {
   }
 
   const Model& model_;
-  PreparedModel prepared_;  // params_ prepared, for the crossing functions
+  PreparedModel prepared_;              // params_ prepared, for the crossing functions
+  PreparedModel* active_ = &prepared_;  // prepared_, or the caller's (set_prepared)
+  bool own_prepared_ = false;           // prepared_ is prepared for params_
   int subdivisions_;
   double rtol_;
   int n_;
@@ -305,6 +341,7 @@ class ExactLinearCore final : public Integrator {
   bool spectral_step_ = false;  // this advance() propagates spectrally
   CrossingFunctions crossings_;
   CrossingSearch search_;
+  std::vector<int> crossing_states_;  // what the crossing functions read (empty: every state)
   double t_ = 0, t_stop_ = 0, norm1_ = 0;
   long steps_ = 0, exponentials_ = 0, decompositions_ = 0, root_evals_ = 0;
   std::string failure_;
@@ -323,7 +360,15 @@ class ExactLinearIntegrator final : public Integrator {
   void set_parameters(std::span<const double> params) override {
     exact_.set_parameters(params);
     params_ = params;
+    shared_ = nullptr;
     if (fallback_) fallback_->set_parameters(params);
+  }
+
+  void set_prepared(PreparedModel* prepared) override {
+    exact_.set_prepared(prepared);
+    params_ = prepared->parameters();
+    shared_ = prepared;
+    if (fallback_) fallback_->set_prepared(prepared);
   }
 
   void set_crossings(std::span<const CrossingQuery> queries) override {
@@ -380,7 +425,10 @@ class ExactLinearIntegrator final : public Integrator {
       fallback_backend_ = Backend::kOnsetBdf;
       fallback_->set_crossings(queries_);
     }
-    fallback_->set_parameters(params_);
+    if (shared_ != nullptr)
+      fallback_->set_prepared(shared_);
+    else
+      fallback_->set_parameters(params_);
     fallback_->restart(t_now_, y_now_, input_rate_, t_stop_);
     on_fallback_ = true;
     if (handover_.steps++ == 0) {
@@ -402,6 +450,7 @@ class ExactLinearIntegrator final : public Integrator {
   Backend fallback_backend_ = Backend::kOnsetBdf;
   bool on_fallback_ = false;
   std::span<const double> params_, input_rate_;
+  PreparedModel* shared_ = nullptr;  // the caller's prepared model (set_prepared), or none
   std::vector<CrossingQuery> queries_;
   std::vector<double> y_now_;
   double t_now_ = 0, t_stop_ = 0;
@@ -496,6 +545,15 @@ void LinearSpectrum::to_modes(const double* y, double* z) const {
 
 void LinearSpectrum::from_modes(const double* z, double* y) const {
   multiply_(v_.data(), z, y, n_);
+}
+
+void LinearSpectrum::from_modes_rows(const double* z, double* y, std::span<const int> rows) const {
+  const double* v = v_.data();
+  for (const int i : rows) {
+    double sum = 0;  // as multiply_fixed and multiply_any: 0, then the columns in order
+    for (Eigen::Index j = 0; j < n_; ++j) sum += v[i + n_ * j] * z[j];
+    y[i] = sum;
+  }
 }
 
 void LinearSpectrum::set_step(double dt) {

@@ -30,6 +30,7 @@
 
 #include <Eigen/Dense>
 #include <Eigen/Eigenvalues>
+#include <span>
 
 namespace onset::pk {
 
@@ -53,6 +54,8 @@ class LinearSpectrum {
   // z1 = e^{lambda dt} o z0 + int_0^dt e^{lambda s} ds o w (z1 may be z0).
   void to_modes(const double* y, double* z) const;
   void from_modes(const double* z, double* y) const;
+  // from_modes() of the listed entries of y only (each the same sum in the same order).
+  void from_modes_rows(const double* z, double* y, std::span<const int> rows) const;
   void advance_modes(double dt, const double* z0, double* z1);
   // advance_modes() by a step length set once (the factors of dt computed here), for a scan.
   void set_step(double dt);

@@ -76,6 +76,13 @@ class Integrator {
 
   // The parameters used by every later call; the span must stay valid until the next call.
   virtual void set_parameters(std::span<const double> params) = 0;
+  // The same, through a model the caller has prepared for them (on this thread): later calls
+  // evaluate the model through `prepared` (its parameters, its workspace) instead of preparing
+  // a copy of their own, so a simulation prepares each parameter vector once (pk/simulate.cpp).
+  // `prepared` must stay prepared for these parameters, and alive, until the next call; the
+  // caller may evaluate it between this integrator's calls (its workspace is scratch).
+  // Default: set_parameters(prepared->parameters()).
+  virtual void set_prepared(PreparedModel* prepared) { set_parameters(prepared->parameters()); }
   // The crossing functions to watch (may be empty).
   virtual void set_crossings(std::span<const CrossingQuery> queries) = 0;
   // Begins a smooth piece at t0 with state y0 and constant input rates (span must stay valid

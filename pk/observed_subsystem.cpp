@@ -58,9 +58,20 @@ std::vector<int> observed_states(const Model& model, int observable) {
 
 std::shared_ptr<const ObservedSubsystem> ObservedSubsystem::make(std::shared_ptr<const Model> full,
                                                                  int observable) {
+  return make_kept(std::move(full), observable, false);
+}
+
+std::shared_ptr<const ObservedSubsystem> ObservedSubsystem::make_following(
+    std::shared_ptr<const Model> full, int observable) {
+  return make_kept(std::move(full), observable, true);
+}
+
+std::shared_ptr<const ObservedSubsystem> ObservedSubsystem::make_kept(
+    std::shared_ptr<const Model> full, int observable, bool whole) {
   if (!full || observable < 0 || observable >= full->num_observables()) return nullptr;
   std::vector<int> kept = observed_states(*full, observable);
-  if (kept.empty() || static_cast<int>(kept.size()) == full->num_states()) return nullptr;
+  const bool every_state = static_cast<int>(kept.size()) == full->num_states();
+  if (kept.empty() || (every_state && (!whole || full->num_observables() == 1))) return nullptr;
   std::shared_ptr<ObservedSubsystem> sub(
       new ObservedSubsystem(std::move(full), observable, std::move(kept)));
   // The numerical check of the declared structure: the kept derivatives and the observable
@@ -97,6 +108,8 @@ std::shared_ptr<const ObservedSubsystem> ObservedSubsystem::make(std::shared_ptr
     }
   }
   sub->use_restricted(m.restricted(sub->kept_, observable));
+  // Every state kept and evaluated through the whole model: no work saved.
+  if (every_state && !sub->restricted_) return nullptr;
   return sub;
 }
 
@@ -179,6 +192,16 @@ Regimen ObservedSubsystem::regimen(const Regimen& full) const {
     if (dose.state >= 0) out.doses.push_back(dose);
   }
   return out;
+}
+
+std::vector<int> ObservedSubsystem::observable_states(int /*o*/) const {
+  if (restricted_) return restricted_->observable_states(0);
+  std::vector<int> states;
+  for (int j : full_->observable_states(observable_)) {
+    if (j < 0 || j >= num_full() || sub_of_[static_cast<size_t>(j)] < 0) return {};
+    states.push_back(sub_of_[static_cast<size_t>(j)]);
+  }
+  return states;
 }
 
 size_t ObservedSubsystem::workspace_size() const {

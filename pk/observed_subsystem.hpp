@@ -47,6 +47,13 @@ class ObservedSubsystem final : public Model {
   // be left out) or the model does not declare its structure, or the numerical check fails.
   static std::shared_ptr<const ObservedSubsystem> make(std::shared_ptr<const Model> full,
                                                        int observable);
+  // As make(), and also when the observable sees every state: then the whole model with that
+  // observable alone, where the model provides restricted() and has other observables (a model
+  // file), so that outputs and crossings compute the one observable a caller follows instead
+  // of all (the case report's bilirubin model has 11, 5 of them expressions). nullptr where
+  // that gains nothing (one observable, or no restricted model to evaluate).
+  static std::shared_ptr<const ObservedSubsystem> make_following(std::shared_ptr<const Model> full,
+                                                                 int observable);
 
   const Model& full() const { return *full_; }
   // Index in the full model of kept state i; index here of full state j (-1: left out).
@@ -76,6 +83,7 @@ class ObservedSubsystem final : public Model {
   void jacobian(double t, std::span<const double> y, std::span<const double> p,
                 std::span<double> jac) const override;
   const JacobianPattern* jacobian_pattern() const override { return &pattern_; }
+  std::vector<int> observable_states(int o) const override;
   size_t workspace_size() const override;
   void prepare(std::span<const double> p, std::span<double> workspace) const override;
   void rhs_prepared(double t, std::span<const double> y, std::span<const double> p,
@@ -104,6 +112,9 @@ class ObservedSubsystem final : public Model {
 
  private:
   ObservedSubsystem(std::shared_ptr<const Model> full, int observable, std::vector<int> kept);
+  // make() (whole = false) and make_following() (whole = true).
+  static std::shared_ptr<const ObservedSubsystem> make_kept(std::shared_ptr<const Model> full,
+                                                            int observable, bool whole);
 
   // Workspace: the full model's, then a full state vector (left-out states 0), its derivative,
   // the full model's sparse Jacobian values and its observables.

@@ -139,8 +139,10 @@ inline void pascal_update(T* v) {
         v[j - 1] -= v[j];
     }
 }
-template <int Q, int kSign>
-void pascal_columns(double* const* columns, int length) {
+// kLength > 0: length, known at compile time.
+template <int Q, int kSign, int kLength>
+void pascal_columns(double* const* columns, int dynamic_length) {
+  const int length = kLength > 0 ? kLength : dynamic_length;
   // Local copies, so that the stores cannot be taken to move the pointers.
   std::array<double*, Q + 1> z;
   for (int j = 0; j <= Q; ++j) z[j] = columns[j];
@@ -158,26 +160,27 @@ void pascal_columns(double* const* columns, int length) {
     for (int j = 0; j <= Q; ++j) z[j][i] = v[j];
   }
 }
-template <int kSign>
+template <int kSign, int kLength = 0>
 void pascal_columns(double* const* z, int q, int length) {
   switch (q) {
     case 1:
-      return pascal_columns<1, kSign>(z, length);
+      return pascal_columns<1, kSign, kLength>(z, length);
     case 2:
-      return pascal_columns<2, kSign>(z, length);
+      return pascal_columns<2, kSign, kLength>(z, length);
     case 3:
-      return pascal_columns<3, kSign>(z, length);
+      return pascal_columns<3, kSign, kLength>(z, length);
     case 4:
-      return pascal_columns<4, kSign>(z, length);
+      return pascal_columns<4, kSign, kLength>(z, length);
     default:
-      return pascal_columns<5, kSign>(z, length);
+      return pascal_columns<5, kSign, kLength>(z, length);
   }
 }
 
 // z[j] += l[j] * a for j = 0..Q (cvCompleteStep's history update).
-template <int Q>
+template <int Q, int kLength>
 void correct_columns(double* const* columns, const double* coefficients, const double* a,
-                     int length) {
+                     int dynamic_length) {
+  const int length = kLength > 0 ? kLength : dynamic_length;
   // Local copies, so that the stores cannot be taken to change the pointers or coefficients.
   std::array<double*, Q + 1> z;
   std::array<double, Q + 1> l;
@@ -193,18 +196,19 @@ void correct_columns(double* const* columns, const double* coefficients, const d
   for (; i < length; ++i)
     for (int j = 0; j <= Q; ++j) z[j][i] += l[j] * a[i];
 }
-inline void correct_columns(double* const* z, int q, const double* l, const double* a, int length) {
+template <int kLength = 0>
+void correct_columns(double* const* z, int q, const double* l, const double* a, int length) {
   switch (q) {
     case 1:
-      return correct_columns<1>(z, l, a, length);
+      return correct_columns<1, kLength>(z, l, a, length);
     case 2:
-      return correct_columns<2>(z, l, a, length);
+      return correct_columns<2, kLength>(z, l, a, length);
     case 3:
-      return correct_columns<3>(z, l, a, length);
+      return correct_columns<3, kLength>(z, l, a, length);
     case 4:
-      return correct_columns<4>(z, l, a, length);
+      return correct_columns<4, kLength>(z, l, a, length);
     default:
-      return correct_columns<5>(z, l, a, length);
+      return correct_columns<5, kLength>(z, l, a, length);
   }
 }
 
@@ -613,19 +617,26 @@ class PatternLu {
     const Analysis& an = analyses_[static_cast<size_t>(current_)];
     for (const auto& [k, p] : an.swaps) std::swap(b[k], b[p]);
     const int* l_row = an.l_row.data();
-    const int* l_col = an.l_col.data();
     const double* l_value = l_value_.data();
-    const size_t l_count = an.l_row.size();
-    for (size_t e = 0; e < l_count; ++e) b[l_row[e]] -= l_value[e] * b[l_col[e]];
+    for (const LColumn& c : an.l_columns) {  // b_j is final here: read once
+      const double bj = b[c.column];
+      for (int e = c.start; e < c.end; ++e) b[l_row[e]] -= l_value[e] * bj;
+    }
     const int* u_row = an.u_row.data();
     const double* u_value = u_value_.data();
     const double* diagonal = diagonal_.data();
+    // The columns with entries above the diagonal first (a chain: each division waits for the
+    // updates of the columns after it), then the divisions of the others, which nothing reads
+    // or updates in between (their rows are below every update and their columns update
+    // nothing), so that the divider serves the chain first; the same divisions, the same bits.
     int high = n_;  // columns [column + 1, high) have no entries above the diagonal
     for (const UColumn& c : an.u_columns) {
-      for (int i = c.column + 1; i < high; ++i) b[i] /= diagonal[i];
       b[c.column] /= diagonal[c.column];
       const double bj = b[c.column];
       for (int e = c.start; e < c.end; ++e) b[u_row[e]] -= u_value[e] * bj;
+    }
+    for (const UColumn& c : an.u_columns) {
+      for (int i = c.column + 1; i < high; ++i) b[i] /= diagonal[i];
       high = c.column;
     }
     for (int i = 0; i < high; ++i) b[i] /= diagonal[i];
@@ -643,13 +654,17 @@ class PatternLu {
   struct UColumn {
     int column, start, end;  // U's entries above the diagonal of `column`: [start, end)
   };
+  struct LColumn {
+    int column, start, end;  // L's entries below the diagonal of `column`: [start, end)
+  };
   // The factors' pattern and update list for one sequence of row interchanges.
   struct Analysis {
     std::vector<int> pivots, iperm;
     std::vector<int> m_target, m_source, fill;  // P M onto the pattern; fill zeroed first
     std::vector<int> k_start, lower, op_start;  // per column k: positions of L's entries, ops
     std::vector<Op> ops;
-    std::vector<int> l_row, l_col, l_at;     // L's entries, column by column, rows ascending
+    std::vector<int> l_row, l_at;            // L's entries, column by column, rows ascending
+    std::vector<LColumn> l_columns;          // L's columns with entries, first first
     std::vector<int> u_row, u_at;            // U's entries above the diagonal, likewise
     std::vector<UColumn> u_columns;          // U's columns with such entries, last first
     std::vector<std::pair<int, int>> swaps;  // (k, pivots[k]) with pivots[k] != k
@@ -719,18 +734,20 @@ class PatternLu {
       if (filled[e] && !in_m_[e]) an.fill.push_back(static_cast<int>(e));
     // L's and U's entries, column by column, rows ascending.
     an.l_row.clear();
-    an.l_col.clear();
     an.l_at.clear();
     an.u_row.clear();
     an.u_at.clear();
     an.u_columns.clear();
+    an.l_columns.clear();
     for (int j = 0; j < n_; ++j) {
+      const int start = static_cast<int>(an.l_row.size());
       for (int i = j + 1; i < n_; ++i)
         if (filled[at(i, j)]) {
           an.l_row.push_back(i);
-          an.l_col.push_back(j);
           an.l_at.push_back(static_cast<int>(at(i, j)));
         }
+      const int end = static_cast<int>(an.l_row.size());
+      if (end > start) an.l_columns.push_back({j, start, end});
     }
     for (int j = n_ - 1; j >= 0; --j) {
       const int start = static_cast<int>(an.u_row.size());
@@ -868,13 +885,18 @@ class SparseLu {
 template <int N>
 class OnsetBdf final : public OnsetBdfIntegrator {
   static constexpr bool kFixed = N != Eigen::Dynamic;
+  // The number of states as the state kernels take it: a compile-time constant when fixed.
+  static constexpr int kLength = kFixed ? N : 0;
   using Vec = Eigen::Matrix<double, N, 1>;
   using Mat = Eigen::Matrix<double, N, N>;
   using SensMat = Eigen::Matrix<double, N, Eigen::Dynamic>;
   using Pivots = Eigen::Matrix<int, N, 1>;
 
  public:
-  OnsetBdf(const Model& model, const SolverOptions& options, LinearKind kind, int lower, int upper)
+  // pattern_lu: factor the dense iteration matrix by PatternLu on the model's Jacobian pattern
+  // (the dynamic-size path always does when the model declares one).
+  OnsetBdf(const Model& model, const SolverOptions& options, LinearKind kind, int lower, int upper,
+           bool pattern_lu = !kFixed)
       : model_(model),
         prepared_(model),
         options_(options),
@@ -904,10 +926,10 @@ class OnsetBdf final : public OnsetBdfIntegrator {
         if constexpr (!kFixed) {
           lu_rows_.reserve(static_cast<size_t>(n_));
           compressed_lu_.reserve(n_);
-          const JacobianPattern* pattern = model.jacobian_pattern();
-          if (use_model_jacobian_ && pattern != nullptr && pattern->n == n_)
-            pattern_lu_ = std::make_unique<PatternLu>(*pattern, n_);
         }
+        if (const JacobianPattern* pattern = model.jacobian_pattern();
+            pattern_lu && use_model_jacobian_ && pattern != nullptr && pattern->n == n_)
+          pattern_lu_ = std::make_unique<PatternLu>(*pattern, n_);
         break;
       case LinearKind::kBanded:
         jac_ = zero_matrix();
@@ -924,9 +946,21 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   void set_parameters(std::span<const double> params) override {
     prepared_.set_parameters(params);
+    active_ = &prepared_;
     params_ = params;
+    prepare_sensitivity_parameters();
+  }
+
+  void set_prepared(PreparedModel* prepared) override {
+    active_ = prepared;
+    params_ = prepared->parameters();
+    prepare_sensitivity_parameters();
+  }
+
+  // The parameter vectors p +- h e_j of df/dp_j, prepared once per parameter vector.
+  void prepare_sensitivity_parameters() {
+    const std::span<const double> params = params_;
     if (ns_ == 0) return;
-    // The parameter vectors p +- h e_j of df/dp_j, prepared once per parameter vector.
     for (int j = 0; j < ns_; ++j) {
       const auto js = static_cast<size_t>(j);
       const auto pj = static_cast<size_t>(wrt_[js]);
@@ -1134,6 +1168,13 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   }
 
   // ------------------------------------------------------------------ small helpers
+  // n_, as a compile-time constant when fixed.
+  int size() const {
+    if constexpr (kFixed)
+      return N;
+    else
+      return n_;
+  }
   std::array<double*, kMaxOrder + 1> sensitivity_history() {
     std::array<double*, kMaxOrder + 1> columns{};
     for (size_t j = 0; j < zn_s_.size(); ++j) columns[j] = zn_s_[j].data();
@@ -1142,12 +1183,15 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   bool rhs(double t, const Vec& y, Vec& ydot) {
     ++stats_.rhs_evals;
-    prepared_.rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
-                  std::span<double>(ydot.data(), static_cast<size_t>(n_)));
+    active_->rhs(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
+                 std::span<double>(ydot.data(), static_cast<size_t>(n_)));
     const int inputs = static_cast<int>(std::min(input_rate_.size(), static_cast<size_t>(n_)));
     double* values = ydot.data();
-    add_to(values, input_rate_.data(), inputs);
-    const bool finite = all_finite(values, n_);
+    if (inputs == size())
+      add_to(values, input_rate_.data(), size());
+    else
+      add_to(values, input_rate_.data(), inputs);
+    const bool finite = all_finite(values, size());
     if (!finite) {
       rhs_failed_since_restart_ = true;
       bad_rhs_t_ = t;
@@ -1161,11 +1205,12 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   template <typename V, typename W>
   double wrms_with(const V& v, const W& weights) const {
     double sum = 0;
-    for (int i = 0; i < n_; ++i) {
+    const int n = size();
+    for (int i = 0; i < n; ++i) {
       const double scaled = v[i] * weights[i];
       sum += scaled * scaled;
     }
-    return std::sqrt(sum / n_);
+    return std::sqrt(sum / n);
   }
   double wrms(const Vec& v) const { return wrms_with(v, ewt_); }
   // CVODES's cvSensNorm: the largest WRMS norm over the sensitivities.
@@ -1178,7 +1223,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   // ewt = 1 / (rtol |y| + atol); false (ewt unusable) if a tolerance is not positive and
   // finite.
   bool set_weights(const Vec& y) {
-    return error_weights(y.data(), atol_.data(), rtol_, ewt_.data(), n_);
+    return error_weights(y.data(), atol_.data(), rtol_, ewt_.data(), size());
   }
   void set_sensitivity_weights() {
     ewt_s_ = (rtol_ * zn_s_[0].cwiseAbs() + atol_s_).cwiseInverse();
@@ -1415,13 +1460,13 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   void predict() {
     tn_ += h_;
     if (tn_ - t_stop_ > 0) tn_ = t_stop_;
-    pascal_columns<1>(history_.data(), q_, n_);
+    pascal_columns<1, kLength>(history_.data(), q_, n_);
     if (ns_ > 0) pascal_columns<1>(sensitivity_history().data(), q_, n_ * ns_);
   }
 
   void restore(double saved_t) {
     tn_ = saved_t;
-    pascal_columns<-1>(history_.data(), q_, n_);
+    pascal_columns<-1, kLength>(history_.data(), q_, n_);
     if (ns_ > 0) pascal_columns<-1>(sensitivity_history().data(), q_, n_ * ns_);
   }
 
@@ -1511,8 +1556,12 @@ class OnsetBdf final : public OnsetBdfIntegrator {
           acor_ += tempv_;
           const double del = wrms(tempv_);
           if (m > 0) crate_ = std::max(kCrateDown * crate_, del / delp_);
-          const double dcon = del * std::min(1.0, crate_) / tq_[4];
-          if (dcon <= 1) {
+          // CVODE's test dcon = x / tq4 <= 1, x = del min(1, crate), without the division on
+          // the iteration's critical path: for tq4 > 0 the rounded quotient is <= 1 exactly when
+          // x <= tq4 (a double x > tq4 is at least tq4 + ulp(tq4), so x / tq4 exceeds
+          // 1 + 2^-53 and rounds above 1); x = inf gives no quotient <= 1, nor does tq4 = 0.
+          const double x = del * std::min(1.0, crate_);
+          if (x <= tq_[4] && x != std::numeric_limits<double>::infinity() && tq_[4] > 0) {
             acnrm_ = m == 0 ? del : wrms(acor_);
             jcur_ = false;
             return Code::kSuccess;
@@ -1582,23 +1631,21 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   bool evaluate_jacobian() {
     if (kind_ == LinearKind::kSparse) {
       std::fill(jac_values_.begin(), jac_values_.end(), 0.0);
-      prepared_.jacobian_sparse(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
-                                jac_values_);
+      active_->jacobian_sparse(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
+                               jac_values_);
       for (double v : jac_values_)
         if (!std::isfinite(v)) return false;
       return true;
     }
-    if constexpr (!kFixed) {
-      // The pattern LU reads J's pattern (and the diagonal) only: zero and check those alone.
-      if (pattern_lu_ && use_model_jacobian_) {
-        double* jac = jac_.data();
-        for (int e : pattern_lu_->positions()) jac[e] = 0;
-        prepared_.jacobian(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
-                           std::span<double>(jac, static_cast<size_t>(n_) * n_));
-        bool finite = true;
-        for (int e : pattern_lu_->positions()) finite &= std::fabs(jac[e]) <= DBL_MAX;
-        return finite;
-      }
+    // The pattern LU reads J's pattern (and the diagonal) only: zero and check those alone.
+    if (pattern_lu_ && use_model_jacobian_) {
+      double* jac = jac_.data();
+      for (int e : pattern_lu_->positions()) jac[e] = 0;
+      active_->jacobian(tn_, std::span<const double>(y_.data(), static_cast<size_t>(n_)),
+                        std::span<double>(jac, static_cast<size_t>(n_) * n_));
+      bool finite = true;
+      for (int e : pattern_lu_->positions()) finite &= std::fabs(jac[e]) <= DBL_MAX;
+      return finite;
     }
     return dense_jacobian(tn_, y_, ftemp_, jac_);
   }
@@ -1608,8 +1655,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   bool dense_jacobian(double t, const Vec& y, const Vec& f, Mat& jac) {
     jac.setZero();
     if (use_model_jacobian_) {
-      prepared_.jacobian(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
-                         std::span<double>(jac.data(), static_cast<size_t>(n_) * n_));
+      active_->jacobian(t, std::span<const double>(y.data(), static_cast<size_t>(n_)),
+                        std::span<double>(jac.data(), static_cast<size_t>(n_) * n_));
       return jac.allFinite();
     }
     const double srur = std::sqrt(kUround);
@@ -1631,9 +1678,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   bool factor() {
     switch (kind_) {
       case LinearKind::kDense:
-        if constexpr (!kFixed) {
-          if (pattern_lu_) return pattern_lu_->factor(jac_.data(), gamma_);
-        }
+        if (pattern_lu_) return pattern_lu_->factor(jac_.data(), gamma_);
         lu_ = -gamma_ * jac_;
         lu_.diagonal().array() += 1.0;
         if constexpr (kFixed) {
@@ -1655,14 +1700,12 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   void solve_linear_system(double* b) {
     switch (kind_) {
       case LinearKind::kDense:
-        if constexpr (kFixed) {
+        if (pattern_lu_) {
+          pattern_lu_->solve(b);
+        } else if constexpr (kFixed) {
           lu_solve<N>(lu_, pivots_, b, n_);
         } else {
-          if (pattern_lu_) {
-            pattern_lu_->solve(b);
-          } else {
-            compressed_lu_.solve(b);
-          }
+          compressed_lu_.solve(b);
         }
         break;
       case LinearKind::kBanded:
@@ -1674,7 +1717,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     }
     if (gamrat_ != 1) {
       const double scale = 2 / (1 + gamrat_);
-      for (int i = 0; i < n_; ++i) b[i] *= scale;
+      for (int i = 0; i < size(); ++i) b[i] *= scale;
     }
   }
 
@@ -1694,7 +1737,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     const std::span<const double> y_span(y.data(), static_cast<size_t>(n_));
     if (kind_ == LinearKind::kSparse) {
       std::fill(jac_s_values_.begin(), jac_s_values_.end(), 0.0);
-      prepared_.jacobian_sparse(t, y_span, jac_s_values_);
+      active_->jacobian_sparse(t, y_span, jac_s_values_);
     } else if (!dense_jacobian(t, y, f, jac_s_)) {
       return false;
     }
@@ -1838,7 +1881,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
     for (int i = q_; i >= 2; --i) tau_[static_cast<size_t>(i)] = tau_[static_cast<size_t>(i - 1)];
     if (q_ == 1 && nst_ > 1) tau_[2] = tau_[1];
     tau_[1] = h_;
-    correct_columns(history_.data(), q_, l_.data(), acor_.data(), n_);
+    correct_columns<kLength>(history_.data(), q_, l_.data(), acor_.data(), n_);
     if (ns_ > 0)
       correct_columns(sensitivity_history().data(), q_, l_.data(), acor_s_.data(), n_ * ns_);
     --qwait_;
@@ -1943,8 +1986,7 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   // ------------------------------------------------------------------ crossings
   void evaluate_crossings(double t, const Vec& y, std::vector<double>& g) {
     ++stats_.root_evals;
-    crossings_.evaluate(t, std::span<const double>(y.data(), static_cast<size_t>(n_)), prepared_,
-                        g);
+    crossings_.evaluate(t, std::span<const double>(y.data(), static_cast<size_t>(n_)), *active_, g);
   }
 
   // cvRcheck3: searches (t_lo, min(t_n, t_out)] for crossings; on success y_ holds y(root).
@@ -2142,7 +2184,8 @@ class OnsetBdf final : public OnsetBdfIntegrator {
 
   // ------------------------------------------------------------------ data
   const Model& model_;
-  PreparedModel prepared_;
+  PreparedModel prepared_;              // this integrator's own (set_parameters)
+  PreparedModel* active_ = &prepared_;  // what rhs, Jacobian and crossings evaluate
   SolverOptions options_;
   int n_;
   LinearKind kind_;
@@ -2219,14 +2262,17 @@ class OnsetBdf final : public OnsetBdfIntegrator {
   std::string failure_;
 };
 
+// pattern_lu: the iteration matrix factored by PatternLu on the model's Jacobian pattern
+// instead of the dense fixed-size lu_factor / lu_solve (the same factors, value for value).
 template <int N>
 std::unique_ptr<OnsetBdfIntegrator> make_fixed(int n, const Model& model,
-                                               const SolverOptions& options) {
+                                               const SolverOptions& options, bool pattern_lu) {
   if constexpr (N > kOnsetBdfFixedMaxStates) {
     return nullptr;
   } else {
-    if (n == N) return std::make_unique<OnsetBdf<N>>(model, options, LinearKind::kDense, -1, -1);
-    return make_fixed<N + 1>(n, model, options);
+    if (n == N)
+      return std::make_unique<OnsetBdf<N>>(model, options, LinearKind::kDense, -1, -1, pattern_lu);
+    return make_fixed<N + 1>(n, model, options, pattern_lu);
   }
 }
 
@@ -2266,19 +2312,20 @@ std::unique_ptr<OnsetBdfIntegrator> make_onset_bdf(const Model& model,
   if (sparse)
     return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kSparse, -1, -1);
   // A sparse Jacobian (at most a quarter of its entries structurally non-zero) of 8 states or
-  // more goes to the dynamic path, whose dense LU replays its pivots on the pattern
-  // (PatternLu): its solves touch the non-zeros only, where the fixed-size kernels' solves are
-  // dense (the 16 states of the cascade's loaded-miRNA subsystem: 64 of 256 entries). From 8
-  // states: the B4 claim's 9-state subsystem (collagen F of B2) spent 629 instructions per
-  // fixed-size lu_solve<9> against 257 per pattern-LU solve of the whole 13-state model, and
-  // its draw costs 7 % fewer instructions on the dynamic path (callgrind, bench/README.md,
-  // "Issue 19, fourth session").
+  // more has its dense LU replay its pivots on the pattern (PatternLu): its solves touch the
+  // non-zeros only, where the fixed-size kernels' lu_solve is dense (the 16 states of the
+  // cascade's loaded-miRNA subsystem: 64 of 256 entries). From 8 states: the B4 claim's 9-state
+  // subsystem (collagen F of B2) spent 629 instructions per fixed-size lu_solve<9> against 257
+  // per pattern-LU solve of the whole 13-state model (callgrind, bench/README.md, "Issue 19,
+  // fourth session"). Up to kOnsetBdfFixedMaxStates states the rest of the step stays on the
+  // fixed-size kernels (until Dec 2026 such models went to the dynamic-size path whole); the
+  // factors, and so every value, are the same on either path.
   const bool pattern_pays =
       sparse_possible && n >= 8 &&
       4 * pattern->nonzeros() <= static_cast<size_t>(n) * static_cast<size_t>(n);
-  if (n <= kOnsetBdfFixedMaxStates &&
-      !(pattern_pays && options.linear_solver == LinearSolverKind::kAuto))
-    return make_fixed<1>(n, model, options);
+  if (n <= kOnsetBdfFixedMaxStates)
+    return make_fixed<1>(n, model, options,
+                         pattern_pays && options.linear_solver == LinearSolverKind::kAuto);
   return std::make_unique<OnsetBdf<Eigen::Dynamic>>(model, options, LinearKind::kDense, -1, -1);
 }
 

@@ -122,8 +122,9 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
   crossed_.assign(n_cross, 0);
   params_now_.assign(params.begin(), params.end());
   const std::span<const double> p_now(params_now_);
-  integrator_->set_parameters(p_now);
+  // One preparation of the parameters, shared by the integrator and the outputs.
   prepared_.set_parameters(p_now);
+  integrator_->set_prepared(&prepared_);
   integrator_->reset_stats();
 
   // Reset the trajectory, keeping its buffers.
@@ -227,13 +228,13 @@ bool Simulator::run(const Regimen& regimen, std::span<const double> params,
     if (!piece.parameter_changes.empty()) {
       for (const auto& change : piece.parameter_changes)
         params_now_[static_cast<size_t>(change.parameter)] = change.value;
-      integrator_->set_parameters(p_now);
+      prepared_.set_parameters(p_now);
+      integrator_->set_prepared(&prepared_);
       if (std::string why = model.check_parameters(p_now); !why.empty()) {
         traj.status = SolveStatus::kFailed;
         traj.message = "at t = " + format_hours(piece.t_begin) + ": " + why;
         break;
       }
-      prepared_.set_parameters(p_now);
     }
     if (piece.reset_at_begin) model.initial_state(params, y);
     for (size_t i = 0; i < n; ++i) y[i] += piece.bolus[i];

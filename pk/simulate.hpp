@@ -60,7 +60,9 @@ class Simulator {
 
  private:
   const Model* model_;
-  PreparedModel prepared_;  // observables and crossing functions at outputs and doses
+  // The current piece's parameters, prepared once: the integrator evaluates through it too
+  // (Integrator::set_prepared), as do the observables and crossing functions at outputs and doses.
+  PreparedModel prepared_;
   SolverOptions options_;
   Backend backend_used_;
   std::string backend_reason_;

@@ -81,6 +81,37 @@ TEST(EvaluationPlan, PlainObserveGivesThePreparedValuesBitForBit) {
   }
 }
 
+// An expression observable's instructions that do not move with the states or the time are
+// computed by prepare() (models/evaluation_plan.hpp): the ammonia model's encephalopathy drive
+// (brain_effect - normal) / (encephalopathic - normal) from a workspace prepared for one
+// parameter vector and then another is the value of a fresh workspace prepared for the second,
+// bit for bit, and its equation's value to rounding; not the first's.
+TEST(EvaluationPlan, ExpressionObservablesFollowTheParametersLastPrepared) {
+  const auto model = load_model("ammonia");
+  const int o = model->observable_index("encephalopathy_excess");
+  ASSERT_GE(o, 0);
+  const int normal = model->parameter_index("arterial_ammonia_normal");
+  const int encephalopathic = model->parameter_index("arterial_ammonia_encephalopathy");
+  ASSERT_GE(normal, 0);
+  ASSERT_GE(encephalopathic, 0);
+  const std::vector<double> p1 = model->default_parameters();
+  std::vector<double> p2 = p1;
+  p2[static_cast<size_t>(normal)] = 60;
+  p2[static_cast<size_t>(encephalopathic)] = 180;
+  std::vector<double> y(static_cast<size_t>(model->num_states()), 120.0);
+  std::vector<double> reused(model->workspace_size()), fresh(model->workspace_size()),
+      scratch(static_cast<size_t>(model->num_observables()));
+  model->prepare(p1, reused);
+  const double first = model->observable_prepared(o, 1.0, y, p1, reused, scratch);
+  model->prepare(p2, reused);
+  model->prepare(p2, fresh);
+  const double again = model->observable_prepared(o, 1.0, y, p2, reused, scratch);
+  const double expected = model->observable_prepared(o, 1.0, y, p2, fresh, scratch);
+  EXPECT_TRUE(same_bits(again, expected)) << again << " vs " << expected;
+  EXPECT_NEAR(again, (120.0 - 60) / (180.0 - 60), 1e-15);
+  EXPECT_NEAR(first, (120.0 - 100) / (149.0 - 100), 1e-15);
+}
+
 // The cascade restricted to what AGO-loaded miRNA per Kupffer cell reads (16 of 36 states):
 // it keeps exactly the processes that write one of those states (uptake from plasma into
 // the lung, say, still empties plasma; repression, phenotype, collagen, HGF and S phase are

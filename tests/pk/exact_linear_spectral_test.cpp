@@ -252,6 +252,103 @@ TEST(LinearSpectrum, BilirubinCheckMatchesOnsetBdfAtTightTolerance) {
   }
 }
 
+// A model with the states its observables read hidden (Model::observable_states empty): the
+// same equations, linear system and observables otherwise.
+class WithoutObservableStates final : public Model {
+ public:
+  explicit WithoutObservableStates(const Model& inner) : inner_(inner) {}
+  std::string_view name() const override { return inner_.name(); }
+  std::span<const StateInfo> states() const override { return inner_.states(); }
+  std::span<const ParameterInfo> parameters() const override { return inner_.parameters(); }
+  std::span<const ObservableInfo> observables() const override { return inner_.observables(); }
+  void initial_state(std::span<const double> p, std::span<double> y0) const override {
+    inner_.initial_state(p, y0);
+  }
+  void rhs(double t, std::span<const double> y, std::span<const double> p,
+           std::span<double> ydot) const override {
+    inner_.rhs(t, y, p, ydot);
+  }
+  size_t workspace_size() const override { return inner_.workspace_size(); }
+  void prepare(std::span<const double> p, std::span<double> workspace) const override {
+    inner_.prepare(p, workspace);
+  }
+  double observable_prepared(int o, double t, std::span<const double> y, std::span<const double> p,
+                             std::span<double> workspace,
+                             std::span<double> scratch) const override {
+    return inner_.observable_prepared(o, t, y, p, workspace, scratch);
+  }
+  void observe_prepared(double t, std::span<const double> y, std::span<const double> p,
+                        std::span<double> workspace, std::span<double> out) const override {
+    inner_.observe_prepared(t, y, p, workspace, out);
+  }
+  void observe(double t, std::span<const double> y, std::span<const double> p,
+               std::span<double> out) const override {
+    inner_.observe(t, y, p, out);
+  }
+  bool linear_system(std::span<const double> p, std::span<double> a,
+                     std::span<double> b) const override {
+    return inner_.linear_system(p, a, b);
+  }
+
+ private:
+  const Model& inner_;
+};
+
+// Inside an output interval the scan computes only the states the crossing functions read
+// (Model::observable_states: the sclera pigment, one of the bilirubin model's 7 states), and
+// every state at the interval's end: the crossing and every output are those of a scan that
+// computes every state, bit for bit.
+TEST(LinearSpectrum, ScanOfTheStatesTheCrossingReadsEqualsTheFullScanBitForBit) {
+  const auto model = models::load_model("bilirubin");
+  const WithoutObservableStates hidden(*model);
+  const int o = model->observable_index("skin_bilirubin");
+  ASSERT_EQ(model->observable_states(o).size(), 1u);
+  ASSERT_TRUE(hidden.observable_states(o).empty());
+  std::vector<double> p = model->default_parameters();
+  p[static_cast<size_t>(model->parameter_index("hepatic_function"))] = 1;
+  const SimulationRequest request = check_request(*model, "skin_bilirubin", 2.5, 2000);
+  SolverOptions options;
+  options.backend = Backend::kExactLinear;
+  const Trajectory rows = simulate(*model, Regimen{}, p, request, options);
+  const Trajectory full = simulate(hidden, Regimen{}, p, request, options);
+  ASSERT_TRUE(rows.ok() && full.ok()) << rows.message << full.message;
+  ASSERT_TRUE(rows.crossings[0].time_h && full.crossings[0].time_h);
+  EXPECT_EQ(*rows.crossings[0].time_h, *full.crossings[0].time_h);
+  ASSERT_EQ(rows.observables.size(), full.observables.size());
+  for (size_t k = 0; k < rows.observables.size(); ++k)
+    ASSERT_EQ(rows.observables[k], full.observables[k]) << "entry " << k;
+  ASSERT_EQ(rows.states.size(), full.states.size());
+  for (size_t k = 0; k < rows.states.size(); ++k)
+    ASSERT_EQ(rows.states[k], full.states[k]) << "state entry " << k;
+
+  // The entries from_modes_rows() computes are from_modes()'s, bit for bit (the crossing
+  // functions between outputs see what a full scan would give them), at every size of the
+  // unrolled kernels and above, on random systems and modes; the others are left as they were.
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  for (int n = 1; n <= 18; ++n) {
+    Eigen::MatrixXd a = Eigen::MatrixXd::Zero(n, n);
+    for (int i = 0; i < n; ++i) {
+      a(i, i) = -(1 + i + 0.5 * uniform(rng));  // distinct real eigenvalues (triangular)
+      for (int j = 0; j < i; ++j) a(i, j) = uniform(rng);
+    }
+    LinearSpectrum spectrum;
+    ASSERT_TRUE(spectrum.set(a)) << n;
+    std::vector<double> z(static_cast<size_t>(n)), whole(z.size()), some(z.size(), -7.0);
+    for (double& v : z) v = 1e3 * uniform(rng);
+    spectrum.from_modes(z.data(), whole.data());
+    std::vector<int> rows;
+    for (int i = n % 2; i < n; i += 2) rows.push_back(i);
+    spectrum.from_modes_rows(z.data(), some.data(), rows);
+    for (int i = 0; i < n; ++i) {
+      if (i % 2 == n % 2)
+        EXPECT_EQ(some[static_cast<size_t>(i)], whole[static_cast<size_t>(i)]) << n << ", " << i;
+      else
+        EXPECT_EQ(some[static_cast<size_t>(i)], -7.0) << n << ", " << i;
+    }
+  }
+}
+
 // The brain's ammonia drive falls to half its baseline excess. With the liver repaired the
 // model has a closed form: plasma C(t) = C_n + (C0 - C_n) e^{-k t} (k = CL/V, the production
 // C_n CL balancing clearance at C_n), and the brain, dB/dt = (C - B)/tau, B(0) = C0, gives the

@@ -259,5 +259,55 @@ TEST(ObservedSubsystem, NoSubsystemWhenTheObservableSeesEveryStateOrNoStructureI
   EXPECT_EQ(ObservedSubsystem::make(b2, b2->num_observables()), nullptr);
 }
 
+// Following an observable that sees every state (make_following): the bilirubin model's
+// sclera pigment reads the whole model, so make() solves it whole, but the model has 11
+// observables (5 of them expressions) and the check needs one: the subsystem keeps every state
+// and that observable alone, evaluated by the model file's restricted model, and its solution
+// (exact_linear, the pigment falling through half its level after the liver is repaired) is the
+// whole model's, bit for bit. A model with one observable gains nothing and is not wrapped.
+TEST(ObservedSubsystem, FollowingAnObservableThatSeesEveryStateKeepsItAloneBitForBit) {
+  const auto model = library("bilirubin");
+  const int o = model->observable_index("skin_bilirubin");
+  ASSERT_GE(o, 0);
+  ASSERT_GT(model->num_observables(), 1);
+  EXPECT_EQ(ObservedSubsystem::make(model, o), nullptr);
+  const auto sub = ObservedSubsystem::make_following(model, o);
+  ASSERT_NE(sub, nullptr);
+  EXPECT_EQ(sub->num_states(), model->num_states());
+  ASSERT_EQ(sub->num_observables(), 1);
+  EXPECT_EQ(sub->observables()[0].name, "skin_bilirubin");
+  EXPECT_TRUE(sub->evaluates_restricted());
+
+  std::vector<double> p = model->default_parameters();
+  p[static_cast<size_t>(model->parameter_index("hepatic_function"))] = 1;
+  // The pigment falling through half its initial level.
+  std::vector<double> y0(static_cast<size_t>(model->num_states())),
+      observed(static_cast<size_t>(model->num_observables()));
+  model->initial_state(p, y0);
+  model->observe(0, y0, p, observed);
+  const double half = 0.5 * observed[static_cast<size_t>(o)];
+  ASSERT_GT(half, 0);
+  SimulationRequest request;
+  request.output_times_h = output_grid(0, 2000, 20);
+  SimulationRequest followed = request;
+  request.crossings.push_back({o, half, Direction::kFalling});
+  followed.crossings.push_back({0, half, Direction::kFalling});
+  const Trajectory whole = simulate(*model, {}, p, request);
+  const Trajectory part = simulate(*sub, sub->regimen({}), p, followed);
+  ASSERT_TRUE(whole.ok() && part.ok()) << whole.message << part.message;
+  EXPECT_EQ(part.backend_used, whole.backend_used);
+  ASSERT_EQ(part.num_times(), whole.num_times());
+  for (size_t k = 0; k < whole.num_times(); ++k)
+    EXPECT_EQ(part.observable(k, 0), whole.observable(k, static_cast<size_t>(o)))
+        << "t = " << whole.times_h[k];
+  ASSERT_TRUE(whole.crossings[0].time_h.has_value());
+  ASSERT_TRUE(part.crossings[0].time_h.has_value());
+  EXPECT_EQ(*part.crossings[0].time_h, *whole.crossings[0].time_h);
+
+  const auto one_observable = library("one_compartment_iv");
+  ASSERT_EQ(one_observable->num_observables(), 1);
+  EXPECT_EQ(ObservedSubsystem::make_following(one_observable, 0), nullptr);
+}
+
 }  // namespace
 }  // namespace onset::pk
