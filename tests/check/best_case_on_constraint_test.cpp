@@ -13,11 +13,12 @@
 #include "check/claim.hpp"
 #include "check/report_json.hpp"
 #include "io/data_dir.hpp"
+#include "tests/check/best_case_test_support.hpp"
 
 namespace onset::check {
 namespace {
 
-const std::string kClaims = std::string(ONSET_SOURCE_DIR) + "/tests/check/claims/";
+const std::string& kClaims = test_support::kTestClaims;
 
 CheckOptions options_with(size_t draws, int threads = 1) {
   CheckOptions options;
@@ -28,10 +29,7 @@ CheckOptions options_with(size_t draws, int threads = 1) {
 }
 
 double value_of(const CheckResult& c, const std::string& assumption) {
-  for (size_t d = 0; d < c.assumptions.size(); ++d)
-    if (c.assumptions[d] == assumption) return c.best_case_values.at(d);
-  ADD_FAILURE() << "no assumption " << assumption;
-  return std::nan("");
+  return test_support::best_case_value(c, assumption);
 }
 
 // y(0) = a b >= 9, t = (a + 4 b) ln(a b) / c with c = 10 /h and y* = 1: on the constraint
