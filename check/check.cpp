@@ -432,6 +432,11 @@ struct Outcome {
   double baseline_margin = kInf;
 };
 
+// Whether a point starts on the reported baseline (consistent, within 1e-3 of the reported
+// level, relative): where the searches slide along it and the report names it the active
+// constraint.
+bool on_reported_baseline(const Outcome& o) { return !o.inconsistent && o.baseline_margin <= 1e-3; }
+
 // One worker's model, simulator and buffers. An evaluator of the searches (best case, elasticities,
 // tipping points) remembers the outcome of every onset-only evaluation by its exact values: a
 // search revisits points (the centre, corners, flips of a corner it ended on, a bisection's
@@ -782,7 +787,7 @@ bool slide_along_baseline(Search* search, const std::vector<size_t>& free, long 
   if (!search->s->has_baseline || free.size() < 2 || search->decided() || search->best_u.empty())
     return false;
   const Outcome here = search->start(search->best_u);
-  if (here.inconsistent || !(here.baseline_margin <= 1e-3)) return false;
+  if (!on_reported_baseline(here)) return false;
   // The free assumptions the constraint depends on: a step of 1e-3 moves the start.
   std::vector<size_t> moving;
   for (const size_t d : free) {
@@ -1195,7 +1200,7 @@ std::vector<size_t> baseline_restorers(const Scenario& s, Evaluator* ev,
   std::vector<size_t> restorers;
   if (!s.has_baseline) return restorers;
   const Outcome here = ev->start(best);
-  if (here.inconsistent || !(here.baseline_margin <= 1e-3)) return restorers;
+  if (!on_reported_baseline(here)) return restorers;
   for (size_t j = 0; j < s.dims.size(); ++j) {
     if (s.prior(j).low == s.prior(j).high ||
         (baseline_level_only(s) && static_cast<int>(j) == s.baseline_dim))
@@ -1311,6 +1316,15 @@ Elasticity elasticity_at(const Scenario& s, Evaluator* ev, std::vector<double> v
     const Side up = side(v + step);
     e.kept_on_baseline = up.restored;
     e.at_best_case = (log_objective(up.objective) - here) / h;
+    // An upper side the model refuses or the claim rules out scores a penalty, not a slope:
+    // the lower side instead, where it is usable (as in the branch above).
+    if (!up.usable) {
+      const Side down = side(v - step);
+      if (down.usable) {
+        e.kept_on_baseline = down.restored;
+        e.at_best_case = (here - log_objective(down.objective)) / h;
+      }
+    }
     e.per_range = true;
   }
   return e;
@@ -1646,12 +1660,17 @@ struct CheckRun {
   size_t mc_draws() const { return mc->end - mc->begin; }  // this rank's
   bool mc_left() const { return mc && mc->next.load() < mc->end; }
   void mc_stop() { mc->next.store(mc->end); }  // after a failure: no more blocks
+  // Claims the next block of draws: its first draw (mc->end or beyond: none left). The stage
+  // pool claims under its lock, so that a thread never holds a Monte Carlo it has no block of
+  // (which could then finish and be freed while that thread goes on to use it).
+  size_t mc_claim() { return mc->next.fetch_add(mc->block); }
   // Runs the next block of draws on `thread`'s worker; the number of draws it ran (0: none
   // left). The caller that brings the draws run to mc_draws() calls mc_finish.
-  size_t mc_block(int thread) {
+  size_t mc_block(int thread) { return mc_run(thread, mc_claim()); }
+  // Runs the block that starts at `first` (from mc_claim) on `thread`'s worker.
+  size_t mc_run(int thread, size_t first) {
     const CheckOptions& options = *this->options;
     MonteCarlo& m = *mc;
-    const size_t first = m.next.fetch_add(m.block);
     if (first >= m.end) return 0;
     const size_t last = std::min(m.end, first + m.block);
     const size_t n = s.dims.size();
@@ -1721,6 +1740,7 @@ struct CheckRun {
     if (failure) std::rethrow_exception(failure);
     const auto begin = std::chrono::steady_clock::now();
     mc_finish();
+    mc.reset();  // the workers' models, solvers and partial summaries
     return busy_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   }
 
@@ -1792,7 +1812,8 @@ struct CheckRun {
       }
     }
     if (!summary.lowest.empty()) r.earliest_draw_onset_h = summary.lowest.front().first;
-    mc.reset();  // the workers' models, solvers and partial summaries
+    // The caller frees `mc` (the workers' models, solvers and partial summaries) after this,
+    // where no other thread reads it.
   }
 
   // The best-case search's steps that do not need the Monte Carlo (BestCaseSearch::explore).
@@ -1849,13 +1870,7 @@ struct CheckRun {
       r.band.threshold_central = main.evaluate(central, false).threshold;
     }
     // The reported baseline is the active constraint when the best case starts on it.
-    if (s.has_baseline && !best_outcome.inconsistent) {
-      const double level = s.baseline_dim >= 0
-                               ? best[static_cast<size_t>(s.baseline_dim)] * s.baseline_factor
-                               : s.baseline_fixed;
-      if (std::fabs(best_outcome.initial - level) <= 1e-3 * std::max(std::fabs(level), 1e-300))
-        r.active_constraint = "the reported baseline";
-    }
+    if (on_reported_baseline(best_outcome)) r.active_constraint = "the reported baseline";
 
     std::optional<std::vector<double>> median_values;
     if (median_draw && n > 0) {
@@ -2131,11 +2146,15 @@ void run_stages(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs,
     for (;;) {
       std::optional<Task> task;
       std::optional<size_t> draws_of;
+      size_t first_draw = 0;
       {
         std::unique_lock<std::mutex> lock(mutex);
         changed.wait(lock,
                      [&] { return (task = take()) || (draws_of = sampling()) || in_flight == 0; });
         if (!task && !draws_of) break;
+        // The block is claimed before the lock is released (sampling() saw draws left, and
+        // every claim is made here): its Monte Carlo cannot finish without it.
+        if (draws_of) first_draw = runs[*draws_of]->mc_claim();
         ++in_flight;
       }
       const auto begin = std::chrono::steady_clock::now();
@@ -2143,7 +2162,7 @@ void run_stages(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs,
         CheckRun& run = *runs[*draws_of];
         bool last = false;
         try {
-          const size_t ran = run.mc_block(thread);
+          const size_t ran = run.mc_run(thread, first_draw);
           last = ran > 0 && run.mc->completed.fetch_add(ran) + ran == run.mc_draws();
           if (last) run.mc_finish();
         } catch (...) {
@@ -2158,6 +2177,7 @@ void run_stages(int threads, const std::vector<std::unique_ptr<CheckRun>>& runs,
           run.r.work.monte_carlo_s += seconds;
           run.cost_s += seconds;
           if (last) {
+            run.mc.reset();  // under the lock: sampling() reads it
             sampled[*draws_of] = 1;
             release(*draws_of);
           }

@@ -292,7 +292,6 @@ void EvaluationPlan::build(const FileModel& model) {
   at += kernels_.size();
   // The expression observables' registers: what does not move with the states or the time is
   // computed once per parameter vector (prepare_weights), the rest per value.
-  observable_registers_at_ = at;
   fixed_range_.assign(2 * observables_.size(), 0);
   for (size_t o = 0; o < observables_.size(); ++o) {
     ObservablePlan& plan = observables_[o];
@@ -372,10 +371,7 @@ void EvaluationPlan::build(const FileModel& model) {
   for (const auto* list : {&linear_, &nonlinear_})
     for (const ProcessDefinition& definition : *list) {
       const Process& pr = definition.process;
-      for (const ValueRef* ref :
-           {&pr.k, &pr.volume, &pr.km, &pr.hill, &pr.volume2, &pr.partition, &pr.yield,
-            &pr.effect.magnitude, &pr.effect.potency, &pr.effect.hill})
-        mark(*ref);
+      for (const ValueRef* ref : pr.values()) mark(*ref);
       if (pr.law == Law::kExpression) mark_tape(pr.expression);
     }
   derived_order_ = derived_closure(std::move(needed));

@@ -234,8 +234,7 @@ class EvaluationPlan {
   std::vector<std::vector<int>> observable_states_;
   // Workspace layout (offsets in doubles).
   size_t derived_at_ = 0, coefficients_at_ = 0, entries_at_ = 0, inputs_at_ = 0, weights_at_ = 0,
-         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, rates_at_ = 0,
-         observable_registers_at_ = 0, workspace_size_ = 0;
+         registers_at_ = 0, adjoints_at_ = 0, gradient_at_ = 0, rates_at_ = 0, workspace_size_ = 0;
 };
 
 }  // namespace onset::models

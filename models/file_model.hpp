@@ -84,6 +84,15 @@ struct Process {
   int expression = -1;  // kExpression: index into the expressions
   double expression_factor = 1;
   std::vector<int> expression_states;  // states the expression reads (finite differences)
+
+  // Every value the rate law reads (EvaluationPlan::prepare computes only the derived values
+  // listed here): a ValueRef added above belongs in this list too.
+  std::array<const ValueRef*, 10> values() const {
+    return {&k,          &volume,           &km,
+            &hill,       &volume2,          &partition,
+            &yield,      &effect.magnitude, &effect.potency,
+            &effect.hill};
+  }
 };
 
 enum class ObservableKind : std::uint8_t { kLinear, kRatio, kExpression };

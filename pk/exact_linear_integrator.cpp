@@ -100,9 +100,13 @@ class ExactLinearCore final : public Integrator {
       return false;
     params_.assign(params.begin(), params.end());
     std::fill(a_flat_.begin(), a_flat_.end(), 0.0);
-    if (!model_.linear_system(params, a_flat_, b_flat_))
+    if (!model_.linear_system(params, a_flat_, b_flat_)) {
+      // Nothing is cached for these parameters: the same ones again must fail again, not
+      // find params_ equal and go on with the previous system (or the half-written a_flat_).
+      params_.clear();
       throw std::invalid_argument("exact_linear: model '" + std::string(model_.name()) +
                                   "' is not linear for these parameters");
+    }
     a_ = Eigen::Map<const Eigen::MatrixXd>(a_flat_.data(), n_, n_);
     b_ = Eigen::Map<const Eigen::VectorXd>(b_flat_.data(), n_);
     norm1_ = n_ == 0 ? 0.0 : a_.cwiseAbs().colwise().sum().maxCoeff();

@@ -72,7 +72,12 @@ enum class AdvanceOutcome {
 
 class Integrator {
  public:
+  Integrator() = default;
   virtual ~Integrator() = default;
+  // Integrators point into themselves (at their own prepared model, until set_prepared names
+  // another): never copied or moved, only held where they were made.
+  Integrator(const Integrator&) = delete;
+  Integrator& operator=(const Integrator&) = delete;
 
   // The parameters used by every later call; the span must stay valid until the next call.
   virtual void set_parameters(std::span<const double> params) = 0;

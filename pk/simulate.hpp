@@ -45,6 +45,10 @@ class Simulator {
   // Resolves options.backend (kAuto) for this model and builds the integrator. Throws
   // std::invalid_argument if the options are invalid or the backend cannot take the model.
   Simulator(const Model& model, SolverOptions options);
+  // Its integrator evaluates through prepared_ (Integrator::set_prepared): a Simulator stays
+  // where it was built (hold it by pointer to move it).
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
 
   // Runs one simulation into *out, reusing its buffers. Returns out->ok(). Throws
   // std::invalid_argument for a bad request or regimen (set-up errors); integration

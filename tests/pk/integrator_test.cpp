@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -121,6 +123,61 @@ TEST(Integrator, SetPreparedGivesTheValuesOfItsOwnPreparationBitForBit) {
     prepared.set_parameters(other);
     expect_same_bits(drive(*shared, model, p, c.bolus, 24), reference, c.name + ", own again");
   }
+}
+
+// dA/dt = -k A, linear only for k >= 0 (linear_system says no below): the exact integrator's
+// parameters that fail must fail every time. Before, the failing parameters were remembered
+// as the current ones, so a second call with them found them "already in use" and went on
+// with the previous system, k = 0.5, without an error.
+class LinearForNonNegativeRate final : public Model {
+ public:
+  std::string_view name() const override { return "test_linear_for_k_at_least_0"; }
+  std::span<const StateInfo> states() const override { return states_; }
+  std::span<const ParameterInfo> parameters() const override { return params_; }
+  std::span<const ObservableInfo> observables() const override { return observables_; }
+  void rhs(double, std::span<const double> y, std::span<const double> p,
+           std::span<double> ydot) const override {
+    ydot[0] = -p[0] * y[0];
+  }
+  void observe(double, std::span<const double> y, std::span<const double>,
+               std::span<double> out) const override {
+    out[0] = y[0];
+  }
+  bool linear_system(std::span<const double> p, std::span<double> a,
+                     std::span<double> b) const override {
+    a[0] = -p[0];
+    b[0] = 0;
+    return p[0] >= 0;
+  }
+
+ private:
+  StateInfo states_[1] = {{"A", "mg"}};
+  ParameterInfo params_[1] = {{"k", "1/h", 0.5}};
+  ObservableInfo observables_[1] = {{"A", "mg"}};
+};
+
+TEST(Integrator, ExactLinearRefusesTheSameNonlinearParametersEveryTime) {
+  const LinearForNonNegativeRate model;
+  SolverOptions options;
+  options.backend = Backend::kExactLinear;
+  const auto integrator = make_integrator(Backend::kExactLinear, model, options);
+  const std::vector<double> good{0.5}, bad{-0.5};
+  integrator->set_parameters(good);
+  EXPECT_THROW(integrator->set_parameters(bad), std::invalid_argument);
+  EXPECT_THROW(integrator->set_parameters(bad), std::invalid_argument);
+  PreparedModel prepared(model);
+  prepared.set_parameters(bad);
+  EXPECT_THROW(integrator->set_prepared(&prepared), std::invalid_argument);
+  // And the good parameters afterwards give their own exact solution: A(2 h) = e^{-1}.
+  integrator->set_parameters(good);
+  std::vector<double> y{1.0}, zero{0.0};
+  integrator->restart(0, y, zero, 2);
+  double t = 0;
+  std::vector<char> crossed;
+  ASSERT_EQ(integrator->advance(2, y, &t, crossed), AdvanceOutcome::kReachedOutput)
+      << integrator->failure();
+  // The exact propagator: e^{-1} to a few units of roundoff (1e-12 leaves room for any path).
+  EXPECT_NEAR(y[0], std::exp(-1.0), 1e-12);
 }
 
 }  // namespace
